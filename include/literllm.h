@@ -1,0 +1,345 @@
+/*
+ * literllm.h: the public C API of libliterllm.
+ *
+ * One library that speaks to every major LLM provider. Requests and responses
+ * cross this API as UTF-8 JSON text in the OpenAI chat-completions shape; the
+ * fields programs read most also have plain accessors.
+ *
+ * Conventions (they hold for every function below unless it says otherwise):
+ *  - Every fallible function returns an llm_status; LLM_OK (0) is success.
+ *    On failure, llm_last_error() returns a message for the calling thread
+ *    (it names the offending field where there is one, and the provider's own
+ *    message and HTTP status where the provider answered). Out parameters are
+ *    written only on success; on failure they are set to NULL / 0.
+ *  - Handles are opaque. Each llm_<thing>_new / call that returns a handle
+ *    gives the caller ownership; free it with the matching llm_<thing>_free.
+ *    Every llm_*_free(NULL) is a no-op.
+ *  - A `const char *` the library returns is borrowed: it stays valid until
+ *    the handle it came from is freed (for a stream chunk: until the next
+ *    llm_stream_next or llm_stream_free on that stream). A `char *` the library
+ *    returns is owned by the caller and freed with llm_string_free().
+ *  - All strings are UTF-8 and NUL-terminated. Secrets (API keys, tokens)
+ *    never appear in error messages, previews or logs.
+ *  - Threads: a client may be shared by any number of threads. A response or
+ *    a stream may be used by one thread at a time (llm_stream_cancel is the
+ *    exception: any thread, any time).
+ *
+ * This header compiles as C99 and as C++. It changes only by addition.
+ */
+#ifndef LITERLLM_H
+#define LITERLLM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#  if defined(LITERLLM_BUILDING)
+#    define LLM_API __declspec(dllexport)
+#  else
+#    define LLM_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__)
+#  define LLM_API __attribute__((visibility("default")))
+#else
+#  define LLM_API
+#endif
+
+/* ---------------------------------------------------------------- version */
+
+#define LLM_VERSION_MAJOR 0
+#define LLM_VERSION_MINOR 1
+#define LLM_VERSION_PATCH 0
+#define LLM_VERSION_NUMBER (LLM_VERSION_MAJOR * 10000 + LLM_VERSION_MINOR * 100 + LLM_VERSION_PATCH)
+
+/* The library's version as "MAJOR.MINOR.PATCH". Static storage; never fails. */
+LLM_API const char *llm_version(void);
+/* The library's version as LLM_VERSION_NUMBER computes it, for run-time checks
+ * against the header a program was compiled with. Never fails. */
+LLM_API unsigned llm_version_number(void);
+
+/* ----------------------------------------------------------------- status */
+
+typedef enum llm_status {
+  LLM_OK = 0,
+  LLM_ERR_INVALID_ARGUMENT = 1,    /* a NULL or ill-formed argument, or an invalid field in a request or config */
+  LLM_ERR_AUTHENTICATION = 2,      /* HTTP 401/403, or no API key where the provider needs one */
+  LLM_ERR_RATE_LIMITED = 3,        /* HTTP 429 */
+  LLM_ERR_BAD_REQUEST = 4,         /* HTTP 400/422 the provider rejected */
+  LLM_ERR_CONTEXT_WINDOW_EXCEEDED = 5, /* the prompt is longer than the model accepts */
+  LLM_ERR_CONTENT_POLICY = 6,      /* the provider's content filter refused */
+  LLM_ERR_NOT_FOUND = 7,           /* HTTP 404: unknown model or endpoint */
+  LLM_ERR_SERVER_ERROR = 8,        /* HTTP 5xx other than 503 */
+  LLM_ERR_SERVICE_UNAVAILABLE = 9, /* HTTP 503 / 529 overloaded */
+  LLM_ERR_TIMEOUT = 10,            /* connect, total or idle-stream timeout */
+  LLM_ERR_STREAMING = 11,          /* a stream broke: cut, malformed event, error event */
+  LLM_ERR_ENDPOINT_NOT_SUPPORTED = 12, /* the provider has no such endpoint */
+  LLM_ERR_INVALID_HEADER = 13,     /* a header name or value that cannot be sent */
+  LLM_ERR_SERIALIZATION = 14,      /* a response body that is not the JSON it should be */
+  LLM_ERR_BUDGET_EXCEEDED = 15,    /* a spending budget would be exceeded */
+  LLM_ERR_HOOK_REJECTED = 16,      /* a hook refused the request */
+  LLM_ERR_NETWORK = 17,            /* DNS, connect, TLS, connection reset */
+  LLM_ERR_CANCELLED = 18,          /* cancelled by the caller or by llm_client_free */
+  LLM_ERR_INTERNAL = 19            /* a bug in literllm: please report it */
+} llm_status;
+
+/* A short constant name for a status ("LLM_ERR_TIMEOUT"), static storage.
+ * An unknown value gives "LLM_ERR_UNKNOWN". Never fails. */
+LLM_API const char *llm_status_str(llm_status status);
+
+/* The message of the calling thread's last failed call, "" if none yet.
+ * Borrowed: valid until the calling thread's next literllm call. Thread-local;
+ * a successful call does not clear it. */
+LLM_API const char *llm_last_error(void);
+/* The status of the calling thread's last failed call (LLM_OK if none yet). */
+LLM_API llm_status llm_last_error_status(void);
+/* The HTTP status the provider answered with in the calling thread's last
+ * failed call, or 0 when the failure did not come from an HTTP answer. */
+LLM_API int llm_last_error_http_status(void);
+
+/* Frees a string the library returned as `char *`. NULL is a no-op. */
+LLM_API void llm_string_free(char *s);
+
+/* ----------------------------------------------------------------- client */
+
+typedef struct llm_client llm_client_t;
+
+/*
+ * Creates a client. `config_json` is a JSON object, or NULL / "" for all
+ * defaults. Fields (all optional):
+ *   "api_key":      string  key for the default provider (see "model_hint")
+ *   "base_url":     string  base URL for the default provider
+ *   "model_hint":   string  provider used for a model with no "provider/" prefix
+ *                           (default "openai")
+ *   "timeout_secs": number  whole-request timeout, > 0 (default 600)
+ *   "connect_timeout_secs": number  > 0 (default 10)
+ *   "stream_idle_timeout_secs": number  longest silence inside a stream, > 0
+ *                           (default 300)
+ *   "max_retries":  integer 0..20 (default 2); retries apply to connection
+ *                           failures, 429, 500, 502, 503, 504 before any
+ *                           response byte reached the caller
+ *   "providers":    object  per provider: {"<name or alias>": {"api_key": s,
+ *                           "base_url": s, "headers": {name: value}}}
+ *   "headers":      object  extra headers sent with every request
+ * A provider's key defaults to its usual environment variable
+ * (OPENAI_API_KEY, GROQ_API_KEY, ...: see llm_providers_json).
+ * An unknown field, a wrong type or an out-of-range value fails with
+ * LLM_ERR_INVALID_ARGUMENT naming the field.
+ *
+ * The client owns one I/O thread that drives every transfer it makes, with
+ * connections kept alive (HTTP/2 multiplexed where the server offers it) and
+ * TLS verification on. Free it with llm_client_free. Thread-safe.
+ */
+LLM_API llm_status llm_client_new(const char *config_json, llm_client_t **out);
+
+/* As llm_client_new, reading the configuration from a file: TOML when the
+ * path ends in ".toml", else JSON. The same fields apply (in TOML, "providers"
+ * is a table of tables). Fails with LLM_ERR_INVALID_ARGUMENT when the file
+ * cannot be read or parsed (the message names the path and the line). */
+LLM_API llm_status llm_client_new_from_file(const char *path, llm_client_t **out);
+
+/* Frees a client. Transfers still in flight are cancelled: their callbacks run
+ * (with LLM_ERR_CANCELLED) before this returns, and streams still held by the
+ * caller then answer LLM_ERR_CANCELLED; they must still be freed. Must not be
+ * called from inside one of this client's callbacks. NULL is a no-op. */
+LLM_API void llm_client_free(llm_client_t *client);
+
+/* --------------------------------------------------------------- response */
+
+typedef struct llm_response llm_response_t;
+
+/*
+ * Sends a chat-completions request and waits for the answer.
+ *
+ * `request_json` is an OpenAI chat-completions request. "model" is
+ * "provider/model" (e.g. "groq/llama-3.1-8b-instant") or a bare model name
+ * for the client's model_hint provider. Supported fields: messages (roles
+ * system, developer, user, assistant, tool; content as a string or parts of
+ * type text, image_url, input_audio, file/document), tools, tool_choice,
+ * parallel_tool_calls, response_format, temperature, top_p, n, stop,
+ * max_tokens, max_completion_tokens, presence_penalty, frequency_penalty,
+ * logit_bias, logprobs, top_logprobs, seed, user, reasoning_effort,
+ * stream_options, metadata, and the extensions:
+ *   "extra_body":    object merged into the provider's request body
+ *   "extra_headers": object of extra HTTP headers for this request
+ *   "timeout_secs":  number, this request's whole timeout
+ * A field of the wrong type or out of range fails with
+ * LLM_ERR_INVALID_ARGUMENT naming it, before anything is sent; "stream" must
+ * be absent or false here (use llm_chat_stream).
+ *
+ * On success *out is a new response the caller owns (llm_response_free).
+ * Its JSON is an OpenAI chat.completion object plus "provider" (the provider's
+ * name) and "stats" ({"bytes_sent", "bytes_received", "latency_ms",
+ * "http_status", "retries"}).
+ * Blocks the calling thread; thread-safe.
+ */
+LLM_API llm_status llm_chat(llm_client_t *client, const char *request_json, llm_response_t **out);
+
+/* The whole response as JSON (see llm_chat). Borrowed from `response`. */
+LLM_API const char *llm_response_json(const llm_response_t *response);
+/* The first choice's message content, or NULL when it has none (a tool call
+ * only, or a refusal). Borrowed. */
+LLM_API const char *llm_response_text(const llm_response_t *response);
+/* The first choice's finish reason ("stop", "length", "tool_calls",
+ * "content_filter", ...), or NULL. Borrowed. */
+LLM_API const char *llm_response_finish_reason(const llm_response_t *response);
+/* The first choice's refusal text, or NULL. Borrowed. */
+LLM_API const char *llm_response_refusal(const llm_response_t *response);
+/* The first choice's tool calls as a JSON array in the OpenAI shape
+ * ([{"id","type":"function","function":{"name","arguments"}}]), or NULL when
+ * there are none. Borrowed. */
+LLM_API const char *llm_response_tool_calls_json(const llm_response_t *response);
+/* The model the provider says answered, or NULL. Borrowed. */
+LLM_API const char *llm_response_model(const llm_response_t *response);
+/* The provider's name ("openai", "groq", ...), or NULL. Borrowed. */
+LLM_API const char *llm_response_provider(const llm_response_t *response);
+
+/* Token counts; -1 when the provider did not report them (or response is NULL). */
+LLM_API int64_t llm_response_prompt_tokens(const llm_response_t *response);
+LLM_API int64_t llm_response_completion_tokens(const llm_response_t *response);
+LLM_API int64_t llm_response_total_tokens(const llm_response_t *response);
+/* prompt_tokens_details.cached_tokens; 0 when the provider reported usage
+ * without it, -1 when it reported no usage. */
+LLM_API int64_t llm_response_cached_tokens(const llm_response_t *response);
+/* Bytes this call sent and received on the wire (HTTP headers and bodies, all
+ * attempts); 0 for NULL. */
+LLM_API uint64_t llm_response_bytes_sent(const llm_response_t *response);
+LLM_API uint64_t llm_response_bytes_received(const llm_response_t *response);
+
+/* Frees a response and every string borrowed from it. NULL is a no-op. */
+LLM_API void llm_response_free(llm_response_t *response);
+
+/* ----------------------------------------------------------------- stream */
+
+typedef struct llm_stream llm_stream_t;
+
+/*
+ * Starts a streamed chat: the same request as llm_chat ("stream" may be
+ * absent or true; usage is always requested from providers that need
+ * stream_options to send it). Returns once the request is submitted; the
+ * HTTP status is known at the first llm_stream_next.
+ * On success *out is a new stream the caller owns (llm_stream_free).
+ */
+LLM_API llm_status llm_chat_stream(llm_client_t *client, const char *request_json, llm_stream_t **out);
+
+/*
+ * Waits for the next chunk. On LLM_OK, *chunk_json is either an OpenAI
+ * "chat.completion.chunk" object (borrowed: valid until the next call on this
+ * stream or llm_stream_free), or NULL: the stream has ended normally, and
+ * every later call answers the same. Any other status is the stream's error
+ * (an HTTP error, LLM_ERR_STREAMING for a cut or malformed stream,
+ * LLM_ERR_TIMEOUT, LLM_ERR_CANCELLED); later calls repeat it.
+ * The last chunk before the end carries "usage" when the provider sent it.
+ */
+LLM_API llm_status llm_stream_next(llm_stream_t *stream, const char **chunk_json);
+
+/* Cancels the stream: a blocked or later llm_stream_next answers
+ * LLM_ERR_CANCELLED (unless the stream had already ended). Safe from any
+ * thread, any number of times, even while another thread is in
+ * llm_stream_next. The stream must still be freed. */
+LLM_API void llm_stream_cancel(llm_stream_t *stream);
+
+/* After the stream ended normally (llm_stream_next gave a NULL chunk): the
+ * assembled response, the same JSON llm_chat would have given (content,
+ * tool calls with their arguments joined, finish reason, usage), as a new
+ * response the caller owns. Before the end: LLM_ERR_INVALID_ARGUMENT; after
+ * an error: that error. */
+LLM_API llm_status llm_stream_final_response(llm_stream_t *stream, llm_response_t **out);
+
+/* Cancels the stream if it is still running and frees it. NULL is a no-op. */
+LLM_API void llm_stream_free(llm_stream_t *stream);
+
+/* -------------------------------------------------------- callback forms */
+
+/*
+ * For event-loop callers (Node, GUI loops): the same calls, answered through
+ * callbacks that run on the client's own I/O thread. A callback must return
+ * quickly and must not call llm_client_free on its client; it may call any
+ * other function, including starting new requests.
+ *
+ * If the starting call returns anything but LLM_OK, no callback ever runs.
+ * If it returns LLM_OK, the done callback runs exactly once, afterwards.
+ *
+ * `out_request_id` (may be NULL) receives an id for llm_client_cancel.
+ */
+
+/* Done callback of llm_chat_async. On LLM_OK, `response` is a new response
+ * the callback now owns (free it with llm_response_free, then or later); on
+ * failure it is NULL and `error_message` says why (borrowed, valid only during
+ * the callback). */
+typedef void (*llm_chat_done_cb)(llm_status status, llm_response_t *response,
+                                 const char *error_message, void *user_data);
+
+LLM_API llm_status llm_chat_async(llm_client_t *client, const char *request_json,
+                                  llm_chat_done_cb on_done, void *user_data,
+                                  uint64_t *out_request_id);
+
+/* Chunk callback of llm_chat_stream_async: `chunk_json` is borrowed for the
+ * duration of the call. Return 0 to go on, non-zero to cancel the stream (the
+ * done callback then runs with LLM_ERR_CANCELLED). */
+typedef int (*llm_stream_chunk_cb)(const char *chunk_json, void *user_data);
+
+LLM_API llm_status llm_chat_stream_async(llm_client_t *client, const char *request_json,
+                                         llm_stream_chunk_cb on_chunk, llm_chat_done_cb on_done,
+                                         void *user_data, uint64_t *out_request_id);
+/* For llm_chat_stream_async the done callback's response, on LLM_OK, is the
+ * assembled final response (as llm_stream_final_response). */
+
+/* Cancels a request started by llm_chat_async or llm_chat_stream_async. Its
+ * done callback runs with LLM_ERR_CANCELLED unless it had already run or is
+ * running. An unknown or finished id is not an error. Any thread. */
+LLM_API llm_status llm_client_cancel(llm_client_t *client, uint64_t request_id);
+
+/* ---------------------------------------------------------- inspection */
+
+/*
+ * What llm_chat (stream = 0) or llm_chat_stream (stream = 1) would send,
+ * without sending it: a JSON object {"provider", "method", "url", "headers":
+ * {name: value}, "body"} where "body" is the exact request body text. Every
+ * credential header value is replaced by "[REDACTED]". The request is checked
+ * exactly as llm_chat checks it. On success *out is a string the caller owns
+ * (llm_string_free).
+ */
+LLM_API llm_status llm_preview_request(llm_client_t *client, const char *request_json, int stream,
+                                       char **out);
+
+/* The providers this client knows, as a JSON array of {"name", "aliases",
+ * "base_url", "auth", "api_key_env", "prefixes", "registered"}, registered
+ * ones first. A NULL client lists the global table. Caller owns *out
+ * (llm_string_free). */
+LLM_API llm_status llm_providers_json(llm_client_t *client, char **out);
+
+/* ------------------------------------------------------------ providers */
+
+/*
+ * Registers an OpenAI-compatible provider, consulted before the built-in
+ * ones. With a client, for that client only; with NULL, for every client
+ * created afterwards (and those alive, which have not overridden the name).
+ * `provider_json`:
+ *   "name":        string, required, non-empty; also a model prefix
+ *   "base_url":    string, required, http:// or https:// (".../v1")
+ *   "prefixes":    array of non-empty strings, required, at least one
+ *                  (a model "prefix/model" routes here)
+ *   "auth":        "bearer" (default) | "none" | {"header": "x-api-key"}
+ *                  (the key is sent raw in that header)
+ *   "api_key":     string, optional
+ *   "api_key_env": string, optional: environment variable holding the key
+ *   "headers":     object, optional: extra headers
+ * Registering a name again replaces it. Invalid input fails with
+ * LLM_ERR_INVALID_ARGUMENT naming the field. Thread-safe.
+ */
+LLM_API llm_status llm_register_provider(llm_client_t *client, const char *provider_json);
+
+/* Removes a provider registered with llm_register_provider (on that client,
+ * or globally with NULL). Built-in providers cannot be removed. An unknown
+ * name fails with LLM_ERR_NOT_FOUND. Thread-safe. */
+LLM_API llm_status llm_unregister_provider(llm_client_t *client, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LITERLLM_H */

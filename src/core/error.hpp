@@ -1,0 +1,31 @@
+// The one exception type inside literllm. The C shims (src/capi) turn it into
+// an llm_status plus the thread-local message; nothing else crosses the ABI.
+#pragma once
+#include <stdexcept>
+#include <string>
+
+#include "literllm.h"
+
+namespace literllm {
+
+class Error : public std::runtime_error {
+ public:
+  Error(llm_status status, std::string message, int http_status = 0)
+      : std::runtime_error(std::move(message)), status_(status), http_status_(http_status) {}
+  llm_status status() const noexcept { return status_; }
+  // The provider's HTTP status when the error came from an HTTP answer, else 0.
+  int http_status() const noexcept { return http_status_; }
+  // Seconds the provider asked to wait (Retry-After), or -1.
+  double retry_after = -1;
+
+ private:
+  llm_status status_;
+  int http_status_;
+};
+
+// Shorthand for the common case: an invalid argument naming its field.
+[[noreturn]] inline void invalid(const std::string& message) {
+  throw Error(LLM_ERR_INVALID_ARGUMENT, message);
+}
+
+}  // namespace literllm

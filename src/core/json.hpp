@@ -1,0 +1,40 @@
+// JSON inside literllm is RapidJSON (DOM + writer); see bench/bench_json.cpp for
+// the measurement behind the choice. Helpers shared by every layer live here.
+#pragma once
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <string>
+#include <string_view>
+
+namespace literllm::json {
+
+using Document = rapidjson::Document;
+using Value = rapidjson::Value;
+using Allocator = rapidjson::Document::AllocatorType;
+
+// Parses `text` (validating UTF-8). Throws Error(status) naming `what` on failure.
+Document parse(std::string_view text, const char* what, llm_status status);
+
+// Compact serialization.
+std::string dump(const Value& v);
+
+// A JSON type name for messages: "string", "number", "object", ...
+const char* type_name(const Value& v);
+
+// Member lookup that tolerates a non-object: nullptr when absent.
+inline const Value* find(const Value& obj, std::string_view key) {
+  if (!obj.IsObject()) return nullptr;
+  auto it = obj.FindMember(rapidjson::StringRef(key.data(), key.size()));
+  return it == obj.MemberEnd() ? nullptr : &it->value;
+}
+
+inline std::string_view sv(const Value& v) { return {v.GetString(), v.GetStringLength()}; }
+
+inline Value str(std::string_view s, Allocator& a) {
+  return Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), a);
+}
+
+}  // namespace literllm::json
