@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "literllm.h"
+
 namespace literllm::json {
 
 using Document = rapidjson::Document;

@@ -18,16 +18,38 @@ struct Request {
   std::vector<std::string> secret_headers;
 };
 
+// ASCII case-insensitive equality, as header names compare.
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
 // Case-insensitive header lookup; nullptr when absent.
 inline const std::string* find_header(const Headers& h, std::string_view name) {
-  for (auto& [k, v] : h) {
-    if (k.size() == name.size()) {
-      bool eq = true;
-      for (size_t i = 0; i < k.size() && eq; ++i) eq = (k[i] | 0x20) == (name[i] | 0x20);
-      if (eq) return &v;
-    }
-  }
+  for (auto& [k, v] : h)
+    if (iequals(k, name)) return &v;
   return nullptr;
+}
+
+// Sets a header, replacing every earlier one of the same name (case-insensitive).
+inline void set_header(Headers& h, std::string name, std::string value) {
+  std::erase_if(h, [&](const auto& kv) { return iequals(kv.first, name); });
+  h.emplace_back(std::move(name), std::move(value));
+}
+
+// True for header names that carry credentials by convention (redacted in previews).
+inline bool looks_secret(std::string_view name) {
+  std::string n(name);
+  for (auto& c : n) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  for (const char* w : {"key", "auth", "token", "secret", "cookie", "signature", "credential", "password"})
+    if (n.find(w) != std::string::npos) return true;
+  return false;
 }
 
 }  // namespace literllm::http

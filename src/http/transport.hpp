@@ -65,6 +65,11 @@ class Transport {
   void pause(uint64_t id);
   void resume(uint64_t id);
 
+  // Runs `fn` on the I/O thread after `delay_ms` (0: as soon as possible). Every
+  // scheduled fn runs exactly once: if the transport shuts down first, it runs
+  // during shutdown (where a submit() it makes completes as cancelled). Thread-safe.
+  void schedule(long delay_ms, std::function<void()> fn);
+
   // True when called on this transport's I/O thread.
   bool on_io_thread() const;
 

@@ -1,0 +1,541 @@
+#include "core/client.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <optional>
+#include <random>
+
+#include "core/assembler.hpp"
+#include "core/errors.hpp"
+#include "core/validate.hpp"
+#include "http/sse.hpp"
+
+namespace literllm {
+
+namespace {
+
+constexpr size_t kMaxBodyBytes = 256u << 20;         // a non-streamed answer larger than this is refused
+constexpr size_t kPauseAboveBytes = 8u << 20;        // a pull stream whose reader lags this far pauses the transfer
+constexpr size_t kResumeBelowBytes = 1u << 20;
+
+bool retryable_http(long s) { return s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504 || s == 529; }
+
+long backoff_ms(int attempt) {
+  static thread_local std::minstd_rand rng{std::random_device{}()};
+  double base = std::min(8000.0, 500.0 * std::pow(2.0, attempt));
+  std::uniform_real_distribution<double> jitter(0.75, 1.25);
+  return static_cast<long>(base * jitter(rng));
+}
+
+std::string env(const std::string& name) {
+  const char* v = name.empty() ? nullptr : std::getenv(name.c_str());
+  return v ? std::string(v) : std::string();
+}
+
+// Replaces each {VAR} in a base URL with the environment variable's value.
+std::string expand_placeholders(const std::string& url, const std::string& provider) {
+  std::string out;
+  size_t i = 0;
+  while (i < url.size()) {
+    size_t open = url.find('{', i);
+    if (open == std::string::npos) break;
+    size_t close = url.find('}', open);
+    if (close == std::string::npos) break;
+    std::string var = url.substr(open + 1, close - open - 1);
+    std::string val = env(var);
+    if (val.empty())
+      invalid("provider " + provider + " needs " + var + " in the environment (its base URL is " + url + ")");
+    out.append(url, i, open - i).append(val);
+    i = close + 1;
+  }
+  out.append(url, i, std::string::npos);
+  return out;
+}
+
+std::string trim_slashes(std::string s) {
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+struct Client::Call {
+  uint64_t id = 0;
+  PreparedCall prep;
+  ChunkFn on_chunk;
+  DoneFn done;
+  CallStats stats;
+  int retries = 0;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+  // The current attempt's state; touched only on the I/O thread.
+  long http_status = 0;
+  http::Headers headers;
+  std::string body;
+  http::SseFramer framer;
+  StreamAssembler assembler;
+  bool saw_done = false;
+  bool delivered = false;
+  bool chunk_cancelled = false;
+  std::optional<Error> failure;
+
+  void reset_attempt() {
+    http_status = 0;
+    headers.clear();
+    body.clear();
+    framer.reset();
+    assembler = StreamAssembler();
+    saw_done = false;
+    failure.reset();
+  }
+
+  // Shared with other threads (cancel).
+  std::mutex mu;
+  uint64_t transport_id = 0;
+  uint64_t attempt_seq = 0;
+  bool attempt_running = false;
+  bool cancelled = false;
+  bool finished = false;
+};
+
+Client::Client(Config cfg)
+    : cfg_(std::move(cfg)),
+      transport_(http::TransportOptions{static_cast<long>(cfg_.connect_timeout_secs * 1000),
+                                        static_cast<long>(cfg_.stream_idle_timeout_secs * 1000)}) {}
+
+Client::~Client() = default;
+
+ProviderPtr Client::lookup(std::string_view prefix) const {
+  if (auto p = registered_.find(prefix)) return p;
+  if (auto p = global_providers().find(prefix)) return p;
+  return find_builtin(prefix);
+}
+
+Target Client::route(std::string_view model) const {
+  Target t;
+  size_t slash = model.find('/');
+  if (slash != std::string_view::npos) {
+    std::string_view prefix = model.substr(0, slash);
+    t.spec = lookup(prefix);
+    if (t.spec) {
+      t.model = std::string(model.substr(slash + 1));
+      if (t.model.empty()) invalid("request.model: no model name after the provider prefix \"" + std::string(prefix) + "/\"");
+    } else if (!cfg_.model_hint_set) {
+      std::string known;
+      for (auto& p : registered_.all()) known += (known.empty() ? "" : ", ") + p->name;
+      for (auto& p : global_providers().all()) known += (known.empty() ? "" : ", ") + p->name;
+      for (auto& p : builtin_providers()) known += (known.empty() ? "" : ", ") + p->name;
+      invalid("request.model: unknown provider \"" + std::string(prefix) + "\" in \"" + std::string(model) +
+              "\"; known providers: " + known);
+    }
+  }
+  if (!t.spec) {  // a bare model, or (with an explicit model_hint) a model whose prefix is not a provider
+    t.spec = lookup(cfg_.model_hint);
+    if (!t.spec) invalid("config.model_hint: unknown provider \"" + cfg_.model_hint + "\"");
+    t.model = std::string(model);
+  }
+
+  const ProviderSpec& s = *t.spec;
+  const ProviderOverride* o = cfg_.override_for(s.name, s.aliases);
+  bool is_hint = lookup(cfg_.model_hint) == t.spec;
+  if (o && o->base_url) t.base_url = *o->base_url;
+  else if (is_hint && cfg_.base_url) t.base_url = *cfg_.base_url;
+  else if (std::string e = env(s.base_url_env); !e.empty()) t.base_url = trim_slashes(e);
+  else t.base_url = s.base_url;
+  t.base_url = expand_placeholders(t.base_url, s.name);
+
+  if (o && o->api_key) t.api_key = *o->api_key;
+  else if (is_hint && cfg_.api_key) t.api_key = *cfg_.api_key;
+  else if (!s.api_key.empty()) t.api_key = s.api_key;
+  else
+    for (auto& var : s.api_key_env)
+      if (t.api_key = env(var); !t.api_key.empty()) break;
+  if (t.api_key.empty() && s.auth != AuthKind::None && !s.quirks.key_optional) {
+    std::string how = s.api_key_env.empty() ? std::string() : "set " + s.api_key_env.front() + " or ";
+    throw Error(LLM_ERR_AUTHENTICATION,
+                "no API key for provider " + s.name + ": " + how + "the client config providers." + s.name + ".api_key");
+  }
+
+  t.headers = s.headers;
+  for (auto& h : cfg_.headers) http::set_header(t.headers, h.first, h.second);
+  if (o)
+    for (auto& h : o->headers) http::set_header(t.headers, h.first, h.second);
+  return t;
+}
+
+PreparedCall Client::prepare(std::string_view request_json, bool stream) const {
+  PreparedCall p;
+  p.request = json::parse(request_json, "request", LLM_ERR_INVALID_ARGUMENT);
+  validate_chat_request(p.request, stream);
+  p.stream = stream;
+  p.target = route(json::sv(p.request["model"]));
+  p.timeout_ms = static_cast<long>(cfg_.timeout_secs * 1000);
+  if (auto it = p.request.FindMember("timeout_secs"); it != p.request.MemberEnd()) {
+    p.timeout_ms = static_cast<long>(it->value.GetDouble() * 1000);
+    p.request.RemoveMember(it);
+  }
+  if (auto it = p.request.FindMember("extra_headers"); it != p.request.MemberEnd()) {
+    for (auto& m : it->value.GetObject())
+      http::set_header(p.target.headers, std::string(json::sv(m.name)), std::string(json::sv(m.value)));
+    p.request.RemoveMember(it);
+  }
+  p.adapter = &adapter_for(p.target.spec->protocol);
+  p.http = p.adapter->build_chat(p.request, p.target, stream);
+  return p;
+}
+
+std::string Client::preview(std::string_view request_json, bool stream) const {
+  PreparedCall p = prepare(request_json, stream);
+  json::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  d.AddMember("provider", json::str(p.target.spec->name, a), a);
+  d.AddMember("method", json::str(p.http.method, a), a);
+  d.AddMember("url", json::str(p.http.url, a), a);
+  json::Value headers(rapidjson::kObjectType);
+  for (auto& [k, v] : p.http.headers) {
+    bool secret = http::looks_secret(k);
+    for (auto& s : p.http.secret_headers) secret = secret || http::iequals(s, k);
+    std::string shown = secret ? std::string("[REDACTED]") : redact(v, p.target.api_key);
+    headers.AddMember(json::str(k, a), json::str(shown, a), a);
+  }
+  d.AddMember("headers", headers, a);
+  d.AddMember("body", json::str(redact(p.http.body, p.target.api_key), a), a);
+  return json::dump(d);
+}
+
+namespace {
+std::string list_providers(const ProviderTable* own) {
+  json::Document d(rapidjson::kArrayType);
+  auto& a = d.GetAllocator();
+  auto add = [&](const ProviderSpec& p) {
+    json::Value v;
+    provider_to_json(p, v, a);
+    d.PushBack(v, a);
+  };
+  if (own)
+    for (auto& p : own->all()) add(*p);
+  for (auto& p : global_providers().all()) add(*p);
+  for (auto& p : builtin_providers()) add(*p);
+  return json::dump(d);
+}
+}  // namespace
+
+std::string Client::providers_json() const { return list_providers(&registered_); }
+std::string Client::global_providers_json() { return list_providers(nullptr); }
+
+const std::string* StreamQueue::next() {
+  std::unique_lock lk(mu);
+  cv.wait(lk, [&] { return cancel_requested || !chunks.empty() || ended; });
+  if (end_returned) return nullptr;
+  if (cancel_requested) throw Error(LLM_ERR_CANCELLED, "the stream was cancelled");
+  if (!chunks.empty()) {
+    current = std::move(chunks.front());
+    chunks.pop_front();
+    queued_bytes -= current.size();
+    if (paused && queued_bytes < kResumeBelowBytes) {
+      paused = false;
+      if (resume) resume();
+    }
+    return &current;
+  }
+  if (status != LLM_OK) throw Error(status, error, http_status);
+  end_returned = true;
+  return nullptr;
+}
+
+void StreamQueue::request_cancel() {
+  std::lock_guard lk(mu);
+  if (end_returned || cancel_requested) return;
+  cancel_requested = true;
+  if (cancel) cancel();
+  cv.notify_all();
+}
+
+std::unique_ptr<Response> StreamQueue::final_copy() {
+  std::lock_guard lk(mu);
+  if (cancel_requested && !end_returned) throw Error(LLM_ERR_CANCELLED, "the stream was cancelled");
+  if (!ended || (status == LLM_OK && !end_returned))
+    invalid("llm_stream_final_response: the stream has not ended yet (read it until llm_stream_next gives NULL)");
+  if (status != LLM_OK) throw Error(status, error, http_status);
+  if (!final_response) throw Error(LLM_ERR_INTERNAL, "the stream ended without a response");
+  return std::make_unique<Response>(*final_response);
+}
+
+uint64_t Client::chat_async(std::string_view request_json, DoneFn done) {
+  return start(prepare(request_json, false), nullptr, std::move(done));
+}
+
+uint64_t Client::stream_async(std::string_view request_json, ChunkFn on_chunk, DoneFn done) {
+  return start(prepare(request_json, true), std::move(on_chunk), std::move(done));
+}
+
+std::unique_ptr<Response> Client::chat(std::string_view request_json) {
+  if (transport_.on_io_thread())
+    invalid("llm_chat was called from a callback on the client's own I/O thread, where it would wait on itself; "
+            "use llm_chat_async there");
+  struct Wait {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    llm_status st = LLM_OK;
+    std::unique_ptr<Response> r;
+    std::optional<Error> err;
+  };
+  auto w = std::make_shared<Wait>();
+  chat_async(request_json, [w](llm_status st, std::unique_ptr<Response> r, const Error* e) {
+    std::lock_guard lk(w->mu);
+    w->st = st;
+    w->r = std::move(r);
+    if (e) w->err = *e;
+    w->done = true;
+    w->cv.notify_all();
+  });
+  std::unique_lock lk(w->mu);
+  w->cv.wait(lk, [&] { return w->done; });
+  if (w->st != LLM_OK) throw w->err ? *w->err : Error(w->st, "request failed");
+  return std::move(w->r);
+}
+
+std::shared_ptr<StreamQueue> Client::stream(std::string_view request_json) {
+  auto q = std::make_shared<StreamQueue>();
+  // The chunk callback runs on the I/O thread: it only queues, and pauses the
+  // transfer when the reader falls behind (llm_stream_next resumes it).
+  auto call_id = std::make_shared<std::atomic<uint64_t>>(0);
+  auto on_chunk = [this, q, call_id](std::string_view chunk) {
+    std::lock_guard lk(q->mu);
+    q->queued_bytes += chunk.size();
+    q->chunks.emplace_back(chunk);
+    if (q->queued_bytes > kPauseAboveBytes && !q->paused) {
+      std::lock_guard ck(mu_);
+      if (auto it = calls_.find(call_id->load()); it != calls_.end()) {
+        std::lock_guard cl(it->second->mu);
+        if (it->second->transport_id) {
+          transport_.pause(it->second->transport_id);
+          q->paused = true;
+        }
+      }
+    }
+    q->cv.notify_one();
+    return true;
+  };
+  auto done = [q](llm_status st, std::unique_ptr<Response> r, const Error* e) {
+    std::lock_guard lk(q->mu);
+    q->ended = true;
+    q->status = st;
+    if (e) {
+      q->error = e->what();
+      q->http_status = e->http_status();
+    }
+    q->final_response = std::move(r);
+    q->cancel = nullptr;
+    q->resume = nullptr;
+    q->cv.notify_all();
+  };
+  // Set before the call starts (the done callback clears them, and may run at any time
+  // after); until the id is known, a cancel is remembered in cancel_requested.
+  q->cancel = [this, call_id] {
+    if (uint64_t id = call_id->load()) cancel(id);
+  };
+  q->resume = [this, call_id] {
+    std::lock_guard ck(mu_);
+    if (auto it = calls_.find(call_id->load()); it != calls_.end()) {
+      std::lock_guard cl(it->second->mu);
+      if (it->second->transport_id) transport_.resume(it->second->transport_id);
+    }
+  };
+  uint64_t id = stream_async(request_json, on_chunk, done);
+  call_id->store(id);
+  bool cancel_now;
+  {
+    std::lock_guard lk(q->mu);
+    cancel_now = q->cancel_requested && !q->ended;
+  }
+  if (cancel_now) cancel(id);
+  return q;
+}
+
+uint64_t Client::start(PreparedCall prep, ChunkFn on_chunk, DoneFn done) {
+  auto c = std::make_shared<Call>();
+  c->id = next_id_.fetch_add(1);
+  c->prep = std::move(prep);
+  c->on_chunk = std::move(on_chunk);
+  c->done = std::move(done);
+  {
+    std::lock_guard lk(mu_);
+    calls_.emplace(c->id, c);
+  }
+  submit_attempt(c);
+  return c->id;
+}
+
+void Client::submit_attempt(const std::shared_ptr<Call>& c) {
+  uint64_t seq = 0;
+  {
+    std::lock_guard lk(c->mu);
+    if (c->finished) return;
+    if (c->cancelled) {
+      // fall through to finish outside the lock
+    } else {
+      seq = ++c->attempt_seq;
+      c->attempt_running = true;
+    }
+  }
+  if (c->cancelled) {
+    Error e(LLM_ERR_CANCELLED, "the request was cancelled");
+    finish(c, LLM_ERR_CANCELLED, nullptr, &e);
+    return;
+  }
+  c->reset_attempt();
+
+  http::Callbacks cb;
+  cb.on_headers = [c](long status, const http::Headers& h) {
+    c->http_status = status;
+    c->headers = h;
+  };
+  cb.on_data = [c](const char* data, size_t len) -> bool {
+    if (c->prep.stream && c->http_status >= 200 && c->http_status < 300) {
+      if (c->saw_done) return true;  // bytes after [DONE] mean nothing
+      bool go = true;
+      try {
+        c->framer.feed(data, len, [&](const http::SseEvent& ev) {
+          bool more = c->prep.adapter->on_stream_event(
+              ev, c->prep.target, [&](std::string_view text, const json::Value& chunk) {
+                c->assembler.add(chunk);
+                c->delivered = true;
+                if (go && c->on_chunk && !c->on_chunk(text)) {
+                  go = false;
+                  c->chunk_cancelled = true;
+                }
+              });
+          if (!more) c->saw_done = true;
+          return go && more;
+        });
+      } catch (const Error& e) {
+        c->failure = e;
+        return false;
+      }
+      return go;
+    }
+    if (c->body.size() + len > kMaxBodyBytes) {
+      c->failure = Error(LLM_ERR_SERIALIZATION, c->prep.target.spec->name + " answered with more than 256 MiB");
+      return false;
+    }
+    c->body.append(data, len);
+    return true;
+  };
+  cb.on_done = [this, c](const http::Result& r) {
+    {
+      std::lock_guard lk(c->mu);
+      c->transport_id = 0;
+      c->attempt_running = false;
+    }
+    c->stats.bytes_sent += r.bytes_sent;
+    c->stats.bytes_received += r.bytes_received;
+    c->stats.http_status = c->http_status ? c->http_status : r.http_status;
+    const std::string& provider = c->prep.target.spec->name;
+    int max_retries = cfg_.max_retries;
+
+    auto fail = [&](const Error& e) { finish(c, e.status(), nullptr, &e); };
+    auto retry_after = [&](long delay_ms) {
+      ++c->retries;
+      transport_.schedule(delay_ms, [this, c] { submit_attempt(c); });
+    };
+
+    if (c->failure) return fail(*c->failure);
+    if (c->chunk_cancelled || r.status == LLM_ERR_CANCELLED)
+      return fail(Error(LLM_ERR_CANCELLED, "the request was cancelled"));
+    if (r.status != LLM_OK) {
+      if (c->prep.stream && c->delivered) {
+        llm_status st = r.status == LLM_ERR_TIMEOUT ? LLM_ERR_TIMEOUT : LLM_ERR_STREAMING;
+        return fail(Error(st, provider + " stream broke after " + std::to_string(c->assembler.chunks()) +
+                                  " chunks: " + r.error));
+      }
+      if (r.status == LLM_ERR_NETWORK && c->retries < max_retries) return retry_after(backoff_ms(c->retries));
+      return fail(Error(r.status, provider + ": " + r.error));
+    }
+    long s = c->http_status ? c->http_status : r.http_status;
+    if (s < 200 || s >= 300) {
+      Error e = c->prep.adapter->http_error(c->prep.target, s, c->body, c->headers);
+      if (retryable_http(s) && c->retries < max_retries && e.retry_after <= 60) {
+        long delay = e.retry_after >= 0 ? static_cast<long>(e.retry_after * 1000) : backoff_ms(c->retries);
+        return retry_after(delay);
+      }
+      return fail(e);
+    }
+    std::optional<json::Document> doc;
+    try {
+      if (c->prep.stream) {
+        c->framer.finish();
+        if (!c->saw_done && !c->assembler.all_finished())
+          return fail(Error(LLM_ERR_STREAMING, provider + " stream ended before it was complete (no [DONE] after " +
+                                                   std::to_string(c->assembler.chunks()) + " chunks)"));
+        doc = c->assembler.finish();
+      } else {
+        doc = c->prep.adapter->parse_chat_response(c->body, c->prep.target);
+      }
+    } catch (const Error& e) {
+      return fail(e);
+    }
+    c->stats.retries = c->retries;
+    c->stats.latency_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - c->started).count();
+    finish(c, LLM_OK, Response::from(*doc, provider, c->stats), nullptr);
+  };
+
+  uint64_t tid = transport_.submit(c->prep.http, std::move(cb), c->prep.timeout_ms);
+  bool cancel_now = false;
+  {
+    std::lock_guard lk(c->mu);
+    if (c->attempt_seq == seq && c->attempt_running) {
+      c->transport_id = tid;
+      cancel_now = c->cancelled;
+    }
+  }
+  if (cancel_now && tid) transport_.cancel(tid);
+}
+
+void Client::finish(const std::shared_ptr<Call>& c, llm_status st, std::unique_ptr<Response> r, const Error* e) {
+  {
+    std::lock_guard lk(c->mu);
+    if (c->finished) return;
+    c->finished = true;
+  }
+  {
+    std::lock_guard lk(mu_);
+    calls_.erase(c->id);
+  }
+  try {
+    c->done(st, std::move(r), e);
+  } catch (...) {
+    // A callback's exception must not unwind into the I/O loop.
+  }
+}
+
+void Client::cancel(uint64_t id) {
+  std::shared_ptr<Call> c;
+  {
+    std::lock_guard lk(mu_);
+    auto it = calls_.find(id);
+    if (it == calls_.end()) return;
+    c = it->second;
+  }
+  uint64_t tid = 0;
+  {
+    std::lock_guard lk(c->mu);
+    if (c->finished || c->cancelled) return;
+    c->cancelled = true;
+    tid = c->transport_id;
+  }
+  if (tid) {
+    transport_.cancel(tid);
+  } else {
+    // Between attempts (waiting to retry) or not yet submitted: finish it on the I/O thread.
+    transport_.schedule(0, [this, c] {
+      Error e(LLM_ERR_CANCELLED, "the request was cancelled");
+      finish(c, LLM_ERR_CANCELLED, nullptr, &e);
+    });
+  }
+}
+
+}  // namespace literllm

@@ -1,0 +1,52 @@
+#include "core/response.hpp"
+
+namespace literllm {
+
+namespace {
+std::optional<std::string> opt_string(const json::Value* v) {
+  if (v && v->IsString()) return std::string(v->GetString(), v->GetStringLength());
+  return std::nullopt;
+}
+int64_t opt_int(const json::Value* v, int64_t absent) { return v && v->IsInt64() ? v->GetInt64() : absent; }
+}  // namespace
+
+std::unique_ptr<Response> Response::from(json::Document& doc, const std::string& provider, const CallStats& st) {
+  auto r = std::make_unique<Response>();
+  auto& a = doc.GetAllocator();
+  r->provider = provider;
+  r->stats = st;
+  doc.RemoveMember("provider");
+  doc.AddMember("provider", json::str(provider, a), a);
+  json::Value s(rapidjson::kObjectType);
+  s.AddMember("bytes_sent", st.bytes_sent, a);
+  s.AddMember("bytes_received", st.bytes_received, a);
+  s.AddMember("latency_ms", st.latency_ms, a);
+  s.AddMember("http_status", static_cast<int64_t>(st.http_status), a);
+  s.AddMember("retries", st.retries, a);
+  doc.RemoveMember("stats");
+  doc.AddMember("stats", s, a);
+
+  r->model = opt_string(json::find(doc, "model"));
+  if (auto* choices = json::find(doc, "choices"); choices && choices->IsArray() && !choices->Empty()) {
+    const json::Value& c0 = (*choices)[0];
+    r->finish_reason = opt_string(json::find(c0, "finish_reason"));
+    if (auto* msg = json::find(c0, "message"); msg && msg->IsObject()) {
+      r->text = opt_string(json::find(*msg, "content"));
+      r->refusal = opt_string(json::find(*msg, "refusal"));
+      if (auto* tc = json::find(*msg, "tool_calls"); tc && tc->IsArray() && !tc->Empty())
+        r->tool_calls_json = json::dump(*tc);
+    }
+  }
+  if (auto* u = json::find(doc, "usage"); u && u->IsObject()) {
+    r->prompt_tokens = opt_int(json::find(*u, "prompt_tokens"), -1);
+    r->completion_tokens = opt_int(json::find(*u, "completion_tokens"), -1);
+    r->total_tokens = opt_int(json::find(*u, "total_tokens"), -1);
+    r->cached_tokens = 0;
+    if (auto* d = json::find(*u, "prompt_tokens_details"); d && d->IsObject())
+      r->cached_tokens = opt_int(json::find(*d, "cached_tokens"), 0);
+  }
+  r->json = json::dump(doc);
+  return r;
+}
+
+}  // namespace literllm

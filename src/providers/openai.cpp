@@ -1,0 +1,165 @@
+// The OpenAI chat-completions protocol, spoken by api.openai.com and by every
+// OpenAI-compatible host; hosts differ only by the quirks in their registry row.
+#include "core/errors.hpp"
+#include "providers/adapter.hpp"
+
+namespace literllm {
+
+namespace {
+
+void rename_member(json::Value& obj, const char* from, const char* to, json::Allocator& a) {
+  auto it = obj.FindMember(from);
+  if (it == obj.MemberEnd()) return;
+  if (obj.HasMember(to)) {  // both given: the target spelling wins
+    obj.RemoveMember(it);
+    return;
+  }
+  json::Value v(std::move(it->value), a);
+  obj.RemoveMember(it);
+  obj.AddMember(json::Value(to, a), v, a);
+}
+
+void set_member(json::Value& obj, const char* key, json::Value v, json::Allocator& a) {
+  auto it = obj.FindMember(key);
+  if (it != obj.MemberEnd()) it->value = std::move(v);
+  else obj.AddMember(json::Value(key, a), v, a);
+}
+
+// Some hosts spell cached prompt tokens their own way; one shape for all.
+void normalize_usage(json::Value& usage, json::Allocator& a) {
+  if (!usage.IsObject()) return;
+  auto det = usage.FindMember("prompt_tokens_details");
+  if (det == usage.MemberEnd() || !det->value.IsObject()) {
+    json::Value d(rapidjson::kObjectType);
+    int64_t cached = 0;
+    if (auto hit = usage.FindMember("prompt_cache_hit_tokens"); hit != usage.MemberEnd() && hit->value.IsInt64())
+      cached = hit->value.GetInt64();
+    d.AddMember("cached_tokens", cached, a);
+    if (det != usage.MemberEnd()) det->value = std::move(d);
+    else usage.AddMember("prompt_tokens_details", d, a);
+  } else if (!det->value.HasMember("cached_tokens")) {
+    det->value.AddMember("cached_tokens", 0, a);
+  } else if (det->value["cached_tokens"].IsNull()) {
+    det->value["cached_tokens"].SetInt(0);
+  }
+}
+
+class OpenAIAdapter final : public Adapter {
+ public:
+  http::Request build_chat(json::Document& req, const Target& t, bool stream) const override {
+    auto& a = req.GetAllocator();
+    const Quirks& q = t.spec->quirks;
+    set_member(req, "model", json::str(t.model, a), a);
+    if (stream) {
+      set_member(req, "stream", json::Value(true), a);
+      if (q.stream_usage_option) {
+        auto so = req.FindMember("stream_options");
+        if (so == req.MemberEnd() || !so->value.IsObject()) {
+          json::Value o(rapidjson::kObjectType);
+          set_member(req, "stream_options", std::move(o), a);
+          so = req.FindMember("stream_options");
+        }
+        set_member(so->value, "include_usage", json::Value(true), a);
+      } else {
+        req.RemoveMember("stream_options");
+      }
+    } else {
+      req.RemoveMember("stream");
+      req.RemoveMember("stream_options");
+    }
+    if (q.tokens == TokensField::MaxCompletionTokens) rename_member(req, "max_tokens", "max_completion_tokens", a);
+    else if (q.tokens == TokensField::MaxTokens) rename_member(req, "max_completion_tokens", "max_tokens", a);
+    if (std::string_view(q.seed_field) != "seed") rename_member(req, "seed", q.seed_field, a);
+    if (q.developer_as_system) {
+      for (auto& m : req["messages"].GetArray()) {
+        auto role = m.FindMember("role");
+        if (role != m.MemberEnd() && role->value.IsString() && json::sv(role->value) == "developer")
+          role->value.SetString("system", a);
+      }
+    }
+    // extra_body: merged last, so a caller can set any provider field.
+    if (auto eb = req.FindMember("extra_body"); eb != req.MemberEnd()) {
+      json::Value extra(std::move(eb->value), a);
+      req.RemoveMember("extra_body");
+      for (auto& m : extra.GetObject()) set_member(req, m.name.GetString(), json::Value(std::move(m.value), a), a);
+    }
+
+    http::Request r;
+    r.method = "POST";
+    r.url = t.base_url + "/chat/completions";
+    r.body = json::dump(req);
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.headers.emplace_back("Accept", stream ? "text/event-stream" : "application/json");
+    add_auth(r, t);
+    for (auto& h : t.headers) http::set_header(r.headers, h.first, h.second);
+    return r;
+  }
+
+  json::Document parse_chat_response(std::string_view body, const Target& t) const override {
+    json::Document d = json::parse(body, (t.spec->name + " response").c_str(), LLM_ERR_SERIALIZATION);
+    if (!d.IsObject()) throw Error(LLM_ERR_SERIALIZATION, t.spec->name + " response is not a JSON object");
+    if (auto err = d.FindMember("error"); err != d.MemberEnd() && !err->value.IsNull())
+      throw Error(LLM_ERR_SERVER_ERROR, t.spec->name + " answered 200 with an error: " + error_body_message(body));
+    auto ch = d.FindMember("choices");
+    if (ch == d.MemberEnd() || !ch->value.IsArray())
+      throw Error(LLM_ERR_SERIALIZATION, t.spec->name + " response has no \"choices\" array");
+    if (auto u = d.FindMember("usage"); u != d.MemberEnd()) normalize_usage(u->value, d.GetAllocator());
+    return d;
+  }
+
+  bool on_stream_event(const http::SseEvent& ev, const Target& t, const ChunkSink& emit) const override {
+    std::string_view data = ev.data;
+    if (data == "[DONE]") return false;
+    if (!ev.event.empty() && ev.event == "error") {
+      std::string code;
+      std::string msg = error_body_message(data, &code);
+      throw Error(LLM_ERR_STREAMING, t.spec->name + " sent an error event: " + msg);
+    }
+    json::Document d = json::parse(data, (t.spec->name + " stream event").c_str(), LLM_ERR_STREAMING);
+    if (!d.IsObject()) throw Error(LLM_ERR_STREAMING, t.spec->name + " stream event is not a JSON object");
+    if (auto err = d.FindMember("error"); err != d.MemberEnd() && !err->value.IsNull()) {
+      std::string code;
+      std::string msg = error_body_message(data, &code);
+      llm_status st = status_for_http(0, msg, code);
+      if (st == LLM_ERR_SERVER_ERROR) st = LLM_ERR_STREAMING;
+      throw Error(st, t.spec->name + " sent an error in the stream: " + msg);
+    }
+    auto u = d.FindMember("usage");
+    if (u != d.MemberEnd() && u->value.IsObject()) {
+      // Normalized usage changes the text; re-serialize only then.
+      normalize_usage(u->value, d.GetAllocator());
+      std::string text = json::dump(d);
+      emit(text, d);
+    } else {
+      emit(data, d);
+    }
+    return true;
+  }
+};
+
+}  // namespace
+
+Error Adapter::http_error(const Target& t, long status, std::string_view body, const http::Headers& headers) const {
+  return literllm::http_error(t.spec->name, status, body, headers, t.api_key);
+}
+
+void add_auth(http::Request& req, const Target& t) {
+  if (t.api_key.empty() || t.spec->auth == AuthKind::None) return;
+  if (t.spec->auth == AuthKind::Bearer) {
+    req.headers.emplace_back("Authorization", "Bearer " + t.api_key);
+    req.secret_headers.emplace_back("Authorization");
+  } else {
+    req.headers.emplace_back(t.spec->auth_header, t.api_key);
+    req.secret_headers.push_back(t.spec->auth_header);
+  }
+}
+
+const Adapter& adapter_for(Protocol p) {
+  static const OpenAIAdapter openai;
+  switch (p) {
+    case Protocol::OpenAI: return openai;
+  }
+  return openai;
+}
+
+}  // namespace literllm

@@ -1,0 +1,252 @@
+#include "providers/registry.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "core/error.hpp"
+
+namespace literllm {
+
+namespace {
+
+ProviderPtr row(std::string name, std::vector<std::string> aliases, std::string base_url,
+                std::vector<std::string> key_env, Quirks q = {}, std::string base_url_env = {}) {
+  auto p = std::make_shared<ProviderSpec>();
+  p->name = std::move(name);
+  p->aliases = std::move(aliases);
+  p->base_url = std::move(base_url);
+  p->api_key_env = std::move(key_env);
+  p->quirks = q;
+  p->base_url_env = std::move(base_url_env);
+  return p;
+}
+
+Quirks compat() {  // a typical hosted OpenAI-compatible API
+  Quirks q;
+  q.developer_as_system = true;
+  q.tokens = TokensField::MaxTokens;
+  return q;
+}
+Quirks local() {  // a local server: no key, otherwise compatible
+  Quirks q = compat();
+  q.key_optional = true;
+  return q;
+}
+
+std::vector<ProviderPtr> make_builtins() {
+  Quirks openai;
+  openai.tokens = TokensField::MaxCompletionTokens;  // o-series and gpt-5 reject max_tokens
+  Quirks groq = compat();
+  groq.tokens = TokensField::AsGiven;  // accepts both spellings
+  Quirks mistral = compat();
+  mistral.stream_usage_option = false;  // rejects stream_options; sends usage unasked
+  mistral.seed_field = "random_seed";
+  Quirks perplexity = compat();
+  perplexity.stream_usage_option = false;
+  Quirks ollama = local();
+
+  std::vector<ProviderPtr> v = {
+      row("openai", {}, "https://api.openai.com/v1", {"OPENAI_API_KEY"}, openai, "OPENAI_BASE_URL"),
+      row("openrouter", {"open_router"}, "https://openrouter.ai/api/v1", {"OPENROUTER_API_KEY"}, compat()),
+      row("groq", {}, "https://api.groq.com/openai/v1", {"GROQ_API_KEY"}, groq),
+      row("mistral", {"mistral_ai", "mistralai"}, "https://api.mistral.ai/v1", {"MISTRAL_API_KEY"}, mistral),
+      row("deepseek", {"deep_seek"}, "https://api.deepseek.com/v1", {"DEEPSEEK_API_KEY"}, compat()),
+      row("xai", {"x_ai", "grok"}, "https://api.x.ai/v1", {"XAI_API_KEY"}, compat()),
+      row("together", {"together_ai", "togetherai"}, "https://api.together.xyz/v1",
+          {"TOGETHER_API_KEY", "TOGETHERAI_API_KEY"}, compat()),
+      row("fireworks", {"fireworks_ai", "fireworksai"}, "https://api.fireworks.ai/inference/v1",
+          {"FIREWORKS_API_KEY", "FIREWORKS_AI_API_KEY"}, compat()),
+      row("cerebras", {}, "https://api.cerebras.ai/v1", {"CEREBRAS_API_KEY"}, compat()),
+      row("perplexity", {"perplexity_ai", "perplexityai", "pplx"}, "https://api.perplexity.ai",
+          {"PERPLEXITY_API_KEY", "PERPLEXITYAI_API_KEY"}, perplexity),
+      row("sambanova", {"samba_nova"}, "https://api.sambanova.ai/v1", {"SAMBANOVA_API_KEY"}, compat()),
+      row("nvidia_nim", {"nvidia", "nim"}, "https://integrate.api.nvidia.com/v1",
+          {"NVIDIA_NIM_API_KEY", "NVIDIA_API_KEY"}, compat()),
+      row("nebius", {"nebius_ai"}, "https://api.studio.nebius.com/v1", {"NEBIUS_API_KEY"}, compat()),
+      row("moonshot", {"moonshot_ai", "moonshotai", "kimi"}, "https://api.moonshot.ai/v1", {"MOONSHOT_API_KEY"},
+          compat()),
+      row("dashscope", {"qwen", "alibaba", "aliyun"}, "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
+          {"DASHSCOPE_API_KEY"}, compat()),
+      row("cloudflare", {"cloudflare_workers_ai", "workers_ai", "cf"},
+          "https://api.cloudflare.com/client/v4/accounts/{CLOUDFLARE_ACCOUNT_ID}/ai/v1",
+          {"CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY"}, compat()),
+      row("github", {"github_models", "gh"}, "https://models.github.ai/inference", {"GITHUB_TOKEN"}, compat()),
+      row("ollama", {}, "http://localhost:11434/v1", {"OLLAMA_API_KEY"}, ollama, "OLLAMA_BASE_URL"),
+      row("lm_studio", {"lmstudio"}, "http://localhost:1234/v1", {"LM_STUDIO_API_KEY"}, local(),
+          "LM_STUDIO_BASE_URL"),
+      row("vllm", {"hosted_vllm"}, "http://localhost:8000/v1", {"VLLM_API_KEY"}, local(), "VLLM_BASE_URL"),
+      row("sglang", {}, "http://localhost:30000/v1", {"SGLANG_API_KEY"}, local(), "SGLANG_BASE_URL"),
+      row("llamacpp", {"llama.cpp", "llama_cpp"}, "http://localhost:8080/v1", {"LLAMACPP_API_KEY"}, local(),
+          "LLAMACPP_BASE_URL"),
+  };
+  return v;
+}
+
+bool matches(const ProviderSpec& p, const std::string& key) {
+  if (normalize_provider_name(p.name) == key) return true;
+  for (auto& a : p.aliases)
+    if (normalize_provider_name(a) == key) return true;
+  for (auto& a : p.prefixes)
+    if (normalize_provider_name(a) == key) return true;
+  return false;
+}
+
+const json::Value* member(const json::Value& o, const char* k) { return json::find(o, k); }
+
+std::string req_string(const json::Value& o, const char* field) {
+  const json::Value* v = member(o, field);
+  if (!v) invalid(std::string("provider.") + field + ": required");
+  if (!v->IsString()) invalid(std::string("provider.") + field + ": expected a string, got " + json::type_name(*v));
+  if (v->GetStringLength() == 0) invalid(std::string("provider.") + field + ": must not be empty");
+  return std::string(json::sv(*v));
+}
+
+}  // namespace
+
+std::string normalize_provider_name(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    else if (c == '-' || c == ' ') c = '_';
+  }
+  return out;
+}
+
+void ProviderTable::add(ProviderPtr p) {
+  std::unique_lock lk(mu_);
+  std::string key = normalize_provider_name(p->name);
+  std::erase_if(rows_, [&](const ProviderPtr& r) { return normalize_provider_name(r->name) == key; });
+  rows_.insert(rows_.begin(), std::move(p));
+}
+
+bool ProviderTable::remove(std::string_view name) {
+  std::unique_lock lk(mu_);
+  std::string key = normalize_provider_name(name);
+  return std::erase_if(rows_, [&](const ProviderPtr& r) { return normalize_provider_name(r->name) == key; }) > 0;
+}
+
+ProviderPtr ProviderTable::find(std::string_view prefix) const {
+  std::string key = normalize_provider_name(prefix);
+  std::shared_lock lk(mu_);
+  for (auto& r : rows_)
+    if (matches(*r, key)) return r;
+  return nullptr;
+}
+
+std::vector<ProviderPtr> ProviderTable::all() const {
+  std::shared_lock lk(mu_);
+  return rows_;
+}
+
+ProviderTable& global_providers() {
+  static ProviderTable t;
+  return t;
+}
+
+const std::vector<ProviderPtr>& builtin_providers() {
+  static const std::vector<ProviderPtr> v = make_builtins();
+  return v;
+}
+
+ProviderPtr find_builtin(std::string_view prefix) {
+  std::string key = normalize_provider_name(prefix);
+  for (auto& r : builtin_providers())
+    if (matches(*r, key)) return r;
+  return nullptr;
+}
+
+ProviderPtr parse_provider_registration(std::string_view text) {
+  json::Document d = json::parse(text, "provider", LLM_ERR_INVALID_ARGUMENT);
+  if (!d.IsObject()) invalid(std::string("provider: expected a JSON object, got ") + json::type_name(d));
+  auto p = std::make_shared<ProviderSpec>();
+  p->registered = true;
+  p->quirks.stream_usage_option = true;
+  for (auto& m : d.GetObject()) {
+    std::string_view k = json::sv(m.name);
+    if (k != "name" && k != "base_url" && k != "prefixes" && k != "auth" && k != "api_key" &&
+        k != "api_key_env" && k != "headers" && k != "aliases")
+      invalid("provider." + std::string(k) + ": unknown field");
+  }
+  p->name = req_string(d, "name");
+  p->base_url = req_string(d, "base_url");
+  if (p->base_url.rfind("http://", 0) != 0 && p->base_url.rfind("https://", 0) != 0)
+    invalid("provider.base_url: must start with http:// or https://");
+  while (!p->base_url.empty() && p->base_url.back() == '/') p->base_url.pop_back();
+  const json::Value* pre = member(d, "prefixes");
+  if (!pre) invalid("provider.prefixes: required (at least one model prefix)");
+  if (!pre->IsArray()) invalid(std::string("provider.prefixes: expected an array, got ") + json::type_name(*pre));
+  if (pre->Empty()) invalid("provider.prefixes: must name at least one prefix");
+  for (rapidjson::SizeType i = 0; i < pre->Size(); ++i) {
+    const auto& e = (*pre)[i];
+    std::string path = "provider.prefixes[" + std::to_string(i) + "]";
+    if (!e.IsString()) invalid(path + ": expected a string, got " + json::type_name(e));
+    if (e.GetStringLength() == 0) invalid(path + ": must not be empty");
+    if (std::string_view(json::sv(e)).find('/') != std::string_view::npos) invalid(path + ": must not contain '/'");
+    p->prefixes.emplace_back(json::sv(e));
+  }
+  if (const json::Value* al = member(d, "aliases")) {
+    if (!al->IsArray()) invalid("provider.aliases: expected an array of strings");
+    for (auto& e : al->GetArray()) {
+      if (!e.IsString() || e.GetStringLength() == 0) invalid("provider.aliases: expected non-empty strings");
+      p->aliases.emplace_back(json::sv(e));
+    }
+  }
+  if (const json::Value* auth = member(d, "auth")) {
+    if (auth->IsString()) {
+      std::string_view a = json::sv(*auth);
+      if (a == "bearer") p->auth = AuthKind::Bearer;
+      else if (a == "none") p->auth = AuthKind::None;
+      else invalid("provider.auth: expected \"bearer\", \"none\" or {\"header\": name}, got \"" + std::string(a) + "\"");
+    } else if (auth->IsObject()) {
+      const json::Value* h = member(*auth, "header");
+      if (!h || !h->IsString() || h->GetStringLength() == 0)
+        invalid("provider.auth.header: expected a non-empty header name");
+      for (char c : json::sv(*h))
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
+          invalid("provider.auth.header: not a valid header name");
+      p->auth = AuthKind::Header;
+      p->auth_header = std::string(json::sv(*h));
+    } else {
+      invalid(std::string("provider.auth: expected a string or an object, got ") + json::type_name(*auth));
+    }
+  }
+  if (const json::Value* k = member(d, "api_key")) {
+    if (!k->IsString()) invalid("provider.api_key: expected a string");
+    p->api_key = std::string(json::sv(*k));
+  }
+  if (const json::Value* k = member(d, "api_key_env")) {
+    if (!k->IsString() || k->GetStringLength() == 0) invalid("provider.api_key_env: expected a non-empty string");
+    p->api_key_env.emplace_back(json::sv(*k));
+  }
+  if (const json::Value* h = member(d, "headers")) {
+    if (!h->IsObject()) invalid("provider.headers: expected an object");
+    for (auto& m : h->GetObject()) {
+      if (!m.value.IsString()) invalid("provider.headers." + std::string(json::sv(m.name)) + ": expected a string");
+      p->headers.emplace_back(std::string(json::sv(m.name)), std::string(json::sv(m.value)));
+    }
+  }
+  // A registered host is assumed to be a plain OpenAI-compatible server.
+  p->quirks.key_optional = p->auth == AuthKind::None;
+  return p;
+}
+
+void provider_to_json(const ProviderSpec& p, json::Value& out, json::Allocator& a) {
+  out.SetObject();
+  out.AddMember("name", json::str(p.name, a), a);
+  json::Value aliases(rapidjson::kArrayType);
+  for (auto& s : p.aliases) aliases.PushBack(json::str(s, a), a);
+  out.AddMember("aliases", aliases, a);
+  out.AddMember("base_url", json::str(p.base_url, a), a);
+  std::string auth = p.auth == AuthKind::Bearer ? "bearer" : p.auth == AuthKind::None ? "none" : "header:" + p.auth_header;
+  out.AddMember("auth", json::str(auth, a), a);
+  if (p.api_key_env.empty()) out.AddMember("api_key_env", json::Value(), a);
+  else out.AddMember("api_key_env", json::str(p.api_key_env.front(), a), a);
+  json::Value prefixes(rapidjson::kArrayType);
+  prefixes.PushBack(json::str(p.name, a), a);
+  for (auto& s : p.aliases) prefixes.PushBack(json::str(s, a), a);
+  for (auto& s : p.prefixes) prefixes.PushBack(json::str(s, a), a);
+  out.AddMember("prefixes", prefixes, a);
+  out.AddMember("registered", p.registered, a);
+}
+
+}  // namespace literllm

@@ -1,0 +1,79 @@
+// Providers as data. Every OpenAI-compatible host is a row of the built-in
+// table (registry.cpp); providers registered at run time are rows too. Lookup
+// order: the client's registrations, the global registrations, the built-ins.
+#pragma once
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/json.hpp"
+#include "http/request.hpp"
+
+namespace literllm {
+
+// Which adapter speaks to the provider (src/providers/<protocol>.cpp).
+enum class Protocol { OpenAI };
+
+enum class AuthKind { Bearer, Header, None };
+
+// How a host spells the token limit.
+enum class TokensField { AsGiven, MaxTokens, MaxCompletionTokens };
+
+// What a host does differently from api.openai.com, as data.
+struct Quirks {
+  bool stream_usage_option = true;   // send stream_options.include_usage when streaming
+  TokensField tokens = TokensField::AsGiven;
+  bool developer_as_system = false;  // the host knows no "developer" role
+  const char* seed_field = "seed";   // name of the sampling-seed field
+  bool key_optional = false;         // local servers: no key needed
+};
+
+struct ProviderSpec {
+  std::string name;                   // canonical, lower case
+  std::vector<std::string> aliases;   // other names people type (matched case-insensitively)
+  std::string base_url;               // may contain {ENV_VAR} placeholders
+  Protocol protocol = Protocol::OpenAI;
+  AuthKind auth = AuthKind::Bearer;
+  std::string auth_header;            // for AuthKind::Header
+  std::vector<std::string> api_key_env;  // first one set wins
+  std::string base_url_env;           // optional environment override of base_url
+  std::vector<std::string> prefixes;  // extra model prefixes beyond name and aliases
+  Quirks quirks;
+  // Registered rows only:
+  bool registered = false;
+  std::string api_key;
+  http::Headers headers;
+};
+
+using ProviderPtr = std::shared_ptr<const ProviderSpec>;
+
+// Lower-cases ASCII and maps '-' and ' ' to '_', so "Mistral-AI" finds "mistral_ai".
+std::string normalize_provider_name(std::string_view s);
+
+// A set of registered providers (one global, one per client).
+class ProviderTable {
+ public:
+  void add(ProviderPtr p);              // replaces a row of the same name
+  bool remove(std::string_view name);   // false when absent
+  ProviderPtr find(std::string_view prefix) const;  // by name, alias or prefix
+  std::vector<ProviderPtr> all() const;
+
+ private:
+  mutable std::shared_mutex mu_;
+  std::vector<ProviderPtr> rows_;
+};
+
+ProviderTable& global_providers();
+const std::vector<ProviderPtr>& builtin_providers();
+ProviderPtr find_builtin(std::string_view prefix);
+
+// Parses llm_register_provider's JSON; throws Error(LLM_ERR_INVALID_ARGUMENT) naming the field.
+ProviderPtr parse_provider_registration(std::string_view json_text);
+
+// {"name","aliases","base_url","auth","api_key_env","prefixes","registered"}
+void provider_to_json(const ProviderSpec& p, json::Value& out, json::Allocator& a);
+
+}  // namespace literllm
