@@ -180,6 +180,11 @@ PreparedCall Client::prepare(std::string_view request_json, bool stream) const {
       http::set_header(p.target.headers, std::string(json::sv(m.name)), std::string(json::sv(m.value)));
     p.request.RemoveMember(it);
   }
+  // Reserved for the policy layer (fallbacks, per-request retry); refused rather
+  // than forwarded to a provider that would not know them.
+  for (const char* reserved : {"fallbacks", "retry"})
+    if (p.request.HasMember(reserved))
+      invalid(std::string("request.") + reserved + ": not supported by this version of literllm");
   p.adapter = &adapter_for(p.target.spec->protocol);
   p.http = p.adapter->build_chat(p.request, p.target, stream);
   return p;

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages literllm builds and tests with. Idempotent:
+# installs only what is missing. Runs apt-get as root (directly or via sudo).
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config ca-certificates
+  libcurl4-openssl-dev      # HTTP/1.1, HTTP/2, TLS
+  rapidjson-dev             # JSON (DOM + writer)
+  libsimdjson-dev           # JSON, measured against RapidJSON in bench/bench_json
+  libtomlplusplus-dev       # TOML config files
+  libmbedtls-dev            # SHA-256, HMAC, RSA signing (auth)
+  libboost-dev              # Beast/Asio: the local upstream
+  googletest libgtest-dev libbenchmark-dev
+  abigail-tools             # abidiff: the ABI baseline test
+  binutils                  # nm, readelf: the export test
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
