@@ -1,0 +1,880 @@
+// The transport: one CURLM handle, one I/O thread, a command queue.
+//
+// Threading model
+//  - Every curl call on a multi-attached easy handle, every user callback, and
+//    every access to `live_` happens on the I/O thread.
+//  - Other threads talk to the I/O thread only through `cmds_` (under `mu_`)
+//    followed by curl_multi_wakeup().
+//  - A transfer is finished (removed from the multi handle, on_done called)
+//    only from the loop itself, never from inside a curl callback. A callback
+//    that wants a transfer gone marks it (`abort_status`) and makes curl fail
+//    it, or queues a command that the loop picks up before it polls again.
+#include "http/transport.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <climits>
+#include <condition_variable>
+#include <cstdlib>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <stdexcept>
+#include <map>
+#include <mutex>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace literllm::http {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void global_init_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+// What a write/header callback returns to make curl fail the transfer.
+#ifdef CURL_WRITEFUNC_ERROR
+constexpr size_t kWriteAbort = CURL_WRITEFUNC_ERROR;
+#else
+constexpr size_t kWriteAbort = 0;
+#endif
+
+// RFC 9110 token characters (a header field name, a method).
+bool is_tchar(unsigned char c) {
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s)
+    if (!is_tchar(c)) return false;
+  return true;
+}
+
+// A header value may hold visible characters, obs-text, space and tab; any
+// other control character (CR, LF, NUL above all) cannot be sent.
+bool valid_value(std::string_view v) {
+  for (unsigned char c : v)
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+  return true;
+}
+
+// A header name made printable for a message (a bad name may hold CR/LF).
+std::string printable_name(std::string_view name) {
+  static const char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : name.substr(0, 128)) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  if (name.size() > 128) out += "...";
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r' || s[e - 1] == '\n')) --e;
+  return s.substr(b, e - b);
+}
+
+// "host" or "host:port" of a URL, for messages (never userinfo, path or query).
+std::string host_of(const std::string& url) {
+  std::string out;
+  CURLU* u = curl_url();
+  if (!u) return out;
+  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
+    char* host = nullptr;
+    if (curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host) {
+      out = host;
+      curl_free(host);
+      char* port = nullptr;
+      if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK && port) {
+        out += ':';
+        out += port;
+        curl_free(port);
+      }
+    }
+  }
+  curl_url_cleanup(u);
+  return out;
+}
+
+llm_status map_curl_code(CURLcode rc) {
+  switch (rc) {
+    case CURLE_OK:
+      return LLM_OK;
+    case CURLE_OPERATION_TIMEDOUT:
+      return LLM_ERR_TIMEOUT;
+    case CURLE_ABORTED_BY_CALLBACK:
+      return LLM_ERR_CANCELLED;
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      return LLM_ERR_INVALID_ARGUMENT;
+    case CURLE_OUT_OF_MEMORY:
+    case CURLE_FAILED_INIT:
+    case CURLE_BAD_FUNCTION_ARGUMENT:
+    case CURLE_WRITE_ERROR:  // only ours make it fail, and those carry their own status
+    case CURLE_UNKNOWN_OPTION:
+      return LLM_ERR_INTERNAL;
+    default:
+      // resolve, connect, send/recv, TLS, partial file, got nothing, HTTP/2
+      // framing, bad content encoding, proxy: the network failed us.
+      return LLM_ERR_NETWORK;
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- transfer
+
+struct Transfer {
+  uint64_t id = 0;
+  void* owner = nullptr;  // the Transport::Impl running it
+  Request req;  // keeps the body alive (CURLOPT_POSTFIELDS points into it)
+  Callbacks cb;
+  std::string host;
+  CURL* easy = nullptr;
+  curl_slist* header_list = nullptr;
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  bool added = false;  // attached to the multi handle
+  Clock::time_point started{};
+
+  // A failure decided before the transfer could start (bad header, no handle).
+  llm_status preset_status = LLM_OK;
+  std::string preset_error;
+
+  // Set by a callback, a cancel or an exception: the status the transfer ends
+  // with, whatever curl says. No user callback but on_done runs once it is set.
+  llm_status abort_status = LLM_OK;
+  std::string abort_error;
+
+  // Response headers.
+  long http_status = 0;
+  Headers headers;
+  bool headers_done = false;       // final headers complete
+  bool headers_delivered = false;  // on_headers ran
+
+  // Bytes on the wire, as curl's debug callback reports them (HTTP level:
+  // request line + headers + body out; status lines + headers + raw body in).
+  uint64_t wire_sent = 0;
+  uint64_t wire_received = 0;
+
+  // Flow control and the idle clock.
+  bool paused = false;
+  Clock::time_point last_activity{};
+
+  ~Transfer() {
+    if (easy) curl_easy_cleanup(easy);
+    if (header_list) curl_slist_free_all(header_list);
+  }
+};
+
+// ------------------------------------------------------------------- impl
+
+struct Transport::Impl {
+  enum class CmdKind { Submit, Cancel, Pause, Resume, Schedule };
+  struct Cmd {
+    CmdKind kind;
+    uint64_t id;
+    std::unique_ptr<Transfer> transfer = nullptr;  // Submit only
+    Clock::time_point due{};                       // Schedule only
+    std::function<void()> fn = nullptr;            // Schedule only
+  };
+
+  TransportOptions opts;
+  std::string ca_file, ca_dir;
+  CURLM* multi = nullptr;
+  std::thread thread;
+  std::atomic<uint64_t> next_id{1};
+
+  std::mutex mu;
+  std::deque<Cmd> cmds;  // guarded by mu
+  bool stopping = false; // guarded by mu
+  bool exited = false;   // guarded by mu: the loop is gone, nothing more runs on it
+
+  // I/O thread only.
+  std::unordered_map<uint64_t, std::unique_ptr<Transfer>> live;
+  Clock::time_point next_idle_check = Clock::time_point::max();
+  std::multimap<Clock::time_point, std::function<void()>> timers;  // schedule()
+
+  explicit Impl(TransportOptions o) : opts(o) {
+    global_init_once();
+    if (const char* v = std::getenv("CURL_CA_BUNDLE"); v && *v) ca_file = v;
+    else if (const char* w = std::getenv("SSL_CERT_FILE"); w && *w) ca_file = w;
+    if (const char* v = std::getenv("SSL_CERT_DIR"); v && *v) ca_dir = v;
+
+    multi = curl_multi_init();
+    if (!multi) throw std::runtime_error("literllm: curl_multi_init failed");
+    curl_multi_setopt(multi, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
+    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+    curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 1024L);
+    thread = std::thread([this] { run(); });
+  }
+
+  ~Impl() {
+    if (multi) curl_multi_cleanup(multi);
+  }
+
+  bool on_io_thread() const { return std::this_thread::get_id() == thread.get_id(); }
+
+  // Queues a command; false when the transport is shutting down.
+  // The command is moved from only when it was accepted. Once shutdown has
+  // begun only scheduled functions are still taken (they run during shutdown).
+  bool push(Cmd&& cmd) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (stopping && (cmd.kind != CmdKind::Schedule || exited)) return false;
+    bool was_empty = cmds.empty();
+    cmds.push_back(std::move(cmd));
+    if (was_empty) curl_multi_wakeup(multi);
+    return true;
+  }
+
+  void shutdown() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stopping = true;
+      curl_multi_wakeup(multi);
+    }
+    if (thread.joinable()) {
+      if (on_io_thread()) {
+        // Destroyed from one of its own callbacks: the contract forbids it;
+        // detaching would leave the loop running on freed memory, so fail loudly.
+        std::terminate();
+      }
+      thread.join();
+    }
+  }
+
+  // ---------------------------------------------------------- building
+
+  std::unique_ptr<Transfer> build(uint64_t id, Request req, Callbacks cb, long total_timeout_ms) {
+    auto t = std::make_unique<Transfer>();
+    t->id = id;
+    t->owner = this;
+    t->req = std::move(req);
+    t->cb = std::move(cb);
+    t->host = host_of(t->req.url);
+    const Request& r = t->req;
+
+    if (!is_token(r.method)) {
+      t->preset_status = LLM_ERR_INVALID_ARGUMENT;
+      t->preset_error = "invalid HTTP method \"" + printable_name(r.method) + "\"";
+      return t;
+    }
+    bool has_expect = false, has_accept = false, has_accept_encoding = false,
+         has_content_type = false;
+    for (auto& [name, value] : r.headers) {
+      if (!is_token(name)) {
+        t->preset_status = LLM_ERR_INVALID_HEADER;
+        t->preset_error = name.empty() ? std::string("invalid header: empty name")
+                                       : "invalid header name \"" + printable_name(name) + "\"";
+        return t;
+      }
+      if (!valid_value(value)) {
+        t->preset_status = LLM_ERR_INVALID_HEADER;
+        t->preset_error = "invalid value for header \"" + name +
+                          "\": it contains CR, LF, NUL or another control character";
+        return t;
+      }
+      if (iequals(name, "Expect")) has_expect = true;
+      else if (iequals(name, "Accept")) has_accept = true;
+      else if (iequals(name, "Accept-Encoding")) has_accept_encoding = true;
+      else if (iequals(name, "Content-Type")) has_content_type = true;
+    }
+
+    CURL* e = curl_easy_init();
+    if (!e) {
+      t->preset_status = LLM_ERR_INTERNAL;
+      t->preset_error = "curl_easy_init failed";
+      return t;
+    }
+    t->easy = e;
+
+    // Header list: the caller's, in order; then suppress what curl would add.
+    std::string line;
+    auto append = [&](const std::string& l) -> bool {
+      curl_slist* n = curl_slist_append(t->header_list, l.c_str());
+      if (!n) return false;
+      t->header_list = n;
+      return true;
+    };
+    bool ok = true;
+    for (auto& [name, value] : r.headers) {
+      std::string_view v = trim(value);
+      line.assign(name);
+      if (v.empty()) {
+        line += ';';  // curl's way of sending "Name:" with no value
+      } else {
+        line += ": ";
+        line += v;
+      }
+      ok = ok && append(line);
+    }
+    if (!has_expect) ok = ok && append("Expect:");
+    if (!has_accept) ok = ok && append("Accept:");
+    if (!has_content_type && !r.body.empty()) ok = ok && append("Content-Type:");
+    if (!ok) {
+      t->preset_status = LLM_ERR_INTERNAL;
+      t->preset_error = "out of memory building the header list";
+      return t;
+    }
+
+    bool https = r.url.size() >= 8 && iequals(std::string_view(r.url).substr(0, 8), "https://");
+    CURLcode rc = CURLE_OK;
+    auto set = [&](CURLoption o, auto v) {
+      if (rc == CURLE_OK) rc = curl_easy_setopt(e, o, v);
+    };
+    set(CURLOPT_PRIVATE, static_cast<void*>(t.get()));
+    set(CURLOPT_URL, r.url.c_str());
+    set(CURLOPT_PROTOCOLS_STR, "http,https");
+    set(CURLOPT_ERRORBUFFER, t->errbuf);
+    set(CURLOPT_NOSIGNAL, 1L);
+    set(CURLOPT_HTTPHEADER, t->header_list);
+    set(CURLOPT_HEADERFUNCTION, &Impl::on_header_line);
+    set(CURLOPT_HEADERDATA, static_cast<void*>(t.get()));
+    set(CURLOPT_WRITEFUNCTION, &Impl::on_body);
+    set(CURLOPT_WRITEDATA, static_cast<void*>(t.get()));
+    // Byte counts: in curl 7.88 CURLINFO_REQUEST_SIZE already includes a small
+    // POST body sent along with the headers (and SIZE_UPLOAD counts it again),
+    // so count what curl hands to the socket layer instead. With a debug
+    // function set, VERBOSE prints nothing.
+    set(CURLOPT_DEBUGFUNCTION, &Impl::on_debug);
+    set(CURLOPT_DEBUGDATA, static_cast<void*>(t.get()));
+    set(CURLOPT_VERBOSE, 1L);
+    set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+    set(CURLOPT_FOLLOWLOCATION, 0L);
+    set(CURLOPT_TCP_NODELAY, 1L);
+    set(CURLOPT_TCP_KEEPALIVE, 1L);
+    set(CURLOPT_TCP_KEEPIDLE, 60L);
+    set(CURLOPT_TCP_KEEPINTVL, 30L);
+    set(CURLOPT_DNS_CACHE_TIMEOUT, 60L);
+    set(CURLOPT_SSL_VERIFYPEER, 1L);
+    set(CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!ca_file.empty()) set(CURLOPT_CAINFO, ca_file.c_str());
+    if (!ca_dir.empty()) set(CURLOPT_CAPATH, ca_dir.c_str());
+    // HTTP/2 over TLS when the server offers it (ALPN); plain http stays
+    // HTTP/1.1 (no h2c prior knowledge: broken with reuse in curl 7.88.1).
+    set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+    if (https) set(CURLOPT_PIPEWAIT, 1L);  // wait to multiplex rather than open a new connection
+    if (!has_accept_encoding) set(CURLOPT_ACCEPT_ENCODING, "");  // curl offers and decodes what it can
+    if (opts.connect_timeout_ms > 0) set(CURLOPT_CONNECTTIMEOUT_MS, opts.connect_timeout_ms);
+    if (total_timeout_ms > 0) set(CURLOPT_TIMEOUT_MS, total_timeout_ms);
+
+    const std::string& m = r.method;
+    if (m == "HEAD") {
+      set(CURLOPT_NOBODY, 1L);
+    } else if (r.body.empty() && m != "POST" && m != "PUT" && m != "PATCH") {
+      set(CURLOPT_HTTPGET, 1L);  // no body, no Content-Length
+      if (m != "GET") set(CURLOPT_CUSTOMREQUEST, m.c_str());
+    } else {
+      set(CURLOPT_POST, 1L);
+      set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+      set(CURLOPT_POSTFIELDS, r.body.data());
+      if (m != "POST") set(CURLOPT_CUSTOMREQUEST, m.c_str());
+    }
+    if (rc != CURLE_OK) {
+      t->preset_status = LLM_ERR_INTERNAL;
+      t->preset_error = std::string("curl_easy_setopt failed: ") + curl_easy_strerror(rc);
+    }
+    return t;
+  }
+
+  // ---------------------------------------------------- curl callbacks
+
+  static void abort_with(Transfer* t, llm_status st, std::string msg) {
+    if (t->abort_status != LLM_OK) return;
+    t->abort_status = st;
+    t->abort_error = std::move(msg);
+  }
+
+  // Runs on_headers once; false if it threw or the transfer was cancelled.
+  static bool deliver_headers(Transfer* t) {
+    if (t->headers_delivered) return t->abort_status == LLM_OK;
+    t->headers_delivered = true;
+    if (t->cb.on_headers) {
+      try {
+        t->cb.on_headers(t->http_status, t->headers);
+      } catch (const std::exception& ex) {
+        abort_with(t, LLM_ERR_INTERNAL, std::string("exception in on_headers: ") + ex.what());
+      } catch (...) {
+        abort_with(t, LLM_ERR_INTERNAL, "unknown exception in on_headers");
+      }
+    }
+    return t->abort_status == LLM_OK;
+  }
+
+  static int on_debug(CURL*, curl_infotype type, char*, size_t size, void* ud) {
+    auto* t = static_cast<Transfer*>(ud);
+    switch (type) {
+      case CURLINFO_HEADER_OUT:
+      case CURLINFO_DATA_OUT:
+        t->wire_sent += size;
+        break;
+      case CURLINFO_HEADER_IN:
+      case CURLINFO_DATA_IN:
+        t->wire_received += size;
+        break;
+      default:
+        break;
+    }
+    return 0;
+  }
+
+  // The final headers are in: the idle clock starts.
+  static void mark_headers_done(Transfer* t) {
+    t->headers_done = true;
+    t->last_activity = Clock::now();
+    static_cast<Impl*>(t->owner)->note_idle_deadline(t->last_activity);
+  }
+
+  static size_t on_header_line(char* buf, size_t size, size_t n, void* ud) {
+    auto* t = static_cast<Transfer*>(ud);
+    size_t len = size * n;
+    if (t->abort_status != LLM_OK) return kWriteAbort;
+    if (t->headers_done) return len;  // trailers: not ours to report
+    std::string_view line(buf, len);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+
+    if (line.size() >= 5 && line.substr(0, 5) == "HTTP/") {
+      // A new status line: a new header block begins (after any 1xx).
+      t->headers.clear();
+      t->http_status = 0;
+      size_t sp = line.find(' ');
+      if (sp != std::string_view::npos) {
+        long code = 0;
+        size_t i = sp + 1;
+        while (i < line.size() && line[i] == ' ') ++i;
+        for (; i < line.size() && line[i] >= '0' && line[i] <= '9'; ++i)
+          code = code * 10 + (line[i] - '0');
+        t->http_status = code;
+      }
+      return len;
+    }
+    if (line.empty()) {
+      if (t->http_status >= 100 && t->http_status < 200) {
+        t->headers.clear();  // an interim block ends; the final one follows
+        return len;
+      }
+      mark_headers_done(t);
+      return deliver_headers(t) ? len : kWriteAbort;
+    }
+    if ((line[0] == ' ' || line[0] == '\t') && !t->headers.empty()) {
+      std::string_view more = trim(line);  // obsolete line folding
+      auto& v = t->headers.back().second;
+      if (!more.empty()) {
+        if (!v.empty()) v += ' ';
+        v.append(more);
+      }
+      return len;
+    }
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return len;  // not a header; ignore
+    t->headers.emplace_back(std::string(line.substr(0, colon)), std::string(trim(line.substr(colon + 1))));
+    return len;
+  }
+
+  static size_t on_body(char* data, size_t size, size_t n, void* ud) {
+    auto* t = static_cast<Transfer*>(ud);
+    size_t len = size * n;
+    if (t->abort_status != LLM_OK) return kWriteAbort;
+    if (t->paused) return CURL_WRITEFUNC_PAUSE;  // curl keeps these bytes for later
+    if (!t->headers_delivered) {
+      if (!t->headers_done) mark_headers_done(t);
+      if (!deliver_headers(t)) return kWriteAbort;
+    }
+    t->last_activity = Clock::now();
+    if (!t->cb.on_data || len == 0) return len;
+    bool go_on = false;
+    try {
+      go_on = t->cb.on_data(data, len);
+    } catch (const std::exception& ex) {
+      abort_with(t, LLM_ERR_INTERNAL, std::string("exception in on_data: ") + ex.what());
+      return kWriteAbort;
+    } catch (...) {
+      abort_with(t, LLM_ERR_INTERNAL, "unknown exception in on_data");
+      return kWriteAbort;
+    }
+    if (!go_on) {
+      abort_with(t, LLM_ERR_CANCELLED, "transfer aborted by the receiver");
+      return kWriteAbort;
+    }
+    if (t->abort_status != LLM_OK) return kWriteAbort;  // cancelled from inside on_data
+    return len;
+  }
+
+  // ----------------------------------------------------------- finishing
+
+  std::string with_host(std::string text, const Transfer& t) const {
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    if (!t.host.empty()) text += " (host " + t.host + ")";
+    return text;
+  }
+
+  // Detaches the transfer, fills the result and runs on_done. Loop only,
+  // never from inside a curl callback.
+  void finish(uint64_t id, llm_status status, std::string error, CURLcode rc = CURLE_OK) {
+    auto it = live.find(id);
+    if (it == live.end()) return;
+    std::unique_ptr<Transfer> t = std::move(it->second);
+    live.erase(it);
+    complete(std::move(t), status, std::move(error), rc);
+  }
+
+  void complete(std::unique_ptr<Transfer> t, llm_status status, std::string error, CURLcode rc) {
+    Result res;
+    res.status = status;
+    res.http_status = t->http_status;
+    if (t->easy && t->added) {
+      long code = 0, req_size = 0, hdr_size = 0;
+      curl_off_t up = 0, down = 0, total_us = 0;
+      curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+      curl_easy_getinfo(t->easy, CURLINFO_REQUEST_SIZE, &req_size);
+      curl_easy_getinfo(t->easy, CURLINFO_SIZE_UPLOAD_T, &up);
+      curl_easy_getinfo(t->easy, CURLINFO_HEADER_SIZE, &hdr_size);
+      curl_easy_getinfo(t->easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
+      curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME_T, &total_us);
+      if (res.http_status == 0) res.http_status = code;
+      res.bytes_sent = t->wire_sent;
+      res.bytes_received = t->wire_received;
+      if (res.bytes_sent == 0)  // no debug callback: curl's own (coarser) counters
+        res.bytes_sent = static_cast<uint64_t>(std::max<long>(req_size, 0)) + static_cast<uint64_t>(std::max<curl_off_t>(up, 0));
+      if (res.bytes_received == 0)
+        res.bytes_received = static_cast<uint64_t>(std::max<long>(hdr_size, 0)) + static_cast<uint64_t>(std::max<curl_off_t>(down, 0));
+      res.total_ms = static_cast<double>(total_us) / 1000.0;
+      if (res.total_ms <= 0)
+        res.total_ms = std::chrono::duration<double, std::milli>(Clock::now() - t->started).count();
+      curl_multi_remove_handle(multi, t->easy);
+      t->added = false;
+    }
+    if (status != LLM_OK) {
+      if (error.empty()) {
+        error = t->errbuf[0] ? std::string(t->errbuf) : std::string(curl_easy_strerror(rc));
+      }
+      res.error = with_host(std::move(error), *t);
+    }
+    // Free curl's resources before the callback runs: on_done may submit more.
+    if (t->easy) {
+      curl_easy_cleanup(t->easy);
+      t->easy = nullptr;
+    }
+    if (t->header_list) {
+      curl_slist_free_all(t->header_list);
+      t->header_list = nullptr;
+    }
+    if (res.status == LLM_OK && t->http_status != 0 && !t->headers_delivered) {
+      // A response with no body: on_headers still runs, before on_done.
+      if (!deliver_headers(t.get())) {
+        res.status = t->abort_status;
+        res.error = with_host(t->abort_error, *t);
+      }
+    }
+    Callbacks cb = std::move(t->cb);
+    t.reset();
+    if (cb.on_done) {
+      try {
+        cb.on_done(res);
+      } catch (...) {
+        // Nothing left to report it to; the transfer is over either way.
+      }
+    }
+  }
+
+  // ---------------------------------------------------------- the loop
+
+  void start_transfer(std::unique_ptr<Transfer> t) {
+    if (t->preset_status != LLM_OK) {
+      llm_status st = t->preset_status;
+      std::string msg = t->preset_error;
+      complete(std::move(t), st, std::move(msg), CURLE_OK);
+      return;
+    }
+    uint64_t id = t->id;
+    t->started = Clock::now();
+    CURLMcode mc = curl_multi_add_handle(multi, t->easy);
+    if (mc != CURLM_OK) {
+      complete(std::move(t), LLM_ERR_INTERNAL,
+               std::string("curl_multi_add_handle failed: ") + curl_multi_strerror(mc), CURLE_OK);
+      return;
+    }
+    t->added = true;
+    live.emplace(id, std::move(t));
+  }
+
+  void note_idle_deadline(Clock::time_point last) {
+    if (opts.idle_timeout_ms <= 0) return;
+    auto deadline = last + std::chrono::milliseconds(opts.idle_timeout_ms);
+    if (deadline < next_idle_check) next_idle_check = deadline;
+  }
+
+  void run_command(Cmd& c, bool stop) {
+    switch (c.kind) {
+      case CmdKind::Submit: {
+        auto t = std::move(c.transfer);
+        if (stop && t->preset_status == LLM_OK) {
+          complete(std::move(t), LLM_ERR_CANCELLED, "transfer cancelled: the transport is shutting down",
+                   CURLE_OK);
+        } else {
+          start_transfer(std::move(t));
+        }
+        break;
+      }
+      case CmdKind::Cancel: {
+        auto it = live.find(c.id);
+        if (it != live.end()) {
+          Transfer* t = it->second.get();
+          llm_status st = t->abort_status != LLM_OK ? t->abort_status : LLM_ERR_CANCELLED;
+          std::string msg = t->abort_status != LLM_OK ? t->abort_error : "transfer cancelled";
+          finish(c.id, st, std::move(msg));
+        }
+        break;
+      }
+      case CmdKind::Pause: {
+        auto it = live.find(c.id);
+        if (it != live.end()) it->second->paused = true;
+        break;
+      }
+      case CmdKind::Resume: {
+        auto it = live.find(c.id);
+        if (it != live.end() && it->second->paused) {
+          Transfer* t = it->second.get();
+          t->paused = false;
+          t->last_activity = Clock::now();
+          if (t->headers_done) note_idle_deadline(t->last_activity);
+          // May deliver bytes curl held back, running on_data right here;
+          // those callbacks only mark or queue, so this is safe.
+          curl_easy_pause(t->easy, CURLPAUSE_CONT);
+        }
+        break;
+      }
+      case CmdKind::Schedule:
+        timers.emplace(c.due, std::move(c.fn));
+        break;
+    }
+  }
+
+  static void run_guarded(std::function<void()>& fn) {
+    if (!fn) return;
+    try {
+      fn();
+    } catch (...) {
+      // A scheduled function has no one to report to.
+    }
+  }
+
+  // Runs the scheduled functions that are due (all of them when `all`), in
+  // due order. New ones they schedule arrive through the queue, next turn.
+  void run_timers(bool all) {
+    auto now = Clock::now();
+    while (!timers.empty() && (all || timers.begin()->first <= now)) {
+      auto fn = std::move(timers.begin()->second);
+      timers.erase(timers.begin());
+      run_guarded(fn);
+    }
+  }
+
+  void drain_messages() {
+    int left = 0;
+    while (CURLMsg* m = curl_multi_info_read(multi, &left)) {
+      if (m->msg != CURLMSG_DONE) continue;
+      Transfer* t = nullptr;
+      curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
+      if (!t) continue;
+      CURLcode rc = m->data.result;
+      uint64_t id = t->id;
+      if (t->abort_status != LLM_OK) {
+        finish(id, t->abort_status, t->abort_error, rc);
+      } else {
+        llm_status st = map_curl_code(rc);
+        finish(id, st, std::string(), rc);
+      }
+    }
+  }
+
+  void check_idle() {
+    if (opts.idle_timeout_ms <= 0) return;
+    auto now = Clock::now();
+    if (now < next_idle_check) return;
+    auto idle = std::chrono::milliseconds(opts.idle_timeout_ms);
+    next_idle_check = Clock::time_point::max();
+    std::vector<uint64_t> expired;
+    for (auto& [id, t] : live) {
+      if (!t->headers_done || t->paused || t->abort_status != LLM_OK) continue;
+      auto deadline = t->last_activity + idle;
+      if (deadline <= now) expired.push_back(id);
+      else if (deadline < next_idle_check) next_idle_check = deadline;
+    }
+    for (uint64_t id : expired) {
+      finish(id, LLM_ERR_TIMEOUT,
+             "idle timeout: no data received for " + std::to_string(opts.idle_timeout_ms) + " ms");
+    }
+  }
+
+  // Wait for the poll, in ms: curl's own timer, the idle timer, and at most a
+  // minute (a wakeup cuts any wait short).
+  int poll_timeout() {
+    long curl_ms = -1;
+    curl_multi_timeout(multi, &curl_ms);
+    long ms = 60'000;
+    if (curl_ms >= 0) ms = std::min(ms, curl_ms);
+    if (next_idle_check != Clock::time_point::max()) {
+      auto until = std::chrono::duration_cast<std::chrono::milliseconds>(next_idle_check - Clock::now()).count();
+      // Round up so we wake at or just after the deadline, never spin before it.
+      until = std::max<long>(0, static_cast<long>(until) + 1);
+      ms = std::min<long>(ms, until);
+    }
+    if (!timers.empty()) {
+      auto until = std::chrono::duration_cast<std::chrono::milliseconds>(timers.begin()->first - Clock::now()).count();
+      until = std::max<long>(0, static_cast<long>(until) + 1);
+      ms = std::min<long>(ms, until);
+    }
+    return static_cast<int>(ms);
+  }
+
+  void run() {
+    std::deque<Cmd> batch;
+    for (;;) {
+      bool stop;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        batch.swap(cmds);
+        stop = stopping;
+      }
+      for (auto& c : batch) run_command(c, stop);
+      batch.clear();
+      if (stop) break;
+
+      int running = 0;
+      curl_multi_perform(multi, &running);
+      drain_messages();
+      check_idle();
+      run_timers(false);
+
+      int wait_ms = poll_timeout();
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!cmds.empty() || stopping) wait_ms = 0;
+      }
+      if (wait_ms > 0) curl_multi_poll(multi, nullptr, 0, wait_ms, nullptr);
+    }
+
+    // Shutting down: nothing new can be queued but scheduled functions
+    // (submit sees `stopping` and answers on the spot; cancel/pause/resume are
+    // ignored). Every scheduled function still runs, then every live transfer
+    // is cancelled; callbacks may schedule more, so go round until all is quiet.
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        batch.swap(cmds);
+        if (batch.empty() && timers.empty() && live.empty()) {
+          exited = true;
+          break;
+        }
+      }
+      for (auto& c : batch) run_command(c, true);
+      batch.clear();
+      run_timers(true);
+      std::vector<uint64_t> ids;
+      ids.reserve(live.size());
+      for (auto& [id, t] : live) ids.push_back(id);
+      for (uint64_t id : ids)
+        finish(id, LLM_ERR_CANCELLED, "transfer cancelled: the transport is shutting down");
+    }
+  }
+};
+
+// ------------------------------------------------------------- the facade
+
+Transport::Transport(TransportOptions opts) : impl_(std::make_unique<Impl>(opts)) {}
+
+Transport::~Transport() { impl_->shutdown(); }
+
+uint64_t Transport::submit(Request req, Callbacks cb, long total_timeout_ms) {
+  uint64_t id = impl_->next_id.fetch_add(1, std::memory_order_relaxed);
+  auto t = impl_->build(id, std::move(req), std::move(cb), total_timeout_ms);
+  Impl::Cmd cmd{Impl::CmdKind::Submit, id, std::move(t)};
+  if (impl_->push(std::move(cmd))) return id;
+  // Shutting down: push() did not take the command, so it is still ours.
+  auto& tr = cmd.transfer;
+  Result res;
+  res.status = LLM_ERR_CANCELLED;
+  res.error = "transfer cancelled: the transport is shutting down";
+  if (!tr->host.empty()) res.error += " (host " + tr->host + ")";
+  Callbacks done = std::move(tr->cb);
+  tr.reset();
+  if (done.on_done) {
+    try {
+      done.on_done(res);
+    } catch (...) {
+    }
+  }
+  return 0;
+}
+
+void Transport::cancel(uint64_t id) {
+  if (id == 0) return;
+  if (impl_->on_io_thread()) {
+    // Possibly inside a curl callback of this very transfer: mark it now so no
+    // more data reaches the caller; the loop removes it once curl returns.
+    auto it = impl_->live.find(id);
+    if (it != impl_->live.end()) Impl::abort_with(it->second.get(), LLM_ERR_CANCELLED, "transfer cancelled");
+  }
+  impl_->push({Impl::CmdKind::Cancel, id, nullptr});
+}
+
+void Transport::pause(uint64_t id) {
+  if (id == 0) return;
+  if (impl_->on_io_thread()) {
+    auto it = impl_->live.find(id);
+    if (it != impl_->live.end()) {
+      it->second->paused = true;  // the next body write answers CURL_WRITEFUNC_PAUSE
+      return;
+    }
+  }
+  impl_->push({Impl::CmdKind::Pause, id, nullptr});
+}
+
+void Transport::resume(uint64_t id) {
+  if (id == 0) return;
+  // Always through the queue: curl_easy_pause(CONT) may run write callbacks
+  // at once, which must not happen inside another curl callback.
+  impl_->push({Impl::CmdKind::Resume, id, nullptr});
+}
+
+void Transport::schedule(long delay_ms, std::function<void()> fn) {
+  if (!fn) return;
+  Impl::Cmd cmd{Impl::CmdKind::Schedule, 0};
+  cmd.due = Clock::now() + std::chrono::milliseconds(std::max<long>(delay_ms, 0));
+  cmd.fn = std::move(fn);
+  if (impl_->push(std::move(cmd))) return;
+  // The loop has already exited (only a caller racing the destructor gets
+  // here): keep the promise that it runs once, here and now.
+  Impl::run_guarded(cmd.fn);
+}
+
+bool Transport::on_io_thread() const { return impl_->on_io_thread(); }
+
+}  // namespace literllm::http

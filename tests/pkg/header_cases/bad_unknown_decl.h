@@ -1,0 +1,3 @@
+#define LLM_API
+LLM_API int s_f(void);
+extern int s_variable;

@@ -1,0 +1,2 @@
+#define LLM_API
+LLM_API s_undeclared_t s_f(void);

@@ -1,0 +1,2 @@
+#define LLM_API
+LLM_API int s_f(const char *fmt, ...);

@@ -1,0 +1,62 @@
+// Internal to the local upstream: what to answer to one request, decided with
+// no socket in sight. The server (server.cpp, the only Beast translation unit)
+// carries out the Plan: delays, chunked events, cuts, stalls, resets.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "upstream.hpp"
+
+namespace literllm::testing::detail {
+
+struct Plan {
+  bool reset = false;  // answer nothing: close with a TCP RST
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;  // content-type included
+  // A sized body (stream == false), or events sent one chunk each (stream == true).
+  bool stream = false;
+  std::string body;
+  std::vector<std::string> events;  // each complete on the wire, e.g. "data: {...}\n\n"
+  unsigned delay_ms = 0;            // before the response headers
+  unsigned chunk_delay_ms = 0;      // between events
+  long cut_after = -1;              // stream: close abruptly after this many events
+  long stall_after = -1;            // stream: go silent after this many events
+  bool close = false;               // close the connection after this response
+};
+
+// An OpenAI-shaped error body: {"error":{"message","type","param":null,"code"}}.
+std::string error_body(std::string_view message, std::string_view type, std::string_view code);
+// The default error body for an HTTP status (type and code chosen to match it).
+std::string error_body_for_status(int status, std::string_view message = {});
+// "Not Found" for 404 and so on; "Unknown" when there is none.
+const char* reason_phrase(int status);
+
+class Handler {
+ public:
+  explicit Handler(UpstreamOptions opts) : opts_(std::move(opts)) {}
+
+  // Decides the answer to one complete request and records it. Thread-safe.
+  Plan handle(RecordedRequest req);
+
+  std::vector<RecordedRequest> requests() const;
+  void clear_requests();
+
+ private:
+  Plan handle_chat(const RecordedRequest& req);
+  Plan replay(const RecordedRequest& req, int status);
+  std::string requests_json() const;
+
+  UpstreamOptions opts_;
+  mutable std::mutex mu_;
+  std::vector<RecordedRequest> requests_;
+  std::map<std::string, long> fail_counts_;
+  std::atomic<uint64_t> counter_{0};  // chat completion ids
+  std::atomic<uint64_t> seq_{0};      // x-request-id of every answer
+};
+
+}  // namespace literllm::testing::detail

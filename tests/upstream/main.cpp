@@ -1,0 +1,112 @@
+// literllm-upstream: the local upstream as a process, for tests in other
+// languages, benchmarks and the README demo.
+//
+//   literllm-upstream [--port N] [--fixtures DIR] [--require-key KEY] [--no-record] [--exit-on-stdin-eof]
+//
+// Prints "LISTENING <port>" on stdout once it accepts connections, then serves
+// until SIGINT or SIGTERM (or, with --exit-on-stdin-eof, until stdin closes:
+// a parent that dies takes the server with it).
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <thread>
+
+#include "upstream.hpp"
+
+namespace {
+
+void usage(FILE* to) {
+  std::fputs(
+      "usage: literllm-upstream [--port N] [--fixtures DIR] [--require-key KEY] [--no-record] [--exit-on-stdin-eof]\n"
+      "  --port N             listen on 127.0.0.1:N (default: a free port)\n"
+      "  --fixtures DIR       root for x-upstream-replay paths\n"
+      "  --require-key KEY    answer 401 unless a request carries KEY (Bearer, x-api-key or api-key)\n"
+      "  --no-record          keep no copy of requests (GET /__requests answers [])\n"
+      "  --exit-on-stdin-eof  stop when stdin reaches end of file\n"
+      "Prints \"LISTENING <port>\" when ready; stops on SIGINT or SIGTERM.\n",
+      to);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  literllm::testing::UpstreamOptions opts;
+  bool exit_on_eof = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> const char* {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "literllm-upstream: %s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--port") {
+      char* end = nullptr;
+      const char* v = value();
+      long p = std::strtol(v, &end, 10);
+      if (!*v || *end || p < 0 || p > 65535) {
+        std::fprintf(stderr, "literllm-upstream: bad port '%s'\n", v);
+        return 2;
+      }
+      opts.port = static_cast<uint16_t>(p);
+    } else if (a == "--fixtures") {
+      opts.fixtures_dir = value();
+    } else if (a == "--require-key") {
+      opts.require_api_key = value();
+    } else if (a == "--no-record") {
+      opts.record_requests = false;
+    } else if (a == "--exit-on-stdin-eof") {
+      exit_on_eof = true;
+    } else if (a == "--help" || a == "-h") {
+      usage(stdout);
+      return 0;
+    } else {
+      std::fprintf(stderr, "literllm-upstream: unknown argument '%s'\n", a.c_str());
+      usage(stderr);
+      return 2;
+    }
+  }
+
+  // Block the stop signals in every thread (the server's thread inherits the
+  // mask) and take them synchronously below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  literllm::testing::Upstream server(opts);
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
+  }
+  std::printf("LISTENING %u\n", static_cast<unsigned>(server.port()));
+  std::fflush(stdout);
+
+  if (exit_on_eof) {
+    std::thread([] {
+      char buf[256];
+      for (;;) {
+        ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+        if (n == 0 || (n < 0 && errno != EINTR)) break;
+      }
+      kill(getpid(), SIGTERM);
+    }).detach();
+  }
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  server.stop();
+  return 0;
+}

@@ -1,0 +1,69 @@
+// The local upstream: a real HTTP/1.1 server on 127.0.0.1 that speaks the
+// OpenAI chat-completions wire format, for end-to-end tests, benchmarks and
+// the README demo. One Asio thread serves every connection (thousands of
+// concurrent streams), with keep-alive, chunked or sized request bodies, and
+// fault injection chosen per request by `x-upstream-*` headers (see
+// tests/upstream/README.md).
+//
+// This header is free of Boost and RapidJSON on purpose: including it costs
+// nothing.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace literllm::testing {
+
+// One request as the server received it.
+struct RecordedRequest {
+  std::string method, target;                                // target = path + query
+  std::vector<std::pair<std::string, std::string>> headers;  // in arrival order, names as sent
+  std::string body;                                          // decoded (chunked bodies de-chunked)
+  // The first header of that name, compared case-insensitively; "" if absent.
+  std::string header(std::string_view name) const;
+};
+
+struct UpstreamOptions {
+  std::string fixtures_dir;     // root for x-upstream-replay paths
+  std::string require_api_key;  // non-empty: requests must carry "Authorization: Bearer <key>",
+                                // "x-api-key: <key>" or "api-key: <key>", else 401 OpenAI error body
+  uint16_t port = 0;            // 0: the kernel picks a free port
+  bool record_requests = true;  // false: keep no copies (long benchmarks); requests() stays empty
+};
+
+class Upstream {
+ public:
+  explicit Upstream(UpstreamOptions opts = {});
+  ~Upstream();  // stop()
+  Upstream(const Upstream&) = delete;
+  Upstream& operator=(const Upstream&) = delete;
+
+  // Binds 127.0.0.1:<opts.port> and serves on its own thread. Throws
+  // std::runtime_error when the port cannot be bound. A no-op when running.
+  void start();
+  // Closes the listener and every connection, joins the thread. Idempotent;
+  // start() may be called again afterwards (on a new port when opts.port is 0).
+  void stop();
+
+  uint16_t port() const;         // 0 before start()
+  std::string base_url() const;  // "http://127.0.0.1:<port>/v1"
+
+  // Every request received so far, in order (thread-safe). GET /__requests
+  // itself is not recorded.
+  std::vector<RecordedRequest> requests() const;
+  void clear_requests();
+
+  size_t connections_accepted() const;  // total TCP connections accepted
+  size_t open_connections() const;      // connections open right now
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace literllm::testing
