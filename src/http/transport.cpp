@@ -336,7 +336,9 @@ struct Transport::Impl {
     }
     if (!has_expect) ok = ok && append("Expect:");
     if (!has_accept) ok = ok && append("Accept:");
-    if (!has_content_type && !r.body.empty()) ok = ok && append("Content-Type:");
+    // curl would send "application/x-www-form-urlencoded" with any POST body,
+    // even an empty one; send none unless the caller names one.
+    if (!has_content_type) ok = ok && append("Content-Type:");
     if (!ok) {
       t->preset_status = LLM_ERR_INTERNAL;
       t->preset_error = "out of memory building the header list";
@@ -367,19 +369,21 @@ struct Transport::Impl {
     set(CURLOPT_VERBOSE, 1L);
     set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
     set(CURLOPT_FOLLOWLOCATION, 0L);
-    set(CURLOPT_TCP_NODELAY, 1L);
-    set(CURLOPT_TCP_KEEPALIVE, 1L);
-    set(CURLOPT_TCP_KEEPIDLE, 60L);
-    set(CURLOPT_TCP_KEEPINTVL, 30L);
-    set(CURLOPT_DNS_CACHE_TIMEOUT, 60L);
+    // Best effort (a platform or build may lack them; the transfer works without).
+    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 60L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 30L);
+    curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, 60L);
     set(CURLOPT_SSL_VERIFYPEER, 1L);
     set(CURLOPT_SSL_VERIFYHOST, 2L);
     if (!ca_file.empty()) set(CURLOPT_CAINFO, ca_file.c_str());
     if (!ca_dir.empty()) set(CURLOPT_CAPATH, ca_dir.c_str());
     // HTTP/2 over TLS when the server offers it (ALPN); plain http stays
     // HTTP/1.1 (no h2c prior knowledge: broken with reuse in curl 7.88.1).
-    set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-    if (https) set(CURLOPT_PIPEWAIT, 1L);  // wait to multiplex rather than open a new connection
+    // Best effort too: a libcurl without nghttp2 refuses it and speaks HTTP/1.1.
+    if (curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS)) == CURLE_OK && https)
+      curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);  // wait to multiplex rather than open a new connection
     if (!has_accept_encoding) set(CURLOPT_ACCEPT_ENCODING, "");  // curl offers and decodes what it can
     if (opts.connect_timeout_ms > 0) set(CURLOPT_CONNECTTIMEOUT_MS, opts.connect_timeout_ms);
     if (total_timeout_ms > 0) set(CURLOPT_TIMEOUT_MS, total_timeout_ms);

