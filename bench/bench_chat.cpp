@@ -29,25 +29,39 @@
 //   curl_multi_window/N    bare-curl throughput baseline for llm_chat_async/N:
 //                          N fresh easy handles in flight on one multi handle
 //
-// After the run a summary prints µs per call and the ratio llm_chat / bare
-// curl for every repetition (default: 3 repetitions, interleaved).
+// After the Google Benchmark run (default: 3 repetitions, randomly interleaved)
+// comes the interleaved pass, which gives the ratios to quote: each round runs
+// a slice of calls of every variant in a fresh random order, so that all of
+// them share the same moment's noise from other processes; ratios are taken
+// per round (median, min, max), and between the variants' best rounds (the
+// closest this machine gets to an idle one). The figure: llm_chat / bare_curl_easy.
+//
+//   bench_chat [--pairs=ROUNDS] [--slice=CALLS] [--only-pairs] [Google Benchmark flags]
+//   bench_chat --profile=VARIANT:N      N calls of one variant and nothing else,
+//                                       e.g. under valgrind --tool=callgrind
+//                                       --separate-threads=yes
 #include <benchmark/benchmark.h>
 #include <curl/curl.h>
 #include <rapidjson/document.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <numeric>
+#include <random>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -350,43 +364,167 @@ class IoThread {
   bool stop_ = false;
 };
 
-// ------------------------------------------------------------------- the shared state
+// ------------------------------------------------------------------------ runners
+//
+// Each way of making a call is a Runner: run(k) makes k calls (one at a time,
+// or with a window of several in flight) and says why it failed, if it did.
+// The Google Benchmark functions and the interleaved pass both use them.
 
-struct Env {
-  std::unique_ptr<Upstream> up;
-  llm_client_t* client = nullptr;
-  WireRequest wire;
-  std::unique_ptr<BareEasy> bare;
+class Runner {
+ public:
+  virtual ~Runner() = default;
+  virtual std::string run(int calls) = 0;
 };
-Env* g = nullptr;
 
-// ------------------------------------------------------------------------ benchmarks
-
-void BM_bare_curl_easy(benchmark::State& st) {
-  for (auto _ : st) {
-    std::string err = g->bare->perform();
-    if (!err.empty()) {
-      st.SkipWithError(err.c_str());
-      break;
+class BareRunner final : public Runner {
+ public:
+  explicit BareRunner(const WireRequest& w) : b_(w) {}
+  std::string run(int calls) override {
+    for (int i = 0; i < calls; ++i) {
+      if (std::string err = b_.perform(); !err.empty()) return err;
+      benchmark::DoNotOptimize(b_.resp.data());
     }
-    benchmark::DoNotOptimize(g->bare->resp.data());
+    return {};
   }
-  st.SetItemsProcessed(st.iterations());
-}
 
-void BM_llm_chat(benchmark::State& st) {
-  for (auto _ : st) {
-    llm_response_t* r = nullptr;
-    if (llm_chat(g->client, kRequest, &r) != LLM_OK) {
-      st.SkipWithError(llm_last_error());
-      break;
+ private:
+  BareEasy b_;
+};
+
+class LibOptsRunner final : public Runner {
+ public:
+  explicit LibOptsRunner(const WireRequest& w) { t_.setup(curl_easy_init(), w); }
+  ~LibOptsRunner() override { t_.release_fresh(); }
+  std::string run(int calls) override {
+    for (int i = 0; i < calls; ++i) {
+      t_.body.clear();
+      t_.resp_headers.clear();
+      t_.result = curl_easy_perform(t_.e);
+      t_.read_info();
+      if (std::string err = t_.check(); !err.empty()) return err;
     }
-    benchmark::DoNotOptimize(llm_response_text(r));
-    llm_response_free(r);
+    return {};
   }
-  st.SetItemsProcessed(st.iterations());
-}
 
+ private:
+  LibLikeTransfer t_;
+};
+
+class MultiFreshRunner final : public Runner {
+ public:
+  explicit MultiFreshRunner(const WireRequest& w) : w_(w), m_(curl_multi_init()) {
+    curl_multi_setopt(m_, CURLMOPT_MAXCONNECTS, 1024L);
+  }
+  ~MultiFreshRunner() override { curl_multi_cleanup(m_); }
+  std::string run(int calls) override {
+    for (int i = 0; i < calls; ++i) {
+      LibLikeTransfer t;
+      t.setup(curl_easy_init(), w_);
+      curl_multi_add_handle(m_, t.e);
+      bool done = false;
+      while (!done) {
+        int running = 0;
+        curl_multi_perform(m_, &running);
+        drain(m_, [&](LibLikeTransfer*) { done = true; });
+        if (!done) curl_multi_poll(m_, nullptr, 0, 1000, nullptr);
+      }
+      std::string err = t.check();
+      t.release_fresh();
+      if (!err.empty()) return err;
+    }
+    return {};
+  }
+
+ private:
+  const WireRequest& w_;
+  CURLM* m_;
+};
+
+class IoThreadRunner final : public Runner {
+ public:
+  explicit IoThreadRunner(const WireRequest& w) : w_(w) {}
+  std::string run(int calls) override {
+    for (int i = 0; i < calls; ++i) {
+      LibLikeTransfer t;
+      t.setup(curl_easy_init(), w_);
+      io_.submit(&t);
+      {
+        std::unique_lock lk(t.mu);
+        t.cv.wait(lk, [&] { return t.done; });
+      }
+      std::string err = t.check();
+      t.release_fresh();
+      if (!err.empty()) return err;
+    }
+    return {};
+  }
+
+ private:
+  const WireRequest& w_;
+  IoThread io_;
+};
+
+class MultiWindowRunner final : public Runner {
+ public:
+  MultiWindowRunner(const WireRequest& w, int window)
+      : w_(w), m_(curl_multi_init()), slots_(static_cast<size_t>(window)) {
+    curl_multi_setopt(m_, CURLMOPT_MAXCONNECTS, 1024L);
+  }
+  ~MultiWindowRunner() override { curl_multi_cleanup(m_); }
+  std::string run(int calls) override {
+    std::vector<LibLikeTransfer*> free_slots;
+    for (auto& s : slots_) free_slots.push_back(&s);
+    int started = 0, done = 0;
+    std::string err;
+    while (done < calls) {
+      while (started < calls && !free_slots.empty()) {
+        LibLikeTransfer* t = free_slots.back();
+        free_slots.pop_back();
+        t->body.clear();
+        t->resp_headers.clear();
+        t->setup(curl_easy_init(), w_);
+        curl_multi_add_handle(m_, t->e);
+        ++started;
+      }
+      int running = 0;
+      curl_multi_perform(m_, &running);
+      int finished = drain(m_, [&](LibLikeTransfer* t) {
+        if (err.empty()) err = t->check();
+        t->release_fresh();
+        free_slots.push_back(t);
+      });
+      done += finished;
+      // Refill the window before waiting again.
+      if (finished == 0 && done < calls) curl_multi_poll(m_, nullptr, 0, 1000, nullptr);
+    }
+    return err;
+  }
+
+ private:
+  const WireRequest& w_;
+  CURLM* m_;
+  std::vector<LibLikeTransfer> slots_;
+};
+
+class LlmChatRunner final : public Runner {
+ public:
+  explicit LlmChatRunner(llm_client_t* c) : c_(c) {}
+  std::string run(int calls) override {
+    for (int i = 0; i < calls; ++i) {
+      llm_response_t* r = nullptr;
+      if (llm_chat(c_, kRequest, &r) != LLM_OK) return llm_last_error();
+      benchmark::DoNotOptimize(llm_response_text(r));
+      llm_response_free(r);
+    }
+    return {};
+  }
+
+ private:
+  llm_client_t* c_;
+};
+
+// `total` llm_chat_async calls, `window` in flight, the window refilled from
+// the done callback on the client's I/O thread (as an event-loop caller would).
 struct AsyncWindow {
   llm_client_t* client = nullptr;
   int total = 0;
@@ -407,156 +545,99 @@ struct AsyncWindow {
       cv.notify_all();
     }
   }
-  // Starts the next call if any is left; false when none was.
-  bool start_next();
+  void start_next() {
+    if (started.fetch_add(1) >= total) return;
+    if (llm_chat_async(client, kRequest, &AsyncWindow::on_done, this, nullptr) != LLM_OK) {
+      fail(llm_last_error());
+      complete_one();
+    }
+  }
   static void on_done(llm_status s, llm_response_t* r, const char* msg, void* ud) {
     auto* w = static_cast<AsyncWindow*>(ud);
     if (s != LLM_OK) w->fail(msg);
     llm_response_free(r);
-    w->start_next();  // refill the window from the I/O thread, as an event-loop caller would
+    w->start_next();
     w->complete_one();
   }
 };
 
-bool AsyncWindow::start_next() {
-  if (started.fetch_add(1) >= total) return false;
-  if (llm_chat_async(client, kRequest, &AsyncWindow::on_done, this, nullptr) != LLM_OK) {
-    fail(llm_last_error());
-    complete_one();
-  }
-  return true;
-}
-
-void BM_llm_chat_async(benchmark::State& st) {
-  const int window = static_cast<int>(st.range(0));
-  for (auto _ : st) {
+class LlmAsyncRunner final : public Runner {
+ public:
+  LlmAsyncRunner(llm_client_t* c, int window) : c_(c), window_(window) {}
+  std::string run(int calls) override {
     AsyncWindow w;
-    w.client = g->client;
-    w.total = kAsyncBatch;
-    for (int i = 0; i < window; ++i) w.start_next();
+    w.client = c_;
+    w.total = calls;
+    for (int i = 0; i < std::min(window_, calls); ++i) w.start_next();
     std::unique_lock lk(w.mu);
     w.cv.wait(lk, [&] { return w.finished; });
-    if (w.failed) {
-      st.SkipWithError(w.first_error.c_str());
-      break;
-    }
+    return w.failed ? w.first_error : std::string();
   }
-  st.SetItemsProcessed(st.iterations() * kAsyncBatch);
+
+ private:
+  llm_client_t* c_;
+  int window_;
+};
+
+class PreviewRunner final : public Runner {
+ public:
+  explicit PreviewRunner(llm_client_t* c) : c_(c) {}
+  std::string run(int calls) override {
+    for (int i = 0; i < calls; ++i) {
+      char* out = nullptr;
+      if (llm_preview_request(c_, kRequest, 0, &out) != LLM_OK) return llm_last_error();
+      benchmark::DoNotOptimize(out);
+      llm_string_free(out);
+    }
+    return {};
+  }
+
+ private:
+  llm_client_t* c_;
+};
+
+// ------------------------------------------------------------------- the shared state
+
+struct Env {
+  std::unique_ptr<Upstream> up;
+  llm_client_t* client = nullptr;
+  WireRequest wire;
+};
+Env* g = nullptr;
+
+// Every variant by name; `batch` is how many calls one benchmark iteration makes.
+struct Variant {
+  std::string name;
+  int batch;
+  std::function<std::unique_ptr<Runner>()> make;
+};
+
+std::vector<Variant> variants() {
+  std::vector<Variant> v;
+  v.push_back({"bare_curl_easy", 1, [] { return std::make_unique<BareRunner>(g->wire); }});
+  v.push_back({"llm_chat", 1, [] { return std::make_unique<LlmChatRunner>(g->client); }});
+  for (int n : {1, 4, 16, 64})
+    v.push_back({"llm_chat_async/" + std::to_string(n), kAsyncBatch,
+                 [n] { return std::make_unique<LlmAsyncRunner>(g->client, n); }});
+  v.push_back({"curl_easy_lib_opts", 1, [] { return std::make_unique<LibOptsRunner>(g->wire); }});
+  v.push_back({"curl_multi_fresh", 1, [] { return std::make_unique<MultiFreshRunner>(g->wire); }});
+  v.push_back({"curl_multi_io_thread", 1, [] { return std::make_unique<IoThreadRunner>(g->wire); }});
+  for (int n : {1, 4, 16, 64})
+    v.push_back({"curl_multi_window/" + std::to_string(n), kAsyncBatch,
+                 [n] { return std::make_unique<MultiWindowRunner>(g->wire, n); }});
+  v.push_back({"llm_preview_request", 1, [] { return std::make_unique<PreviewRunner>(g->client); }});
+  return v;
 }
 
-void BM_curl_easy_lib_opts(benchmark::State& st) {
-  CURL* e = curl_easy_init();
-  LibLikeTransfer t;
-  t.setup(e, g->wire);
+void run_benchmark(benchmark::State& st, const Variant& v) {
+  auto r = v.make();
   for (auto _ : st) {
-    t.body.clear();
-    t.resp_headers.clear();
-    t.result = curl_easy_perform(e);
-    t.read_info();
-    if (std::string err = t.check(); !err.empty()) {
+    if (std::string err = r->run(v.batch); !err.empty()) {
       st.SkipWithError(err.c_str());
       break;
     }
   }
-  t.release_fresh();
-  st.SetItemsProcessed(st.iterations());
-}
-
-void BM_curl_multi_fresh(benchmark::State& st) {
-  CURLM* m = curl_multi_init();
-  curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, 1024L);
-  for (auto _ : st) {
-    LibLikeTransfer t;
-    t.setup(curl_easy_init(), g->wire);
-    curl_multi_add_handle(m, t.e);
-    bool done = false;
-    while (!done) {
-      int running = 0;
-      curl_multi_perform(m, &running);
-      drain(m, [&](LibLikeTransfer*) { done = true; });
-      if (!done) curl_multi_poll(m, nullptr, 0, 1000, nullptr);
-    }
-    std::string err = t.check();
-    t.release_fresh();
-    if (!err.empty()) {
-      st.SkipWithError(err.c_str());
-      break;
-    }
-  }
-  curl_multi_cleanup(m);
-  st.SetItemsProcessed(st.iterations());
-}
-
-void BM_curl_multi_io_thread(benchmark::State& st) {
-  IoThread io;
-  for (auto _ : st) {
-    LibLikeTransfer t;
-    t.setup(curl_easy_init(), g->wire);
-    io.submit(&t);
-    {
-      std::unique_lock lk(t.mu);
-      t.cv.wait(lk, [&] { return t.done; });
-    }
-    std::string err = t.check();
-    t.release_fresh();
-    if (!err.empty()) {
-      st.SkipWithError(err.c_str());
-      break;
-    }
-  }
-  st.SetItemsProcessed(st.iterations());
-}
-
-void BM_curl_multi_window(benchmark::State& st) {
-  const int window = static_cast<int>(st.range(0));
-  CURLM* m = curl_multi_init();
-  curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, 1024L);
-  std::vector<LibLikeTransfer> slots(static_cast<size_t>(window));
-  std::vector<LibLikeTransfer*> free_slots;
-  for (auto _ : st) {
-    free_slots.clear();
-    for (auto& s : slots) free_slots.push_back(&s);
-    int started = 0, done = 0;
-    std::string err;
-    while (done < kAsyncBatch) {
-      while (started < kAsyncBatch && !free_slots.empty()) {
-        LibLikeTransfer* t = free_slots.back();
-        free_slots.pop_back();
-        t->body.clear();
-        t->resp_headers.clear();
-        t->setup(curl_easy_init(), g->wire);
-        curl_multi_add_handle(m, t->e);
-        ++started;
-      }
-      int running = 0;
-      curl_multi_perform(m, &running);
-      done += drain(m, [&](LibLikeTransfer* t) {
-        if (err.empty()) err = t->check();
-        t->release_fresh();
-        free_slots.push_back(t);
-      });
-      if (done < kAsyncBatch) curl_multi_poll(m, nullptr, 0, 1000, nullptr);
-    }
-    if (!err.empty()) {
-      st.SkipWithError(err.c_str());
-      break;
-    }
-  }
-  curl_multi_cleanup(m);
-  st.SetItemsProcessed(st.iterations() * kAsyncBatch);
-}
-
-void BM_llm_preview_request(benchmark::State& st) {
-  for (auto _ : st) {
-    char* out = nullptr;
-    if (llm_preview_request(g->client, kRequest, 0, &out) != LLM_OK) {
-      st.SkipWithError(llm_last_error());
-      break;
-    }
-    benchmark::DoNotOptimize(out);
-    llm_string_free(out);
-  }
-  st.SetItemsProcessed(st.iterations());
+  st.SetItemsProcessed(st.iterations() * v.batch);
 }
 
 // ---------------------------------------------------------------- the wire check
@@ -619,32 +700,29 @@ class Collector : public benchmark::ConsoleReporter {
       if (r.run_type != Run::RT_Iteration || r.error_occurred) continue;
       auto it = r.counters.find("items_per_second");
       if (it == r.counters.end() || it->second.value <= 0) continue;
-      double ips = it->second.value;
-      figs[r.run_name.function_name + (r.run_name.args.empty() ? "" : "/" + r.run_name.args)].push_back(
-          {1e6 / ips, ips});
+      figs[r.run_name.function_name].push_back({1e6 / it->second.value, it->second.value});
     }
   }
 };
 
 struct Stats {
-  double mean = 0, min = 0, max = 0;
+  double mean = 0, median = 0, min = 0, max = 0;
 };
-Stats stats_of(const std::vector<double>& v) {
+Stats stats_of(std::vector<double> v) {
   Stats s;
   if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
   s.mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-  s.min = *std::min_element(v.begin(), v.end());
-  s.max = *std::max_element(v.begin(), v.end());
+  s.median = v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  s.min = v.front();
+  s.max = v.back();
   return s;
 }
 
-void summary(const Collector& c, size_t connections) {
-  auto get = [&](const std::string& n) -> const std::vector<Collector::Fig>* {
-    auto it = c.figs.find(n);
-    return it == c.figs.end() ? nullptr : &it->second;
-  };
-  std::printf("\n==== summary (mean over repetitions [min .. max]) ====\n");
-  std::printf("%-28s %12s %26s %14s\n", "benchmark", "us/call", "", "calls/s");
+void gbench_summary(const Collector& c) {
+  if (c.figs.empty()) return;
+  std::printf("\n==== Google Benchmark figures: mean over repetitions [min .. max] ====\n");
+  std::printf("%-24s %10s  %-24s %12s\n", "benchmark", "us/call", "", "calls/s");
   for (auto& [name, v] : c.figs) {
     std::vector<double> us, ips;
     for (auto& f : v) {
@@ -652,42 +730,141 @@ void summary(const Collector& c, size_t connections) {
       ips.push_back(f.items_per_s);
     }
     Stats u = stats_of(us), i = stats_of(ips);
-    std::printf("%-28s %12.1f   [%9.1f .. %9.1f] %14.0f\n", name.c_str(), u.mean, u.min, u.max, i.mean);
+    std::printf("%-24s %10.1f  [%9.1f .. %9.1f] %12.0f\n", name.c_str(), u.mean, u.min, u.max, i.mean);
   }
-  auto ratio = [&](const char* num, const char* den) {
-    auto* a = get(num);
-    auto* b = get(den);
-    if (!a || !b || a->empty() || b->empty()) return;
-    std::vector<double> rs;
-    for (size_t k = 0; k < std::min(a->size(), b->size()); ++k) rs.push_back((*a)[k].us_per_call / (*b)[k].us_per_call);
-    Stats s = stats_of(rs);
-    std::printf("ratio %-22s / %-22s = %.3f  [%.3f .. %.3f] over %zu paired repetitions\n", num, den, s.mean, s.min,
-                s.max, rs.size());
+  auto it_a = c.figs.find("llm_chat"), it_b = c.figs.find("bare_curl_easy");
+  if (it_a != c.figs.end() && it_b != c.figs.end()) {
+    std::vector<double> a, b;
+    for (auto& f : it_a->second) a.push_back(f.us_per_call);
+    for (auto& f : it_b->second) b.push_back(f.us_per_call);
+    std::printf("ratio of means llm_chat / bare_curl_easy = %.3f (repetitions run at different moments: see the\n"
+                "interleaved pass for the ratio measured side by side)\n",
+                stats_of(a).mean / stats_of(b).mean);
+  }
+}
+
+// The interleaved pass: every round runs `slice` calls of each variant, in a
+// fresh random order, so that the variants share the same moment's noise
+// (other processes on the machine). Ratios are taken per round, then summarized.
+void interleaved(int rounds, int slice) {
+  const std::vector<std::string> names = {"bare_curl_easy",   "curl_easy_lib_opts",  "curl_multi_fresh",
+                                          "curl_multi_io_thread", "llm_chat",          "llm_chat_async/1",
+                                          "llm_chat_async/16", "curl_multi_window/16"};
+  auto all = variants();
+  std::vector<std::pair<std::string, std::unique_ptr<Runner>>> rs;
+  for (auto& n : names)
+    for (auto& v : all)
+      if (v.name == n) rs.emplace_back(n, v.make());
+  for (auto& [n, r] : rs)
+    if (std::string err = r->run(20); !err.empty()) die(n + ": " + err);
+
+  std::map<std::string, std::vector<double>> us;        // per round
+  std::map<std::string, std::vector<double>> per_call;  // every single call's latency
+  std::mt19937 rng(12345);
+  std::vector<size_t> order(rs.size());
+  std::iota(order.begin(), order.end(), 0);
+  for (int round = 0; round < rounds; ++round) {
+    std::shuffle(order.begin(), order.end(), rng);
+    for (size_t k : order) {
+      const std::string& name = rs[k].first;
+      Runner& r = *rs[k].second;
+      auto t0 = std::chrono::steady_clock::now();
+      if (name.find("async") != std::string::npos || name.find("window") != std::string::npos) {
+        // Calls overlap, or the next one starts from the done callback: time the slice only.
+        if (std::string err = r.run(slice); !err.empty()) die(name + ": " + err);
+      } else {
+        auto& lat = per_call[name];
+        for (int i = 0; i < slice; ++i) {
+          auto c0 = std::chrono::steady_clock::now();
+          if (std::string err = r.run(1); !err.empty()) die(name + ": " + err);
+          lat.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - c0).count());
+        }
+      }
+      double el = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+      us[name].push_back(el / slice);
+    }
+  }
+
+  std::printf("\n==== interleaved pass: %d rounds x %d calls per variant ====\n", rounds, slice);
+  std::printf("%-22s %-30s   %s\n", "", "us/call per round: median [min .. max]", "single-call latency us: p10 / p50 / p90 / p99");
+  auto pct = [](std::vector<double>& v, double p) { return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))]; };
+  for (auto& n : names) {
+    Stats s = stats_of(us[n]);
+    std::printf("%-22s %8.1f  [%8.1f .. %8.1f]", n.c_str(), s.median, s.min, s.max);
+    if (auto& v = per_call[n]; !v.empty()) {
+      std::sort(v.begin(), v.end());
+      std::printf("      %6.1f / %6.1f / %6.1f / %7.1f", pct(v, .10), pct(v, .50), pct(v, .90), pct(v, .99));
+    }
+    std::printf("\n");
+  }
+  if (!per_call["llm_chat"].empty() && !per_call["bare_curl_easy"].empty()) {
+    auto& a = per_call["llm_chat"];
+    auto& b = per_call["bare_curl_easy"];
+    std::printf("single-call latency llm_chat / bare_curl_easy: p10 %.3f, p50 %.3f, p90 %.3f\n", pct(a, .10) / pct(b, .10),
+                pct(a, .50) / pct(b, .50), pct(a, .90) / pct(b, .90));
+  }
+  auto ratio = [&](const std::string& a, const std::string& b, const char* what) {
+    std::vector<double> r;
+    for (size_t i = 0; i < us[a].size(); ++i) r.push_back(us[a][i] / us[b][i]);
+    Stats s = stats_of(r);
+    double sa = std::accumulate(us[a].begin(), us[a].end(), 0.0), sb = std::accumulate(us[b].begin(), us[b].end(), 0.0);
+    double best = stats_of(us[a]).min / stats_of(us[b]).min;
+    std::printf("%-20s / %-20s  median %6.3f [%6.3f .. %7.3f]  all rounds %6.3f  best rounds %6.3f  %s\n", a.c_str(),
+                b.c_str(), s.median, s.min, s.max, sa / sb, best, what);
   };
-  std::printf("\n");
-  ratio("llm_chat", "bare_curl_easy");
-  ratio("curl_easy_lib_opts", "bare_curl_easy");
-  ratio("curl_multi_fresh", "curl_easy_lib_opts");
-  ratio("curl_multi_io_thread", "curl_multi_fresh");
-  ratio("llm_chat", "curl_multi_io_thread");
-  for (int n : {1, 4, 16, 64}) {
-    std::string a = "llm_chat_async/" + std::to_string(n), b = "curl_multi_window/" + std::to_string(n);
-    ratio(a.c_str(), b.c_str());
-  }
-  std::printf("target: llm_chat / bare_curl_easy <= 1.2\n");
-  std::printf("upstream connections accepted during the run: %zu\n", connections);
+  std::printf("ratios (per round: median [min .. max]; all rounds: total time / total time; best rounds: fastest\n"
+              "round of one / fastest round of the other):\n");
+  ratio("llm_chat", "bare_curl_easy", "<- the figure (target <= 1.2)");
+  ratio("curl_easy_lib_opts", "bare_curl_easy", "library's curl options (VERBOSE+debug cb, ...)");
+  ratio("curl_multi_fresh", "curl_easy_lib_opts", "multi handle + a fresh easy handle per call");
+  ratio("curl_multi_io_thread", "curl_multi_fresh", "I/O-thread hop + condition-variable wakeup");
+  ratio("llm_chat", "curl_multi_io_thread", "the library itself (JSON, bookkeeping)");
+  ratio("llm_chat_async/1", "bare_curl_easy", "library, no caller<->I/O thread handoff");
+  ratio("llm_chat", "llm_chat_async/1", "the blocking wait's two thread handoffs");
+  ratio("llm_chat_async/16", "curl_multi_window/16", "throughput, 16 in flight on one client / one multi");
+  auto diff = [&](const std::string& a, const std::string& b) {
+    return stats_of(us[a]).median - stats_of(us[b]).median;
+  };
+  auto diff_best = [&](const std::string& a, const std::string& b) {
+    return stats_of(us[a]).min - stats_of(us[b]).min;
+  };
+  using Diff = std::function<double(const std::string&, const std::string&)>;
+  for (auto& [label, d] : {std::pair<const char*, Diff>{"medians", diff}, std::pair<const char*, Diff>{"best rounds", diff_best}})
+    std::printf("ladder (differences of %s, us per call): options %+.1f, multi+fresh easy %+.1f, "
+                "thread hop %+.1f, library %+.1f; total llm_chat - bare %+.1f\n",
+                label, d("curl_easy_lib_opts", "bare_curl_easy"), d("curl_multi_fresh", "curl_easy_lib_opts"),
+                d("curl_multi_io_thread", "curl_multi_fresh"), d("llm_chat", "curl_multi_io_thread"),
+                d("llm_chat", "bare_curl_easy"));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Our own flags first (Google Benchmark refuses ones it does not know).
+  int rounds = 40, slice = 100;
+  bool gbench = true;
+  std::string profile;  // "name:N"
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--pairs=", 0) == 0) rounds = std::atoi(a.c_str() + 8);
+    else if (a.rfind("--slice=", 0) == 0) slice = std::max(1, std::atoi(a.c_str() + 8));
+    else if (a == "--only-pairs") gbench = false;
+    else if (a.rfind("--profile=", 0) == 0) profile = a.substr(10);
+    else if (a == "--help" || a == "-h") {
+      std::printf("usage: %s [--pairs=ROUNDS (default 40; 0: none)] [--slice=CALLS (default 100)] [--only-pairs]\n"
+                  "          [--profile=VARIANT:N (run N calls of one variant, nothing else: for valgrind)]\n"
+                  "          [Google Benchmark flags]\n",
+                  argv[0]);
+      return 0;
+    } else args.push_back(argv[i]);
+  }
   // Defaults a plain run should have: three repetitions, interleaved so that a
   // burst of noise from other processes hits every benchmark alike.
-  std::vector<char*> args(argv, argv + argc);
   bool has_reps = false, has_interleave = false;
-  for (int i = 1; i < argc; ++i) {
-    has_reps = has_reps || std::strncmp(argv[i], "--benchmark_repetitions", 23) == 0;
-    has_interleave = has_interleave || std::strncmp(argv[i], "--benchmark_enable_random_interleaving", 38) == 0;
+  for (char* a : args) {
+    has_reps = has_reps || std::strncmp(a, "--benchmark_repetitions", 23) == 0;
+    has_interleave = has_interleave || std::strncmp(a, "--benchmark_enable_random_interleaving", 38) == 0;
   }
   std::string reps = "--benchmark_repetitions=3", inter = "--benchmark_enable_random_interleaving=true";
   if (!has_reps) args.push_back(reps.data());
@@ -698,7 +875,7 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 1;
 
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  wire_check();
+  if (profile.empty()) wire_check();
 
   Env env;
   g = &env;
@@ -708,26 +885,39 @@ int main(int argc, char** argv) {
   env.up->start();
   env.client = new_client(env.up->base_url());
   env.wire = from_preview(env.client);
-  env.bare = std::make_unique<BareEasy>(env.wire);
-  std::printf("upstream %s; request body %zu bytes; llm %s, %s\n", env.up->base_url().c_str(), env.wire.body.size(),
-              llm_version(), curl_version());
 
-  benchmark::RegisterBenchmark("bare_curl_easy", BM_bare_curl_easy)->UseRealTime()->Unit(benchmark::kMicrosecond);
-  benchmark::RegisterBenchmark("llm_chat", BM_llm_chat)->UseRealTime()->Unit(benchmark::kMicrosecond);
-  benchmark::RegisterBenchmark("llm_chat_async", BM_llm_chat_async)
-      ->Arg(1)->Arg(4)->Arg(16)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("curl_easy_lib_opts", BM_curl_easy_lib_opts)->UseRealTime()->Unit(benchmark::kMicrosecond);
-  benchmark::RegisterBenchmark("curl_multi_fresh", BM_curl_multi_fresh)->UseRealTime()->Unit(benchmark::kMicrosecond);
-  benchmark::RegisterBenchmark("curl_multi_io_thread", BM_curl_multi_io_thread)->UseRealTime()->Unit(benchmark::kMicrosecond);
-  benchmark::RegisterBenchmark("curl_multi_window", BM_curl_multi_window)
-      ->Arg(1)->Arg(4)->Arg(16)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("llm_preview_request", BM_llm_preview_request)->UseRealTime()->Unit(benchmark::kMicrosecond);
+  if (!profile.empty()) {
+    size_t colon = profile.rfind(':');
+    std::string name = profile.substr(0, colon);
+    int calls = colon == std::string::npos ? 1000 : std::atoi(profile.c_str() + colon + 1);
+    for (auto& v : variants())
+      if (v.name == name) {
+        auto r = v.make();
+        if (std::string err = r->run(calls); !err.empty()) die(name + ": " + err);
+        std::printf("profile: %d calls of %s done\n", calls, name.c_str());
+        llm_client_free(env.client);
+        env.up->stop();
+        return 0;
+      }
+    die("--profile: no variant named " + name);
+  }
 
+  std::printf("upstream %s; request body %zu bytes; literllm %s; %s\n", env.up->base_url().c_str(),
+              env.wire.body.size(), llm_version(), curl_version());
+
+  auto all = variants();
   Collector rep;
-  benchmark::RunSpecifiedBenchmarks(&rep);
-  summary(rep, env.up->connections_accepted());
+  if (gbench) {
+    for (auto& v : all) {
+      auto* b = benchmark::RegisterBenchmark(v.name.c_str(), [&v](benchmark::State& st) { run_benchmark(st, v); });
+      b->UseRealTime()->Unit(v.batch > 1 ? benchmark::kMillisecond : benchmark::kMicrosecond);
+    }
+    benchmark::RunSpecifiedBenchmarks(&rep);
+    gbench_summary(rep);
+  }
+  if (rounds > 0) interleaved(rounds, slice);
+  std::printf("\nupstream connections accepted during the run: %zu\n", env.up->connections_accepted());
 
-  env.bare.reset();
   llm_client_free(env.client);
   env.up->stop();
   benchmark::Shutdown();

@@ -29,6 +29,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -88,6 +89,47 @@ int open_fds() {
   return n - 1;  // the directory's own descriptor
 }
 
+// CPU time (user + system, ms) of every thread of this process, by thread id.
+std::map<long, double> thread_cpu_ms() {
+  std::map<long, double> out;
+  static const double tick_ms = 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+  DIR* d = opendir("/proc/self/task");
+  if (!d) return out;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::string path = std::string("/proc/self/task/") + e->d_name + "/stat";
+    FILE* f = std::fopen(path.c_str(), "r");
+    if (!f) continue;
+    char buf[1024];
+    size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    buf[n] = 0;
+    // Fields after the ")" that closes the command name: state is field 3, utime 14, stime 15.
+    const char* p = std::strrchr(buf, ')');
+    if (!p) continue;
+    unsigned long utime = 0, stime = 0;
+    if (std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) == 2)
+      out[std::atol(e->d_name)] = static_cast<double>(utime + stime) * tick_ms;
+  }
+  closedir(d);
+  return out;
+}
+
+// "main 120 ms, other 950 ms" for the CPU the threads used between two snapshots.
+std::string cpu_delta(const std::map<long, double>& before, const std::map<long, double>& after) {
+  std::string s;
+  long self = static_cast<long>(getpid());
+  for (auto& [tid, ms] : after) {
+    auto it = before.find(tid);
+    double d = ms - (it == before.end() ? 0 : it->second);
+    char line[96];
+    std::snprintf(line, sizeof line, "%s%s %.0f ms", s.empty() ? "" : ", ", tid == self ? "main thread" : "other thread",
+                  d);
+    s += line;
+  }
+  return s;
+}
+
 // --------------------------------------------------------------- the upstream
 
 // The upstream either in this process or in a forked child that answers
@@ -117,7 +159,11 @@ class UpstreamHandle {
       if (write(from_child[1], port.data(), port.size()) < 0) _exit(2);
       char c;
       while (read(to_child[0], &c, 1) == 1) {
-        std::string reply = std::to_string(up.connections_accepted()) + " " + std::to_string(up.open_connections()) + "\n";
+        rusage ru{};
+        getrusage(RUSAGE_SELF, &ru);
+        double cpu_ms = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+        std::string reply = std::to_string(up.connections_accepted()) + " " + std::to_string(up.open_connections()) +
+                            " " + std::to_string(cpu_ms) + "\n";
         if (write(from_child[1], reply.data(), reply.size()) < 0) break;
       }
       up.stop();
@@ -146,9 +192,11 @@ class UpstreamHandle {
     if (write(out_, "?", 1) != 1) die("upstream child gone");
     std::string l = read_line();
     size_t a = 0, o = 0;
-    std::sscanf(l.c_str(), "%zu %zu", &a, &o);
+    std::sscanf(l.c_str(), "%zu %zu %lf", &a, &o, &child_cpu_ms_);
     return {a, o};
   }
+  // CPU time the forked upstream has used so far (ms), as of the last connections(); -1 in-process.
+  double child_cpu_ms() const { return local_ ? -1 : child_cpu_ms_; }
   bool forked() const { return pid_ > 0; }
 
  private:
@@ -164,6 +212,7 @@ class UpstreamHandle {
   pid_t pid_ = -1;
   int out_ = -1, in_ = -1;
   uint16_t port_ = 0;
+  double child_cpu_ms_ = 0;
 };
 
 // ---------------------------------------------------------------- sampling
@@ -219,7 +268,7 @@ struct StreamCtx {
 struct Shared {
   std::atomic<long> chunks{0};
   std::atomic<int> completed{0}, ok{0};
-  int total = 0;
+  std::atomic<int> total{0};  // lowered by the main thread if a start fails
   std::mutex mu;
   std::condition_variable cv;
   std::string first_error;
@@ -264,10 +313,12 @@ bool run_callbacks(llm_client_t* client, UpstreamHandle& up, int n, int delay_ms
   sh.total = n;
   std::vector<StreamCtx> ctx(static_cast<size_t>(n));
   auto conns_before = up.connections().first;
+  double up_cpu0 = up.child_cpu_ms();
   long rss_before = status_kb("VmRSS");
   Peaks pk;
   pk.sample(up, true);
 
+  auto cpu0 = thread_cpu_ms();
   auto t0 = Clock::now();
   int started = 0;
   for (int i = 0; i < n; ++i) {
@@ -277,11 +328,13 @@ bool run_callbacks(llm_client_t* client, UpstreamHandle& up, int n, int delay_ms
     if (llm_chat_stream_async(client, reqs[i].c_str(), &on_chunk, &on_done, &ctx[i], nullptr) != LLM_OK) {
       std::printf("start %d failed: %s\n", i, llm_last_error());
       sh.total = started;  // the ones that did start are still waited for
+      if (sh.completed.load() == started) sh.cv.notify_all();
       break;
     }
     ++started;
   }
   double submit_ms = ms_since(t0);
+  auto cpu_submit = thread_cpu_ms();
 
   // Wait, sampling threads / RSS / fds every 2 ms and the upstream's open connections every 10 ms.
   int tick = 0;
@@ -300,6 +353,7 @@ bool run_callbacks(llm_client_t* client, UpstreamHandle& up, int n, int delay_ms
     }
   }
   double wall_ms = ms_since(t0);
+  auto cpu1 = thread_cpu_ms();
   auto conns_after = up.connections().first;
 
   std::vector<double> durations;
@@ -318,6 +372,10 @@ bool run_callbacks(llm_client_t* client, UpstreamHandle& up, int n, int delay_ms
               submit_ms * 1000.0 / std::max(started, 1));
   std::printf("per-stream time: min %.1f  p50 %.1f  p99 %.1f  max %.1f ms\n", p.min, p.p50, p.p99, p.max);
   std::printf("threads in the process: peak %d\n", pk.threads);
+  std::printf("CPU time while submitting: %s\n", cpu_delta(cpu0, cpu_submit).c_str());
+  std::printf("CPU time during the phase: %s (the main thread's includes the 2 ms sampling)\n",
+              cpu_delta(cpu0, cpu1).c_str());
+  if (up.forked()) std::printf("CPU time of the upstream process during the phase: %.0f ms\n", up.child_cpu_ms() - up_cpu0);
   std::printf("RSS: before %ld kB, peak sampled %ld kB (+%ld kB, %.1f kB per stream); VmHWM so far %ld kB\n",
               rss_before, pk.rss_kb, pk.rss_kb - rss_before, double(pk.rss_kb - rss_before) / std::max(started, 1),
               status_kb("VmHWM"));
@@ -334,10 +392,12 @@ bool run_pull(llm_client_t* client, UpstreamHandle& up, int n, int delay_ms) {
   std::vector<std::string> reqs;
   for (int i = 0; i < n; ++i) reqs.push_back(request_for(i, delay_ms));
   auto conns_before = up.connections().first;
+  double up_cpu0 = up.child_cpu_ms();
   long rss_before = status_kb("VmRSS");
   Peaks pk;
   pk.sample(up, true);
 
+  auto cpu0 = thread_cpu_ms();
   auto t0 = Clock::now();
   std::vector<llm_stream_t*> streams(static_cast<size_t>(n), nullptr);
   for (int i = 0; i < n; ++i)
@@ -381,6 +441,7 @@ bool run_pull(llm_client_t* client, UpstreamHandle& up, int n, int delay_ms) {
     active.swap(still);
   }
   double wall_ms = ms_since(t0);
+  auto cpu1 = thread_cpu_ms();
   auto conns_after = up.connections().first;
   for (auto* s : streams) llm_stream_free(s);
 
@@ -389,6 +450,8 @@ bool run_pull(llm_client_t* client, UpstreamHandle& up, int n, int delay_ms) {
   std::printf("chunks read: %ld\n", chunks);
   std::printf("wall time: %.1f ms (submitting all: %.1f ms)\n", wall_ms, submit_ms);
   std::printf("threads in the process: peak %d\n", pk.threads);
+  std::printf("CPU time during the phase: %s\n", cpu_delta(cpu0, cpu1).c_str());
+  if (up.forked()) std::printf("CPU time of the upstream process during the phase: %.0f ms\n", up.child_cpu_ms() - up_cpu0);
   std::printf("RSS: before %ld kB, peak sampled %ld kB (+%ld kB); VmHWM so far %ld kB\n", rss_before, pk.rss_kb,
               pk.rss_kb - rss_before, status_kb("VmHWM"));
   std::printf("file descriptors: peak %d\n", pk.fds);
@@ -448,8 +511,14 @@ int main(int argc, char** argv) {
   llm_client_free(client);
   std::printf("\nllm_client_free: %.1f ms; VmHWM (peak RSS of the whole run) %ld kB; threads after %d\n", ms_since(t0),
               status_kb("VmHWM"), thread_count());
+  // The upstream notices the closed connections asynchronously: give it a moment.
   auto [accepted, open] = up->connections();
-  std::printf("upstream: %zu connections accepted in all, %zu open after the client was freed\n", accepted, open);
+  for (auto w = Clock::now(); open > 0 && ms_since(w) < 3000;) {
+    usleep(20'000);
+    open = up->connections().second;
+  }
+  std::printf("upstream: %zu connections accepted in all, %zu still open after the client was freed\n", accepted,
+              open);
   std::printf("%s\n", ok ? "RESULT: all streams completed OK" : "RESULT: FAILURES (see above)");
   return ok ? 0 : 1;
 }

@@ -14,6 +14,7 @@ packages=(
   googletest libgtest-dev libbenchmark-dev
   abigail-tools             # abidiff: the ABI baseline test
   binutils                  # nm, readelf: the export test
+  clang-14 libclang-rt-14-dev  # libFuzzer + sanitizers: the fuzz targets (tests/fuzz)
 )
 
 missing=()

@@ -32,4 +32,37 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      ctest --output-on-failure -j"$jobs" --timeout 600 -LE "pkg|abi")
 fi
+
+# Fuzz smoke: each libFuzzer target (tests/fuzz) over its seed corpus plus ~20,000
+# generated inputs. Any crash, sanitizer report or broken invariant fails the run;
+# the input that did it is kept in build-fuzz/fuzz-findings/.
+if command -v clang-14 >/dev/null 2>&1 && command -v clang++-14 >/dev/null 2>&1; then
+  echo "== fuzz smoke (libFuzzer, clang-14)"
+  fuzz_start=$SECONDS
+  CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DLITERLLM_FUZZ=ON -DLITERLLM_BUILD_TESTS=OFF \
+        -DLITERLLM_BUILD_BENCH=OFF -DLITERLLM_FIXTURES_DIR="$fixtures" >/dev/null
+  cmake --build build-fuzz -j"$jobs" --target fuzz_targets
+  rm -rf build-fuzz/fuzz-smoke build-fuzz/fuzz-findings
+  mkdir -p build-fuzz/fuzz-findings
+  for t in fuzz_sse fuzz_request fuzz_stream fuzz_error_body fuzz_config; do
+    case $t in
+      fuzz_sse) dict=sse.dict ;;
+      fuzz_config) dict=config.dict ;;
+      *) dict=json.dict ;;
+    esac
+    mkdir -p "build-fuzz/fuzz-smoke/$t"  # new inputs go here, never into the seed corpus
+    if ! build-fuzz/tests/fuzz/$t -runs=20000 -max_len=4096 -timeout=30 -dict="tests/fuzz/$dict" \
+           -artifact_prefix="build-fuzz/fuzz-findings/$t-" "build-fuzz/fuzz-smoke/$t" "tests/fuzz/corpus/$t" \
+           >"build-fuzz/fuzz-smoke/$t.log" 2>&1; then
+      tail -n 60 "build-fuzz/fuzz-smoke/$t.log" >&2
+      echo "FAILED: fuzz target $t found a problem; input in build-fuzz/fuzz-findings/" \
+           "(replay: build-fuzz/tests/fuzz/$t FILE)" >&2
+      exit 1
+    fi
+    echo "   $t: $(grep -Eo 'Done [0-9]+ runs in [0-9]+ second\(s\)' "build-fuzz/fuzz-smoke/$t.log" | tail -n 1)"
+  done
+  echo "   fuzz smoke: $((SECONDS - fuzz_start)) s"
+else
+  echo "WARNING: clang-14 not found: the fuzz smoke step was SKIPPED (scripts/install-deps.sh installs it)" >&2
+fi
 echo "== all tests passed"

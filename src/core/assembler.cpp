@@ -36,6 +36,11 @@ void StreamAssembler::add(const json::Value& chunk) {
       c.has_refusal |= append_string(*delta, "refusal", c.refusal);
       c.has_reasoning |= append_string(*delta, "reasoning_content", c.reasoning);
       c.has_reasoning |= append_string(*delta, "reasoning", c.reasoning);
+      if (auto* fc = json::find(*delta, "function_call"); fc && fc->IsObject()) {
+        c.has_function_call = true;
+        append_string(*fc, "name", c.fn_name);
+        append_string(*fc, "arguments", c.fn_arguments);
+      }
       if (auto* tcs = json::find(*delta, "tool_calls"); tcs && tcs->IsArray()) {
         int64_t pos = 0;
         for (auto& tc : tcs->GetArray()) {
@@ -53,8 +58,10 @@ void StreamAssembler::add(const json::Value& chunk) {
     }
     if (auto* lp = json::find(ch, "logprobs"); lp && lp->IsObject()) {
       c.has_logprobs = true;
-      if (auto* arr = json::find(*lp, "content"); arr && arr->IsArray())
+      if (auto* arr = json::find(*lp, "content"); arr && arr->IsArray()) {
+        c.has_content_logprobs = true;
         for (auto& e : arr->GetArray()) c.logprobs_content.PushBack(json::Value(e, a), a);
+      }
       if (auto* arr = json::find(*lp, "refusal"); arr && arr->IsArray())
         for (auto& e : arr->GetArray()) c.logprobs_refusal.PushBack(json::Value(e, a), a);
     }
@@ -100,10 +107,16 @@ json::Document StreamAssembler::finish() const {
       }
       msg.AddMember("tool_calls", tcs, a);
     }
+    if (c.has_function_call) {
+      json::Value fn(rapidjson::kObjectType);
+      fn.AddMember("name", json::str(c.fn_name, a), a);
+      fn.AddMember("arguments", json::str(c.fn_arguments, a), a);
+      msg.AddMember("function_call", fn, a);
+    }
     choice.AddMember("message", msg, a);
     if (c.has_logprobs) {
       json::Value lp(rapidjson::kObjectType);
-      lp.AddMember("content", json::Value(c.logprobs_content, a), a);
+      lp.AddMember("content", c.has_content_logprobs ? json::Value(c.logprobs_content, a) : json::Value(), a);
       lp.AddMember("refusal", c.logprobs_refusal.Empty() ? json::Value() : json::Value(c.logprobs_refusal, a), a);
       choice.AddMember("logprobs", lp, a);
     } else {

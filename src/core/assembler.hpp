@@ -28,9 +28,11 @@ class StreamAssembler {
     std::string content, refusal, reasoning;
     bool has_content = false, has_refusal = false, has_reasoning = false;
     std::map<int64_t, ToolCall> tool_calls;
+    std::string fn_name, fn_arguments;  // the deprecated function_call
+    bool has_function_call = false;
     std::string finish_reason;
     json::Value logprobs_content{rapidjson::kArrayType}, logprobs_refusal{rapidjson::kArrayType};
-    bool has_logprobs = false;
+    bool has_logprobs = false, has_content_logprobs = false;
   };
   json::Document store_;  // owns logprobs and usage values
   std::string id_, model_, fingerprint_, service_tier_;

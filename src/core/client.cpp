@@ -1,5 +1,6 @@
 #include "core/client.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -53,6 +54,9 @@ std::string expand_placeholders(const std::string& url, const std::string& provi
   return out;
 }
 
+// Seconds to milliseconds, rounded up: a tiny timeout must not become 0, which means none.
+long secs_to_ms(double secs) { return std::max(1L, static_cast<long>(std::ceil(secs * 1000))); }
+
 std::string trim_slashes(std::string s) {
   while (!s.empty() && s.back() == '/') s.pop_back();
   return s;
@@ -101,8 +105,7 @@ struct Client::Call {
 
 Client::Client(Config cfg)
     : cfg_(std::move(cfg)),
-      transport_(http::TransportOptions{static_cast<long>(cfg_.connect_timeout_secs * 1000),
-                                        static_cast<long>(cfg_.stream_idle_timeout_secs * 1000)}) {}
+      transport_(http::TransportOptions{secs_to_ms(cfg_.connect_timeout_secs), secs_to_ms(cfg_.stream_idle_timeout_secs)}) {}
 
 Client::~Client() = default;
 
@@ -170,9 +173,9 @@ PreparedCall Client::prepare(std::string_view request_json, bool stream) const {
   validate_chat_request(p.request, stream);
   p.stream = stream;
   p.target = route(json::sv(p.request["model"]));
-  p.timeout_ms = static_cast<long>(cfg_.timeout_secs * 1000);
+  p.timeout_ms = secs_to_ms(cfg_.timeout_secs);
   if (auto it = p.request.FindMember("timeout_secs"); it != p.request.MemberEnd()) {
-    p.timeout_ms = static_cast<long>(it->value.GetDouble() * 1000);
+    p.timeout_ms = secs_to_ms(it->value.GetDouble());
     p.request.RemoveMember(it);
   }
   if (auto it = p.request.FindMember("extra_headers"); it != p.request.MemberEnd()) {

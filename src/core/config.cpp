@@ -1,5 +1,6 @@
 #include "core/config.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <toml++/toml.h>
@@ -142,10 +143,13 @@ Config parse_config_json(std::string_view text) {
 }
 
 Config parse_config_file(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) invalid("config file " + path + ": cannot be read (not a file)");
   std::ifstream f(path, std::ios::binary);
   if (!f) invalid("config file " + path + ": cannot be read");
   std::stringstream ss;
   ss << f.rdbuf();
+  if (f.bad()) invalid("config file " + path + ": cannot be read");
   std::string text = ss.str();
   bool is_toml = path.size() >= 5 && path.compare(path.size() - 5, 5, ".toml") == 0;
   if (!is_toml) return parse_config_json(text);

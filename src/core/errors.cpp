@@ -17,7 +17,7 @@ bool icontains(std::string_view hay, std::string_view needle) {
   return it != hay.end();
 }
 
-std::string clip(std::string_view s, size_t n = 500) {
+std::string clip_text(std::string_view s, size_t n = 500) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
   if (s.size() <= n) return std::string(s);
@@ -34,7 +34,9 @@ std::string scalar_text(const json::Value& v) {
 
 }  // namespace
 
-std::string error_body_message(std::string_view body, std::string* code) {
+std::string error_body_message(std::string_view body, std::string* code, std::string_view secret) {
+  // The secret goes before anything is clipped: a key cut in half would no longer match.
+  auto clip = [&](std::string_view s) { return clip_text(redact(std::string(s), secret)); };
   json::Document d;
   d.Parse(body.data(), body.size());
   if (d.HasParseError()) return clip(body);
@@ -87,9 +89,9 @@ llm_status status_for_http(long s, std::string_view msg, std::string_view code) 
 double parse_retry_after(const http::Headers& headers) {
   const std::string* v = http::find_header(headers, "retry-after");
   if (!v || v->empty()) return -1;
-  char* end = nullptr;
-  double secs = std::strtod(v->c_str(), &end);
-  if (end && *end == '\0' && secs >= 0) return secs;
+  // delta-seconds is 1*DIGIT (RFC 9110 10.2.3); nothing else numeric.
+  if (std::all_of(v->begin(), v->end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return v->size() > 9 ? 1e9 : std::stod(*v);
   struct tm tm {};
   if (strptime(v->c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) {
     double d = std::difftime(timegm(&tm), std::time(nullptr));
@@ -108,10 +110,10 @@ std::string redact(std::string s, std::string_view secret) {
 Error http_error(std::string_view provider, long http_status, std::string_view body, const http::Headers& headers,
                  std::string_view secret) {
   std::string code;
-  std::string msg = error_body_message(body, &code);
+  std::string msg = error_body_message(body, &code, secret);
   llm_status st = status_for_http(http_status, msg, code);
   std::string text = std::string(provider) + " returned HTTP " + std::to_string(http_status);
-  if (!code.empty()) text += " (" + clip(code, 100) + ")";
+  if (!code.empty()) text += " (" + clip_text(redact(code, secret), 100) + ")";
   if (!msg.empty()) text += ": " + msg;
   Error e(st, redact(std::move(text), secret), static_cast<int>(http_status));
   e.retry_after = parse_retry_after(headers);

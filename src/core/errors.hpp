@@ -12,8 +12,9 @@ namespace literllm {
 // The provider's message from an error body in any of the usual shapes
 // ({"error":{"message"}}, {"error":"..."}, {"message"}, {"detail"}, [{"error":{...}}]),
 // or the body itself (trimmed, at most 500 bytes) when it is not JSON.
-// `code` receives error.code / error.type when present.
-std::string error_body_message(std::string_view body, std::string* code = nullptr);
+// `code` receives error.code / error.type when present. `secret`, if it appears,
+// is replaced by [REDACTED] before anything is clipped.
+std::string error_body_message(std::string_view body, std::string* code = nullptr, std::string_view secret = {});
 
 // The kind for an HTTP status and the provider's message/code.
 llm_status status_for_http(long http_status, std::string_view message, std::string_view code);

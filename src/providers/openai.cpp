@@ -25,23 +25,77 @@ void set_member(json::Value& obj, const char* key, json::Value v, json::Allocato
   else obj.AddMember(json::Value(key, a), v, a);
 }
 
-// Some hosts spell cached prompt tokens their own way; one shape for all.
+// Some hosts spell cached prompt tokens their own way; one shape for all:
+// usage.prompt_tokens_details.cached_tokens is always an integer.
 void normalize_usage(json::Value& usage, json::Allocator& a) {
   if (!usage.IsObject()) return;
+  int64_t host_cached = 0;  // DeepSeek: prompt_cache_hit_tokens
+  if (auto hit = usage.FindMember("prompt_cache_hit_tokens"); hit != usage.MemberEnd() && hit->value.IsInt64())
+    host_cached = hit->value.GetInt64();
   auto det = usage.FindMember("prompt_tokens_details");
-  if (det == usage.MemberEnd() || !det->value.IsObject()) {
-    json::Value d(rapidjson::kObjectType);
-    int64_t cached = 0;
-    if (auto hit = usage.FindMember("prompt_cache_hit_tokens"); hit != usage.MemberEnd() && hit->value.IsInt64())
-      cached = hit->value.GetInt64();
-    d.AddMember("cached_tokens", cached, a);
-    if (det != usage.MemberEnd()) det->value = std::move(d);
-    else usage.AddMember("prompt_tokens_details", d, a);
-  } else if (!det->value.HasMember("cached_tokens")) {
-    det->value.AddMember("cached_tokens", 0, a);
-  } else if (det->value["cached_tokens"].IsNull()) {
-    det->value["cached_tokens"].SetInt(0);
+  if (det == usage.MemberEnd()) {
+    usage.AddMember("prompt_tokens_details", json::Value(rapidjson::kObjectType), a);
+    det = usage.FindMember("prompt_tokens_details");
+  } else if (!det->value.IsObject()) {
+    det->value.SetObject();
   }
+  auto cached = det->value.FindMember("cached_tokens");
+  if (cached == det->value.MemberEnd()) det->value.AddMember("cached_tokens", host_cached, a);
+  else if (!cached->value.IsInt64()) cached->value.SetInt64(host_cached);
+}
+
+// Appends the text of content parts: a string, or an array of {"type":"text","text"}.
+void append_part_texts(const json::Value& v, std::string& out) {
+  if (v.IsString()) {
+    out.append(v.GetString(), v.GetStringLength());
+  } else if (v.IsArray()) {
+    for (auto& p : v.GetArray())
+      if (auto* t = json::find(p, "text"); t && t->IsString()) out.append(t->GetString(), t->GetStringLength());
+  }
+}
+
+// Some hosts (Mistral's reasoning models) answer with content as an array of
+// parts: {"type":"text","text"} and {"type":"thinking","thinking":[parts]}.
+// One shape for all: content a string, the thinking in reasoning_content.
+// Returns true when `msg` (a message or a delta) was changed.
+bool flatten_content_parts(json::Value& msg, json::Allocator& a) {
+  if (!msg.IsObject()) return false;
+  auto content = msg.FindMember("content");
+  if (content == msg.MemberEnd() || !content->value.IsArray()) return false;
+  std::string text, thinking;
+  bool has_text = false, has_thinking = false;
+  for (auto& part : content->value.GetArray()) {
+    auto* type = json::find(part, "type");
+    std::string_view ty = type && type->IsString() ? json::sv(*type) : std::string_view();
+    if (ty == "thinking") {
+      if (auto* th = json::find(part, "thinking")) append_part_texts(*th, thinking), has_thinking = true;
+    } else if (auto* t = json::find(part, "text"); t && t->IsString()) {
+      text.append(t->GetString(), t->GetStringLength());
+      has_text = true;
+    }
+  }
+  if (has_text || !has_thinking) content->value = json::str(text, a);
+  else content->value.SetNull();
+  if (has_thinking) {
+    auto rc = msg.FindMember("reasoning_content");
+    if (rc != msg.MemberEnd() && rc->value.IsString()) thinking.insert(0, rc->value.GetString(), rc->value.GetStringLength());
+    if (rc != msg.MemberEnd()) rc->value = json::str(thinking, a);
+    else msg.AddMember("reasoning_content", json::str(thinking, a), a);
+  }
+  return true;
+}
+
+// Applies flatten_content_parts to every choice's `key` ("message" or "delta").
+bool flatten_choices(json::Document& d, const char* key) {
+  bool changed = false;
+  auto ch = d.FindMember("choices");
+  if (ch == d.MemberEnd() || !ch->value.IsArray()) return false;
+  for (auto& c : ch->value.GetArray()) {
+    if (!c.IsObject()) continue;
+    auto m = c.FindMember(key);
+    if (m != c.MemberEnd()) changed |= flatten_content_parts(m->value, d.GetAllocator());
+  }
+  return changed;
 }
 
 class OpenAIAdapter final : public Adapter {
@@ -104,6 +158,7 @@ class OpenAIAdapter final : public Adapter {
     if (ch == d.MemberEnd() || !ch->value.IsArray())
       throw Error(LLM_ERR_SERIALIZATION, t.spec->name + " response has no \"choices\" array");
     if (auto u = d.FindMember("usage"); u != d.MemberEnd()) normalize_usage(u->value, d.GetAllocator());
+    flatten_choices(d, "message");
     return d;
   }
 
@@ -124,10 +179,14 @@ class OpenAIAdapter final : public Adapter {
       if (st == LLM_ERR_SERVER_ERROR) st = LLM_ERR_STREAMING;
       throw Error(st, t.spec->name + " sent an error in the stream: " + msg);
     }
+    // Normalizing changes the text: re-serialize only then (the common chunk passes through as sent).
+    bool changed = flatten_choices(d, "delta");
     auto u = d.FindMember("usage");
     if (u != d.MemberEnd() && u->value.IsObject()) {
-      // Normalized usage changes the text; re-serialize only then.
       normalize_usage(u->value, d.GetAllocator());
+      changed = true;
+    }
+    if (changed) {
       std::string text = json::dump(d);
       emit(text, d);
     } else {

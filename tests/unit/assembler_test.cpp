@@ -368,12 +368,11 @@ TEST(AssemblerRecorded, KnownValuesOfEachRecording) {
 }
 
 TEST(AssemblerRecorded, RefusalWithLogprobsHasNullContentLogprobs) {
-  // BUG: src/core/assembler.cpp finish() always writes logprobs.content as an
+  // Was a bug (fixed): src/core/assembler.cpp finish() always writes logprobs.content as an
   // array. For a refusal streamed with logprobs (569c877e...bin: every chunk has
   // "logprobs":{"content":null,"refusal":[...]}) the assembled choice has
   // "logprobs":{"content":[],...}; the same call without streaming answers
   // "content":null (as finish() already does for an empty refusal array).
-  GTEST_SKIP() << "BUG: assembled logprobs.content is [] instead of null when no chunk carried content logprobs";
   REQUIRE_FIXTURES(openai_sse_dir());
   for (auto& f : files_in(openai_sse_dir(), ".bin")) {
     if (f.filename().string().rfind("569c877e", 0) != 0) continue;
@@ -556,6 +555,26 @@ TEST(Assembler, UnicodeContentWithNul) {
   json::Document d = assemble(chunks);
   const json::Value& c = d["choices"][0]["message"]["content"];
   EXPECT_EQ(std::string(c.GetString(), c.GetStringLength()), std::string("caf\xC3\xA9 \xF0\x9F\x98\x80 a\0b", 14));
+}
+
+TEST(Assembler, LegacyFunctionCallDeltas) {
+  // Was a bug (fixed): src/core/assembler.cpp StreamAssembler::add reads only content, refusal,
+  // reasoning and tool_calls from a delta. A request with the legacy "functions"
+  // (accepted by validate_chat_request) streams delta.function_call
+  // {name, arguments} pieces; they are dropped, so the assembled message has no
+  // function_call although finish_reason is "function_call" (the same call
+  // unstreamed answers message.function_call {name, arguments}).
+  std::vector<std::string> chunks = {
+      chunk(R"([{"index":0,"delta":{"role":"assistant","content":null,"function_call":{"name":"get_weather","arguments":""}}}])"),
+      chunk(R"([{"index":0,"delta":{"function_call":{"arguments":"{\"city\":"}}}])"),
+      chunk(R"([{"index":0,"delta":{"function_call":{"arguments":"\"Oslo\"}"}}}])"),
+      chunk(R"([{"index":0,"delta":{},"finish_reason":"function_call"}])"),
+  };
+  json::Document d = assemble(chunks);
+  const json::Value& m = d["choices"][0]["message"];
+  ASSERT_TRUE(m.HasMember("function_call")) << json::dump(m);
+  EXPECT_STREQ(m["function_call"]["name"].GetString(), "get_weather");
+  EXPECT_STREQ(m["function_call"]["arguments"].GetString(), R"({"city":"Oslo"})");
 }
 
 // ---------------------------------------------------------------- Response::from

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/client.hpp"
 #include "core/error.hpp"
 #include "http/request.hpp"
 #include "providers/registry.hpp"
@@ -417,11 +418,9 @@ TEST(ConfigFile, MissingPathNamesThePath) {
 }
 
 TEST(ConfigFile, DirectoryIsUnreadable) {
-  // BUG: a directory opens as an ifstream on Linux; reading it yields nothing, so
+  // Was a bug (fixed): a directory opens as an ifstream on Linux; reading it yields nothing, so
   // parse_config_file returns the default Config instead of failing "cannot be read"
   // (src/core/config.cpp, parse_config_file: only `if (!f)` is checked, never the read).
-  GTEST_SKIP() << "BUG: parse_config_file(<a directory>) returns defaults instead of "
-                  "LLM_ERR_INVALID_ARGUMENT \"cannot be read\"";
   TempDir d;
   fs::create_directories(d.path("conf.json"));
   fs::create_directories(d.path("conf.toml"));
@@ -429,6 +428,62 @@ TEST(ConfigFile, DirectoryIsUnreadable) {
     Failure f = file_failure(p);
     EXPECT_EQ(f.status, LLM_ERR_INVALID_ARGUMENT) << p;
     EXPECT_NE(f.message.find("cannot be read"), std::string::npos) << p << ": " << f.message;
+  }
+}
+
+// ------------------------------------------------------------ the config at work
+//
+// Client::prepare routes and builds a call without sending it: what the
+// configuration says must show in the target it resolves.
+
+TEST(ConfigInClient, AliasKeyedOverrideReachesTheTarget) {
+  Config c = parse_config_json(R"({"providers":{"MISTRAL_AI":{"api_key":"mk-1","base_url":"https://eu.mistral.test/v1/",
+      "headers":{"X-Region":"eu"}}},"headers":{"X-Team":"core","X-Region":"global"},"timeout_secs":12.5})");
+  Client client(std::move(c));
+  PreparedCall p = client.prepare(R"({"model":"mistral-ai/mistral-small","messages":[{"role":"user","content":"hi"}]})", false);
+  EXPECT_EQ(p.target.spec->name, "mistral");
+  EXPECT_EQ(p.target.model, "mistral-small");
+  EXPECT_EQ(p.target.base_url, "https://eu.mistral.test/v1");
+  EXPECT_EQ(p.target.api_key, "mk-1");
+  EXPECT_EQ(header(p.target.headers, "X-Team"), "core");
+  EXPECT_EQ(header(p.target.headers, "X-Region"), "eu") << "the provider's own headers win over the client's";
+  EXPECT_EQ(p.timeout_ms, 12500);
+  EXPECT_EQ(p.http.url, "https://eu.mistral.test/v1/chat/completions");
+  EXPECT_EQ(header(p.http.headers, "Authorization"), "Bearer mk-1");
+}
+
+TEST(ConfigInClient, TopLevelKeyAndUrlGoToTheModelHint) {
+  Config c = parse_config_json(R"({"api_key":"gk-top","base_url":"http://127.0.0.1:7/v1","model_hint":"Groq"})");
+  Client client(std::move(c));
+  PreparedCall p = client.prepare(R"({"model":"llama-3.3-70b","messages":[{"role":"user","content":"hi"}]})", false);
+  EXPECT_EQ(p.target.spec->name, "groq");
+  EXPECT_EQ(p.target.api_key, "gk-top");
+  EXPECT_EQ(p.target.base_url, "http://127.0.0.1:7/v1");
+  EXPECT_EQ(p.target.model, "llama-3.3-70b");
+}
+
+TEST(ConfigInClient, SubMillisecondTimeoutIsNotNoTimeout) {
+  // Was a bug (fixed): timeout_secs accepts any value > 0 (config.cpp positive_number, and the
+  // request's "timeout_secs" in validate.cpp), but client.cpp converts with
+  // static_cast<long>(secs * 1000): 0.0004 s becomes 0 ms, which the transport
+  // reads as "no timeout" (transport.hpp: total_timeout_ms <= 0 means none). The
+  // same truncation turns connect_timeout_secs / stream_idle_timeout_secs below
+  // 1 ms into curl's default connect timeout and no idle timeout (Client::Client).
+  Config c = parse_config_json(R"({"api_key":"k","timeout_secs":0.0004})");
+  Client client(std::move(c));
+  PreparedCall p = client.prepare(R"({"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]})", false);
+  EXPECT_GT(p.timeout_ms, 0) << "config.timeout_secs 0.0004 became 'no timeout'";
+  PreparedCall q =
+      client.prepare(R"({"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"timeout_secs":0.0009})", false);
+  EXPECT_GT(q.timeout_ms, 0) << "request.timeout_secs 0.0009 became 'no timeout'";
+}
+
+TEST(ConfigFile, TomlSpecialFloatsAreRefused) {
+  TempDir d;
+  for (const char* v : {"inf", "+inf", "-inf", "nan"}) {
+    Failure f = file_failure(d.write("f.toml", std::string("timeout_secs = ") + v + "\n"));
+    EXPECT_EQ(f.status, LLM_ERR_INVALID_ARGUMENT) << v;
+    EXPECT_NE(f.message.find("config.timeout_secs: must be > 0"), std::string::npos) << v << ": " << f.message;
   }
 }
 

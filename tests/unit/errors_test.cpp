@@ -226,7 +226,7 @@ TEST(RetryAfter, Seconds) {
   EXPECT_DOUBLE_EQ(parse_retry_after({{"Retry-After", "120"}}), 120);
   EXPECT_DOUBLE_EQ(parse_retry_after({{"retry-after", "0"}}), 0);
   EXPECT_DOUBLE_EQ(parse_retry_after({{"RETRY-AFTER", "7"}}), 7);
-  EXPECT_DOUBLE_EQ(parse_retry_after({{"Retry-After", "1.5"}}), 1.5);  // some hosts send fractions
+  EXPECT_DOUBLE_EQ(parse_retry_after({{"Retry-After", "3600"}}), 3600);
   EXPECT_DOUBLE_EQ(parse_retry_after({{"Content-Type", "text/plain"}, {"Retry-After", "3"}}), 3);
 }
 
@@ -248,10 +248,9 @@ TEST(RetryAfter, AbsentOrGarbage) {
 }
 
 TEST(RetryAfter, NonDigitNumbersAreGarbage) {
-  // BUG: src/core/errors.cpp parse_retry_after uses strtod, so values that are
+  // Was a bug (fixed): src/core/errors.cpp parse_retry_after uses strtod, so values that are
   // neither delta-seconds (1*DIGIT) nor an HTTP-date are read as numbers:
   // "inf" -> inf, "0x10" -> 16, "1e3" -> 1000, "infinity" -> inf.
-  GTEST_SKIP() << "BUG: parse_retry_after accepts strtod spellings (\"inf\", \"0x10\", \"1e3\") instead of -1";
   for (const char* v : {"inf", "infinity", "0x10", "1e3"})
     EXPECT_DOUBLE_EQ(parse_retry_after({{"Retry-After", v}}), -1) << "\"" << v << "\"";
 }
@@ -309,10 +308,9 @@ TEST(HttpError, RedactsTheKeyInTheMessage) {
 }
 
 TEST(HttpError, KeyCutByTheClipIsStillRedacted) {
-  // BUG: src/core/errors.cpp http_error clips the provider's message to 500 bytes
+  // Was a bug (fixed): src/core/errors.cpp http_error clips the provider's message to 500 bytes
   // (error_body_message) before redact() runs, so a key that straddles byte 500
   // is cut first and then no longer matches: its first part is shown.
-  GTEST_SKIP() << "BUG: http_error leaks the prefix of an API key that straddles the 500-byte clip";
   const std::string key = "sk-proj-ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
   std::string message = std::string(480, 'x') + " " + key + " trailing text";
   Error e = http_error("openai", 401, R"({"error":{"message":")" + message + R"("}})", {}, key);

@@ -537,7 +537,7 @@ TEST_F(UpstreamTest, StallStream) {
   Call c;
   c.body = R"({"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]})";
   c.headers = {"x-upstream-stall-after: 3"};
-  c.timeout_ms = 120;
+  c.timeout_ms = 1000;  // the 3 events must arrive first, even under sanitizers on a loaded machine
   Reply r = call(up, c);
   EXPECT_EQ(r.code, CURLE_OPERATION_TIMEDOUT);
   EXPECT_EQ(sse_data(r.body).size(), 3u);
