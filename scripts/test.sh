@@ -34,8 +34,9 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
 fi
 
 # Fuzz smoke: each libFuzzer target (tests/fuzz) over its seed corpus plus ~20,000
-# generated inputs. Any crash, sanitizer report or broken invariant fails the run;
-# the input that did it is kept in build-fuzz/fuzz-findings/.
+# generated inputs (a fixed -seed, so a run is repeatable). Any crash, sanitizer
+# report or broken invariant fails the run; the input that did it is kept in
+# build-fuzz/fuzz-findings/.
 if command -v clang-14 >/dev/null 2>&1 && command -v clang++-14 >/dev/null 2>&1; then
   echo "== fuzz smoke (libFuzzer, clang-14)"
   fuzz_start=$SECONDS
@@ -51,7 +52,7 @@ if command -v clang-14 >/dev/null 2>&1 && command -v clang++-14 >/dev/null 2>&1;
       *) dict=json.dict ;;
     esac
     mkdir -p "build-fuzz/fuzz-smoke/$t"  # new inputs go here, never into the seed corpus
-    if ! build-fuzz/tests/fuzz/$t -runs=20000 -max_len=4096 -timeout=30 -dict="tests/fuzz/$dict" \
+    if ! build-fuzz/tests/fuzz/$t -seed=1 -runs=20000 -max_len=4096 -timeout=30 -dict="tests/fuzz/$dict" \
            -artifact_prefix="build-fuzz/fuzz-findings/$t-" "build-fuzz/fuzz-smoke/$t" "tests/fuzz/corpus/$t" \
            >"build-fuzz/fuzz-smoke/$t.log" 2>&1; then
       tail -n 60 "build-fuzz/fuzz-smoke/$t.log" >&2

@@ -152,8 +152,11 @@ class OpenAIAdapter final : public Adapter {
   json::Document parse_chat_response(std::string_view body, const Target& t) const override {
     json::Document d = json::parse(body, (t.spec->name + " response").c_str(), LLM_ERR_SERIALIZATION);
     if (!d.IsObject()) throw Error(LLM_ERR_SERIALIZATION, t.spec->name + " response is not a JSON object");
-    if (auto err = d.FindMember("error"); err != d.MemberEnd() && !err->value.IsNull())
-      throw Error(LLM_ERR_SERVER_ERROR, t.spec->name + " answered 200 with an error: " + error_body_message(body));
+    if (auto err = d.FindMember("error"); err != d.MemberEnd() && !err->value.IsNull()) {
+      std::string code;
+      std::string msg = error_body_message(body, &code, t.api_key);
+      throw Error(status_for_http(0, msg, code), t.spec->name + " answered 200 with an error: " + msg);
+    }
     auto ch = d.FindMember("choices");
     if (ch == d.MemberEnd() || !ch->value.IsArray())
       throw Error(LLM_ERR_SERIALIZATION, t.spec->name + " response has no \"choices\" array");
@@ -167,14 +170,14 @@ class OpenAIAdapter final : public Adapter {
     if (data == "[DONE]") return false;
     if (!ev.event.empty() && ev.event == "error") {
       std::string code;
-      std::string msg = error_body_message(data, &code);
+      std::string msg = error_body_message(data, &code, t.api_key);
       throw Error(LLM_ERR_STREAMING, t.spec->name + " sent an error event: " + msg);
     }
     json::Document d = json::parse(data, (t.spec->name + " stream event").c_str(), LLM_ERR_STREAMING);
     if (!d.IsObject()) throw Error(LLM_ERR_STREAMING, t.spec->name + " stream event is not a JSON object");
     if (auto err = d.FindMember("error"); err != d.MemberEnd() && !err->value.IsNull()) {
       std::string code;
-      std::string msg = error_body_message(data, &code);
+      std::string msg = error_body_message(data, &code, t.api_key);
       llm_status st = status_for_http(0, msg, code);
       if (st == LLM_ERR_SERVER_ERROR) st = LLM_ERR_STREAMING;
       throw Error(st, t.spec->name + " sent an error in the stream: " + msg);

@@ -168,6 +168,7 @@ ProviderPtr parse_provider_registration(std::string_view text) {
       invalid("provider." + std::string(k) + ": unknown field");
   }
   p->name = req_string(d, "name");
+  if (p->name.find('/') != std::string::npos) invalid("provider.name: must not contain '/' (it is a model prefix)");
   p->base_url = req_string(d, "base_url");
   if (p->base_url.rfind("http://", 0) != 0 && p->base_url.rfind("https://", 0) != 0)
     invalid("provider.base_url: must start with http:// or https://");
@@ -188,6 +189,7 @@ ProviderPtr parse_provider_registration(std::string_view text) {
     if (!al->IsArray()) invalid("provider.aliases: expected an array of strings");
     for (auto& e : al->GetArray()) {
       if (!e.IsString() || e.GetStringLength() == 0) invalid("provider.aliases: expected non-empty strings");
+      if (json::sv(e).find('/') != std::string_view::npos) invalid("provider.aliases: must not contain '/'");
       p->aliases.emplace_back(json::sv(e));
     }
   }
