@@ -38,8 +38,11 @@ std::string error_body_message(std::string_view body, std::string* code, std::st
   // The secret goes before anything is clipped: a key cut in half would no longer match.
   auto clip = [&](std::string_view s) { return clip_text(redact(std::string(s), secret)); };
   json::Document d;
-  d.Parse(body.data(), body.size());
-  if (d.HasParseError()) return clip(body);
+  try {
+    d = json::parse(body, "error body", LLM_ERR_SERIALIZATION);  // depth-bounded
+  } catch (const Error&) {
+    return clip(body);
+  }
   const json::Value* root = &d;
   if (root->IsArray() && !root->Empty()) root = &(*root)[0];
   if (!root->IsObject()) return clip(body);

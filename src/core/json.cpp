@@ -1,5 +1,8 @@
 #include "core/json.hpp"
 
+#include <algorithm>
+#include <vector>
+
 #include "core/error.hpp"
 
 namespace literllm::json {
@@ -9,32 +12,61 @@ namespace {
 // own walkers recurse, and no real request or response nests this deep.
 constexpr int kMaxDepth = 512;
 
-// Returns the byte offset where nesting first exceeds kMaxDepth, or npos.
-size_t too_deep_at(std::string_view t) {
+int hex4(std::string_view t, size_t i) {  // the 4 hex digits at t[i..i+4), or -1
+  if (i + 4 > t.size()) return -1;
+  int v = 0;
+  for (size_t k = i; k < i + 4; ++k) {
+    char c = t[k];
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+// What RapidJSON's parser does not refuse by itself, found in one pass over the
+// text: nesting deeper than kMaxDepth (its parser and writer recurse), and a
+// \u escape of a low surrogate standing alone (it would store bytes that are
+// not UTF-8). Returns a message and sets `at`, or returns nullptr.
+const char* prescan(std::string_view t, size_t& at) {
   int depth = 0;
   bool in_str = false;
   for (size_t i = 0; i < t.size(); ++i) {
     char c = t[i];
     if (in_str) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_str = false;
+      if (c == '"') {
+        in_str = false;
+      } else if (c == '\\' && i + 1 < t.size()) {
+        if (t[i + 1] == 'u') {
+          int u = hex4(t, i + 2);
+          if (u >= 0xD800 && u <= 0xDBFF && i + 7 < t.size() && t[i + 6] == '\\' && t[i + 7] == 'u') {
+            i += 6;  // a pair: RapidJSON checks the low half; step over the high half
+          } else if (u >= 0xDC00 && u <= 0xDFFF) {
+            at = i;
+            return "has a lone low-surrogate escape (not a Unicode character)";
+          }
+        }
+        ++i;
+      }
     } else if (c == '"') {
       in_str = true;
     } else if (c == '[' || c == '{') {
-      if (++depth > kMaxDepth) return i;
+      if (++depth > kMaxDepth) {
+        at = i;
+        return "nests deeper than 512 levels";
+      }
     } else if (c == ']' || c == '}') {
       --depth;
     }
   }
-  return std::string_view::npos;
+  return nullptr;
 }
 }  // namespace
 
 Document parse(std::string_view text, const char* what, llm_status status) {
-  if (size_t at = too_deep_at(text); at != std::string_view::npos) {
-    throw Error(status, std::string(what) + " nests deeper than " + std::to_string(kMaxDepth) +
-                            " levels (at byte " + std::to_string(at) + ")");
-  }
+  size_t at = 0;
+  if (const char* why = prescan(text, at))
+    throw Error(status, std::string(what) + " " + why + " (at byte " + std::to_string(at) + ")");
   Document d;
   d.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
   if (d.HasParseError()) {
@@ -42,6 +74,40 @@ Document parse(std::string_view text, const char* what, llm_status status) {
                             " (at byte " + std::to_string(d.GetErrorOffset()) + ")");
   }
   return d;
+}
+
+std::optional<std::string> find_duplicate_key(const Value& root) {
+  // Iterative: every container is a frame; a path is built only on failure.
+  struct Frame {
+    const Value* v;
+    long parent;
+    const Value* key;  // member name in the parent object, or nullptr
+    rapidjson::SizeType index;
+  };
+  std::vector<Frame> frames{{&root, -1, nullptr, 0}};
+  std::vector<std::string_view> seen;
+  for (size_t f = 0; f < frames.size(); ++f) {
+    const Value& v = *frames[f].v;
+    if (v.IsObject()) {
+      seen.clear();
+      for (auto& m : v.GetObject()) seen.push_back(sv(m.name));
+      std::sort(seen.begin(), seen.end());
+      auto dup = std::adjacent_find(seen.begin(), seen.end());
+      if (dup != seen.end()) {
+        std::string path = "." + std::string(*dup);
+        for (long p = static_cast<long>(f); frames[p].parent >= 0; p = frames[p].parent)
+          path.insert(0, frames[p].key ? "." + std::string(sv(*frames[p].key))
+                                       : "[" + std::to_string(frames[p].index) + "]");
+        return path;
+      }
+      for (auto& m : v.GetObject())
+        if (m.value.IsObject() || m.value.IsArray()) frames.push_back({&m.value, static_cast<long>(f), &m.name, 0});
+    } else if (v.IsArray()) {
+      for (rapidjson::SizeType i = 0; i < v.Size(); ++i)
+        if (v[i].IsObject() || v[i].IsArray()) frames.push_back({&v[i], static_cast<long>(f), nullptr, i});
+    }
+  }
+  return std::nullopt;
 }
 
 std::string dump(const Value& v) {

@@ -6,6 +6,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,8 +18,13 @@ using Document = rapidjson::Document;
 using Value = rapidjson::Value;
 using Allocator = rapidjson::Document::AllocatorType;
 
-// Parses `text` (validating UTF-8). Throws Error(status) naming `what` on failure.
+// Parses `text` (validating UTF-8; refusing nesting deeper than 512 levels and
+// lone surrogate escapes). Throws Error(status) naming `what` on failure.
 Document parse(std::string_view text, const char* what, llm_status status);
+
+// The path (".a[2].b") of the first member name that an object repeats, if any.
+// Iterative; O(size log size).
+std::optional<std::string> find_duplicate_key(const Value& root);
 
 // Compact serialization.
 std::string dump(const Value& v);

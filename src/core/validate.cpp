@@ -1027,6 +1027,8 @@ Field field_of(string_view key) {
 void validate_chat_request(const Value& req, bool streaming) {
   const Path& root = kRootPath;
   if (!req.IsObject()) fail_type(root, "an object", req);
+  // A repeated name is ambiguous (the checks and the provider could read different copies): refused.
+  if (auto dup = json::find_duplicate_key(req)) literllm::invalid("request" + *dup + ": appears more than once");
 
   // One pass over the members checks each field on its own; the fields that
   // depend on one another are remembered (first occurrence) and related after.

@@ -15,11 +15,8 @@
 //  - without extra_body (which may override anything, by design): the body's
 //    model is the target's, "stream" matches the call, and the host's quirks
 //    were applied (token-limit spelling, seed name, stream_options, roles).
-//    A request that repeats a top-level key defeats these today (validation
-//    and build_chat act on the first occurrence only; the others go out as
-//    sent): see crashers/README.md. Set
-//    LITERLLM_FUZZ_ALLOW_DUPLICATE_KEYS=1 to skip these checks for such
-//    requests while that bug is open.
+//    (A request that repeats a member name is refused by validation: the
+//    fuzzer once found that repeats defeated these checks.)
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -65,24 +62,6 @@ void check_header_message(const json::Value& req, std::string_view msg) {
     for (auto& n : eh->GetObject()) in_a_name = in_a_name || contains(json::sv(n.name), v);
     if (!in_a_name && contains(msg, v)) fail("an INVALID_HEADER message echoes a header value", msg);
   }
-}
-
-// True when an object member name occurs more than once (JSON allows it; what
-// it means differs between parsers, and providers' are mostly last-wins).
-bool has_duplicate_keys(const json::Value& obj) {
-  if (!obj.IsObject()) return false;
-  for (auto a = obj.MemberBegin(); a != obj.MemberEnd(); ++a)
-    for (auto b = a + 1; b != obj.MemberEnd(); ++b)
-      if (json::sv(a->name) == json::sv(b->name)) return true;
-  return false;
-}
-
-bool allow_duplicate_keys() {
-  static const bool allow = [] {
-    const char* v = std::getenv("LITERLLM_FUZZ_ALLOW_DUPLICATE_KEYS");
-    return v && *v && std::string_view(v) != "0";
-  }();
-  return allow;
 }
 
 void check_built(const http::Request& r, const Target& t, bool stream, bool key_in_input, bool skip_semantics) {
@@ -161,7 +140,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   try {
-    const bool duplicates = has_duplicate_keys(req);
     // What Client::prepare does between validating and building.
     Target t = make_target(mistral);
     if (auto it = req.FindMember("timeout_secs"); it != req.MemberEnd()) req.RemoveMember(it);
@@ -180,7 +158,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                               }();
     // extra_body may set any field, by design.
     const bool skip_semantics =
-        req.HasMember("extra_body") || (duplicates && allow_duplicate_keys());
+        req.HasMember("extra_body");
     http::Request r = adapter_for(Protocol::OpenAI).build_chat(req, t, stream);
     check_built(r, t, stream, key_in_input, skip_semantics);
   } catch (const Error& e) {
