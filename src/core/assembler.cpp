@@ -36,6 +36,15 @@ void StreamAssembler::add(const json::Value& chunk) {
       c.has_refusal |= append_string(*delta, "refusal", c.refusal);
       c.has_reasoning |= append_string(*delta, "reasoning_content", c.reasoning);
       c.has_reasoning |= append_string(*delta, "reasoning", c.reasoning);
+      if (auto* an = json::find(*delta, "annotations"); an && an->IsArray())
+        for (auto& e : an->GetArray()) c.annotations.PushBack(json::Value(e, a), a);
+      if (auto* au = json::find(*delta, "audio"); au && au->IsObject()) {
+        c.has_audio = true;
+        take_string(*au, "id", c.audio_id);
+        append_string(*au, "data", c.audio_data);
+        append_string(*au, "transcript", c.audio_transcript);
+        if (auto* ex = json::find(*au, "expires_at"); ex && ex->IsInt64()) c.audio_expires_at = ex->GetInt64();
+      }
       if (auto* fc = json::find(*delta, "function_call"); fc && fc->IsObject()) {
         c.has_function_call = true;
         append_string(*fc, "name", c.fn_name);
@@ -106,6 +115,15 @@ json::Document StreamAssembler::finish() const {
         tcs.PushBack(tc, a);
       }
       msg.AddMember("tool_calls", tcs, a);
+    }
+    if (!c.annotations.Empty()) msg.AddMember("annotations", json::Value(c.annotations, a), a);
+    if (c.has_audio) {
+      json::Value au(rapidjson::kObjectType);
+      au.AddMember("id", json::str(c.audio_id, a), a);
+      au.AddMember("data", json::str(c.audio_data, a), a);
+      au.AddMember("transcript", json::str(c.audio_transcript, a), a);
+      au.AddMember("expires_at", c.audio_expires_at, a);
+      msg.AddMember("audio", au, a);
     }
     if (c.has_function_call) {
       json::Value fn(rapidjson::kObjectType);

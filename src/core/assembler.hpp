@@ -30,6 +30,10 @@ class StreamAssembler {
     std::map<int64_t, ToolCall> tool_calls;
     std::string fn_name, fn_arguments;  // the deprecated function_call
     bool has_function_call = false;
+    json::Value annotations{rapidjson::kArrayType};  // url citations, appended as they come
+    std::string audio_id, audio_data, audio_transcript;  // audio output: data and transcript arrive in pieces
+    int64_t audio_expires_at = 0;
+    bool has_audio = false;
     std::string finish_reason;
     json::Value logprobs_content{rapidjson::kArrayType}, logprobs_refusal{rapidjson::kArrayType};
     bool has_logprobs = false, has_content_logprobs = false;

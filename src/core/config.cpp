@@ -81,7 +81,8 @@ Config from_json(const json::Value& d) {
         }
         std::string key = normalize_provider_name(pname);
         if (auto b = find_builtin(key)) key = b->name;  // an alias configures its provider
-        c.providers[key] = std::move(o);
+        if (!c.providers.emplace(key, std::move(o)).second)
+          invalid("config." + base + ": configures provider " + key + " a second time (under another spelling)");
       }
     } else {
       invalid("config." + k +
@@ -135,6 +136,7 @@ const ProviderOverride* Config::override_for(std::string_view name, const std::v
 }
 
 Config parse_config_json(std::string_view text) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // a UTF-8 byte-order mark, as editors write
   size_t i = 0;
   while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r')) ++i;
   if (i == text.size()) return Config{};

@@ -684,4 +684,26 @@ TEST(Response, AbsentFields) {
 }
 
 }  // namespace
+TEST(Assembler, AnnotationsAndAudioAreAssembled) {
+  StreamAssembler a;
+  for (const char* c : {
+           R"({"id":"x","choices":[{"index":0,"delta":{"role":"assistant","audio":{"id":"audio_1","transcript":"Hel","data":"AAA"}}}]})",
+           R"({"id":"x","choices":[{"index":0,"delta":{"audio":{"transcript":"lo","data":"BBB","expires_at":1700000000}}}]})",
+           R"({"id":"x","choices":[{"index":0,"delta":{"content":"see","annotations":[{"type":"url_citation","url_citation":{"url":"https://a.example","start_index":0,"end_index":3}}]}}]})",
+           R"({"id":"x","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})",
+       }) {
+    json::Document d = json::parse(c, "chunk", LLM_ERR_STREAMING);
+    a.add(d);
+  }
+  json::Document d = a.finish();
+  const auto& m = d["choices"][0]["message"];
+  EXPECT_STREQ(m["audio"]["id"].GetString(), "audio_1");
+  EXPECT_STREQ(m["audio"]["transcript"].GetString(), "Hello");
+  EXPECT_STREQ(m["audio"]["data"].GetString(), "AAABBB");
+  EXPECT_EQ(m["audio"]["expires_at"].GetInt64(), 1700000000);
+  ASSERT_EQ(m["annotations"].Size(), 1u);
+  EXPECT_STREQ(m["annotations"][0]["url_citation"]["url"].GetString(), "https://a.example");
+  EXPECT_STREQ(m["content"].GetString(), "see");
+}
+
 }  // namespace literllm

@@ -489,3 +489,15 @@ TEST(ConfigFile, TomlSpecialFloatsAreRefused) {
 
 }  // namespace
 }  // namespace literllm
+
+TEST(ConfigJsonExtra, ByteOrderMarkAndDoubleSpellings) {
+  literllm::Config c = literllm::parse_config_json("\xEF\xBB\xBF{\"max_retries\":4}");
+  EXPECT_EQ(c.max_retries, 4);
+  try {
+    literllm::parse_config_json(R"({"providers":{"mistral":{"api_key":"a"},"MISTRAL_AI":{"api_key":"b"}}})");
+    ADD_FAILURE() << "two spellings of one provider were accepted";
+  } catch (const literllm::Error& e) {
+    EXPECT_EQ(e.status(), LLM_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(e.what()).find("providers.MISTRAL_AI"), std::string::npos) << e.what();
+  }
+}
