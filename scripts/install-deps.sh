@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config ca-certificates
+  build-essential cmake pkg-config ca-certificates openssl
   libcurl4-openssl-dev      # HTTP/1.1, HTTP/2, TLS
   rapidjson-dev             # JSON (DOM + writer)
   libsimdjson-dev           # JSON, measured against RapidJSON in bench/bench_json
