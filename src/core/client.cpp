@@ -314,16 +314,8 @@ std::shared_ptr<StreamQueue> Client::stream(std::string_view request_json) {
     std::lock_guard lk(q->mu);
     q->queued_bytes += chunk.size();
     q->chunks.emplace_back(chunk);
-    if (q->queued_bytes > kPauseAboveBytes && !q->paused) {
-      std::lock_guard ck(mu_);
-      if (auto it = calls_.find(call_id->load()); it != calls_.end()) {
-        std::lock_guard cl(it->second->mu);
-        if (it->second->transport_id) {
-          transport_.pause(it->second->transport_id);
-          q->paused = true;
-        }
-      }
-    }
+    if (q->queued_bytes > kPauseAboveBytes && !q->paused)
+      q->paused = with_transfer(call_id->load(), [this](uint64_t tid) { transport_.pause(tid); });
     q->cv.notify_one();
     return true;
   };
@@ -345,13 +337,7 @@ std::shared_ptr<StreamQueue> Client::stream(std::string_view request_json) {
   q->cancel = [this, call_id] {
     if (uint64_t id = call_id->load()) cancel(id);
   };
-  q->resume = [this, call_id] {
-    std::lock_guard ck(mu_);
-    if (auto it = calls_.find(call_id->load()); it != calls_.end()) {
-      std::lock_guard cl(it->second->mu);
-      if (it->second->transport_id) transport_.resume(it->second->transport_id);
-    }
-  };
+  q->resume = [this, call_id] { with_transfer(call_id->load(), [this](uint64_t tid) { transport_.resume(tid); }); };
   uint64_t id = stream_async(request_json, on_chunk, done);
   call_id->store(id);
   bool cancel_now;
@@ -361,6 +347,16 @@ std::shared_ptr<StreamQueue> Client::stream(std::string_view request_json) {
   }
   if (cancel_now) cancel(id);
   return q;
+}
+
+bool Client::with_transfer(uint64_t call_id, const std::function<void(uint64_t)>& fn) {
+  std::lock_guard ck(mu_);
+  auto it = calls_.find(call_id);
+  if (it == calls_.end()) return false;
+  std::lock_guard cl(it->second->mu);
+  if (!it->second->transport_id) return false;
+  fn(it->second->transport_id);
+  return true;
 }
 
 uint64_t Client::start(PreparedCall prep, ChunkFn on_chunk, DoneFn done) {

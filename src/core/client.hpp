@@ -89,6 +89,9 @@ class Client {
   uint64_t start(PreparedCall prep, ChunkFn on_chunk, DoneFn done);
   void submit_attempt(const std::shared_ptr<Call>& c);
   void finish(const std::shared_ptr<Call>& c, llm_status st, std::unique_ptr<Response> r, const Error* e);
+  // Runs fn(transport id) for a call's running transfer, under the locks that keep
+  // the id current; false when the call has none.
+  bool with_transfer(uint64_t call_id, const std::function<void(uint64_t)>& fn);
 
   Config cfg_;
   ProviderTable registered_;

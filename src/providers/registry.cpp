@@ -18,6 +18,7 @@ ProviderPtr row(std::string name, std::vector<std::string> aliases, std::string 
   p->api_key_env = std::move(key_env);
   p->quirks = q;
   p->base_url_env = std::move(base_url_env);
+  p->index_keys();
   return p;
 }
 
@@ -83,12 +84,7 @@ std::vector<ProviderPtr> make_builtins() {
 }
 
 bool matches(const ProviderSpec& p, const std::string& key) {
-  if (normalize_provider_name(p.name) == key) return true;
-  for (auto& a : p.aliases)
-    if (normalize_provider_name(a) == key) return true;
-  for (auto& a : p.prefixes)
-    if (normalize_provider_name(a) == key) return true;
-  return false;
+  return std::find(p.match_keys.begin(), p.match_keys.end(), key) != p.match_keys.end();
 }
 
 const json::Value* member(const json::Value& o, const char* k) { return json::find(o, k); }
@@ -103,6 +99,13 @@ std::string req_string(const json::Value& o, const char* field) {
 
 }  // namespace
 
+void ProviderSpec::index_keys() {
+  match_keys.clear();
+  match_keys.push_back(normalize_provider_name(name));
+  for (auto& a : aliases) match_keys.push_back(normalize_provider_name(a));
+  for (auto& a : prefixes) match_keys.push_back(normalize_provider_name(a));
+}
+
 std::string normalize_provider_name(std::string_view s) {
   std::string out(s);
   for (auto& c : out) {
@@ -115,14 +118,19 @@ std::string normalize_provider_name(std::string_view s) {
 void ProviderTable::add(ProviderPtr p) {
   std::unique_lock lk(mu_);
   std::string key = normalize_provider_name(p->name);
-  std::erase_if(rows_, [&](const ProviderPtr& r) { return normalize_provider_name(r->name) == key; });
+  if (p->match_keys.empty()) {  // a row built by hand: index a copy
+    auto indexed = std::make_shared<ProviderSpec>(*p);
+    indexed->index_keys();
+    p = std::move(indexed);
+  }
+  std::erase_if(rows_, [&](const ProviderPtr& r) { return r->match_keys.front() == key; });
   rows_.insert(rows_.begin(), std::move(p));
 }
 
 bool ProviderTable::remove(std::string_view name) {
   std::unique_lock lk(mu_);
   std::string key = normalize_provider_name(name);
-  return std::erase_if(rows_, [&](const ProviderPtr& r) { return normalize_provider_name(r->name) == key; }) > 0;
+  return std::erase_if(rows_, [&](const ProviderPtr& r) { return r->match_keys.front() == key; }) > 0;
 }
 
 ProviderPtr ProviderTable::find(std::string_view prefix) const {
@@ -229,6 +237,7 @@ ProviderPtr parse_provider_registration(std::string_view text) {
   }
   // A registered host is assumed to be a plain OpenAI-compatible server.
   p->quirks.key_optional = p->auth == AuthKind::None;
+  p->index_keys();
   return p;
 }
 

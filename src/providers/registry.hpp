@@ -42,6 +42,10 @@ struct ProviderSpec {
   std::string base_url_env;           // optional environment override of base_url
   std::vector<std::string> prefixes;  // extra model prefixes beyond name and aliases
   Quirks quirks;
+  // Normalized name, aliases and prefixes (normalize_provider_name), computed
+  // once by index_keys() so that routing compares without allocating.
+  std::vector<std::string> match_keys;
+  void index_keys();
   // Registered rows only:
   bool registered = false;
   std::string api_key;

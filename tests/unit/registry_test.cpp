@@ -29,6 +29,7 @@ ProviderPtr make(const std::string& name, std::vector<std::string> aliases = {},
   p->prefixes = std::move(prefixes);
   p->base_url = url;
   p->registered = true;
+  p->index_keys();
   return p;
 }
 
