@@ -119,8 +119,11 @@ typedef struct llm_client llm_client_t;
  *   "stream_idle_timeout_secs": number  longest silence inside a stream, > 0
  *                           (default 300)
  *   "max_retries":  integer 0..20 (default 2); retries apply to connection
- *                           failures, 429, 500, 502, 503, 504 before any
- *                           response byte reached the caller
+ *                           failures and HTTP 408, 429, 500, 502, 503, 504,
+ *                           529, never after a stream chunk reached the
+ *                           caller; the wait is Retry-After when the provider
+ *                           sends one (no retry past 60 s), else exponential
+ *                           backoff from 0.5 s with jitter
  *   "providers":    object  per provider: {"<name or alias>": {"api_key": s,
  *                           "base_url": s, "headers": {name: value}}}
  *   "headers":      object  extra headers sent with every request
