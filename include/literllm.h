@@ -132,9 +132,13 @@ typedef struct llm_client llm_client_t;
  * An unknown field, a wrong type or an out-of-range value fails with
  * LLM_ERR_INVALID_ARGUMENT naming the field.
  *
- * The client owns one I/O thread that drives every transfer it makes, with
- * connections kept alive (HTTP/2 multiplexed where the server offers it) and
- * TLS verification on. Free it with llm_client_free. Thread-safe.
+ * The client owns one event loop and one I/O thread that drives every
+ * transfer it makes, with connections kept alive (HTTP/2 multiplexed where the
+ * server offers it) and TLS verification on. A blocking call (llm_chat) that
+ * finds the loop idle runs it on the calling thread for as long as it is the
+ * loop's only user, sparing two thread switches; the callbacks of
+ * llm_chat_async and llm_chat_stream_async always run on the I/O thread.
+ * Free it with llm_client_free. Thread-safe.
  */
 LLM_API llm_status llm_client_new(const char *config_json, llm_client_t **out);
 
@@ -177,7 +181,8 @@ typedef struct llm_response llm_response_t;
  * Its JSON is an OpenAI chat.completion object plus "provider" (the provider's
  * name) and "stats" ({"bytes_sent", "bytes_received", "latency_ms",
  * "http_status", "retries"}).
- * Blocks the calling thread; thread-safe.
+ * Blocks the calling thread; thread-safe. Must not be called from one of this
+ * client's callbacks (fails with LLM_ERR_INVALID_ARGUMENT: use llm_chat_async).
  */
 LLM_API llm_status llm_chat(llm_client_t *client, const char *request_json, llm_response_t **out);
 
@@ -261,7 +266,9 @@ LLM_API void llm_stream_free(llm_stream_t *stream);
  * For event-loop callers (Node, GUI loops): the same calls, answered through
  * callbacks that run on the client's own I/O thread. A callback must return
  * quickly and must not call llm_client_free on its client; it may call any
- * other function, including starting new requests.
+ * other function, including starting new requests (llm_chat and
+ * llm_stream_next there fail with LLM_ERR_INVALID_ARGUMENT: they would wait on
+ * the very thread they block).
  *
  * If the starting call returns anything but LLM_OK, no callback ever runs.
  * If it returns LLM_OK, the done callback runs exactly once, afterwards.

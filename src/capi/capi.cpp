@@ -149,7 +149,7 @@ llm_status llm_chat(llm_client_t* client, const char* request_json, llm_response
   });
 }
 
-const char* llm_response_json(const llm_response_t* r) { return r ? r->r->json.c_str() : nullptr; }
+const char* llm_response_json(const llm_response_t* r) { return r ? r->r->json().c_str() : nullptr; }
 const char* llm_response_text(const llm_response_t* r) { return r ? opt_cstr(r->r->text) : nullptr; }
 const char* llm_response_finish_reason(const llm_response_t* r) { return r ? opt_cstr(r->r->finish_reason) : nullptr; }
 const char* llm_response_refusal(const llm_response_t* r) { return r ? opt_cstr(r->r->refusal) : nullptr; }

@@ -233,6 +233,9 @@ std::string Client::providers_json() const { return list_providers(&registered_)
 std::string Client::global_providers_json() { return list_providers(nullptr); }
 
 const std::string* StreamQueue::next() {
+  if (loop && http::Transport::running_loop() == loop)
+    invalid("llm_stream_next was called from a callback on the client's own I/O thread, where it would wait on "
+            "itself; use llm_chat_stream_async there");
   std::unique_lock lk(mu);
   cv.wait(lk, [&] { return cancel_requested || !chunks.empty() || ended; });
   if (end_returned) return nullptr;
@@ -282,31 +285,38 @@ std::unique_ptr<Response> Client::chat(std::string_view request_json) {
   if (transport_.on_io_thread())
     invalid("llm_chat was called from a callback on the client's own I/O thread, where it would wait on itself; "
             "use llm_chat_async there");
-  struct Wait {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
+  PreparedCall prep = prepare(request_json, false);
+  // The result outlives this frame if the call ends on another thread just as
+  // the wait returns: shared. The error travels as plain text (an exception
+  // object's message buffer is shared between copies: none crosses threads).
+  struct Result {
+    http::Waiter waiter;
     llm_status st = LLM_OK;
     std::unique_ptr<Response> r;
-    std::optional<Error> err;
+    std::string message;
+    int http_status = 0;
   };
-  auto w = std::make_shared<Wait>();
-  chat_async(request_json, [w](llm_status st, std::unique_ptr<Response> r, const Error* e) {
-    std::lock_guard lk(w->mu);
-    w->st = st;
-    w->r = std::move(r);
-    if (e) w->err = *e;
-    w->done = true;
-    w->cv.notify_all();
-  });
-  std::unique_lock lk(w->mu);
-  w->cv.wait(lk, [&] { return w->done; });
-  if (w->st != LLM_OK) throw w->err ? *w->err : Error(w->st, "request failed");
-  return std::move(w->r);
+  auto res = std::make_shared<Result>();
+  transport_.run_blocking(
+      [&] {
+        start(std::move(prep), nullptr, [res](llm_status st, std::unique_ptr<Response> r, const Error* e) {
+          res->st = st;
+          res->r = std::move(r);
+          if (e) {
+            res->message = e->what();
+            res->http_status = e->http_status();
+          }
+          res->waiter.notify();
+        });
+      },
+      res->waiter);
+  if (res->st != LLM_OK) throw Error(res->st, res->message.empty() ? "request failed" : res->message, res->http_status);
+  return std::move(res->r);
 }
 
 std::shared_ptr<StreamQueue> Client::stream(std::string_view request_json) {
   auto q = std::make_shared<StreamQueue>();
+  q->loop = transport_.loop_id();
   // The chunk callback runs on the I/O thread: it only queues, and pauses the
   // transfer when the reader falls behind (llm_stream_next resumes it).
   auto call_id = std::make_shared<std::atomic<uint64_t>>(0);
@@ -484,7 +494,7 @@ void Client::submit_attempt(const std::shared_ptr<Call>& c) {
     c->stats.retries = c->retries;
     c->stats.latency_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - c->started).count();
-    finish(c, LLM_OK, Response::from(*doc, provider, c->stats), nullptr);
+    finish(c, LLM_OK, Response::from(std::move(*doc), provider, c->stats), nullptr);
   };
 
   uint64_t tid = transport_.submit(c->prep.http, std::move(cb), c->prep.timeout_ms);

@@ -46,6 +46,7 @@ struct StreamQueue {
   std::function<void()> resume;  // cleared when the call is done
   std::string current;           // the chunk last handed out
   bool end_returned = false;
+  const void* loop = nullptr;  // the client's loop (Transport::loop_id), to refuse a read from inside it
 
   // llm_stream_next: the next chunk (borrowed until the next call), nullptr at
   // the end; throws the stream's Error. Blocks until one of those is known.

@@ -1,6 +1,8 @@
 #include "core/json.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "core/error.hpp"
@@ -24,22 +26,45 @@ int hex4(std::string_view t, size_t i) {  // the 4 hex digits at t[i..i+4), or -
   return v;
 }
 
+// Eight bytes at a time: does any byte of `w` equal `c`? (the classic SWAR test)
+constexpr uint64_t kOnes = 0x0101010101010101ull;
+constexpr uint64_t kHighs = 0x8080808080808080ull;
+inline uint64_t has_byte(uint64_t w, unsigned char c) {
+  uint64_t x = w ^ (kOnes * c);
+  return (x - kOnes) & ~x & kHighs;
+}
+
 // What RapidJSON's parser does not refuse by itself, found in one pass over the
 // text: nesting deeper than kMaxDepth (its parser and writer recurse), and a
 // \u escape of a low surrogate standing alone (it would store bytes that are
-// not UTF-8). Returns a message and sets `at`, or returns nullptr.
-const char* prescan(std::string_view t, size_t& at) {
+// not UTF-8). Returns a message and sets `at`, or returns nullptr. Also tells
+// whether any byte is outside ASCII (only then must the parser check UTF-8).
+const char* prescan(std::string_view t, size_t& at, bool& non_ascii) {
   int depth = 0;
   bool in_str = false;
-  for (size_t i = 0; i < t.size(); ++i) {
-    char c = t[i];
+  const size_t n = t.size();
+  uint64_t high = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (in_str) {
+      // Skip string content eight bytes at a time up to a quote or backslash.
+      while (i + 8 <= n) {
+        uint64_t w;
+        std::memcpy(&w, t.data() + i, 8);
+        if (has_byte(w, '"') | has_byte(w, '\\')) break;
+        high |= w;
+        i += 8;
+      }
+      if (i >= n) break;
+    }
+    unsigned char c = static_cast<unsigned char>(t[i]);
+    high |= c;
     if (in_str) {
       if (c == '"') {
         in_str = false;
-      } else if (c == '\\' && i + 1 < t.size()) {
+      } else if (c == '\\' && i + 1 < n) {
         if (t[i + 1] == 'u') {
           int u = hex4(t, i + 2);
-          if (u >= 0xD800 && u <= 0xDBFF && i + 7 < t.size() && t[i + 6] == '\\' && t[i + 7] == 'u') {
+          if (u >= 0xD800 && u <= 0xDBFF && i + 7 < n && t[i + 6] == '\\' && t[i + 7] == 'u') {
             i += 6;  // a pair: RapidJSON checks the low half; step over the high half
           } else if (u >= 0xDC00 && u <= 0xDFFF) {
             at = i;
@@ -59,16 +84,23 @@ const char* prescan(std::string_view t, size_t& at) {
       --depth;
     }
   }
+  non_ascii = (high & kHighs) != 0;
   return nullptr;
 }
 }  // namespace
 
 Document parse(std::string_view text, const char* what, llm_status status) {
   size_t at = 0;
-  if (const char* why = prescan(text, at))
+  bool non_ascii = false;
+  if (const char* why = prescan(text, at, non_ascii))
     throw Error(status, std::string(what) + " " + why + " (at byte " + std::to_string(at) + ")");
   Document d;
-  d.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+  // ASCII text is valid UTF-8 as it stands: the (slower) encoding check is
+  // needed only when a byte is not ASCII.
+  if (non_ascii)
+    d.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+  else
+    d.Parse<rapidjson::kParseDefaultFlags>(text.data(), text.size());
   if (d.HasParseError()) {
     throw Error(status, std::string(what) + " is not valid JSON: " + rapidjson::GetParseError_En(d.GetParseError()) +
                             " (at byte " + std::to_string(d.GetErrorOffset()) + ")");

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -18,14 +19,32 @@ struct CallStats {
 };
 
 struct Response {
-  std::string json;
   std::string provider;
   std::optional<std::string> text, finish_reason, refusal, tool_calls_json, model;
   int64_t prompt_tokens = -1, completion_tokens = -1, total_tokens = -1, cached_tokens = -1;
   CallStats stats;
 
-  // Adds "provider" and "stats" to `doc` (a chat.completion) and extracts the fields.
-  static std::unique_ptr<Response> from(json::Document& doc, const std::string& provider, const CallStats& stats);
+  Response() = default;
+  Response(const Response& o);  // shares the document; the text is made again on demand
+  Response& operator=(const Response&) = delete;
+
+  // The whole response as JSON text (a chat.completion with "provider" and
+  // "stats"), serialized on first use: most callers only read the hot fields.
+  // Safe to call from several threads at once.
+  const std::string& json() const;
+
+  // The response as a document (what json() serializes).
+  const json::Document& doc() const { return *doc_; }
+
+  // Adds "provider" and "stats" to `doc` (a chat.completion), extracts the
+  // fields, and keeps the document (taken from `doc`, left empty).
+  static std::unique_ptr<Response> from(json::Document&& doc, const std::string& provider, const CallStats& stats);
+
+ private:
+  std::shared_ptr<const json::Document> doc_;  // never changed once made
+  mutable std::once_flag dumped_;
+  mutable std::string json_;
 };
+
 
 }  // namespace literllm

@@ -1,10 +1,17 @@
-// The transport: one CURLM handle, one I/O thread, a command queue.
+// The transport: one CURLM handle, one event loop, a command queue.
 //
 // Threading model
-//  - Every curl call on a multi-attached easy handle, every user callback, and
-//    every access to `live_` happens on the I/O thread.
-//  - Other threads talk to the I/O thread only through `cmds_` (under `mu_`)
-//    followed by curl_multi_wakeup().
+//  - One thread at a time runs the loop: the owner. It is the I/O thread, or a
+//    blocking caller that found the loop parked (nothing live, no timers, no
+//    commands) and took it (run_blocking). Ownership changes only under `mu_`.
+//  - Every curl call on a multi-attached easy handle, every transfer callback,
+//    and every access to `live`, `timers` and `next_idle_check` happens on the
+//    owner's thread.
+//  - Other threads talk to the owner only through `cmds` (under `mu`) followed
+//    by curl_multi_wakeup() (or, when the loop is parked, by waking the I/O
+//    thread). A caller running the loop hands it back to the I/O thread as soon
+//    as another thread queues a command, before running that command, so user
+//    callbacks never run on a blocking caller's thread.
 //  - A transfer is finished (removed from the multi handle, on_done called)
 //    only from the loop itself, never from inside a curl callback. A callback
 //    that wants a transfer gone marks it (`abort_status`) and makes curl fail
@@ -155,7 +162,6 @@ struct Transfer {
   void* owner = nullptr;  // the Transport::Impl running it
   Request req;  // keeps the body alive (CURLOPT_POSTFIELDS points into it)
   Callbacks cb;
-  std::string host;
   CURL* easy = nullptr;
   curl_slist* header_list = nullptr;
   char errbuf[CURL_ERROR_SIZE] = {0};
@@ -210,12 +216,20 @@ struct Transport::Impl {
   std::thread thread;
   std::atomic<uint64_t> next_id{1};
 
+  // Who runs the loop. Parked: nobody (the I/O thread sleeps on io_cv, and
+  // nothing is live); Caller: the thread `caller`, inside run_blocking().
+  enum class Owner { Io, Parked, Caller };
+
   std::mutex mu;
   std::deque<Cmd> cmds;  // guarded by mu
   bool stopping = false; // guarded by mu
   bool exited = false;   // guarded by mu: the loop is gone, nothing more runs on it
+  Owner owner = Owner::Io;       // guarded by mu
+  std::thread::id caller;        // guarded by mu; meaningful when owner == Caller
+  bool handoff = false;          // guarded by mu: another thread queued work while a caller runs the loop
+  std::condition_variable io_cv; // the parked I/O thread waits here for owner == Io
 
-  // I/O thread only.
+  // The loop's owner only.
   std::unordered_map<uint64_t, std::unique_ptr<Transfer>> live;
   Clock::time_point next_idle_check = Clock::time_point::max();
   std::multimap<Clock::time_point, std::function<void()>> timers;  // schedule()
@@ -236,10 +250,45 @@ struct Transport::Impl {
   }
 
   ~Impl() {
+    for (CURL* e : spare) curl_easy_cleanup(e);
     if (multi) curl_multi_cleanup(multi);
   }
 
-  bool on_io_thread() const { return std::this_thread::get_id() == thread.get_id(); }
+  // Easy handles of finished transfers, reset and kept for the next ones
+  // (curl_easy_init costs more than curl_easy_reset).
+  static constexpr size_t kMaxSpare = 64;
+  std::mutex spare_mu;
+  std::vector<CURL*> spare;  // guarded by spare_mu
+
+  CURL* take_easy() {
+    {
+      std::lock_guard<std::mutex> lock(spare_mu);
+      if (!spare.empty()) {
+        CURL* e = spare.back();
+        spare.pop_back();
+        return e;
+      }
+    }
+    return curl_easy_init();
+  }
+
+  // `e` must not be attached to the multi handle.
+  void give_easy(CURL* e) {
+    curl_easy_reset(e);
+    {
+      std::lock_guard<std::mutex> lock(spare_mu);
+      if (spare.size() < kMaxSpare) {
+        spare.push_back(e);
+        return;
+      }
+    }
+    curl_easy_cleanup(e);
+  }
+
+  // The transport whose loop this thread is running, if any.
+  static inline thread_local const Impl* tl_loop = nullptr;
+
+  bool on_io_thread() const { return tl_loop == this; }
 
   // Queues a command; false when the transport is shutting down.
   // The command is moved from only when it was accepted. Once shutdown has
@@ -249,7 +298,23 @@ struct Transport::Impl {
     if (stopping && (cmd.kind != CmdKind::Schedule || exited)) return false;
     bool was_empty = cmds.empty();
     cmds.push_back(std::move(cmd));
-    if (was_empty) curl_multi_wakeup(multi);
+    switch (owner) {
+      case Owner::Io:
+        if (was_empty) curl_multi_wakeup(multi);
+        break;
+      case Owner::Parked:
+        owner = Owner::Io;
+        io_cv.notify_one();
+        break;
+      case Owner::Caller:
+        // The caller's own commands wait for its next turn; anyone else's
+        // make it give the loop back first.
+        if (std::this_thread::get_id() != caller && !handoff) {
+          handoff = true;
+          curl_multi_wakeup(multi);
+        }
+        break;
+    }
     return true;
   }
 
@@ -257,7 +322,12 @@ struct Transport::Impl {
     {
       std::lock_guard<std::mutex> lock(mu);
       stopping = true;
-      curl_multi_wakeup(multi);
+      if (owner == Owner::Parked) {
+        owner = Owner::Io;
+        io_cv.notify_one();
+      } else {
+        curl_multi_wakeup(multi);  // a caller running the loop sees `stopping` and gives it back
+      }
     }
     if (thread.joinable()) {
       if (on_io_thread()) {
@@ -277,7 +347,6 @@ struct Transport::Impl {
     t->owner = this;
     t->req = std::move(req);
     t->cb = std::move(cb);
-    t->host = host_of(t->req.url);
     const Request& r = t->req;
 
     if (!is_token(r.method)) {
@@ -306,7 +375,7 @@ struct Transport::Impl {
       else if (iequals(name, "Content-Type")) has_content_type = true;
     }
 
-    CURL* e = curl_easy_init();
+    CURL* e = take_easy();
     if (!e) {
       t->preset_status = LLM_ERR_INTERNAL;
       t->preset_error = "curl_easy_init failed";
@@ -534,7 +603,7 @@ struct Transport::Impl {
 
   std::string with_host(std::string text, const Transfer& t) const {
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    if (!t.host.empty()) text += " (host " + t.host + ")";
+    if (std::string host = host_of(t.req.url); !host.empty()) text += " (host " + host + ")";
     return text;
   }
 
@@ -582,7 +651,7 @@ struct Transport::Impl {
     }
     // Free curl's resources before the callback runs: on_done may submit more.
     if (t->easy) {
-      curl_easy_cleanup(t->easy);
+      give_easy(t->easy);
       t->easy = nullptr;
     }
     if (t->header_list) {
@@ -758,31 +827,99 @@ struct Transport::Impl {
     return static_cast<int>(ms);
   }
 
+  // One turn of the loop after the commands: transfers advance, finished ones
+  // complete, idle ones time out, due timers run.
+  void step() {
+    int running = 0;
+    curl_multi_perform(multi, &running);
+    drain_messages();
+    check_idle();
+    run_timers(false);
+  }
+
+  // Waits for sockets, timers or a wakeup; `give_up` (read under mu) skips the wait.
+  template <typename Pred>
+  void wait_for_io(Pred give_up) {
+    int wait_ms = poll_timeout();
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!cmds.empty() || give_up()) wait_ms = 0;
+    }
+    if (wait_ms > 0) curl_multi_poll(multi, nullptr, 0, wait_ms, nullptr);
+  }
+
+  // ------------------------------------------------ a caller runs the loop
+
+  // Takes the loop for the calling thread if it is parked; false otherwise.
+  bool begin_drive() {
+    if (tl_loop) return false;
+    std::lock_guard<std::mutex> lock(mu);
+    if (owner != Owner::Parked || stopping || !cmds.empty()) return false;
+    owner = Owner::Caller;
+    caller = std::this_thread::get_id();
+    handoff = false;
+    tl_loop = this;
+    return true;
+  }
+
+  // Gives the loop back: to the I/O thread if anything is left for it, else parked.
+  void end_drive() {
+    tl_loop = nullptr;
+    std::lock_guard<std::mutex> lock(mu);
+    handoff = false;
+    if (!cmds.empty() || stopping || !live.empty() || !timers.empty()) {
+      owner = Owner::Io;
+      io_cv.notify_one();
+    } else {
+      owner = Owner::Parked;
+    }
+  }
+
+  // Runs the loop on the calling thread (which begin_drive() made its owner)
+  // until `w` is ready, or until another thread queues work or shutdown begins.
+  // True when `w` became ready. Always gives the loop back.
+  bool drive(Waiter& w) {
+    struct Release {
+      Impl* self;
+      ~Release() { self->end_drive(); }
+    } release{this};
+    std::deque<Cmd> batch;
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (handoff || stopping) return w.ready();
+        batch.swap(cmds);
+      }
+      for (auto& c : batch) run_command(c, false);
+      batch.clear();
+      if (w.ready()) return true;
+      step();
+      if (w.ready()) return true;
+      wait_for_io([&] { return handoff || stopping; });
+    }
+  }
+
   void run() {
+    tl_loop = this;
     std::deque<Cmd> batch;
     for (;;) {
       bool stop;
       {
-        std::lock_guard<std::mutex> lock(mu);
+        std::unique_lock<std::mutex> lock(mu);
+        // Nothing to do: park, leaving the loop free for a blocking caller.
+        if (owner == Owner::Io && cmds.empty() && !stopping && live.empty() && timers.empty())
+          owner = Owner::Parked;
+        io_cv.wait(lock, [&] { return owner == Owner::Io; });
         batch.swap(cmds);
         stop = stopping;
       }
       for (auto& c : batch) run_command(c, stop);
       batch.clear();
       if (stop) break;
-
-      int running = 0;
-      curl_multi_perform(multi, &running);
-      drain_messages();
-      check_idle();
-      run_timers(false);
-
-      int wait_ms = poll_timeout();
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!cmds.empty() || stopping) wait_ms = 0;
-      }
-      if (wait_ms > 0) curl_multi_poll(multi, nullptr, 0, wait_ms, nullptr);
+      step();
+      // With nothing live and no timer, go round and park instead of polling.
+      if (live.empty() && timers.empty()) continue;
+      wait_for_io([&] { return stopping; });
     }
 
     // Shutting down: nothing new can be queued but scheduled functions
@@ -826,7 +963,7 @@ uint64_t Transport::submit(Request req, Callbacks cb, long total_timeout_ms) {
   Result res;
   res.status = LLM_ERR_CANCELLED;
   res.error = "transfer cancelled: the transport is shutting down";
-  if (!tr->host.empty()) res.error += " (host " + tr->host + ")";
+  if (std::string host = host_of(tr->req.url); !host.empty()) res.error += " (host " + host + ")";
   Callbacks done = std::move(tr->cb);
   tr.reset();
   if (done.on_done) {
@@ -880,5 +1017,40 @@ void Transport::schedule(long delay_ms, std::function<void()> fn) {
 }
 
 bool Transport::on_io_thread() const { return impl_->on_io_thread(); }
+
+const void* Transport::loop_id() const { return impl_.get(); }
+
+const void* Transport::running_loop() { return Impl::tl_loop; }
+
+void Transport::run_blocking(const std::function<void()>& start, Waiter& w) {
+  if (!impl_->begin_drive()) {
+    start();
+    w.wait();
+    return;
+  }
+  try {
+    start();
+  } catch (...) {
+    impl_->end_drive();
+    throw;
+  }
+  if (!impl_->drive(w)) w.wait();
+}
+
+void Waiter::notify() {
+  std::lock_guard<std::mutex> lock(mu_);
+  done_ = true;
+  cv_.notify_all();
+}
+
+bool Waiter::ready() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return done_;
+}
+
+void Waiter::wait() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return done_; });
+}
 
 }  // namespace literllm::http

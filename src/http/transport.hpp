@@ -1,11 +1,17 @@
-// The transport: one libcurl multi handle driven by one I/O thread per client.
-// Every transfer of a client runs on that thread; blocking calls wait on it.
+// The transport: one libcurl multi handle, one event loop, per client.
+// The loop runs on the client's I/O thread; a blocking call that finds the loop
+// idle runs the same loop on its own thread for as long as it is the loop's
+// only user (no thread handoff), and gives it back to the I/O thread the
+// moment another thread submits work. Blocking calls thus wait on the same
+// loop, through the same code, as asynchronous ones.
 // Connections are kept alive and reused across calls and threads (HTTP/2
 // multiplexed over TLS when the server offers it). TLS verification is on.
 #pragma once
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "http/request.hpp"
@@ -41,6 +47,18 @@ struct Callbacks {
   std::function<void(const Result&)> on_done;
 };
 
+// A one-shot completion flag a blocking caller waits on (see run_blocking).
+class Waiter {
+ public:
+  void notify();      // any thread; once
+  bool ready();       // any thread
+  void wait();        // blocks until notify() has run
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+};
+
 class Transport {
  public:
   explicit Transport(TransportOptions opts = {});
@@ -52,7 +70,9 @@ class Transport {
 
   // Queues a transfer; returns its id (never 0). Thread-safe; may be called from
   // inside a callback. `total_timeout_ms` <= 0 means none. All callbacks run on
-  // the I/O thread. If the transport is shutting down, on_done runs with
+  // the loop's thread: the I/O thread, or (for transfers a run_blocking() start
+  // function submits, and only while they are alone on the loop) the thread
+  // inside run_blocking(). If the transport is shutting down, on_done runs with
   // LLM_ERR_CANCELLED (on the calling thread) and 0 is returned.
   uint64_t submit(Request req, Callbacks cb, long total_timeout_ms);
 
@@ -70,8 +90,22 @@ class Transport {
   // during shutdown (where a submit() it makes completes as cancelled). Thread-safe.
   void schedule(long delay_ms, std::function<void()> fn);
 
-  // True when called on this transport's I/O thread.
+  // Runs `start` (which submits transfers whose completion notifies `w`), then
+  // returns once `w` is ready. When the loop is idle the calling thread runs it
+  // itself until `w` is ready, unless another thread submits work meanwhile:
+  // then the loop goes back to the I/O thread and this thread waits on `w`.
+  // Must not be called from a callback (the loop's own thread).
+  void run_blocking(const std::function<void()>& start, Waiter& w);
+
+  // True when called on the thread currently running this transport's loop
+  // (the I/O thread, or a thread inside run_blocking() running it).
   bool on_io_thread() const;
+
+  // An identity of this transport's loop that stays comparable (never
+  // dereferenced) after the transport is gone, and the loop the calling thread
+  // is running, if any: on_io_thread() == (running_loop() == loop_id()).
+  const void* loop_id() const;
+  static const void* running_loop();
 
  private:
   struct Impl;

@@ -247,6 +247,124 @@ TEST_F(E2E, SixteenThreadsShareOneClient) {
   EXPECT_LE(up.connections_accepted(), static_cast<size_t>(kThreads) * 2);  // connections are reused
 }
 
+TEST_F(E2E, AsyncCallbacksNeverRunOnABlockingCallersThread) {
+  // llm_chat runs the client's loop on its own thread while it is the loop's
+  // only user; callbacks of llm_chat_async / llm_chat_stream_async must still
+  // come from the library's I/O thread, whatever llm_chat is doing meanwhile.
+  std::atomic<bool> stop{false};
+  std::atomic<int> blocking_ok{0}, blocking_calls{0};
+  std::thread::id blocking_thread;
+  std::mutex id_mu;
+  std::thread blocker([&] {
+    {
+      std::lock_guard lk(id_mu);
+      blocking_thread = std::this_thread::get_id();
+    }
+    while (!stop.load()) {
+      llm_response_t* r = nullptr;
+      ++blocking_calls;
+      std::string req = chat_req("openai/gpt-4o", "blocking", headers("{\"x-upstream-delay-ms\":\"20\"}"));
+      if (llm_chat(client, req.c_str(), &r) == LLM_OK &&
+          std::string(llm_response_text(r)) == "Hello from the local upstream. You said: blocking")
+        ++blocking_ok;
+      llm_response_free(r);
+    }
+  });
+  struct Seen {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<std::thread::id> threads;
+    int done = 0, ok = 0;
+  } seen;
+  llm_chat_done_cb chat_done = [](llm_status st, llm_response_t* r, const char*, void* ud) {
+    auto* s = static_cast<Seen*>(ud);
+    std::lock_guard lk(s->mu);
+    s->threads.push_back(std::this_thread::get_id());
+    s->ok += st == LLM_OK;
+    ++s->done;
+    llm_response_free(r);
+    s->cv.notify_all();
+  };
+  llm_stream_chunk_cb chunk = [](const char*, void* ud) -> int {
+    auto* s = static_cast<Seen*>(ud);
+    std::lock_guard lk(s->mu);
+    s->threads.push_back(std::this_thread::get_id());
+    return 0;  // go on
+  };
+  constexpr int kCalls = 40;
+  for (int i = 0; i < kCalls; ++i) {
+    std::string req = chat_req("openai/gpt-4o", "async " + std::to_string(i));
+    if (i % 2)
+      ASSERT_EQ(llm_chat_stream_async(client, req.c_str(), chunk, chat_done, &seen, nullptr), LLM_OK) << llm_last_error();
+    else
+      ASSERT_EQ(llm_chat_async(client, req.c_str(), chat_done, &seen, nullptr), LLM_OK) << llm_last_error();
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  }
+  {
+    std::unique_lock lk(seen.mu);
+    ASSERT_TRUE(seen.cv.wait_for(lk, std::chrono::seconds(20), [&] { return seen.done == kCalls; }));
+  }
+  stop = true;
+  blocker.join();
+  EXPECT_EQ(seen.ok, kCalls);
+  EXPECT_GT(blocking_calls.load(), 0);
+  EXPECT_EQ(blocking_ok.load(), blocking_calls.load());
+  std::lock_guard lk(seen.mu);
+  EXPECT_GT(seen.threads.size(), static_cast<size_t>(kCalls));
+  for (auto& t : seen.threads) {
+    EXPECT_NE(t, blocking_thread) << "a callback ran on the thread inside llm_chat";
+    EXPECT_NE(t, std::this_thread::get_id());
+  }
+}
+
+TEST_F(E2E, BlockingCallsFromACallbackAreRefused) {
+  // On the client's own I/O thread llm_chat and llm_stream_next would wait on
+  // the thread they block: both refuse; the callback forms still work there.
+  struct Probe {
+    llm_client_t* client;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    llm_status chat = LLM_OK, stream_start = LLM_OK, stream_next = LLM_OK, async = LLM_ERR_INTERNAL;
+    std::string chat_msg, next_msg;
+  } p{client};
+  static llm_chat_done_cb inner = [](llm_status, llm_response_t* r, const char*, void*) { llm_response_free(r); };
+  llm_chat_done_cb outer = [](llm_status, llm_response_t* r, const char*, void* ud) {
+    llm_response_free(r);
+    auto* p = static_cast<Probe*>(ud);
+    std::string req = chat_req("openai/gpt-4o", "inside");
+    llm_response_t* resp = nullptr;
+    llm_status chat = llm_chat(p->client, req.c_str(), &resp);
+    std::string chat_msg = llm_last_error();
+    llm_response_free(resp);
+    llm_stream_t* s = nullptr;
+    llm_status start = llm_chat_stream(p->client, req.c_str(), &s);
+    const char* chunk = nullptr;
+    llm_status next = s ? llm_stream_next(s, &chunk) : LLM_ERR_INTERNAL;
+    std::string next_msg = llm_last_error();
+    llm_stream_free(s);
+    llm_status async = llm_chat_async(p->client, req.c_str(), inner, nullptr, nullptr);
+    std::lock_guard lk(p->mu);
+    p->chat = chat;
+    p->chat_msg = chat_msg;
+    p->stream_start = start;
+    p->stream_next = next;
+    p->next_msg = next_msg;
+    p->async = async;
+    p->done = true;
+    p->cv.notify_all();
+  };
+  ASSERT_EQ(llm_chat_async(client, chat_req("openai/gpt-4o", "outer").c_str(), outer, &p, nullptr), LLM_OK);
+  std::unique_lock lk(p.mu);
+  ASSERT_TRUE(p.cv.wait_for(lk, std::chrono::seconds(20), [&] { return p.done; }));
+  EXPECT_EQ(p.chat, LLM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(p.chat_msg.find("llm_chat_async"), std::string::npos) << p.chat_msg;
+  EXPECT_EQ(p.stream_start, LLM_OK);
+  EXPECT_EQ(p.stream_next, LLM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(p.next_msg.find("llm_stream_next"), std::string::npos) << p.next_msg;
+  EXPECT_EQ(p.async, LLM_OK);
+}
+
 TEST_F(E2E, NullArgumentsAreInvalidArguments) {
   llm_response_t* r = nullptr;
   llm_stream_t* s = nullptr;

@@ -592,7 +592,7 @@ TEST(Response, FromAssembledRecording) {
     st.latency_ms = 89.5;
     st.http_status = 200;
     st.retries = 1;
-    auto r = Response::from(d, "openai", st);
+    auto r = Response::from(std::move(d), "openai", st);
     const RefChoice& c0 = ref.choices.begin()->second;
     EXPECT_EQ(r->provider, "openai");
     EXPECT_EQ(r->model, ref.model);
@@ -618,7 +618,7 @@ TEST(Response, FromAssembledRecording) {
     EXPECT_EQ(r->total_tokens, u["total_tokens"].GetInt64());
     EXPECT_EQ(r->cached_tokens, 0) << "usage without prompt_tokens_details: 0 cached";
     // The JSON carries the provider and the stats.
-    json::Document j = parse(r->json);
+    json::Document j = parse(r->json());
     EXPECT_STREQ(j["provider"].GetString(), "openai");
     EXPECT_EQ(j["stats"]["bytes_sent"].GetUint64(), 123u);
     EXPECT_EQ(j["stats"]["bytes_received"].GetUint64(), 4567u);
@@ -636,7 +636,7 @@ TEST(Response, FieldsOfAHandWrittenCompletion) {
       {"index":1,"message":{"role":"assistant","content":"Other"},"finish_reason":"length"}],
       "usage":{"prompt_tokens":10,"completion_tokens":2,"total_tokens":12,"prompt_tokens_details":{"cached_tokens":8}},
       "provider":"stale","stats":{"old":true}})");
-  auto r = Response::from(d, "groq", CallStats{});
+  auto r = Response::from(std::move(d), "groq", CallStats{});
   EXPECT_EQ(r->text, "Hello");  // the first choice
   EXPECT_EQ(r->finish_reason, "stop");
   EXPECT_FALSE(r->refusal);
@@ -646,7 +646,7 @@ TEST(Response, FieldsOfAHandWrittenCompletion) {
   EXPECT_EQ(r->completion_tokens, 2);
   EXPECT_EQ(r->total_tokens, 12);
   EXPECT_EQ(r->cached_tokens, 8);
-  json::Document j = parse(r->json);
+  json::Document j = parse(r->json());
   EXPECT_STREQ(j["provider"].GetString(), "groq") << "a provider member already there is replaced";
   EXPECT_FALSE(j["stats"].HasMember("old"));
   int providers = 0;
@@ -656,7 +656,7 @@ TEST(Response, FieldsOfAHandWrittenCompletion) {
 
 TEST(Response, AbsentFields) {
   json::Document d = parse(R"({"id":"x","choices":[]})");
-  auto r = Response::from(d, "p", CallStats{});
+  auto r = Response::from(std::move(d), "p", CallStats{});
   EXPECT_FALSE(r->text);
   EXPECT_FALSE(r->finish_reason);
   EXPECT_FALSE(r->model);
@@ -667,7 +667,7 @@ TEST(Response, AbsentFields) {
 
   json::Document partial = parse(R"({"choices":[{"message":{"content":null,"refusal":"No.","tool_calls":[]},
       "finish_reason":null}],"usage":{"completion_tokens":3,"prompt_tokens_details":{}}})");
-  auto p = Response::from(partial, "p", CallStats{});
+  auto p = Response::from(std::move(partial), "p", CallStats{});
   EXPECT_FALSE(p->text);
   EXPECT_EQ(p->refusal, "No.");
   EXPECT_FALSE(p->tool_calls_json) << "an empty tool_calls array is no tool calls";
@@ -678,7 +678,7 @@ TEST(Response, AbsentFields) {
 
   json::Document tc = parse(R"({"choices":[{"message":{"content":null,"tool_calls":[{"id":"c","type":"function",
       "function":{"name":"f","arguments":"{\"a\":1}"}}]},"finish_reason":"tool_calls"}]})");
-  auto t = Response::from(tc, "p", CallStats{});
+  auto t = Response::from(std::move(tc), "p", CallStats{});
   ASSERT_TRUE(t->tool_calls_json);
   EXPECT_EQ(*t->tool_calls_json, R"([{"id":"c","type":"function","function":{"name":"f","arguments":"{\"a\":1}"}}])");
 }

@@ -348,7 +348,7 @@ TEST(OpenAIParse, DeepSeekCacheHitTokens) {
   json::Document n = openai().parse_chat_response(
       completion(R"({"prompt_tokens":100,"prompt_cache_hit_tokens":7,"prompt_tokens_details":null})"), t);
   EXPECT_EQ(cached(n), 7);
-  auto r = Response::from(d, "deepseek", CallStats{});
+  auto r = Response::from(std::move(d), "deepseek", CallStats{});
   EXPECT_EQ(r->cached_tokens, 64);
 }
 
@@ -420,7 +420,7 @@ TEST(OpenAIParse, RecordedWholeResponses) {
     json::Document raw = parse(body);  // read here, independently
     json::Document d = openai().parse_chat_response(body, target_for(c.provider));
     const json::Value& msg = raw["choices"][0]["message"];
-    auto r = Response::from(d, c.provider, CallStats{});
+    auto r = Response::from(std::move(d), c.provider, CallStats{});
     EXPECT_EQ(r->finish_reason, std::string(raw["choices"][0]["finish_reason"].GetString()));
     if (msg.HasMember("content") && msg["content"].IsString()) EXPECT_EQ(r->text, std::string(msg["content"].GetString()));
     else EXPECT_FALSE(r->text);
@@ -437,7 +437,7 @@ TEST(OpenAIParse, RecordedWholeResponses) {
     if (raw["usage"].HasMember("prompt_tokens_details") && raw["usage"]["prompt_tokens_details"].HasMember("cached_tokens"))
       want_cached = raw["usage"]["prompt_tokens_details"]["cached_tokens"].GetInt64();
     EXPECT_EQ(r->cached_tokens, want_cached);
-    EXPECT_EQ(cached(d), want_cached);
+    EXPECT_EQ(cached(r->doc()), want_cached);
   }
 }
 
@@ -634,7 +634,7 @@ TEST(OpenAIStreamRecorded, VercelAiChunksOfCompatibleHosts) {
       EXPECT_EQ(emitted, lines.size());
       EXPECT_TRUE(a.all_finished());
       json::Document d = a.finish();
-      auto r = Response::from(d, provider, CallStats{});
+      auto r = Response::from(std::move(d), provider, CallStats{});
       EXPECT_EQ(r->finish_reason, want.finish);
       if (want.tools.empty()) {
         ASSERT_TRUE(r->text);
@@ -652,7 +652,7 @@ TEST(OpenAIStreamRecorded, VercelAiChunksOfCompatibleHosts) {
           ++k;
         }
       }
-      const json::Value& msg = d["choices"][0]["message"];
+      const json::Value& msg = r->doc()["choices"][0]["message"];
       if (want.reasoning.empty()) EXPECT_FALSE(msg.HasMember("reasoning_content"));
       else EXPECT_EQ(std::string(msg["reasoning_content"].GetString()), want.reasoning);
       ASSERT_TRUE(want.usage_total) << "every recording carries usage";
@@ -671,7 +671,7 @@ TEST(OpenAIStreamRecorded, KnownValues) {
     for (auto& l : lines_of(vercel_dir() / file))
       openai().on_stream_event(http::SseEvent{{}, l, {}}, t, [&](std::string_view, const json::Value& c) { a.add(c); });
     json::Document d = a.finish();
-    return Response::from(d, provider, CallStats{});
+    return Response::from(std::move(d), provider, CallStats{});
   };
   auto x = run("xai", "xai/xai-text.chunks.txt");
   EXPECT_EQ(x->text, "Hello");
@@ -714,14 +714,14 @@ TEST(OpenAIStreamRecorded, MistralContentParts) {
   for (auto& l : lines_of(vercel_dir() / "mistral/mistral-reasoning.chunks.txt"))
     openai().on_stream_event(http::SseEvent{{}, l, {}}, t, [&](std::string_view, const json::Value& c) { a.add(c); });
   json::Document d = a.finish();
-  auto r = Response::from(d, "mistral", CallStats{});
+  auto r = Response::from(std::move(d), "mistral", CallStats{});
   EXPECT_EQ(r->text, "2 + 2 = 4");
-  const json::Value& m = d["choices"][0]["message"];
+  const json::Value& m = r->doc()["choices"][0]["message"];
   ASSERT_TRUE(m.HasMember("reasoning_content") && m["reasoning_content"].IsString()) << json::dump(m);
   EXPECT_STREQ(m["reasoning_content"].GetString(), "The user is asking for 2+2. This is basic arithmetic. 2+2=4.");
   // The same answer unstreamed (mistral-reasoning.json) gives the same text.
   json::Document whole = openai().parse_chat_response(read_file(vercel_dir() / "mistral/mistral-reasoning.json"), t);
-  auto rw = Response::from(whole, "mistral", CallStats{});
+  auto rw = Response::from(std::move(whole), "mistral", CallStats{});
   EXPECT_EQ(rw->text, "2 + 2 = 4");
 }
 

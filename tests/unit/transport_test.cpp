@@ -1031,4 +1031,202 @@ TEST(Transport, IdleLoopUsesNoCpu) {
   EXPECT_EQ(paused.result.status, LLM_OK) << paused.result.error;
 }
 
+// ------------------------------------------------------------ run_blocking
+
+// The I/O thread parks once it has nothing to do; give it the moment it needs
+// after the transport starts (or after its last transfer), so that a blocking
+// caller finds the loop idle.
+void let_loop_park() { std::this_thread::sleep_for(std::chrono::milliseconds(50)); }
+
+// One transfer through run_blocking, and what its callbacks saw.
+struct Blocked {
+  Result res;
+  std::string body;
+  std::thread::id done_on;
+  bool on_loop_thread = false;  // tr.on_io_thread() inside on_done
+};
+
+Blocked run_blocking(Transport& tr, Request req) {
+  Blocked b;
+  literllm::http::Waiter w;
+  tr.run_blocking(
+      [&] {
+        Callbacks cb;
+        cb.on_data = [&](const char* p, size_t n) {
+          b.body.append(p, n);
+          return true;
+        };
+        cb.on_done = [&](const Result& r) {
+          b.res = r;
+          b.done_on = std::this_thread::get_id();
+          b.on_loop_thread = tr.on_io_thread();
+          w.notify();
+        };
+        tr.submit(std::move(req), std::move(cb), 0);
+      },
+      w);
+  return b;
+}
+
+TEST(TransportRunBlocking, RunsTheLoopOnTheCallerWhenIdle) {
+  MiniServer srv;
+  Transport tr;
+  let_loop_park();
+  for (int round = 0; round < 3; ++round) {  // again and again: the loop parks after each
+    SCOPED_TRACE(round);
+    Blocked b = run_blocking(tr, post(srv.url("/echo"), "ping"));
+    EXPECT_EQ(b.res.status, LLM_OK) << b.res.error;
+    EXPECT_EQ(b.body, "ping");
+    EXPECT_EQ(b.done_on, std::this_thread::get_id()) << "the caller ran the loop itself";
+    EXPECT_TRUE(b.on_loop_thread);
+    EXPECT_FALSE(tr.on_io_thread()) << "and gave it back";
+  }
+  EXPECT_EQ(srv.connections(), 1u) << "one kept-alive connection, whichever thread ran the loop";
+}
+
+TEST(TransportRunBlocking, TimersAndRetriesRunOnTheCallersLoop) {
+  MiniServer srv;
+  Transport tr;
+  let_loop_park();
+  literllm::http::Waiter w;
+  std::vector<std::thread::id> threads;
+  std::vector<llm_status> statuses;
+  auto t0 = Clock::now();
+  std::function<void(int)> attempt = [&](int n) {
+    Callbacks cb;
+    cb.on_done = [&, n](const Result& r) {
+      threads.push_back(std::this_thread::get_id());
+      statuses.push_back(r.status);
+      if (n < 2) {
+        tr.schedule(30, [&, n] { attempt(n + 1); });  // a retry after a backoff
+      } else {
+        w.notify();
+      }
+    };
+    tr.submit(get(srv.url("/echo")), std::move(cb), 0);
+  };
+  tr.run_blocking([&] { attempt(0); }, w);
+  EXPECT_GE(ms_since(t0), 60);
+  ASSERT_EQ(threads.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(statuses[i], LLM_OK);
+    EXPECT_EQ(threads[i], std::this_thread::get_id());
+  }
+}
+
+TEST(TransportRunBlocking, GivesTheLoopBackWhenAnotherThreadSubmits) {
+  MiniServer srv;
+  Transport tr;
+  let_loop_park();
+  literllm::http::Waiter w;
+  Result slow;
+  Clock::time_point slow_done{};
+  Outcome other;
+  std::thread::id other_data_on, other_done_on;
+  other.data_hook = [&](Outcome&, const char*, size_t) {
+    other_data_on = std::this_thread::get_id();
+    return true;
+  };
+  other.done_hook = [&](Outcome&) { other_done_on = std::this_thread::get_id(); };
+  std::thread submitter;
+  tr.run_blocking(
+      [&] {
+        Callbacks cb;
+        cb.on_done = [&](const Result& r) {
+          slow = r;
+          slow_done = Clock::now();
+          w.notify();
+        };
+        tr.submit(get(srv.url("/delay?ms=400")), std::move(cb), 0);
+        // While this thread runs the loop for the slow transfer, another submits.
+        submitter = std::thread([&] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          start(tr, other, post(srv.url("/echo"), "other"));
+        });
+      },
+      w);
+  submitter.join();
+  ASSERT_TRUE(other.wait());
+  EXPECT_EQ(slow.status, LLM_OK) << slow.error;
+  EXPECT_EQ(other.result.status, LLM_OK) << other.result.error;
+  EXPECT_EQ(other.body, "other");
+  EXPECT_TRUE(other.on_io_thread);
+  EXPECT_NE(other_data_on, std::this_thread::get_id()) << "another thread's callbacks never run on a blocking caller";
+  EXPECT_NE(other_done_on, std::this_thread::get_id());
+  EXPECT_LT(other.done_at, slow_done) << "the other transfer did not wait for the blocking one";
+}
+
+TEST(TransportRunBlocking, WaitsOnTheIoThreadWhenTheLoopIsBusy) {
+  MiniServer srv;
+  Transport tr;
+  Outcome busy;
+  start(tr, busy, get(srv.url("/delay?ms=300")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));  // the I/O thread is running it
+  Blocked b = run_blocking(tr, post(srv.url("/echo")));
+  EXPECT_EQ(b.res.status, LLM_OK) << b.res.error;
+  EXPECT_NE(b.done_on, std::this_thread::get_id()) << "the I/O thread ran it";
+  ASSERT_TRUE(busy.wait());
+  EXPECT_EQ(busy.result.status, LLM_OK);
+}
+
+TEST(TransportRunBlocking, CancelFromAnotherThreadEndsTheCallersTransfer) {
+  MiniServer srv;
+  Transport tr;
+  let_loop_park();
+  literllm::http::Waiter w;
+  Result res;
+  std::atomic<uint64_t> id{0};
+  std::thread canceller;
+  auto t0 = Clock::now();
+  tr.run_blocking(
+      [&] {
+        Callbacks cb;
+        cb.on_done = [&](const Result& r) {
+          res = r;
+          w.notify();
+        };
+        id = tr.submit(get(srv.url("/stall")), std::move(cb), 0);
+        canceller = std::thread([&] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          tr.cancel(id);
+        });
+      },
+      w);
+  canceller.join();
+  EXPECT_EQ(res.status, LLM_ERR_CANCELLED);
+  EXPECT_LT(ms_since(t0), 3000);
+}
+
+TEST(TransportRunBlocking, AStartThatThrowsLeavesTheLoopUsable) {
+  MiniServer srv;
+  Transport tr;
+  let_loop_park();
+  literllm::http::Waiter never;
+  EXPECT_THROW(tr.run_blocking([] { throw std::runtime_error("refused"); }, never), std::runtime_error);
+  Outcome o;
+  start(tr, o, post(srv.url("/echo"), "after"));
+  ASSERT_TRUE(o.wait());
+  EXPECT_EQ(o.body, "after");
+  let_loop_park();
+  EXPECT_EQ(run_blocking(tr, post(srv.url("/echo"))).res.status, LLM_OK);
+}
+
+TEST(TransportRunBlocking, ManyThreadsAtOnce) {
+  MiniServer srv;
+  Transport tr;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> ts;
+  for (int k = 0; k < 8; ++k) {
+    ts.emplace_back([&, k] {
+      for (int i = 0; i < 25; ++i) {
+        std::string want = std::to_string(k) + ":" + std::to_string(i);
+        Blocked b = run_blocking(tr, post(srv.url("/echo"), want));
+        if (b.res.status == LLM_OK && b.body == want) ++ok;
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(ok.load(), 200);
+}
+
 }  // namespace
