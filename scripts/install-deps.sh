@@ -14,6 +14,7 @@ packages=(
   googletest libgtest-dev libbenchmark-dev
   abigail-tools             # abidiff: the ABI baseline test
   binutils                  # nm, readelf: the export test
+  nghttp2-proxy             # nghttpx: HTTP/2 over TLS in front of the local upstream (tests/e2e/h2_test.cpp)
   clang-14 libclang-rt-14-dev  # libFuzzer + sanitizers: the fuzz targets (tests/fuzz)
 )
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test: builds (build/), runs ctest (unit, end-to-end, CLI, packaging
 # and ABI), then builds again with AddressSanitizer + UndefinedBehaviorSanitizer
-# (build-asan/) and runs the unit and end-to-end tests there. Fails on any failure.
+# (build-asan/) and with ThreadSanitizer (build-tsan/) and runs the unit and
+# end-to-end tests in each, then a libFuzzer smoke run. Fails on any failure.
 #   LITERLLM_FIXTURES_DIR  recorded traffic (default: ../shared/fixtures beside the checkout)
-#   SKIP_SANITIZERS=1      skip the sanitizer build
+#   SKIP_SANITIZERS=1      skip the sanitizer builds
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -30,6 +31,14 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
   echo "== tests under sanitizers"
   # Packaging tests build plain consumers against the instrumented .so: not meaningful here.
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+     ctest --output-on-failure -j"$jobs" --timeout 600 -LE "pkg|abi")
+
+  echo "== build with ThreadSanitizer"
+  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLITERLLM_TSAN=ON -DLITERLLM_BUILD_BENCH=OFF \
+        -DLITERLLM_FIXTURES_DIR="$fixtures" >/dev/null
+  cmake --build build-tsan -j"$jobs"
+  echo "== tests under ThreadSanitizer"
+  (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
      ctest --output-on-failure -j"$jobs" --timeout 600 -LE "pkg|abi")
 fi
 

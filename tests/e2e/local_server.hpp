@@ -1,0 +1,117 @@
+// Helpers for end-to-end tests that run an external server on 127.0.0.1
+// (openssl s_server, nghttpx): a free port, a readiness probe, a self-signed
+// certificate for 127.0.0.1, a child process, and CURL_CA_BUNDLE restored after.
+#pragma once
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace e2e {
+
+inline uint16_t free_port() {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  close(s);
+  return ntohs(a.sin_port);
+}
+
+inline bool can_connect(uint16_t port) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  close(s);
+  return ok;
+}
+
+// Waits up to 5 s for something to listen on `port`.
+inline bool wait_listening(uint16_t port) {
+  for (int i = 0; i < 200; ++i) {
+    if (can_connect(port)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return false;
+}
+
+inline bool have_command(const std::string& name) {
+  return std::system(("command -v " + name + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+// A fresh directory under the test temp dir, removed with the object.
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(const std::string& tag) {
+    path = std::filesystem::path(::testing::TempDir()) / ("literllm_" + tag + "_" + std::to_string(getpid()));
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+// A self-signed certificate for 127.0.0.1 (cert.pem, key.pem in `dir`); false if openssl failed.
+inline bool make_certificate(const TempDir& dir) {
+  std::string gen = "openssl req -x509 -newkey rsa:2048 -nodes -keyout '" + dir.file("key.pem") + "' -out '" +
+                    dir.file("cert.pem") +
+                    "' -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1";
+  return std::system(gen.c_str()) == 0;
+}
+
+// A child process running `argv`, terminated and reaped with the object.
+struct Child {
+  pid_t pid = -1;
+  explicit Child(const std::vector<std::string>& argv) {
+    pid = fork();
+    if (pid == 0) {
+      std::vector<char*> args;
+      for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      execvp(args[0], args.data());
+      _exit(127);
+    }
+  }
+  ~Child() {
+    if (pid > 0) {
+      kill(pid, SIGTERM);
+      waitpid(pid, nullptr, 0);
+    }
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+};
+
+// Sets CURL_CA_BUNDLE (read when a client is made) and restores it afterwards.
+struct TrustedBundle {
+  std::optional<std::string> saved;
+  TrustedBundle() {
+    if (const char* v = std::getenv("CURL_CA_BUNDLE")) saved = v;
+  }
+  void trust(const std::string& cert) { setenv("CURL_CA_BUNDLE", cert.c_str(), 1); }
+  ~TrustedBundle() {
+    if (saved) setenv("CURL_CA_BUNDLE", saved->c_str(), 1);
+    else unsetenv("CURL_CA_BUNDLE");
+  }
+};
+
+}  // namespace e2e
