@@ -213,7 +213,8 @@ LLM_API int64_t llm_response_total_tokens(const llm_response_t *response);
  * without it, -1 when it reported no usage. */
 LLM_API int64_t llm_response_cached_tokens(const llm_response_t *response);
 /* Bytes this call sent and received on the wire (HTTP headers and bodies, all
- * attempts); 0 for NULL. */
+ * attempts); 0 for NULL. Over HTTP/2, headers count as their HTTP/1.1 text
+ * (not the compressed HPACK frames) and frame overhead is not counted. */
 LLM_API uint64_t llm_response_bytes_sent(const llm_response_t *response);
 LLM_API uint64_t llm_response_bytes_received(const llm_response_t *response);
 
