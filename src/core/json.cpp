@@ -35,9 +35,10 @@ inline uint64_t has_byte(uint64_t w, unsigned char c) {
 }
 
 // What RapidJSON's parser does not refuse by itself, found in one pass over the
-// text: nesting deeper than kMaxDepth (its parser and writer recurse), and a
-// \u escape of a low surrogate standing alone (it would store bytes that are
-// not UTF-8). Returns a message and sets `at`, or returns nullptr. Also tells
+// text: nesting deeper than kMaxDepth (its parser and writer recurse), a \u
+// escape of a low surrogate standing alone (it would store bytes that are not
+// UTF-8), and a NUL byte between tokens (it would end the text there, ignoring
+// the rest; inside a string RapidJSON refuses it). Returns a message and sets `at`, or returns nullptr. Also tells
 // whether any byte is outside ASCII (only then must the parser check UTF-8).
 const char* prescan(std::string_view t, size_t& at, bool& non_ascii) {
   int depth = 0;
@@ -75,6 +76,9 @@ const char* prescan(std::string_view t, size_t& at, bool& non_ascii) {
       }
     } else if (c == '"') {
       in_str = true;
+    } else if (c == 0) {
+      at = i;  // RapidJSON would take it for the end of the text and ignore what follows
+      return "has a NUL byte outside a string";
     } else if (c == '[' || c == '{') {
       if (++depth > kMaxDepth) {
         at = i;

@@ -300,7 +300,9 @@ struct Transport::Impl {
     cmds.push_back(std::move(cmd));
     switch (owner) {
       case Owner::Io:
-        if (was_empty) curl_multi_wakeup(multi);
+        // From the loop's own thread (a callback) no wakeup is needed: the loop
+        // looks at the queue before it polls again.
+        if (was_empty && tl_loop != this) curl_multi_wakeup(multi);
         break;
       case Owner::Parked:
         owner = Owner::Io;

@@ -51,6 +51,39 @@ TEST(Json, LoneSurrogatesAreRefused) {
   EXPECT_EQ(std::string(d["a"].GetString()), "\xF0\x9F\x98\x80");
 }
 
+TEST(Json, NulBytesAreRefused) {
+  // RapidJSON reads a NUL as the end of the text: what follows one must not be ignored.
+  std::string msg;
+  EXPECT_EQ(parse_status(std::string("{\"a\":1}\0junk", 12), &msg), LLM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(msg.find("NUL"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("byte 7"), std::string::npos) << msg;
+  EXPECT_EQ(parse_status(std::string("{\"a\":1}\0", 8)), LLM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(parse_status(std::string("{\"a\":\"x\0y\"}", 11)), LLM_ERR_INVALID_ARGUMENT);  // inside a string
+  EXPECT_EQ(parse_status(std::string("[1,\0 2]", 7)), LLM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(parse_status("{\"a\":\"x\\u0000y\"}"), LLM_OK);  // an escaped NUL is a character like any other
+}
+
+TEST(Json, LongStringsAndNonAsciiText) {
+  // Strings are skipped eight bytes at a time: quotes, escapes and the end of
+  // the text at every offset, ASCII and not.
+  for (size_t n = 0; n < 40; ++n) {
+    SCOPED_TRACE(n);
+    std::string s(n, 'x');
+    EXPECT_EQ(parse_status("[\"" + s + "\"]"), LLM_OK);
+    EXPECT_EQ(parse_status("[\"" + s + "\\\"" + s + "\"]"), LLM_OK);  // an escaped quote inside
+    EXPECT_EQ(parse_status("[\"" + s + "\\udc00\"]"), LLM_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(parse_status("[\"" + s + "\"," + std::string(600, '[') + std::string(600, ']') + "]"),
+              LLM_ERR_INVALID_ARGUMENT);  // depth counts again after the string
+    EXPECT_EQ(parse_status("[\"" + s + "\xC3\xA9\"]"), LLM_OK);     // é: valid UTF-8
+    EXPECT_EQ(parse_status("[\"" + s + "\xC3\x28\"]"), LLM_ERR_INVALID_ARGUMENT);  // invalid UTF-8
+    EXPECT_EQ(parse_status("[\"" + s + "\xFF" + s + "\"]"), LLM_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(parse_status("[\"" + s), LLM_OK);  // unterminated
+  }
+  auto d = json::parse("{\"k\":\"caf\xC3\xA9 \\\"quoted\\\" \xE2\x82\xAC and more than eight bytes\"}", "doc",
+                       LLM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(std::string(d["k"].GetString()), "caf\xC3\xA9 \"quoted\" \xE2\x82\xAC and more than eight bytes");
+}
+
 TEST(Json, DuplicateKeysAreFoundWithTheirPath) {
   auto d = json::parse(R"({"a":1,"b":[{"x":1},{"y":1,"y":2}],"c":{"d":1}})", "doc", LLM_ERR_INVALID_ARGUMENT);
   auto dup = json::find_duplicate_key(d);
