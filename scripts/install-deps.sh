@@ -6,8 +6,8 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config ca-certificates openssl
   libcurl4-openssl-dev      # HTTP/1.1, HTTP/2, TLS
-  rapidjson-dev             # JSON (DOM + writer)
-  libsimdjson-dev           # JSON, measured against RapidJSON in bench/bench_json
+  rapidjson-dev             # JSON: the document adapters edit, and the writer
+  libsimdjson-dev           # JSON: parsing (src/core/json.cpp; bench/bench_json measures it)
   libtomlplusplus-dev       # TOML config files
   libmbedtls-dev            # SHA-256, HMAC, RSA signing (auth)
   libboost-dev              # Beast/Asio: the local upstream

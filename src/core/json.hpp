@@ -1,5 +1,6 @@
-// JSON inside literllm is RapidJSON (DOM + writer); see bench/bench_json.cpp for
-// the measurement behind the choice. Helpers shared by every layer live here.
+// JSON inside literllm: simdjson reads, RapidJSON holds the document (DOM that
+// adapters edit) and writes; bench/bench_json.cpp has the measurements behind
+// the split. Helpers shared by every layer live here.
 #pragma once
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -18,8 +19,9 @@ using Document = rapidjson::Document;
 using Value = rapidjson::Value;
 using Allocator = rapidjson::Document::AllocatorType;
 
-// Parses `text` (validating UTF-8; refusing nesting deeper than 512 levels and
-// lone surrogate escapes). Throws Error(status) naming `what` on failure.
+// Parses `text` (validating UTF-8; refusing nesting deeper than 512 levels,
+// lone surrogate escapes and NUL bytes between tokens). Numbers are read
+// correctly rounded. Throws Error(status) naming `what` on failure.
 Document parse(std::string_view text, const char* what, llm_status status);
 
 // The path (".a[2].b") of the first member name that an object repeats, if any.

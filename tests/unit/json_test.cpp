@@ -2,11 +2,20 @@
 // surrogates, duplicate member names found. Each was a fuzzer finding.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "core/errors.hpp"
 #include "core/json.hpp"
 #include "core/validate.hpp"
 
 using namespace literllm;
+namespace fs = std::filesystem;
+
+#ifndef LITERLLM_FIXTURES_DIR
+#define LITERLLM_FIXTURES_DIR ""
+#endif
 
 namespace {
 llm_status parse_status(const std::string& text, std::string* msg = nullptr) {
@@ -107,4 +116,85 @@ TEST(Json, RequestsWithRepeatedFieldsAreRefused) {
       EXPECT_NE(std::string(e.what()).find("appears more than once"), std::string::npos) << e.what();
     }
   }
+}
+
+// ------------------------------------------- simdjson parses, RapidJSON edits
+
+namespace {
+// What RapidJSON alone (the reference) makes of a text: its compact dump, or
+// nothing when it refuses it. Full precision: doubles correctly rounded, as
+// simdjson reads them.
+std::optional<std::string> reference(std::string_view text) {
+  rapidjson::Document d;
+  d.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
+  if (d.HasParseError()) return std::nullopt;
+  return json::dump(d);
+}
+
+// json::parse and the reference agree: both refuse, or both give the same document.
+void expect_same(std::string_view text) {
+  std::optional<std::string> want = reference(text);
+  std::optional<std::string> got;
+  try {
+    got = json::dump(json::parse(text, "doc", LLM_ERR_INVALID_ARGUMENT));
+  } catch (const Error&) {
+  }
+  EXPECT_EQ(got, want) << text.substr(0, 300);
+}
+}  // namespace
+
+TEST(Json, NumbersReadAsRapidJsonReadsThem) {
+  // simdjson reads most; what it refuses (integers past 64 bits, ...) goes to RapidJSON.
+  for (const char* t : {"0", "-0", "-0.0", "1", "-1", "1.5", "0.1", "1e2", "1E-2", "2.5e+3", "1e308", "1e309", "-1e309",
+                        "1e-400", "4.9e-324", "2.2250738585072014e-308", "1.7976931348623157e308",
+                        "9223372036854775807", "-9223372036854775808", "9223372036854775808", "18446744073709551615",
+                        "18446744073709551616", "-9223372036854775809", "123456789012345678901234567890",
+                        "0.30000000000000004", "01", "1.", ".5", "-", "+1", "1e", "NaN", "Infinity"}) {
+    SCOPED_TRACE(t);
+    expect_same(t);
+    expect_same(std::string("[") + t + "]");
+    expect_same(std::string("{\"n\":") + t + "}");
+  }
+}
+
+TEST(Json, ShapesReadAsRapidJsonReadsThem) {
+  for (const char* t : {"{}", "[]", "null", "true", "false", "\"\"", "\"x\"", " {\"a\" : [ 1 , {\"b\":null} ] } ",
+                        "{\"a\":1,\"a\":2}", "[[[[[]]]]]", "{\"\\u0000\":\"\\u0000\"}", "\"\\ud83d\\ude00\"",
+                        "\"caf\xC3\xA9\"", "\"\\/\\b\\f\\n\\r\\t\"", "{\"a\":1,}", "[1,]", "{\"a\"}", "[1 2]",
+                        "{\"a\":1}x", "", " ", "\"\x01\"", "\"\xC0\xAF\"", "\"\xED\xA0\x80\"", "[\"\xF4\x90\x80\x80\"]"}) {
+    SCOPED_TRACE(t);
+    expect_same(t);
+  }
+}
+
+TEST(Json, RecordedTrafficReadsAsRapidJsonReadsIt) {
+  // Every recorded payload: whole files, and each line (SSE "data:" lines with
+  // the prefix taken off).
+  fs::path root(LITERLLM_FIXTURES_DIR);
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) GTEST_SKIP() << "SKIPPED: no fixtures at " << root;
+  size_t documents = 0;
+  for (auto& entry : fs::recursive_directory_iterator(root, ec)) {
+    if (!entry.is_regular_file() || entry.file_size() > (2u << 20)) continue;
+    std::ifstream f(entry.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    std::string text = ss.str();
+    SCOPED_TRACE(entry.path().string());
+    std::vector<std::string_view> pieces{text};
+    std::string_view rest = text;
+    while (!rest.empty()) {
+      size_t nl = rest.find('\n');
+      std::string_view line = rest.substr(0, nl);
+      rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.substr(0, 5) == "data:") line.remove_prefix(line.size() > 5 && line[5] == ' ' ? 6 : 5);
+      pieces.push_back(line);
+    }
+    for (std::string_view p : pieces) {
+      if (reference(p)) ++documents;
+      expect_same(p);
+    }
+  }
+  EXPECT_GT(documents, 1000u) << "the fixtures hold well over a thousand JSON documents";
 }
