@@ -73,7 +73,7 @@ struct Client::Call {
   int retries = 0;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
-  // The current attempt's state; touched only on the I/O thread.
+  // The current attempt's state; touched only on the loop's thread.
   long http_status = 0;
   http::Headers headers;
   std::string body;

@@ -76,7 +76,7 @@ class Transport {
   // LLM_ERR_CANCELLED (on the calling thread) and 0 is returned.
   uint64_t submit(Request req, Callbacks cb, long total_timeout_ms);
 
-  // Cancels a transfer: its on_done runs with LLM_ERR_CANCELLED on the I/O
+  // Cancels a transfer: its on_done runs with LLM_ERR_CANCELLED on the loop's
   // thread, unless it already ran. Unknown ids are ignored. Thread-safe.
   void cancel(uint64_t id);
 
@@ -85,7 +85,7 @@ class Transport {
   void pause(uint64_t id);
   void resume(uint64_t id);
 
-  // Runs `fn` on the I/O thread after `delay_ms` (0: as soon as possible). Every
+  // Runs `fn` on the loop's thread after `delay_ms` (0: as soon as possible). Every
   // scheduled fn runs exactly once: if the transport shuts down first, it runs
   // during shutdown (where a submit() it makes completes as cancelled). Thread-safe.
   void schedule(long delay_ms, std::function<void()> fn);
