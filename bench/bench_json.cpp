@@ -1,6 +1,7 @@
 // The measurement behind literllm's JSON choice (src/core/json.hpp): RapidJSON's
-// DOM, parsing with kParseValidateEncodingFlag as the library does, against
-// simdjson 3 (On-Demand and DOM), on two real payloads:
+// DOM (parsing with kParseValidateEncodingFlag), simdjson 3 (On-Demand and DOM),
+// and the library's own json::parse (simdjson reads, a RapidJSON document is
+// built from it, RapidJSON edits and writes), on two real payloads:
 //  - chunk:    one chat.completion.chunk (the data of an OpenAI SSE event, ~270 B),
 //              what a stream parses per token;
 //  - response: a ~2.3 KB chat.completion (a recorded Mistral answer, compacted).
@@ -24,6 +25,9 @@
 #include <simdjson.h>
 #include <string>
 #include <string_view>
+
+#include "core/error.hpp"
+#include "core/json.hpp"
 
 namespace {
 
@@ -296,6 +300,36 @@ bool agree() {
   return true;
 }
 
+// ------------------------------------------------------ the library's parse
+
+// What the library runs on every request, response and stream event: prescan
+// (depth, lone surrogates, NUL), simdjson, then the RapidJSON document.
+void BM_Library_Parse(benchmark::State& state) {
+  const int which = static_cast<int>(state.range(0));
+  const std::string& in = payload(which);
+  if (!check(state, in)) return;
+  Fields f;
+  for (auto _ : state) {
+    literllm::json::Document d = literllm::json::parse(in, "payload", LLM_ERR_SERIALIZATION);
+    rapid_fields(d, which, f);
+  }
+  finish(state, in, f);
+}
+
+void BM_Library_ParseSerialize(benchmark::State& state) {
+  const int which = static_cast<int>(state.range(0));
+  const std::string& in = payload(which);
+  if (!check(state, in)) return;
+  Fields f;
+  for (auto _ : state) {
+    literllm::json::Document d = literllm::json::parse(in, "payload", LLM_ERR_SERIALIZATION);
+    rapid_fields(d, which, f);
+    std::string out = literllm::json::dump(d);
+    benchmark::DoNotOptimize(out.data());
+  }
+  finish(state, in, f);
+}
+
 }  // namespace
 
 #define LITERLLM_JSON_BENCH(fn) BENCHMARK(fn)->ArgName("response")->Arg(kChunk)->Arg(kResponse)
@@ -306,6 +340,8 @@ LITERLLM_JSON_BENCH(BM_Simdjson_OnDemand);
 LITERLLM_JSON_BENCH(BM_Simdjson_OnDemandCopy);
 LITERLLM_JSON_BENCH(BM_Simdjson_Dom);
 LITERLLM_JSON_BENCH(BM_Simdjson_DomSerialize);
+LITERLLM_JSON_BENCH(BM_Library_Parse);
+LITERLLM_JSON_BENCH(BM_Library_ParseSerialize);
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
