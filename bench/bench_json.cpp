@@ -122,53 +122,6 @@ void rapid_fields(const rapidjson::Document& d, int which, Fields& f) {
   }
 }
 
-void BM_RapidJSON_Parse(benchmark::State& state) {
-  const int which = static_cast<int>(state.range(0));
-  const std::string& in = payload(which);
-  if (!check(state, in)) return;
-  Fields f;
-  for (auto _ : state) {
-    rapidjson::Document d;  // a fresh document per message, as the library does
-    d.Parse<rapidjson::kParseValidateEncodingFlag>(in.data(), in.size());
-    if (d.HasParseError()) std::abort();
-    rapid_fields(d, which, f);
-  }
-  finish(state, in, f);
-}
-
-// For scale: the same without UTF-8 validation (the library validates).
-void BM_RapidJSON_ParseNoValidate(benchmark::State& state) {
-  const int which = static_cast<int>(state.range(0));
-  const std::string& in = payload(which);
-  if (!check(state, in)) return;
-  Fields f;
-  for (auto _ : state) {
-    rapidjson::Document d;
-    d.Parse(in.data(), in.size());
-    if (d.HasParseError()) std::abort();
-    rapid_fields(d, which, f);
-  }
-  finish(state, in, f);
-}
-
-void BM_RapidJSON_ParseSerialize(benchmark::State& state) {
-  const int which = static_cast<int>(state.range(0));
-  const std::string& in = payload(which);
-  if (!check(state, in)) return;
-  Fields f;
-  for (auto _ : state) {
-    rapidjson::Document d;
-    d.Parse<rapidjson::kParseValidateEncodingFlag>(in.data(), in.size());
-    if (d.HasParseError()) std::abort();
-    rapid_fields(d, which, f);
-    rapidjson::StringBuffer sb;
-    rapidjson::Writer<rapidjson::StringBuffer> w(sb);
-    d.Accept(w);
-    f.sum += sb.GetSize();
-  }
-  finish(state, in, f);
-}
-
 // ------------------------------------------------------------------- simdjson
 
 void ondemand_fields(ondemand::document& doc, int which, Fields& f) {
@@ -196,38 +149,6 @@ void ondemand_fields(ondemand::document& doc, int which, Fields& f) {
   }
 }
 
-void BM_Simdjson_OnDemand(benchmark::State& state) {
-  const int which = static_cast<int>(state.range(0));
-  const std::string& in = payload(which);
-  if (!check(state, in)) return;
-  const simdjson::padded_string padded(in);
-  ondemand::parser parser;  // reused, as simdjson intends
-  Fields f;
-  for (auto _ : state) {
-    ondemand::document doc;
-    if (parser.iterate(padded).get(doc)) std::abort();
-    ondemand_fields(doc, which, f);
-  }
-  finish(state, in, f);
-}
-
-void BM_Simdjson_OnDemandCopy(benchmark::State& state) {
-  const int which = static_cast<int>(state.range(0));
-  const std::string& in = payload(which);
-  if (!check(state, in)) return;
-  std::string buf;
-  buf.reserve(in.size() + simdjson::SIMDJSON_PADDING);
-  ondemand::parser parser;
-  Fields f;
-  for (auto _ : state) {
-    buf.assign(in);  // capacity kept: the padding is there
-    ondemand::document doc;
-    if (parser.iterate(buf.data(), buf.size(), buf.capacity()).get(doc)) std::abort();
-    ondemand_fields(doc, which, f);
-  }
-  finish(state, in, f);
-}
-
 void dom_fields(simdjson::dom::element doc, int which, Fields& f) {
   std::string_view s;
   if (!doc["model"].get_string().get(s)) f.str(s);
@@ -240,37 +161,6 @@ void dom_fields(simdjson::dom::element doc, int which, Fields& f) {
     if (!doc["usage"]["prompt_tokens"].get_int64().get(n)) f.num(n);
     if (!doc["usage"]["completion_tokens"].get_int64().get(n)) f.num(n);
   }
-}
-
-void BM_Simdjson_Dom(benchmark::State& state) {
-  const int which = static_cast<int>(state.range(0));
-  const std::string& in = payload(which);
-  if (!check(state, in)) return;
-  const simdjson::padded_string padded(in);
-  simdjson::dom::parser parser;
-  Fields f;
-  for (auto _ : state) {
-    simdjson::dom::element doc;
-    if (parser.parse(padded).get(doc)) std::abort();
-    dom_fields(doc, which, f);
-  }
-  finish(state, in, f);
-}
-
-void BM_Simdjson_DomSerialize(benchmark::State& state) {
-  const int which = static_cast<int>(state.range(0));
-  const std::string& in = payload(which);
-  if (!check(state, in)) return;
-  const simdjson::padded_string padded(in);
-  simdjson::dom::parser parser;
-  Fields f;
-  for (auto _ : state) {
-    simdjson::dom::element doc;
-    if (parser.parse(padded).get(doc)) std::abort();
-    dom_fields(doc, which, f);
-    f.sum += simdjson::to_string(doc).size();
-  }
-  finish(state, in, f);
 }
 
 // Same fields from every parser, checked once before timing.
@@ -300,39 +190,122 @@ bool agree() {
   return true;
 }
 
-// ------------------------------------------------------ the library's parse
+// ----------------------------------------------------------------- the loops
+
+// Runs one benchmark over the payload its argument names. `make(in)` does the
+// untimed set-up (parsers, padded copies) and returns what one timed iteration
+// runs: `(const std::string& in, int which, Fields& f)`.
+template <class Make>
+void bench_payload(benchmark::State& state, Make make) {
+  const int which = static_cast<int>(state.range(0));
+  const std::string& in = payload(which);
+  if (!check(state, in)) return;
+  auto once = make(in);
+  Fields f;
+  for (auto _ : state) once(in, which, f);
+  finish(state, in, f);
+}
+
+template <unsigned Flags>
+void rapid_parse(const std::string& in, int which, Fields& f, rapidjson::Document& d) {
+  d.Parse<Flags>(in.data(), in.size());
+  if (d.HasParseError()) std::abort();
+  rapid_fields(d, which, f);
+}
+
+void BM_RapidJSON_Parse(benchmark::State& state) {
+  bench_payload(state, [](const std::string&) {
+    return [](const std::string& in, int which, Fields& f) {
+      rapidjson::Document d;  // a fresh document per message, as the library does
+      rapid_parse<rapidjson::kParseValidateEncodingFlag>(in, which, f, d);
+    };
+  });
+}
+
+// For scale: the same without UTF-8 validation (the library validates).
+void BM_RapidJSON_ParseNoValidate(benchmark::State& state) {
+  bench_payload(state, [](const std::string&) {
+    return [](const std::string& in, int which, Fields& f) {
+      rapidjson::Document d;
+      rapid_parse<rapidjson::kParseDefaultFlags>(in, which, f, d);
+    };
+  });
+}
+
+void BM_RapidJSON_ParseSerialize(benchmark::State& state) {
+  bench_payload(state, [](const std::string&) {
+    return [](const std::string& in, int which, Fields& f) {
+      rapidjson::Document d;
+      rapid_parse<rapidjson::kParseValidateEncodingFlag>(in, which, f, d);
+      rapidjson::StringBuffer sb;
+      rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+      d.Accept(w);
+      f.sum += sb.GetSize();
+    };
+  });
+}
+
+void BM_Simdjson_OnDemand(benchmark::State& state) {
+  bench_payload(state, [](const std::string& in) {
+    // Reused parser, as simdjson intends; input padded in advance.
+    return [padded = simdjson::padded_string(in), parser = ondemand::parser()](
+               const std::string&, int which, Fields& f) mutable {
+      ondemand::document doc;
+      if (parser.iterate(padded).get(doc)) std::abort();
+      ondemand_fields(doc, which, f);
+    };
+  });
+}
+
+void BM_Simdjson_OnDemandCopy(benchmark::State& state) {
+  bench_payload(state, [](const std::string& in) {
+    std::string buf;
+    buf.reserve(in.size() + simdjson::SIMDJSON_PADDING);
+    return [buf = std::move(buf), parser = ondemand::parser()](const std::string& in, int which,
+                                                                Fields& f) mutable {
+      buf.assign(in);  // capacity kept: the padding is there
+      ondemand::document doc;
+      if (parser.iterate(buf.data(), buf.size(), buf.capacity()).get(doc)) std::abort();
+      ondemand_fields(doc, which, f);
+    };
+  });
+}
+
+template <bool Serialize>
+void simdjson_dom(benchmark::State& state) {
+  bench_payload(state, [](const std::string& in) {
+    return [padded = simdjson::padded_string(in), parser = simdjson::dom::parser()](
+               const std::string&, int which, Fields& f) mutable {
+      simdjson::dom::element doc;
+      if (parser.parse(padded).get(doc)) std::abort();
+      dom_fields(doc, which, f);
+      if constexpr (Serialize) f.sum += simdjson::to_string(doc).size();
+    };
+  });
+}
+void BM_Simdjson_Dom(benchmark::State& state) { simdjson_dom<false>(state); }
+void BM_Simdjson_DomSerialize(benchmark::State& state) { simdjson_dom<true>(state); }
 
 // What the library runs on every request, response and stream event: prescan
-// (depth, lone surrogates, NUL), simdjson, then the RapidJSON document.
-void BM_Library_Parse(benchmark::State& state) {
-  const int which = static_cast<int>(state.range(0));
-  const std::string& in = payload(which);
-  if (!check(state, in)) return;
-  Fields f;
-  for (auto _ : state) {
-    literllm::json::Document d = literllm::json::parse(in, "payload", LLM_ERR_SERIALIZATION);
-    rapid_fields(d, which, f);
-  }
-  finish(state, in, f);
+// (depth, lone surrogates, NUL), simdjson, then the RapidJSON document; the
+// "+ serialize" variant also writes it back out with json::dump.
+template <bool Serialize>
+void library_parse(benchmark::State& state) {
+  bench_payload(state, [](const std::string&) {
+    return [](const std::string& in, int which, Fields& f) {
+      literllm::json::Document d = literllm::json::parse(in, "payload", LLM_ERR_SERIALIZATION);
+      rapid_fields(d, which, f);
+      if constexpr (Serialize) f.sum += literllm::json::dump(d).size();
+    };
+  });
 }
-
-void BM_Library_ParseSerialize(benchmark::State& state) {
-  const int which = static_cast<int>(state.range(0));
-  const std::string& in = payload(which);
-  if (!check(state, in)) return;
-  Fields f;
-  for (auto _ : state) {
-    literllm::json::Document d = literllm::json::parse(in, "payload", LLM_ERR_SERIALIZATION);
-    rapid_fields(d, which, f);
-    std::string out = literllm::json::dump(d);
-    benchmark::DoNotOptimize(out.data());
-  }
-  finish(state, in, f);
-}
+void BM_Library_Parse(benchmark::State& state) { library_parse<false>(state); }
+void BM_Library_ParseSerialize(benchmark::State& state) { library_parse<true>(state); }
 
 }  // namespace
 
-#define LITERLLM_JSON_BENCH(fn) BENCHMARK(fn)->ArgName("response")->Arg(kChunk)->Arg(kResponse)
+// payload:0 is the chunk, payload:1 the response.
+#define LITERLLM_JSON_BENCH(fn) BENCHMARK(fn)->ArgName("payload")->Arg(kChunk)->Arg(kResponse)
 LITERLLM_JSON_BENCH(BM_RapidJSON_Parse);
 LITERLLM_JSON_BENCH(BM_RapidJSON_ParseNoValidate);
 LITERLLM_JSON_BENCH(BM_RapidJSON_ParseSerialize);
