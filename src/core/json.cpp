@@ -207,10 +207,22 @@ std::optional<std::string> find_duplicate_key(const Value& root) {
       std::sort(seen.begin(), seen.end());
       auto dup = std::adjacent_find(seen.begin(), seen.end());
       if (dup != seen.end()) {
-        std::string path = "." + std::string(*dup);
-        for (long p = static_cast<long>(f); frames[p].parent >= 0; p = frames[p].parent)
-          path.insert(0, frames[p].key ? "." + std::string(sv(*frames[p].key))
-                                       : "[" + std::to_string(frames[p].index) + "]");
+        // Frames from this object up to the root, then the path written root first.
+        std::vector<const Frame*> up;
+        for (long p = static_cast<long>(f); frames[p].parent >= 0; p = frames[p].parent) up.push_back(&frames[p]);
+        std::string path;
+        for (auto it = up.rbegin(); it != up.rend(); ++it) {
+          if ((*it)->key) {
+            path += '.';
+            path += sv(*(*it)->key);
+          } else {
+            path += '[';
+            path += std::to_string((*it)->index);
+            path += ']';
+          }
+        }
+        path += '.';
+        path += *dup;
         return path;
       }
       for (auto& m : v.GetObject())

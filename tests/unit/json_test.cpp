@@ -98,6 +98,10 @@ TEST(Json, DuplicateKeysAreFoundWithTheirPath) {
   auto dup = json::find_duplicate_key(d);
   ASSERT_TRUE(dup.has_value());
   EXPECT_EQ(*dup, ".b[1].y");
+  auto deep = json::parse(R"({"m":{"n":[0,{"k":[{"z":1,"z":2}]}]}})", "doc", LLM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(json::find_duplicate_key(deep).value_or(""), ".m.n[1].k[0].z");
+  auto top = json::parse(R"({"t":1,"t":2})", "doc", LLM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(json::find_duplicate_key(top).value_or(""), ".t");
   auto ok = json::parse(R"({"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]})", "doc", LLM_ERR_INVALID_ARGUMENT);
   EXPECT_FALSE(json::find_duplicate_key(ok).has_value());
 }
