@@ -45,29 +45,14 @@ std::unique_ptr<Response> Response::from(json::Document&& doc, const std::string
     if (auto* d = json::find(*u, "prompt_tokens_details"); d && d->IsObject())
       r->cached_tokens = opt_int(json::find(*d, "cached_tokens"), 0);
   }
-  r->doc_ = std::make_shared<json::Document>(std::move(doc));
+  r->body_ = std::make_shared<Body>();
+  r->body_->doc = std::move(doc);
   return r;
 }
 
-Response::Response(const Response& o)
-    : provider(o.provider),
-      text(o.text),
-      finish_reason(o.finish_reason),
-      refusal(o.refusal),
-      tool_calls_json(o.tool_calls_json),
-      model(o.model),
-      prompt_tokens(o.prompt_tokens),
-      completion_tokens(o.completion_tokens),
-      total_tokens(o.total_tokens),
-      cached_tokens(o.cached_tokens),
-      stats(o.stats),
-      doc_(o.doc_) {}
-
 const std::string& Response::json() const {
-  std::call_once(dumped_, [this] {
-    if (doc_) json_ = json::dump(*doc_);
-  });
-  return json_;
+  std::call_once(body_->dumped, [b = body_.get()] { b->text = json::dump(b->doc); });
+  return body_->text;
 }
 
 }  // namespace literllm

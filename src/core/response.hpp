@@ -24,27 +24,27 @@ struct Response {
   int64_t prompt_tokens = -1, completion_tokens = -1, total_tokens = -1, cached_tokens = -1;
   CallStats stats;
 
-  Response() = default;
-  Response(const Response& o);  // shares the document; the text is made again on demand
-  Response& operator=(const Response&) = delete;
-
   // The whole response as JSON text (a chat.completion with "provider" and
   // "stats"), serialized on first use: most callers only read the hot fields.
   // Safe to call from several threads at once.
   const std::string& json() const;
 
   // The response as a document (what json() serializes).
-  const json::Document& doc() const { return *doc_; }
+  const json::Document& doc() const { return body_->doc; }
 
   // Adds "provider" and "stats" to `doc` (a chat.completion), extracts the
   // fields, and keeps the document (taken from `doc`, left empty).
   static std::unique_ptr<Response> from(json::Document&& doc, const std::string& provider, const CallStats& stats);
 
  private:
-  std::shared_ptr<const json::Document> doc_;  // never changed once made
-  mutable std::once_flag dumped_;
-  mutable std::string json_;
+  // Never changed once made except for `text`, written once under `dumped`;
+  // copies of a Response share it, text included.
+  struct Body {
+    json::Document doc;
+    std::once_flag dumped;
+    std::string text;
+  };
+  std::shared_ptr<Body> body_;
 };
-
 
 }  // namespace literllm
