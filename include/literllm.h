@@ -83,7 +83,10 @@ typedef enum llm_status {
   LLM_ERR_HOOK_REJECTED = 16,      /* a hook refused the request */
   LLM_ERR_NETWORK = 17,            /* DNS, connect, TLS, connection reset */
   LLM_ERR_CANCELLED = 18,          /* cancelled by the caller or by llm_client_free */
-  LLM_ERR_INTERNAL = 19            /* a bug in literllm: please report it */
+  LLM_ERR_INTERNAL = 19,           /* a bug in literllm: please report it */
+  LLM_ERR_LIMIT_EXCEEDED = 20      /* an answer crossed one of the client's size limits (the message
+                                      names it: max_response_bytes, max_stream_bytes, max_event_bytes,
+                                      max_choices, max_tool_calls); raise it in the config */
 } llm_status;
 
 /* A short constant name for a status ("LLM_ERR_TIMEOUT"), static storage.
@@ -110,27 +113,73 @@ typedef struct llm_client llm_client_t;
 /*
  * Creates a client. `config_json` is a JSON object, or NULL / "" for all
  * defaults. Fields (all optional):
- *   "api_key":      string  key for the default provider (see "model_hint")
- *   "base_url":     string  base URL for the default provider
+ *   "api_key":      string  key for the default provider (see "model_hint");
+ *                           no control characters
+ *   "base_url":     string  base URL for the default provider: http:// or
+ *                           https://, a host, no space or control character
  *   "model_hint":   string  provider used for a model with no "provider/" prefix
- *                           (default "openai")
- *   "timeout_secs": number  whole-request timeout, > 0 (default 600)
+ *                           (default "openai"); a built-in provider or one
+ *                           registered globally before the client is made
+ *   "timeout_secs": number  the whole call, > 0 (default 600): every attempt,
+ *                           backoff and Retry-After wait included. A retry
+ *                           whose wait would end past it is not made: the
+ *                           call fails with the last attempt's error.
  *   "connect_timeout_secs": number  > 0 (default 10)
- *   "stream_idle_timeout_secs": number  longest silence inside a stream, > 0
- *                           (default 300)
+ *   "stream_idle_timeout_secs": number  longest silence in a stream, > 0
+ *                           (default 300): from the moment the request is
+ *                           sent until the response headers, and between
+ *                           body bytes after them (LLM_ERR_TIMEOUT). A
+ *                           non-streamed call's wait for its answer is bounded
+ *                           by timeout_secs only (models may think for long).
  *   "max_retries":  integer 0..20 (default 2); retries apply to connection
- *                           failures and HTTP 408, 429, 500, 502, 503, 504,
- *                           529, never after a stream chunk reached the
- *                           caller; the wait is Retry-After when the provider
- *                           sends one (no retry past 60 s), else exponential
- *                           backoff from 0.5 s with jitter
+ *                           failures, servers that break HTTP, and HTTP 408,
+ *                           429, 500, 502, 503, 504, 529, never after a stream
+ *                           chunk reached the caller; the wait is Retry-After
+ *                           when the provider sends one (no retry past 60 s),
+ *                           else exponential backoff from 0.5 s with jitter
  *   "providers":    object  per provider: {"<name or alias>": {"api_key": s,
- *                           "base_url": s, "headers": {name: value}}}
+ *                           "base_url": s, "headers": {name: value}}}; the
+ *                           provider must be known (as for model_hint)
  *   "headers":      object  extra headers sent with every request
+ * Limits on what an answer may make the library hold (integers; crossing one
+ * ends the call with LLM_ERR_LIMIT_EXCEEDED naming it, and the memory a call
+ * holds stays within about twice the limit that applies):
+ *   "max_response_bytes": a non-streamed answer's body, decoded
+ *                           (default 268435456 = 256 MiB; 1024..2147483647)
+ *   "max_stream_bytes":   what one stream keeps to assemble its final
+ *                           response: content, refusal, reasoning, tool-call
+ *                           arguments, audio, logprobs, annotations
+ *                           (default 67108864 = 64 MiB; 1024..2147483647)
+ *   "max_event_bytes":    one line of a stream, or the data of one event
+ *                           (default 16777216 = 16 MiB; 1024..2147483647)
+ *   "max_choices":        choices one stream may open (default 128; 1..65536)
+ *   "max_tool_calls":     tool calls per choice in one stream (default 128;
+ *                           1..65536)
+ *   "max_header_bytes":   the response headers together (default 262144 =
+ *                           256 KiB; 1024..307200, libcurl's own ceiling);
+ *                           more is a broken server: LLM_ERR_NETWORK
+ * Fixed limits: a request's URL and headers together at most 262144 bytes
+ * (LLM_ERR_INVALID_HEADER); of an HTTP error answer's body the first 1 MiB is
+ * read (the rest is not, and the connection is closed).
+ * Headers (here, in "providers", in a registration, in a request's
+ * "extra_headers"): a name is an RFC 9110 token, a value has no control
+ * character, and the headers that frame the message or the connection are the
+ * library's own: Content-Length, Transfer-Encoding, Host, Connection,
+ * Keep-Alive, TE, Trailer, Upgrade, Expect, Accept-Encoding, Proxy-Connection
+ * and ":pseudo" headers fail with LLM_ERR_INVALID_HEADER naming the header.
+ * Secrets: the API keys, the value of every credential header (Authorization,
+ * Proxy-Authorization, Cookie, api-key, x-api-key, x-goog-api-key, and any
+ * name containing key, token, secret or auth) and a base URL's userinfo and
+ * key/token query values are replaced by "[REDACTED]" wherever text leaves the
+ * library (errors, previews, provider listings), whether echoed raw,
+ * JSON-escaped or percent-encoded.
  * A provider's key defaults to its usual environment variable
- * (OPENAI_API_KEY, GROQ_API_KEY, ...: see llm_providers_json).
- * An unknown field, a wrong type or an out-of-range value fails with
- * LLM_ERR_INVALID_ARGUMENT naming the field.
+ * (OPENAI_API_KEY, GROQ_API_KEY, ...: see llm_providers_json); surrounding
+ * spaces and line ends are dropped.
+ * Every field is checked here, where it enters, naming the field; calls and
+ * llm_preview_request then check the same things. An unknown field, a
+ * repeated field, a wrong type or an out-of-range value fails with
+ * LLM_ERR_INVALID_ARGUMENT (a header with LLM_ERR_INVALID_HEADER).
  *
  * The client owns one event loop and one I/O thread that drives every
  * transfer it makes, with connections kept alive (HTTP/2 multiplexed where the
@@ -138,14 +187,16 @@ typedef struct llm_client llm_client_t;
  * finds the loop idle runs it on the calling thread for as long as it is the
  * loop's only user, sparing two thread switches; the callbacks of
  * llm_chat_async and llm_chat_stream_async always run on the I/O thread.
- * Free it with llm_client_free. Thread-safe.
+ * Free it with llm_client_free. Thread-safe. Fails with LLM_ERR_NETWORK when
+ * the process has no descriptor or thread left for the loop.
  */
 LLM_API llm_status llm_client_new(const char *config_json, llm_client_t **out);
 
 /* As llm_client_new, reading the configuration from a file: TOML when the
  * path ends in ".toml", else JSON. The same fields apply (in TOML, "providers"
  * is a table of tables). Fails with LLM_ERR_INVALID_ARGUMENT when the file
- * cannot be read or parsed (the message names the path and the line). */
+ * cannot be read whole (any read error, or more than 16 MiB) or parsed (the
+ * message names the path and the line). */
 LLM_API llm_status llm_client_new_from_file(const char *path, llm_client_t **out);
 
 /* Frees a client. Transfers still in flight are cancelled: their callbacks run
@@ -171,8 +222,9 @@ typedef struct llm_response llm_response_t;
  * logit_bias, logprobs, top_logprobs, seed, user, reasoning_effort,
  * stream_options, metadata, and the extensions:
  *   "extra_body":    object merged into the provider's request body
- *   "extra_headers": object of extra HTTP headers for this request
- *   "timeout_secs":  number, this request's whole timeout
+ *   "extra_headers": object of extra HTTP headers for this request (the
+ *                    rules of the config's "headers" apply)
+ *   "timeout_secs":  number, this request's whole timeout (as the config's)
  * A field of the wrong type or out of range fails with
  * LLM_ERR_INVALID_ARGUMENT naming it, before anything is sent; "stream" must
  * be absent or false here (use llm_chat_stream).
@@ -189,13 +241,19 @@ LLM_API llm_status llm_chat(llm_client_t *client, const char *request_json, llm_
 /* The whole response as JSON (see llm_chat). Borrowed from `response`. */
 LLM_API const char *llm_response_json(const llm_response_t *response);
 /* The first choice's message content, or NULL when it has none (a tool call
- * only, or a refusal). Borrowed. */
+ * only, or a refusal). Borrowed. Content may hold NUL bytes (JSON's
+ * \u0000): llm_response_text_n gives the length too. */
 LLM_API const char *llm_response_text(const llm_response_t *response);
+/* As llm_response_text, and writes the content's length in bytes (NUL bytes
+ * included) to *len when len is not NULL (0 when NULL is returned). */
+LLM_API const char *llm_response_text_n(const llm_response_t *response, size_t *len);
 /* The first choice's finish reason ("stop", "length", "tool_calls",
  * "content_filter", ...), or NULL. Borrowed. */
 LLM_API const char *llm_response_finish_reason(const llm_response_t *response);
 /* The first choice's refusal text, or NULL. Borrowed. */
 LLM_API const char *llm_response_refusal(const llm_response_t *response);
+/* As llm_response_refusal, with its length in bytes as llm_response_text_n. */
+LLM_API const char *llm_response_refusal_n(const llm_response_t *response, size_t *len);
 /* The first choice's tool calls as a JSON array in the OpenAI shape
  * ([{"id","type":"function","function":{"name","arguments"}}]), or NULL when
  * there are none. Borrowed. */
@@ -240,15 +298,21 @@ LLM_API llm_status llm_chat_stream(llm_client_t *client, const char *request_jso
  * stream or llm_stream_free), or NULL: the stream has ended normally, and
  * every later call answers the same. Any other status is the stream's error
  * (an HTTP error, LLM_ERR_STREAMING for a cut or malformed stream,
- * LLM_ERR_TIMEOUT, LLM_ERR_CANCELLED); later calls repeat it.
+ * LLM_ERR_TIMEOUT, LLM_ERR_LIMIT_EXCEEDED, LLM_ERR_CANCELLED); later calls
+ * repeat it, whatever happens afterwards (a cancel included).
+ * The stream ends the moment its end event arrives ("data: [DONE]"): nothing
+ * the server sends after it is read, and a server that holds the connection
+ * open, keeps sending or resets it afterwards changes nothing (the connection
+ * is then closed rather than reused).
  * The last chunk before the end carries "usage" when the provider sent it.
+ * While the reader lags by more than 8 MiB of chunks, the transfer pauses.
  */
 LLM_API llm_status llm_stream_next(llm_stream_t *stream, const char **chunk_json);
 
 /* Cancels the stream: a blocked or later llm_stream_next answers
- * LLM_ERR_CANCELLED (unless the stream had already ended). Safe from any
- * thread, any number of times, even while another thread is in
- * llm_stream_next. The stream must still be freed. */
+ * LLM_ERR_CANCELLED, unless llm_stream_next has already given the end or an
+ * error (those stay). Safe from any thread, any number of times, even while
+ * another thread is in llm_stream_next. The stream must still be freed. */
 LLM_API void llm_stream_cancel(llm_stream_t *stream);
 
 /* After the stream ended normally (llm_stream_next gave a NULL chunk): the
@@ -340,7 +404,9 @@ LLM_API llm_status llm_providers_json(llm_client_t *client, char **out);
  *   "api_key_env": string, optional: environment variable holding the key
  *   "headers":     object, optional: extra headers
  * Registering a name again replaces it. Invalid input fails with
- * LLM_ERR_INVALID_ARGUMENT naming the field. Thread-safe.
+ * LLM_ERR_INVALID_ARGUMENT naming the field (a header, or an auth header name,
+ * that cannot be sent: LLM_ERR_INVALID_HEADER; see llm_client_new for the
+ * rules of headers, base URLs and secrets). Thread-safe.
  */
 LLM_API llm_status llm_register_provider(llm_client_t *client, const char *provider_json);
 

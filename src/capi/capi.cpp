@@ -72,6 +72,11 @@ char* dup_string(const std::string& s) {
 
 const char* opt_cstr(const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; }
 
+const char* with_length(const literllm::Str& s, size_t* len) {
+  if (len) *len = s.size();
+  return s.c_str();
+}
+
 literllm::Client::DoneFn wrap_done(llm_chat_done_cb cb, void* user_data) {
   return [cb, user_data](llm_status st, std::unique_ptr<literllm::Response> r, const Error* e) {
     llm_response_t* h = nullptr;
@@ -113,6 +118,7 @@ const char* llm_status_str(llm_status status) {
     case LLM_ERR_NETWORK: return "LLM_ERR_NETWORK";
     case LLM_ERR_CANCELLED: return "LLM_ERR_CANCELLED";
     case LLM_ERR_INTERNAL: return "LLM_ERR_INTERNAL";
+    case LLM_ERR_LIMIT_EXCEEDED: return "LLM_ERR_LIMIT_EXCEEDED";
   }
   return "LLM_ERR_UNKNOWN";
 }
@@ -150,13 +156,19 @@ llm_status llm_chat(llm_client_t* client, const char* request_json, llm_response
 }
 
 const char* llm_response_json(const llm_response_t* r) { return r ? r->r->json().c_str() : nullptr; }
-const char* llm_response_text(const llm_response_t* r) { return r ? opt_cstr(r->r->text) : nullptr; }
-const char* llm_response_finish_reason(const llm_response_t* r) { return r ? opt_cstr(r->r->finish_reason) : nullptr; }
-const char* llm_response_refusal(const llm_response_t* r) { return r ? opt_cstr(r->r->refusal) : nullptr; }
+const char* llm_response_text(const llm_response_t* r) { return r ? r->r->text.c_str() : nullptr; }
+const char* llm_response_text_n(const llm_response_t* r, size_t* len) {
+  return with_length(r ? r->r->text : literllm::Str(), len);
+}
+const char* llm_response_finish_reason(const llm_response_t* r) { return r ? r->r->finish_reason.c_str() : nullptr; }
+const char* llm_response_refusal(const llm_response_t* r) { return r ? r->r->refusal.c_str() : nullptr; }
+const char* llm_response_refusal_n(const llm_response_t* r, size_t* len) {
+  return with_length(r ? r->r->refusal : literllm::Str(), len);
+}
 const char* llm_response_tool_calls_json(const llm_response_t* r) {
   return r ? opt_cstr(r->r->tool_calls_json) : nullptr;
 }
-const char* llm_response_model(const llm_response_t* r) { return r ? opt_cstr(r->r->model) : nullptr; }
+const char* llm_response_model(const llm_response_t* r) { return r ? r->r->model.c_str() : nullptr; }
 const char* llm_response_provider(const llm_response_t* r) {
   return r && !r->r->provider.empty() ? r->r->provider.c_str() : nullptr;
 }

@@ -6,18 +6,31 @@
 #include <string>
 #include <vector>
 
+#include "core/config.hpp"
 #include "core/json.hpp"
 
 namespace literllm {
 
 class StreamAssembler {
  public:
+  // `limits`: what one stream may keep (max_stream_bytes, max_choices,
+  // max_tool_calls); add() throws Error(LLM_ERR_LIMIT_EXCEEDED) naming the one crossed.
+  explicit StreamAssembler(const Limits& limits = {}) : limits_(limits) {}
+
   void add(const json::Value& chunk);
   // The assembled chat.completion (usage included when a chunk carried it).
-  json::Document finish() const;
+  // Repeatable; the state is kept.
+  json::Document finish() const { return build(*this); }
+  // The same, releasing the assembler's memory as the document is built (it
+  // is empty afterwards): the peak stays near one copy of the content.
+  json::Document take() { return build(*this); }
   size_t chunks() const { return chunks_; }
   // True once every choice seen so far has a finish_reason (and there was one).
   bool all_finished() const;
+  // Bytes kept so far (strings, and logprobs/annotations as held in memory).
+  uint64_t retained() const {  // (RapidJSON has no const GetAllocator; Size() only reads)
+    return strings_ + const_cast<json::Document&>(store_).GetAllocator().Size();
+  }
 
  private:
   struct ToolCall {
@@ -38,12 +51,20 @@ class StreamAssembler {
     json::Value logprobs_content{rapidjson::kArrayType}, logprobs_refusal{rapidjson::kArrayType};
     bool has_logprobs = false, has_content_logprobs = false;
   };
-  json::Document store_;  // owns logprobs and usage values
+  // finish() (Self const: copies) and take() (Self mutable: moves and releases).
+  template <class Self>
+  static json::Document build(Self& self);
+  bool append(const json::Value& obj, const char* key, std::string& out);
+  void check_retained() const;
+
+  Limits limits_;
+  json::Document store_;  // owns logprobs and annotations values
+  json::Document usage_;  // the last usage seen (replaced, never accumulated)
   std::string id_, model_, fingerprint_, service_tier_;
   int64_t created_ = 0;
-  json::Value usage_;
   std::map<int64_t, Choice> choices_;
   size_t chunks_ = 0;
+  uint64_t strings_ = 0;  // bytes appended to the strings above
 };
 
 }  // namespace literllm

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <optional>
@@ -10,15 +11,24 @@
 #include "core/assembler.hpp"
 #include "core/errors.hpp"
 #include "core/validate.hpp"
+#include "core/secrets.hpp"
+#include "http/headers.hpp"
 #include "http/sse.hpp"
+#include "http/url.hpp"
 
 namespace literllm {
 
 namespace {
 
-constexpr size_t kMaxBodyBytes = 256u << 20;         // a non-streamed answer larger than this is refused
 constexpr size_t kPauseAboveBytes = 8u << 20;        // a pull stream whose reader lags this far pauses the transfer
 constexpr size_t kResumeBelowBytes = 1u << 20;
+constexpr size_t kErrorBodyKeep = 1u << 20;          // of an error answer's body, the rest is not read
+// After a stream's end event, how long the transfer may take to end by itself
+// (the chunked body's last bytes, which keep the connection reusable). Any
+// body byte in that time, or none of an end, drops the connection.
+constexpr long kAfterEndGraceMs = 100;
+
+using Clock = std::chrono::steady_clock;
 
 bool retryable_http(long s) { return s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504 || s == 529; }
 
@@ -34,6 +44,18 @@ std::string env(const std::string& name) {
   return v ? std::string(v) : std::string();
 }
 
+// A key from the environment, without the spaces and line ends that shells
+// and files leave around it; one that still holds a control character cannot
+// be sent (named by its variable, never shown).
+std::string env_key(const std::string& var) {
+  std::string v = env(var);
+  size_t b = v.find_first_not_of(" \t\r\n"), e = v.find_last_not_of(" \t\r\n");
+  v = b == std::string::npos ? std::string() : v.substr(b, e - b + 1);
+  if (!http::is_valid_value(v))
+    invalid("the environment variable " + var + " holds a key with a control character, which cannot be sent");
+  return v;
+}
+
 // Replaces each {VAR} in a base URL with the environment variable's value.
 std::string expand_placeholders(const std::string& url, const std::string& provider) {
   std::string out;
@@ -46,7 +68,8 @@ std::string expand_placeholders(const std::string& url, const std::string& provi
     std::string var = url.substr(open + 1, close - open - 1);
     std::string val = env(var);
     if (val.empty())
-      invalid("provider " + provider + " needs " + var + " in the environment (its base URL is " + url + ")");
+      invalid("provider " + provider + " needs " + var + " in the environment (its base URL is " + redact_url(url) +
+              ")");
     out.append(url, i, open - i).append(val);
     i = close + 1;
   }
@@ -71,7 +94,8 @@ struct Client::Call {
   DoneFn done;
   CallStats stats;
   int retries = 0;
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  Clock::time_point started = Clock::now();
+  Clock::time_point deadline = Clock::time_point::max();  // started + the call's timeout: all attempts and waits
 
   // The current attempt's state; touched only on the loop's thread.
   long http_status = 0;
@@ -79,18 +103,21 @@ struct Client::Call {
   std::string body;
   http::SseFramer framer;
   StreamAssembler assembler;
-  bool saw_done = false;
+  bool saw_done = false;        // the stream's end event arrived: the call is complete
   bool delivered = false;
   bool chunk_cancelled = false;
+  bool error_body_cut = false;  // an error answer's body was cut at kErrorBodyKeep (the rest not read)
   std::optional<Error> failure;
 
-  void reset_attempt() {
+  void reset_attempt(const Limits& limits) {
     http_status = 0;
     headers.clear();
-    body.clear();
+    std::string().swap(body);
     framer.reset();
-    assembler = StreamAssembler();
+    framer.set_max_event_bytes(limits.max_event_bytes);
+    assembler = StreamAssembler(limits);
     saw_done = false;
+    error_body_cut = false;
     failure.reset();
   }
 
@@ -105,7 +132,8 @@ struct Client::Call {
 
 Client::Client(Config cfg)
     : cfg_(std::move(cfg)),
-      transport_(http::TransportOptions{secs_to_ms(cfg_.connect_timeout_secs), secs_to_ms(cfg_.stream_idle_timeout_secs)}) {}
+      transport_(http::TransportOptions{secs_to_ms(cfg_.connect_timeout_secs), secs_to_ms(cfg_.stream_idle_timeout_secs),
+                                        static_cast<size_t>(cfg_.limits.max_header_bytes)}) {}
 
 Client::~Client() = default;
 
@@ -147,13 +175,19 @@ Target Client::route(std::string_view model) const {
   else if (std::string e = env(s.base_url_env); !e.empty()) t.base_url = trim_slashes(e);
   else t.base_url = s.base_url;
   t.base_url = expand_placeholders(t.base_url, s.name);
+  // Checked where it entered; checked again once placeholders and the
+  // environment had their say, so that a preview refuses what a call would.
+  if (std::string why = http::url_problem(t.base_url); !why.empty())
+    invalid("the base URL of provider " + s.name + " " + why);
+  t.secrets.add_url(t.base_url);
 
   if (o && o->api_key) t.api_key = *o->api_key;
   else if (is_hint && cfg_.api_key) t.api_key = *cfg_.api_key;
   else if (!s.api_key.empty()) t.api_key = s.api_key;
   else
     for (auto& var : s.api_key_env)
-      if (t.api_key = env(var); !t.api_key.empty()) break;
+      if (t.api_key = env_key(var); !t.api_key.empty()) break;
+  t.secrets.add(t.api_key);
   if (t.api_key.empty() && s.auth != AuthKind::None && !s.quirks.key_optional) {
     std::string how = s.api_key_env.empty() ? std::string() : "set " + s.api_key_env.front() + " or ";
     throw Error(LLM_ERR_AUTHENTICATION,
@@ -164,6 +198,7 @@ Target Client::route(std::string_view model) const {
   for (auto& h : cfg_.headers) http::set_header(t.headers, h.first, h.second);
   if (o)
     for (auto& h : o->headers) http::set_header(t.headers, h.first, h.second);
+  for (auto& [name, value] : t.headers) t.secrets.add_header(name, value);
   return t;
 }
 
@@ -179,8 +214,10 @@ PreparedCall Client::prepare(std::string_view request_json, bool stream) const {
     p.request.RemoveMember(it);
   }
   if (auto it = p.request.FindMember("extra_headers"); it != p.request.MemberEnd()) {
-    for (auto& m : it->value.GetObject())
+    for (auto& m : it->value.GetObject()) {
+      p.target.secrets.add_header(json::sv(m.name), json::sv(m.value));
       http::set_header(p.target.headers, std::string(json::sv(m.name)), std::string(json::sv(m.value)));
+    }
     p.request.RemoveMember(it);
   }
   // Reserved for the policy layer (fallbacks, per-request retry); refused rather
@@ -190,6 +227,17 @@ PreparedCall Client::prepare(std::string_view request_json, bool stream) const {
       invalid(std::string("request.") + reserved + ": not supported by this version of literllm");
   p.adapter = &adapter_for(p.target.spec->protocol);
   p.http = p.adapter->build_chat(p.request, p.target, stream);
+  // What the transport would refuse, refused here, so a preview agrees.
+  size_t head_bytes = p.http.url.size();
+  for (auto& [name, value] : p.http.headers) {
+    if (std::string why = http::header_problem(name, value); !why.empty())
+      throw Error(LLM_ERR_INVALID_HEADER, "header " + http::printable(name) + " " + why);
+    head_bytes += name.size() + value.size() + 4;
+  }
+  if (head_bytes > http::kMaxRequestHeaderBytes)
+    throw Error(LLM_ERR_INVALID_HEADER, "the request's URL and headers come to " + std::to_string(head_bytes) +
+                                            " bytes, more than the limit of " +
+                                            std::to_string(http::kMaxRequestHeaderBytes));
   return p;
 }
 
@@ -199,16 +247,17 @@ std::string Client::preview(std::string_view request_json, bool stream) const {
   auto& a = d.GetAllocator();
   d.AddMember("provider", json::str(p.target.spec->name, a), a);
   d.AddMember("method", json::str(p.http.method, a), a);
-  d.AddMember("url", json::str(p.http.url, a), a);
+  const Secrets& secrets = p.target.secrets;
+  d.AddMember("url", json::str(secrets.redact(redact_url(p.http.url)), a), a);
   json::Value headers(rapidjson::kObjectType);
   for (auto& [k, v] : p.http.headers) {
-    bool secret = http::looks_secret(k);
+    bool secret = http::is_credential(k);
     for (auto& s : p.http.secret_headers) secret = secret || http::iequals(s, k);
-    std::string shown = secret ? std::string("[REDACTED]") : redact(v, p.target.api_key);
+    std::string shown = secret ? std::string("[REDACTED]") : secrets.redact(v);
     headers.AddMember(json::str(k, a), json::str(shown, a), a);
   }
   d.AddMember("headers", headers, a);
-  d.AddMember("body", json::str(redact(p.http.body, p.target.api_key), a), a);
+  d.AddMember("body", json::str(secrets.redact(p.http.body), a), a);
   return json::dump(d);
 }
 
@@ -239,6 +288,7 @@ const std::string* StreamQueue::next() {
   std::unique_lock lk(mu);
   cv.wait(lk, [&] { return cancel_requested || !chunks.empty() || ended; });
   if (end_returned) return nullptr;
+  if (error_returned) throw Error(status, error, http_status);
   if (cancel_requested) throw Error(LLM_ERR_CANCELLED, "the stream was cancelled");
   if (!chunks.empty()) {
     current = std::move(chunks.front());
@@ -250,14 +300,18 @@ const std::string* StreamQueue::next() {
     }
     return &current;
   }
-  if (status != LLM_OK) throw Error(status, error, http_status);
+  if (status != LLM_OK) {
+    error_returned = true;
+    throw Error(status, error, http_status);
+  }
   end_returned = true;
   return nullptr;
 }
 
 void StreamQueue::request_cancel() {
   std::lock_guard lk(mu);
-  if (end_returned || cancel_requested) return;
+  // A stream whose end or error the reader has seen stays as it ended.
+  if (end_returned || error_returned || cancel_requested) return;
   cancel_requested = true;
   if (cancel) cancel();
   cv.notify_all();
@@ -265,6 +319,7 @@ void StreamQueue::request_cancel() {
 
 std::unique_ptr<Response> StreamQueue::final_copy() {
   std::lock_guard lk(mu);
+  if (error_returned) throw Error(status, error, http_status);
   if (cancel_requested && !end_returned) throw Error(LLM_ERR_CANCELLED, "the stream was cancelled");
   if (!ended || (status == LLM_OK && !end_returned))
     invalid("llm_stream_final_response: the stream has not ended yet (read it until llm_stream_next gives NULL)");
@@ -375,6 +430,7 @@ uint64_t Client::start(PreparedCall prep, ChunkFn on_chunk, DoneFn done) {
   c->prep = std::move(prep);
   c->on_chunk = std::move(on_chunk);
   c->done = std::move(done);
+  c->deadline = c->started + std::chrono::milliseconds(c->prep.timeout_ms);
   {
     std::lock_guard lk(mu_);
     calls_.emplace(c->id, c);
@@ -385,31 +441,42 @@ uint64_t Client::start(PreparedCall prep, ChunkFn on_chunk, DoneFn done) {
 
 void Client::submit_attempt(const std::shared_ptr<Call>& c) {
   uint64_t seq = 0;
+  bool cancelled = false;
   {
     std::lock_guard lk(c->mu);
     if (c->finished) return;
-    if (c->cancelled) {
-      // fall through to finish outside the lock
-    } else {
+    cancelled = c->cancelled;
+    if (!cancelled) {
       seq = ++c->attempt_seq;
       c->attempt_running = true;
     }
   }
-  if (c->cancelled) {
+  if (cancelled) {
     Error e(LLM_ERR_CANCELLED, "the request was cancelled");
     finish(c, LLM_ERR_CANCELLED, nullptr, &e);
     return;
   }
-  c->reset_attempt();
+  c->reset_attempt(cfg_.limits);
 
   http::Callbacks cb;
-  cb.on_headers = [c](long status, const http::Headers& h) {
+  cb.on_headers = [this, c](long status, const http::Headers& h) {
     c->http_status = status;
     c->headers = h;
+    // A sized answer is read into a buffer of its size: no growth by doubling,
+    // which would hold up to three times the answer for a moment.
+    if (!c->prep.stream && status >= 200 && status < 300)
+      if (const std::string* cl = http::find_header(h, "content-length")) {
+        uint64_t n = 0;
+        auto [end, ec] = std::from_chars(cl->data(), cl->data() + cl->size(), n);
+        if (ec == std::errc() && end == cl->data() + cl->size() && n <= cfg_.limits.max_response_bytes)
+          c->body.reserve(static_cast<size_t>(n));
+      }
   };
-  cb.on_data = [c](const char* data, size_t len) -> bool {
-    if (c->prep.stream && c->http_status >= 200 && c->http_status < 300) {
-      if (c->saw_done) return true;  // bytes after [DONE] mean nothing
+  cb.on_data = [this, c](const char* data, size_t len) -> bool {
+    const std::string& provider = c->prep.target.spec->name;
+    bool ok_status = c->http_status >= 200 && c->http_status < 300;
+    if (c->prep.stream && ok_status) {
+      if (c->saw_done) return false;  // bytes after the end event are never read: drop the connection
       bool go = true;
       try {
         c->framer.feed(data, len, [&](const http::SseEvent& ev) {
@@ -422,7 +489,10 @@ void Client::submit_attempt(const std::shared_ptr<Call>& c) {
                   c->chunk_cancelled = true;
                 }
               });
-          if (!more) c->saw_done = true;
+          if (!more && go) {
+            c->saw_done = true;
+            end_after_event(c);
+          }
           return go && more;
         });
       } catch (const Error& e) {
@@ -431,73 +501,77 @@ void Client::submit_attempt(const std::shared_ptr<Call>& c) {
       }
       return go;
     }
-    if (c->body.size() + len > kMaxBodyBytes) {
-      c->failure = Error(LLM_ERR_SERIALIZATION, c->prep.target.spec->name + " answered with more than 256 MiB");
+    if (!ok_status) {
+      // An error answer: its first kErrorBodyKeep bytes say all there is to say.
+      size_t room = kErrorBodyKeep - std::min(kErrorBodyKeep, c->body.size());
+      c->body.append(data, std::min(len, room));
+      if (len <= room) return true;
+      c->error_body_cut = true;
+      return false;
+    }
+    if (c->body.size() + len > cfg_.limits.max_response_bytes) {
+      c->failure = Error(LLM_ERR_LIMIT_EXCEEDED, provider + " answered with more than max_response_bytes (" +
+                                                     std::to_string(cfg_.limits.max_response_bytes) +
+                                                     " bytes); raise max_response_bytes in the client config");
       return false;
     }
     c->body.append(data, len);
     return true;
   };
   cb.on_done = [this, c](const http::Result& r) {
+    const std::string& provider = c->prep.target.spec->name;
     {
       std::lock_guard lk(c->mu);
       c->transport_id = 0;
       c->attempt_running = false;
+      if (c->finished) return;  // ended already (by the stream's end event, or a cancel)
     }
     c->stats.bytes_sent += r.bytes_sent;
     c->stats.bytes_received += r.bytes_received;
     c->stats.http_status = c->http_status ? c->http_status : r.http_status;
-    const std::string& provider = c->prep.target.spec->name;
-    int max_retries = cfg_.max_retries;
 
     auto fail = [&](const Error& e) { finish(c, e.status(), nullptr, &e); };
-    auto retry_after = [&](long delay_ms) {
+    // Another attempt after `delay_ms`, if retries are left and the wait ends
+    // before the call's deadline; else the caller gets this attempt's error.
+    auto retry_or_fail = [&](const Error& e, long delay_ms) {
+      if (c->retries >= cfg_.max_retries || Clock::now() + std::chrono::milliseconds(delay_ms) >= c->deadline)
+        return fail(e);
       ++c->retries;
       transport_.schedule(delay_ms, [this, c] { submit_attempt(c); });
     };
 
     if (c->failure) return fail(*c->failure);
-    if (c->chunk_cancelled || r.status == LLM_ERR_CANCELLED)
+    if (c->saw_done) return succeed(c);  // whatever came after the end event
+    if (c->chunk_cancelled || (r.status == LLM_ERR_CANCELLED && !c->error_body_cut))
       return fail(Error(LLM_ERR_CANCELLED, "the request was cancelled"));
-    if (r.status != LLM_OK) {
+    if (r.status != LLM_OK && !c->error_body_cut) {
       if (c->prep.stream && c->delivered) {
         llm_status st = r.status == LLM_ERR_TIMEOUT ? LLM_ERR_TIMEOUT : LLM_ERR_STREAMING;
         return fail(Error(st, provider + " stream broke after " + std::to_string(c->assembler.chunks()) +
                                   " chunks: " + r.error));
       }
-      if (r.status == LLM_ERR_NETWORK && c->retries < max_retries) return retry_after(backoff_ms(c->retries));
-      return fail(Error(r.status, provider + ": " + r.error));
+      Error e(r.status, provider + ": " + r.error);
+      if (r.status == LLM_ERR_NETWORK) return retry_or_fail(e, backoff_ms(c->retries));
+      return fail(e);
     }
     long s = c->http_status ? c->http_status : r.http_status;
     if (s < 200 || s >= 300) {
       Error e = c->prep.adapter->http_error(c->prep.target, s, c->body, c->headers);
-      if (retryable_http(s) && c->retries < max_retries && e.retry_after <= 60) {
-        long delay = e.retry_after >= 0 ? static_cast<long>(e.retry_after * 1000) : backoff_ms(c->retries);
-        return retry_after(delay);
-      }
-      return fail(e);
+      if (!retryable_http(s) || e.retry_after > 60) return fail(e);
+      return retry_or_fail(e, e.retry_after >= 0 ? static_cast<long>(e.retry_after * 1000) : backoff_ms(c->retries));
     }
-    std::optional<json::Document> doc;
-    try {
-      if (c->prep.stream) {
-        c->framer.finish();
-        if (!c->saw_done && !c->assembler.all_finished())
-          return fail(Error(LLM_ERR_STREAMING, provider + " stream ended before it was complete (no [DONE] after " +
-                                                   std::to_string(c->assembler.chunks()) + " chunks)"));
-        doc = c->assembler.finish();
-      } else {
-        doc = c->prep.adapter->parse_chat_response(c->body, c->prep.target);
-      }
-    } catch (const Error& e) {
-      return fail(e);
+    if (c->prep.stream) {
+      c->framer.finish();
+      if (!c->assembler.all_finished())
+        return fail(Error(LLM_ERR_STREAMING, provider + " stream ended before it was complete (no [DONE] after " +
+                                                 std::to_string(c->assembler.chunks()) + " chunks)"));
     }
-    c->stats.retries = c->retries;
-    c->stats.latency_ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - c->started).count();
-    finish(c, LLM_OK, Response::from(std::move(*doc), provider, c->stats), nullptr);
+    succeed(c);
   };
 
-  uint64_t tid = transport_.submit(c->prep.http, std::move(cb), c->prep.timeout_ms);
+  long remaining = std::chrono::duration_cast<std::chrono::milliseconds>(c->deadline - Clock::now()).count();
+  http::Timing timing{std::max(1L, remaining), c->prep.stream};
+  uint64_t tid = transport_.submit(c->prep.http, std::move(cb), timing);
   bool cancel_now = false;
   {
     std::lock_guard lk(c->mu);
@@ -507,6 +581,47 @@ void Client::submit_attempt(const std::shared_ptr<Call>& c) {
     }
   }
   if (cancel_now && tid) transport_.cancel(tid);
+}
+
+void Client::succeed(const std::shared_ptr<Call>& c) {
+  std::optional<json::Document> doc;
+  try {
+    if (c->prep.stream) {
+      doc = c->assembler.take();
+    } else {
+      doc = c->prep.adapter->parse_chat_response(c->body, c->prep.target);
+      std::string().swap(c->body);  // the document holds the answer now: one copy, not two
+    }
+  } catch (const Error& e) {
+    finish(c, e.status(), nullptr, &e);
+    return;
+  }
+  c->stats.retries = c->retries;
+  c->stats.latency_ms = std::chrono::duration<double, std::milli>(Clock::now() - c->started).count();
+  finish(c, LLM_OK, Response::from(std::move(*doc), c->prep.target.spec->name, c->stats), nullptr);
+}
+
+void Client::end_after_event(const std::shared_ptr<Call>& c) {
+  // Called inside a curl callback: the call ends on the loop's next turn, by
+  // which time a transfer whose body ended right after the event (the usual
+  // case) has completed and been kept for reuse. One that has not is given
+  // kAfterEndGraceMs, then dropped, connection and all.
+  transport_.schedule(0, [this, c] {
+    bool finished;
+    {
+      std::lock_guard lk(c->mu);
+      finished = c->finished;
+    }
+    if (!finished) succeed(c);
+  });
+  transport_.schedule(kAfterEndGraceMs, [this, c] {
+    uint64_t tid;
+    {
+      std::lock_guard lk(c->mu);
+      tid = c->transport_id;
+    }
+    if (tid) transport_.cancel(tid);
+  });
 }
 
 void Client::finish(const std::shared_ptr<Call>& c, llm_status st, std::unique_ptr<Response> r, const Error* e) {

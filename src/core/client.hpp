@@ -45,7 +45,8 @@ struct StreamQueue {
   std::function<void()> cancel;  // cleared when the call is done
   std::function<void()> resume;  // cleared when the call is done
   std::string current;           // the chunk last handed out
-  bool end_returned = false;
+  bool end_returned = false;     // llm_stream_next gave the end
+  bool error_returned = false;   // llm_stream_next gave the stream's error
   const void* loop = nullptr;  // the client's loop (Transport::loop_id), to refuse a read from inside it
 
   // llm_stream_next: the next chunk (borrowed until the next call), nullptr at
@@ -89,6 +90,10 @@ class Client {
   Target route(std::string_view model) const;
   uint64_t start(PreparedCall prep, ChunkFn on_chunk, DoneFn done);
   void submit_attempt(const std::shared_ptr<Call>& c);
+  // The answer is complete: build the response and finish with LLM_OK.
+  void succeed(const std::shared_ptr<Call>& c);
+  // A stream's end event arrived (on the loop, inside a curl callback).
+  void end_after_event(const std::shared_ptr<Call>& c);
   void finish(const std::shared_ptr<Call>& c, llm_status st, std::unique_ptr<Response> r, const Error* e);
   // Runs fn(transport id) for a call's running transfer, under the locks that keep
   // the id current; false when the call has none.

@@ -1,17 +1,27 @@
 #include "core/config.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <toml++/toml.h>
 
 #include "core/error.hpp"
 #include "core/json.hpp"
+#include "http/headers.hpp"
+#include "http/url.hpp"
 #include "providers/registry.hpp"
 
 namespace literllm {
 
 namespace {
+
+constexpr uint64_t kMaxBytesLimit = (uint64_t{2} << 30) - 1;  // RapidJSON strings and our buffers: under 2 GiB
+constexpr uint64_t kMaxHeaderBytesLimit = 300 * 1024;         // libcurl's own ceiling on response headers
+constexpr uint64_t kMaxCountLimit = 65536;
+constexpr size_t kMaxConfigFileBytes = size_t{16} << 20;
 
 double positive_number(const json::Value& v, const std::string& field, double max) {
   if (!v.IsNumber()) invalid("config." + field + ": expected a number, got " + json::type_name(v));
@@ -27,9 +37,16 @@ std::string string_field(const json::Value& v, const std::string& field) {
 
 std::string url_field(const json::Value& v, const std::string& field) {
   std::string s = string_field(v, field);
-  if (s.rfind("http://", 0) != 0 && s.rfind("https://", 0) != 0)
-    invalid("config." + field + ": must start with http:// or https://");
+  if (std::string why = http::url_problem(s); !why.empty()) invalid("config." + field + ": " + why);
   while (!s.empty() && s.back() == '/') s.pop_back();
+  return s;
+}
+
+// A key goes into a header as it is: no control character.
+std::string key_field(const json::Value& v, const std::string& field) {
+  std::string s = string_field(v, field);
+  if (!http::is_valid_value(s))
+    invalid("config." + field + ": contains a control character (CR, LF, NUL and the like cannot be sent in a header)");
   return s;
 }
 
@@ -38,24 +55,49 @@ http::Headers headers_field(const json::Value& v, const std::string& field) {
   http::Headers h;
   for (auto& m : v.GetObject()) {
     std::string name(json::sv(m.name));
-    if (!m.value.IsString()) invalid("config." + field + "." + name + ": expected a string");
-    h.emplace_back(name, std::string(json::sv(m.value)));
+    std::string path = "config." + field + "." + http::printable(name);
+    if (!m.value.IsString()) throw Error(LLM_ERR_INVALID_HEADER, path + ": expected a string");
+    std::string value(json::sv(m.value));
+    if (std::string why = http::header_problem(name, value); !why.empty())
+      throw Error(LLM_ERR_INVALID_HEADER, path + ": " + why);
+    h.emplace_back(std::move(name), std::move(value));
   }
   return h;
+}
+
+// An integer limit in [lo, hi].
+uint64_t limit_field(const json::Value& v, const std::string& field, uint64_t lo, uint64_t hi) {
+  if (!v.IsUint64() || v.GetUint64() < lo || v.GetUint64() > hi)
+    invalid("config." + field + ": expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
+  return v.GetUint64();
+}
+
+// The canonical name of a provider known when the client is made (built in,
+// or registered globally), or "" when there is none.
+std::string known_provider(std::string_view name) {
+  if (auto b = find_builtin(name)) return b->name;
+  if (auto g = global_providers().find(name)) return normalize_provider_name(g->name);
+  return {};
 }
 
 Config from_json(const json::Value& d) {
   Config c;
   if (d.IsNull()) return c;
   if (!d.IsObject()) invalid(std::string("config: expected a JSON object, got ") + json::type_name(d));
+  if (auto dup = json::find_duplicate_key(d)) invalid("config" + *dup + ": appears more than once");
+  Limits& lim = c.limits;
   for (auto& m : d.GetObject()) {
     std::string k(json::sv(m.name));
     const json::Value& v = m.value;
-    if (k == "api_key") c.api_key = string_field(v, k);
+    if (k == "api_key") c.api_key = key_field(v, k);
     else if (k == "base_url") c.base_url = url_field(v, k);
     else if (k == "model_hint") {
-      c.model_hint = normalize_provider_name(string_field(v, k));
-      if (c.model_hint.empty()) invalid("config.model_hint: must not be empty");
+      std::string hint = string_field(v, k);
+      if (hint.empty()) invalid("config.model_hint: must not be empty");
+      c.model_hint = known_provider(hint);
+      if (c.model_hint.empty())
+        invalid("config.model_hint: unknown provider \"" + hint +
+                "\" (a built-in one, or one registered with llm_register_provider(NULL, ...) before the client is made)");
       c.model_hint_set = true;
     } else if (k == "timeout_secs") c.timeout_secs = positive_number(v, k, 86400);
     else if (k == "connect_timeout_secs") c.connect_timeout_secs = positive_number(v, k, 3600);
@@ -64,30 +106,39 @@ Config from_json(const json::Value& d) {
       if (!v.IsInt64() || v.GetInt64() < 0 || v.GetInt64() > 20)
         invalid("config.max_retries: expected an integer from 0 to 20");
       c.max_retries = static_cast<int>(v.GetInt64());
-    } else if (k == "headers") c.headers = headers_field(v, k);
+    } else if (k == "max_response_bytes") lim.max_response_bytes = limit_field(v, k, 1024, kMaxBytesLimit);
+    else if (k == "max_stream_bytes") lim.max_stream_bytes = limit_field(v, k, 1024, kMaxBytesLimit);
+    else if (k == "max_event_bytes") lim.max_event_bytes = limit_field(v, k, 1024, kMaxBytesLimit);
+    else if (k == "max_header_bytes") lim.max_header_bytes = limit_field(v, k, 1024, kMaxHeaderBytesLimit);
+    else if (k == "max_choices") lim.max_choices = static_cast<uint32_t>(limit_field(v, k, 1, kMaxCountLimit));
+    else if (k == "max_tool_calls") lim.max_tool_calls = static_cast<uint32_t>(limit_field(v, k, 1, kMaxCountLimit));
+    else if (k == "headers") c.headers = headers_field(v, k);
     else if (k == "providers") {
       if (!v.IsObject()) invalid("config.providers: expected an object, got " + std::string(json::type_name(v)));
       for (auto& p : v.GetObject()) {
         std::string pname(json::sv(p.name));
         std::string base = "providers." + pname;
+        std::string key = known_provider(pname);
+        if (key.empty())
+          invalid("config." + base + ": unknown provider (llm_providers_json lists them; register your own with "
+                  "llm_register_provider(NULL, ...) before the client is made)");
         if (!p.value.IsObject()) invalid("config." + base + ": expected an object, got " + json::type_name(p.value));
         ProviderOverride o;
         for (auto& f : p.value.GetObject()) {
           std::string fk(json::sv(f.name));
-          if (fk == "api_key") o.api_key = string_field(f.value, base + "." + fk);
+          if (fk == "api_key") o.api_key = key_field(f.value, base + "." + fk);
           else if (fk == "base_url") o.base_url = url_field(f.value, base + "." + fk);
           else if (fk == "headers") o.headers = headers_field(f.value, base + "." + fk);
           else invalid("config." + base + "." + fk + ": unknown field (expected api_key, base_url, headers)");
         }
-        std::string key = normalize_provider_name(pname);
-        if (auto b = find_builtin(key)) key = b->name;  // an alias configures its provider
         if (!c.providers.emplace(key, std::move(o)).second)
           invalid("config." + base + ": configures provider " + key + " a second time (under another spelling)");
       }
     } else {
       invalid("config." + k +
               ": unknown field (expected api_key, base_url, model_hint, timeout_secs, connect_timeout_secs, "
-              "stream_idle_timeout_secs, max_retries, providers, headers)");
+              "stream_idle_timeout_secs, max_retries, max_response_bytes, max_stream_bytes, max_event_bytes, "
+              "max_header_bytes, max_choices, max_tool_calls, providers, headers)");
     }
   }
   return c;
@@ -147,12 +198,27 @@ Config parse_config_json(std::string_view text) {
 Config parse_config_file(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) invalid("config file " + path + ": cannot be read (not a file)");
-  std::ifstream f(path, std::ios::binary);
-  if (!f) invalid("config file " + path + ": cannot be read");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  if (f.bad()) invalid("config file " + path + ": cannot be read");
-  std::string text = ss.str();
+  // POSIX reads, so that a failing read (EIO) is an error rather than a short file.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) invalid("config file " + path + ": cannot be read (" + std::strerror(errno) + ")");
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      invalid("config file " + path + ": cannot be read (" + std::strerror(err) + ")");
+    }
+    if (n == 0) break;
+    if (text.size() + static_cast<size_t>(n) > kMaxConfigFileBytes) {
+      ::close(fd);
+      invalid("config file " + path + ": larger than " + std::to_string(kMaxConfigFileBytes >> 20) + " MiB");
+    }
+    text.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
   bool is_toml = path.size() >= 5 && path.compare(path.size() - 5, 5, ".toml") == 0;
   if (!is_toml) return parse_config_json(text);
   toml::table tbl;

@@ -1,5 +1,6 @@
 // The client's configuration: llm_client_new's JSON or a TOML/JSON file.
 #pragma once
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -15,6 +16,18 @@ struct ProviderOverride {
   http::Headers headers;
 };
 
+// How much of an answer the library holds. Crossing one ends the call with
+// LLM_ERR_LIMIT_EXCEEDED naming it (max_header_bytes: LLM_ERR_NETWORK, the
+// server broke HTTP). The bounds of each are in config.cpp and the header.
+struct Limits {
+  uint64_t max_response_bytes = uint64_t{256} << 20;  // a non-streamed body, decoded
+  uint64_t max_stream_bytes = uint64_t{64} << 20;     // what a stream keeps: text, arguments, logprobs, ...
+  uint64_t max_event_bytes = uint64_t{16} << 20;      // one SSE line, or the data of one event
+  uint64_t max_header_bytes = uint64_t{256} << 10;    // the response headers together
+  uint32_t max_choices = 128;                         // choices one stream may open
+  uint32_t max_tool_calls = 128;                      // tool calls per choice in one stream
+};
+
 struct Config {
   std::optional<std::string> api_key;   // for the model_hint provider
   std::optional<std::string> base_url;  // for the model_hint provider
@@ -26,6 +39,7 @@ struct Config {
   int max_retries = 2;
   std::map<std::string, ProviderOverride> providers;  // key: normalize_provider_name
   http::Headers headers;
+  Limits limits;
 
   // The override for a provider, looked up by its name and its aliases; nullptr if none.
   const ProviderOverride* override_for(std::string_view name, const std::vector<std::string>& aliases) const;

@@ -34,9 +34,9 @@ std::string scalar_text(const json::Value& v) {
 
 }  // namespace
 
-std::string error_body_message(std::string_view body, std::string* code, std::string_view secret) {
+std::string error_body_message(std::string_view body, std::string* code, const Secrets& secrets) {
   // The secret goes before anything is clipped: a key cut in half would no longer match.
-  auto clip = [&](std::string_view s) { return clip_text(redact(std::string(s), secret)); };
+  auto clip = [&](std::string_view s) { return clip_text(secrets.redact(std::string(s))); };
   json::Document d;
   try {
     d = json::parse(body, "error body", LLM_ERR_SERIALIZATION);  // depth-bounded
@@ -103,22 +103,15 @@ double parse_retry_after(const http::Headers& headers) {
   return -1;
 }
 
-std::string redact(std::string s, std::string_view secret) {
-  if (secret.size() < 4) return s;  // too short to be a key; would mangle messages
-  for (size_t p = s.find(secret); p != std::string::npos; p = s.find(secret, p + 10))
-    s.replace(p, secret.size(), "[REDACTED]");
-  return s;
-}
-
 Error http_error(std::string_view provider, long http_status, std::string_view body, const http::Headers& headers,
-                 std::string_view secret) {
+                 const Secrets& secrets) {
   std::string code;
-  std::string msg = error_body_message(body, &code, secret);
+  std::string msg = error_body_message(body, &code, secrets);
   llm_status st = status_for_http(http_status, msg, code);
   std::string text = std::string(provider) + " returned HTTP " + std::to_string(http_status);
-  if (!code.empty()) text += " (" + clip_text(redact(code, secret), 100) + ")";
+  if (!code.empty()) text += " (" + clip_text(secrets.redact(code), 100) + ")";
   if (!msg.empty()) text += ": " + msg;
-  Error e(st, redact(std::move(text), secret), static_cast<int>(http_status));
+  Error e(st, secrets.redact(std::move(text)), static_cast<int>(http_status));
   e.retry_after = parse_retry_after(headers);
   return e;
 }

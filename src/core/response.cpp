@@ -3,9 +3,9 @@
 namespace literllm {
 
 namespace {
-std::optional<std::string> opt_string(const json::Value* v) {
-  if (v && v->IsString()) return std::string(v->GetString(), v->GetStringLength());
-  return std::nullopt;
+Str borrow(const json::Value* v) {
+  if (v && v->IsString()) return Str(v->GetString(), v->GetStringLength());
+  return Str();
 }
 int64_t opt_int(const json::Value* v, int64_t absent) { return v && v->IsInt64() ? v->GetInt64() : absent; }
 }  // namespace
@@ -25,19 +25,23 @@ std::unique_ptr<Response> Response::from(json::Document&& doc, const std::string
   s.AddMember("retries", st.retries, a);
   doc.RemoveMember("stats");
   doc.AddMember("stats", s, a);
+  // The document is final from here on: the borrowed strings point into it.
+  r->body_ = std::make_shared<Body>();
+  r->body_->doc = std::move(doc);
+  const json::Document& d = r->body_->doc;
 
-  r->model = opt_string(json::find(doc, "model"));
-  if (auto* choices = json::find(doc, "choices"); choices && choices->IsArray() && !choices->Empty()) {
+  r->model = borrow(json::find(d, "model"));
+  if (auto* choices = json::find(d, "choices"); choices && choices->IsArray() && !choices->Empty()) {
     const json::Value& c0 = (*choices)[0];
-    r->finish_reason = opt_string(json::find(c0, "finish_reason"));
+    r->finish_reason = borrow(json::find(c0, "finish_reason"));
     if (auto* msg = json::find(c0, "message"); msg && msg->IsObject()) {
-      r->text = opt_string(json::find(*msg, "content"));
-      r->refusal = opt_string(json::find(*msg, "refusal"));
+      r->text = borrow(json::find(*msg, "content"));
+      r->refusal = borrow(json::find(*msg, "refusal"));
       if (auto* tc = json::find(*msg, "tool_calls"); tc && tc->IsArray() && !tc->Empty())
         r->tool_calls_json = json::dump(*tc);
     }
   }
-  if (auto* u = json::find(doc, "usage"); u && u->IsObject()) {
+  if (auto* u = json::find(d, "usage"); u && u->IsObject()) {
     r->prompt_tokens = opt_int(json::find(*u, "prompt_tokens"), -1);
     r->completion_tokens = opt_int(json::find(*u, "completion_tokens"), -1);
     r->total_tokens = opt_int(json::find(*u, "total_tokens"), -1);
@@ -45,8 +49,6 @@ std::unique_ptr<Response> Response::from(json::Document&& doc, const std::string
     if (auto* d = json::find(*u, "prompt_tokens_details"); d && d->IsObject())
       r->cached_tokens = opt_int(json::find(*d, "cached_tokens"), 0);
   }
-  r->body_ = std::make_shared<Body>();
-  r->body_->doc = std::move(doc);
   return r;
 }
 

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/json.hpp"
 
@@ -18,9 +19,35 @@ struct CallStats {
   int retries = 0;
 };
 
+// A string borrowed from a response's document (NUL-terminated, and it may
+// hold NUL bytes: size() counts them all), or none.
+class Str {
+ public:
+  Str() = default;
+  Str(const char* data, size_t size) : data_(data), size_(size) {}
+  bool has_value() const { return data_ != nullptr; }
+  explicit operator bool() const { return has_value(); }
+  std::string_view operator*() const { return {data_, size_}; }
+  const char* c_str() const { return data_; }  // nullptr when none
+  size_t size() const { return size_; }
+  friend bool operator==(const Str& a, std::string_view b) { return a.has_value() && *a == b; }
+  friend bool operator==(const Str& a, const std::string& b) { return a == std::string_view(b); }
+  friend bool operator==(const Str& a, const char* b) { return a == std::string_view(b); }
+  friend bool operator==(const Str& a, const std::optional<std::string>& b) {
+    return a.has_value() == b.has_value() && (!b || *a == *b);
+  }
+
+ private:
+  const char* data_ = nullptr;
+  size_t size_ = 0;
+};
+
 struct Response {
   std::string provider;
-  std::optional<std::string> text, finish_reason, refusal, tool_calls_json, model;
+  // The first choice's strings and the model, borrowed from doc() (no copy:
+  // an answer of hundreds of megabytes is held once).
+  Str text, finish_reason, refusal, model;
+  std::optional<std::string> tool_calls_json;
   int64_t prompt_tokens = -1, completion_tokens = -1, total_tokens = -1, cached_tokens = -1;
   CallStats stats;
 

@@ -43,13 +43,4 @@ inline void set_header(Headers& h, std::string name, std::string value) {
   h.emplace_back(std::move(name), std::move(value));
 }
 
-// True for header names that carry credentials by convention (redacted in previews).
-inline bool looks_secret(std::string_view name) {
-  std::string n(name);
-  for (auto& c : n) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  for (const char* w : {"key", "auth", "token", "secret", "cookie", "signature", "credential", "password"})
-    if (n.find(w) != std::string::npos) return true;
-  return false;
-}
-
 }  // namespace literllm::http

@@ -12,8 +12,8 @@ namespace literllm::http {
 namespace framer_detail {
 
 void throw_too_big(const char* what, size_t limit) {
-  throw Error(LLM_ERR_STREAMING,
-              std::string(what) + " longer than the limit of " + std::to_string(limit) + " bytes");
+  throw Error(LLM_ERR_LIMIT_EXCEEDED, std::string(what) + " longer than max_event_bytes (" + std::to_string(limit) +
+                                          " bytes); raise max_event_bytes in the client config to accept it");
 }
 
 }  // namespace framer_detail

@@ -39,7 +39,7 @@ inline const char* find(const char* p, const char* end, char c) {
   return r ? static_cast<const char*>(r) : end;
 }
 
-// Throws literllm::Error(LLM_ERR_STREAMING) saying what went over the limit.
+// Throws literllm::Error(LLM_ERR_LIMIT_EXCEEDED) saying what went over the limit.
 [[noreturn]] void throw_too_big(const char* what, size_t limit);
 
 }  // namespace framer_detail
@@ -77,7 +77,7 @@ class SseFramer {
   // then returns false and discards the rest of this input and any partial
   // line (the framer resumes at a line start with the next feed). Returns true
   // when all of the input was consumed.
-  // Throws literllm::Error(LLM_ERR_STREAMING) when a line or the data of an
+  // Throws literllm::Error(LLM_ERR_LIMIT_EXCEEDED) when a line or the data of an
   // event exceeds max_event_bytes(); exceptions from on_event propagate. After
   // an exception, call reset() before feeding the framer again.
   template <class F>

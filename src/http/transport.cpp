@@ -23,13 +23,16 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <climits>
+#include <cstring>
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
 #include <exception>
 #include <functional>
 #include <stdexcept>
+#include <system_error>
 #include <map>
 #include <mutex>
 #include <string_view>
@@ -37,6 +40,9 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "core/error.hpp"
+#include "http/headers.hpp"
 
 namespace literllm::http {
 
@@ -55,50 +61,6 @@ constexpr size_t kWriteAbort = CURL_WRITEFUNC_ERROR;
 #else
 constexpr size_t kWriteAbort = 0;
 #endif
-
-// RFC 9110 token characters (a header field name, a method).
-bool is_tchar(unsigned char c) {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool is_token(std::string_view s) {
-  if (s.empty()) return false;
-  for (unsigned char c : s)
-    if (!is_tchar(c)) return false;
-  return true;
-}
-
-// A header value may hold visible characters, obs-text, space and tab; any
-// other control character (CR, LF, NUL above all) cannot be sent.
-bool valid_value(std::string_view v) {
-  for (unsigned char c : v)
-    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
-  return true;
-}
-
-// A header name made printable for a message (a bad name may hold CR/LF).
-std::string printable_name(std::string_view name) {
-  static const char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : name.substr(0, 128)) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  if (name.size() > 128) out += "...";
-  return out;
-}
 
 std::string_view trim(std::string_view s) {
   size_t b = 0, e = s.size();
@@ -138,7 +100,11 @@ llm_status map_curl_code(CURLcode rc) {
     case CURLE_ABORTED_BY_CALLBACK:
       return LLM_ERR_CANCELLED;
     case CURLE_URL_MALFORMAT:
+      return LLM_ERR_INVALID_ARGUMENT;  // checked before a call starts; kept for direct users
     case CURLE_UNSUPPORTED_PROTOCOL:
+      // Before anything was sent: a scheme curl will not speak (refused before
+      // a call starts). After: the server answered HTTP/0.9, or a status line
+      // curl cannot read. complete() tells them apart.
       return LLM_ERR_INVALID_ARGUMENT;
     case CURLE_OUT_OF_MEMORY:
     case CURLE_FAILED_INIT:
@@ -167,6 +133,8 @@ struct Transfer {
   char errbuf[CURL_ERROR_SIZE] = {0};
   bool added = false;  // attached to the multi handle
   Clock::time_point started{};
+  Timing timing;
+  Clock::time_point deadline = Clock::time_point::max();  // started + timing.total_ms
 
   // A failure decided before the transfer could start (bad header, no handle).
   llm_status preset_status = LLM_OK;
@@ -182,6 +150,8 @@ struct Transfer {
   Headers headers;
   bool headers_done = false;       // final headers complete
   bool headers_delivered = false;  // on_headers ran
+  size_t header_bytes = 0;         // every header line so far, interim blocks included
+  std::string content_length;      // the first Content-Length of the final block
 
   // Bytes on the wire, as curl's debug callback reports them (HTTP level:
   // request line + headers + body out; status lines + headers + raw body in).
@@ -190,6 +160,7 @@ struct Transfer {
 
   // Flow control and the idle clock.
   bool paused = false;
+  bool idle_armed = false;  // the idle clock runs (headers in, or request sent with idle_before_headers)
   Clock::time_point last_activity{};
 
   ~Transfer() {
@@ -241,12 +212,27 @@ struct Transport::Impl {
     if (const char* v = std::getenv("SSL_CERT_DIR"); v && *v) ca_dir = v;
 
     multi = curl_multi_init();
-    if (!multi) throw std::runtime_error("literllm: curl_multi_init failed");
+    if (!multi) throw Error(LLM_ERR_NETWORK, "cannot create the client's event loop (curl_multi_init failed)");
+    // curl makes its wake-up socket pair in curl_multi_init and, when that
+    // fails (no descriptor left), carries on without: every wake-up would then
+    // be lost. The first wake-up tells; the byte it leaves is drained by the
+    // loop's first poll.
+    if (curl_multi_wakeup(multi) != CURLM_OK) {
+      int err = errno;
+      curl_multi_cleanup(multi);
+      throw Error(LLM_ERR_NETWORK, std::string("cannot create the client's wake-up socket pair (") +
+                                       (err ? std::strerror(err) : "no descriptor available") + ")");
+    }
     curl_multi_setopt(multi, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
     curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
     curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
     curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 1024L);
-    thread = std::thread([this] { run(); });
+    try {
+      thread = std::thread([this] { run(); });
+    } catch (const std::system_error& e) {
+      curl_multi_cleanup(multi);
+      throw Error(LLM_ERR_NETWORK, std::string("cannot start the client's I/O thread (") + e.what() + ")");
+    }
   }
 
   ~Impl() {
@@ -343,38 +329,51 @@ struct Transport::Impl {
 
   // ---------------------------------------------------------- building
 
-  std::unique_ptr<Transfer> build(uint64_t id, Request req, Callbacks cb, long total_timeout_ms) {
+  std::unique_ptr<Transfer> build(uint64_t id, Request req, Callbacks cb, Timing timing) {
     auto t = std::make_unique<Transfer>();
     t->id = id;
     t->owner = this;
     t->req = std::move(req);
     t->cb = std::move(cb);
+    t->timing = timing;
     const Request& r = t->req;
 
     if (!is_token(r.method)) {
       t->preset_status = LLM_ERR_INVALID_ARGUMENT;
-      t->preset_error = "invalid HTTP method \"" + printable_name(r.method) + "\"";
+      t->preset_error = "invalid HTTP method \"" + printable(r.method) + "\"";
       return t;
     }
-    bool has_expect = false, has_accept = false, has_accept_encoding = false,
-         has_content_type = false;
+    // The client checks headers where they enter; this is the last guard, for
+    // every caller of the transport.
+    bool has_accept = false, has_content_type = false;
+    size_t head_bytes = r.url.size();
     for (auto& [name, value] : r.headers) {
+      head_bytes += name.size() + value.size() + 4;
       if (!is_token(name)) {
         t->preset_status = LLM_ERR_INVALID_HEADER;
         t->preset_error = name.empty() ? std::string("invalid header: empty name")
-                                       : "invalid header name \"" + printable_name(name) + "\"";
+                                       : "invalid header name \"" + printable(name) + "\"";
         return t;
       }
-      if (!valid_value(value)) {
+      if (!is_valid_value(value)) {
         t->preset_status = LLM_ERR_INVALID_HEADER;
         t->preset_error = "invalid value for header \"" + name +
                           "\": it contains CR, LF, NUL or another control character";
         return t;
       }
-      if (iequals(name, "Expect")) has_expect = true;
-      else if (iequals(name, "Accept")) has_accept = true;
-      else if (iequals(name, "Accept-Encoding")) has_accept_encoding = true;
+      if (is_reserved(name)) {
+        t->preset_status = LLM_ERR_INVALID_HEADER;
+        t->preset_error = "header \"" + printable(name) + "\" " + header_problem(name, value);
+        return t;
+      }
+      if (iequals(name, "Accept")) has_accept = true;
       else if (iequals(name, "Content-Type")) has_content_type = true;
+    }
+    if (head_bytes > kMaxRequestHeaderBytes) {
+      t->preset_status = LLM_ERR_INVALID_HEADER;
+      t->preset_error = "the request's URL and headers come to " + std::to_string(head_bytes) +
+                        " bytes, more than the limit of " + std::to_string(kMaxRequestHeaderBytes);
+      return t;
     }
 
     CURL* e = take_easy();
@@ -405,7 +404,7 @@ struct Transport::Impl {
       }
       ok = ok && append(line);
     }
-    if (!has_expect) ok = ok && append("Expect:");
+    ok = ok && append("Expect:");
     if (!has_accept) ok = ok && append("Accept:");
     // curl would send "application/x-www-form-urlencoded" with any POST body,
     // even an empty one; send none unless the caller names one.
@@ -455,9 +454,9 @@ struct Transport::Impl {
     // Best effort too: a libcurl without nghttp2 refuses it and speaks HTTP/1.1.
     if (curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS)) == CURLE_OK && https)
       curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);  // wait to multiplex rather than open a new connection
-    if (!has_accept_encoding) set(CURLOPT_ACCEPT_ENCODING, "");  // curl offers and decodes what it can
+    set(CURLOPT_ACCEPT_ENCODING, "");  // curl offers and decodes what it can
     if (opts.connect_timeout_ms > 0) set(CURLOPT_CONNECTTIMEOUT_MS, opts.connect_timeout_ms);
-    if (total_timeout_ms > 0) set(CURLOPT_TIMEOUT_MS, total_timeout_ms);
+    if (timing.total_ms > 0) set(CURLOPT_TIMEOUT_MS, timing.total_ms);
 
     const std::string& m = r.method;
     if (m == "HEAD") {
@@ -508,6 +507,14 @@ struct Transport::Impl {
       case CURLINFO_HEADER_OUT:
       case CURLINFO_DATA_OUT:
         t->wire_sent += size;
+        if (t->timing.idle_before_headers && !t->headers_done) {
+          // Sending counts as activity: the silence that matters is the server's.
+          t->last_activity = Clock::now();
+          if (!t->idle_armed) {
+            t->idle_armed = true;
+            static_cast<Impl*>(t->owner)->note_idle_deadline(t->last_activity);
+          }
+        }
         break;
       case CURLINFO_HEADER_IN:
       case CURLINFO_DATA_IN:
@@ -522,8 +529,33 @@ struct Transport::Impl {
   // The final headers are in: the idle clock starts.
   static void mark_headers_done(Transfer* t) {
     t->headers_done = true;
+    t->idle_armed = true;
     t->last_activity = Clock::now();
     static_cast<Impl*>(t->owner)->note_idle_deadline(t->last_activity);
+  }
+
+  // True (and the transfer marked) once the whole-transfer deadline has
+  // passed: curl checks it between reads only, and one read of a compressed
+  // body can decode into gigabytes.
+  static bool past_deadline(Transfer* t) {
+    if (t->deadline == Clock::time_point::max() || Clock::now() < t->deadline) return false;
+    abort_with(t, LLM_ERR_TIMEOUT,
+               "timeout: the transfer took longer than its " + std::to_string(t->timing.total_ms) + " ms");
+    return true;
+  }
+
+  // The status code of a status line ("HTTP/1.1 200 OK"), or -1 when it has
+  // none of exactly three digits.
+  static long status_code(std::string_view line) {
+    size_t sp = line.find(' ');
+    if (sp == std::string_view::npos) return -1;
+    size_t i = sp + 1;
+    while (i < line.size() && line[i] == ' ') ++i;
+    size_t b = i;
+    long code = 0;
+    for (; i < line.size() && line[i] >= '0' && line[i] <= '9' && i - b < 4; ++i) code = code * 10 + (line[i] - '0');
+    if (i - b != 3 || (i < line.size() && line[i] != ' ')) return -1;
+    return code;
   }
 
   static size_t on_header_line(char* buf, size_t size, size_t n, void* ud) {
@@ -531,21 +563,27 @@ struct Transport::Impl {
     size_t len = size * n;
     if (t->abort_status != LLM_OK) return kWriteAbort;
     if (t->headers_done) return len;  // trailers: not ours to report
+    if (past_deadline(t)) return kWriteAbort;
+    auto* self = static_cast<Impl*>(t->owner);
+    t->header_bytes += len;
+    if (t->header_bytes > self->opts.max_header_bytes) {
+      abort_with(t, LLM_ERR_NETWORK,
+                 "the server's response headers exceed max_header_bytes (" +
+                     std::to_string(self->opts.max_header_bytes) + " bytes)");
+      return kWriteAbort;
+    }
     std::string_view line(buf, len);
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
 
     if (line.size() >= 5 && line.substr(0, 5) == "HTTP/") {
       // A new status line: a new header block begins (after any 1xx).
       t->headers.clear();
-      t->http_status = 0;
-      size_t sp = line.find(' ');
-      if (sp != std::string_view::npos) {
-        long code = 0;
-        size_t i = sp + 1;
-        while (i < line.size() && line[i] == ' ') ++i;
-        for (; i < line.size() && line[i] >= '0' && line[i] <= '9'; ++i)
-          code = code * 10 + (line[i] - '0');
-        t->http_status = code;
+      t->content_length.clear();
+      t->http_status = status_code(line);
+      if (t->http_status < 100) {
+        t->http_status = 0;
+        abort_with(t, LLM_ERR_NETWORK, "the server sent a malformed HTTP status line");
+        return kWriteAbort;
       }
       return len;
     }
@@ -568,7 +606,17 @@ struct Transport::Impl {
     }
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) return len;  // not a header; ignore
-    t->headers.emplace_back(std::string(line.substr(0, colon)), std::string(trim(line.substr(colon + 1))));
+    std::string_view name = line.substr(0, colon), value = trim(line.substr(colon + 1));
+    if (iequals(name, "content-length")) {
+      // Two different lengths: no way to tell where this answer ends and the
+      // next begins (RFC 9112 6.3: unrecoverable).
+      if (!t->content_length.empty() && t->content_length != value) {
+        abort_with(t, LLM_ERR_NETWORK, "the server sent conflicting Content-Length headers");
+        return kWriteAbort;
+      }
+      t->content_length = value;
+    }
+    t->headers.emplace_back(std::string(name), std::string(value));
     return len;
   }
 
@@ -577,6 +625,7 @@ struct Transport::Impl {
     size_t len = size * n;
     if (t->abort_status != LLM_OK) return kWriteAbort;
     if (t->paused) return CURL_WRITEFUNC_PAUSE;  // curl keeps these bytes for later
+    if (past_deadline(t)) return kWriteAbort;
     if (!t->headers_delivered) {
       if (!t->headers_done) mark_headers_done(t);
       if (!deliver_headers(t)) return kWriteAbort;
@@ -621,7 +670,6 @@ struct Transport::Impl {
 
   void complete(std::unique_ptr<Transfer> t, llm_status status, std::string error, CURLcode rc) {
     Result res;
-    res.status = status;
     res.http_status = t->http_status;
     if (t->easy && t->added) {
       long code = 0, req_size = 0, hdr_size = 0;
@@ -645,6 +693,20 @@ struct Transport::Impl {
       curl_multi_remove_handle(multi, t->easy);
       t->added = false;
     }
+    if (status == LLM_OK && t->http_status != 0 && !t->headers_done) {
+      status = LLM_ERR_NETWORK;
+      error = "the connection closed before the response headers were complete";
+      res.http_status = 0;
+    } else if (t->abort_status == LLM_OK && t->wire_received > 0 && !t->headers_done &&
+               (rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_OUT_OF_MEMORY)) {
+      // What curl says of a reply it cannot read as HTTP: HTTP/0.9 (no status
+      // line), a status code it does not accept, a header line over its 100 KB.
+      status = LLM_ERR_NETWORK;
+      if (error.empty())
+        error = std::string("the server's reply is not valid HTTP (") +
+                (t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc)) + ")";
+    }
+    res.status = status;
     if (status != LLM_OK) {
       if (error.empty()) {
         error = t->errbuf[0] ? std::string(t->errbuf) : std::string(curl_easy_strerror(rc));
@@ -689,6 +751,7 @@ struct Transport::Impl {
     }
     uint64_t id = t->id;
     t->started = Clock::now();
+    if (t->timing.total_ms > 0) t->deadline = t->started + std::chrono::milliseconds(t->timing.total_ms);
     CURLMcode mc = curl_multi_add_handle(multi, t->easy);
     if (mc != CURLM_OK) {
       complete(std::move(t), LLM_ERR_INTERNAL,
@@ -797,7 +860,7 @@ struct Transport::Impl {
     next_idle_check = Clock::time_point::max();
     std::vector<uint64_t> expired;
     for (auto& [id, t] : live) {
-      if (!t->headers_done || t->paused || t->abort_status != LLM_OK) continue;
+      if (!t->idle_armed || t->paused || t->abort_status != LLM_OK) continue;
       auto deadline = t->last_activity + idle;
       if (deadline <= now) expired.push_back(id);
       else if (deadline < next_idle_check) next_idle_check = deadline;
@@ -955,9 +1018,9 @@ Transport::Transport(TransportOptions opts) : impl_(std::make_unique<Impl>(opts)
 
 Transport::~Transport() { impl_->shutdown(); }
 
-uint64_t Transport::submit(Request req, Callbacks cb, long total_timeout_ms) {
+uint64_t Transport::submit(Request req, Callbacks cb, Timing timing) {
   uint64_t id = impl_->next_id.fetch_add(1, std::memory_order_relaxed);
-  auto t = impl_->build(id, std::move(req), std::move(cb), total_timeout_ms);
+  auto t = impl_->build(id, std::move(req), std::move(cb), timing);
   Impl::Cmd cmd{Impl::CmdKind::Submit, id, std::move(t)};
   if (impl_->push(std::move(cmd))) return id;
   // Shutting down: push() did not take the command, so it is still ours.

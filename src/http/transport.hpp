@@ -22,6 +22,17 @@ namespace literllm::http {
 struct TransportOptions {
   long connect_timeout_ms = 10'000;
   long idle_timeout_ms = 300'000;  // longest silence while receiving the body
+  size_t max_header_bytes = 256u << 10;  // response headers together; more is a broken server (LLM_ERR_NETWORK)
+};
+
+// The clocks of one transfer.
+struct Timing {
+  long total_ms = 0;  // the whole transfer, <= 0: none; also enforced while decoding what has arrived
+  // The idle clock (TransportOptions::idle_timeout_ms) also runs from the
+  // moment the request is sent until the response headers come (streams: a
+  // server that reads the request and never answers is as dead as one that
+  // goes silent mid-stream). Otherwise it starts with the headers.
+  bool idle_before_headers = false;
 };
 
 // The outcome of one transfer, given to on_done.
@@ -41,7 +52,7 @@ struct Callbacks {
   // `headers` are the final response's headers (after any 1xx).
   std::function<void(long http_status, const Headers& headers)> on_headers;
   // Body bytes as they arrive. Return false to abort the transfer (on_done
-  // then gets LLM_ERR_CANCELLED).
+  // then gets LLM_ERR_CANCELLED); the connection is closed, never reused.
   std::function<bool(const char* data, size_t len)> on_data;
   // Exactly once, last. After it returns, no callback of this transfer runs again.
   std::function<void(const Result&)> on_done;
@@ -61,6 +72,9 @@ class Waiter {
 
 class Transport {
  public:
+  // Throws Error(LLM_ERR_NETWORK) when the loop's wake-up channel (a socket
+  // pair) cannot be made, e.g. with no descriptor left: without it, work
+  // queued from other threads would wait for the next poll timeout.
   explicit Transport(TransportOptions opts = {});
   // Cancels every transfer still running (each on_done runs with LLM_ERR_CANCELLED)
   // and joins the I/O thread.
@@ -69,12 +83,15 @@ class Transport {
   Transport& operator=(const Transport&) = delete;
 
   // Queues a transfer; returns its id (never 0). Thread-safe; may be called from
-  // inside a callback. `total_timeout_ms` <= 0 means none. All callbacks run on
+  // inside a callback. All callbacks run on
   // the loop's thread: the I/O thread, or (for transfers a run_blocking() start
   // function submits, and only while they are alone on the loop) the thread
   // inside run_blocking(). If the transport is shutting down, on_done runs with
   // LLM_ERR_CANCELLED (on the calling thread) and 0 is returned.
-  uint64_t submit(Request req, Callbacks cb, long total_timeout_ms);
+  uint64_t submit(Request req, Callbacks cb, Timing timing);
+  uint64_t submit(Request req, Callbacks cb, long total_timeout_ms) {
+    return submit(std::move(req), std::move(cb), Timing{total_timeout_ms});
+  }
 
   // Cancels a transfer: its on_done runs with LLM_ERR_CANCELLED on the loop's
   // thread, unless it already ran. Unknown ids are ignored. Thread-safe.

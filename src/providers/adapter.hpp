@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/json.hpp"
+#include "core/secrets.hpp"
 #include "http/request.hpp"
 #include "http/sse.hpp"
 #include "providers/registry.hpp"
@@ -21,6 +22,7 @@ struct Target {
   std::string api_key;   // may be empty (key-optional providers)
   std::string model;     // the model name as the provider knows it (prefix removed)
   http::Headers headers; // extra headers: provider row, config, then the request's own
+  Secrets secrets;       // the key, every credential header value, the base URL's credentials
 };
 
 // Receives each chunk a stream event yields: its JSON text (an OpenAI

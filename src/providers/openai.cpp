@@ -154,7 +154,7 @@ class OpenAIAdapter final : public Adapter {
     if (!d.IsObject()) throw Error(LLM_ERR_SERIALIZATION, t.spec->name + " response is not a JSON object");
     if (auto err = d.FindMember("error"); err != d.MemberEnd() && !err->value.IsNull()) {
       std::string code;
-      std::string msg = error_body_message(body, &code, t.api_key);
+      std::string msg = error_body_message(body, &code, t.secrets);
       throw Error(status_for_http(0, msg, code), t.spec->name + " answered 200 with an error: " + msg);
     }
     auto ch = d.FindMember("choices");
@@ -170,14 +170,14 @@ class OpenAIAdapter final : public Adapter {
     if (data == "[DONE]") return false;
     if (!ev.event.empty() && ev.event == "error") {
       std::string code;
-      std::string msg = error_body_message(data, &code, t.api_key);
+      std::string msg = error_body_message(data, &code, t.secrets);
       throw Error(LLM_ERR_STREAMING, t.spec->name + " sent an error event: " + msg);
     }
     json::Document d = json::parse(data, (t.spec->name + " stream event").c_str(), LLM_ERR_STREAMING);
     if (!d.IsObject()) throw Error(LLM_ERR_STREAMING, t.spec->name + " stream event is not a JSON object");
     if (auto err = d.FindMember("error"); err != d.MemberEnd() && !err->value.IsNull()) {
       std::string code;
-      std::string msg = error_body_message(data, &code, t.api_key);
+      std::string msg = error_body_message(data, &code, t.secrets);
       llm_status st = status_for_http(0, msg, code);
       if (st == LLM_ERR_SERVER_ERROR) st = LLM_ERR_STREAMING;
       throw Error(st, t.spec->name + " sent an error in the stream: " + msg);
@@ -202,7 +202,7 @@ class OpenAIAdapter final : public Adapter {
 }  // namespace
 
 Error Adapter::http_error(const Target& t, long status, std::string_view body, const http::Headers& headers) const {
-  return literllm::http_error(t.spec->name, status, body, headers, t.api_key);
+  return literllm::http_error(t.spec->name, status, body, headers, t.secrets);
 }
 
 void add_auth(http::Request& req, const Target& t) {

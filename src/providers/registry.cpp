@@ -4,6 +4,9 @@
 #include <cctype>
 
 #include "core/error.hpp"
+#include "core/secrets.hpp"
+#include "http/headers.hpp"
+#include "http/url.hpp"
 
 namespace literllm {
 
@@ -166,6 +169,7 @@ ProviderPtr find_builtin(std::string_view prefix) {
 ProviderPtr parse_provider_registration(std::string_view text) {
   json::Document d = json::parse(text, "provider", LLM_ERR_INVALID_ARGUMENT);
   if (!d.IsObject()) invalid(std::string("provider: expected a JSON object, got ") + json::type_name(d));
+  if (auto dup = json::find_duplicate_key(d)) invalid("provider" + *dup + ": appears more than once");
   auto p = std::make_shared<ProviderSpec>();
   p->registered = true;
   p->quirks.stream_usage_option = true;
@@ -178,8 +182,7 @@ ProviderPtr parse_provider_registration(std::string_view text) {
   p->name = req_string(d, "name");
   if (p->name.find('/') != std::string::npos) invalid("provider.name: must not contain '/' (it is a model prefix)");
   p->base_url = req_string(d, "base_url");
-  if (p->base_url.rfind("http://", 0) != 0 && p->base_url.rfind("https://", 0) != 0)
-    invalid("provider.base_url: must start with http:// or https://");
+  if (std::string why = http::url_problem(p->base_url); !why.empty()) invalid("provider.base_url: " + why);
   while (!p->base_url.empty() && p->base_url.back() == '/') p->base_url.pop_back();
   const json::Value* pre = member(d, "prefixes");
   if (!pre) invalid("provider.prefixes: required (at least one model prefix)");
@@ -211,9 +214,8 @@ ProviderPtr parse_provider_registration(std::string_view text) {
       const json::Value* h = member(*auth, "header");
       if (!h || !h->IsString() || h->GetStringLength() == 0)
         invalid("provider.auth.header: expected a non-empty header name");
-      for (char c : json::sv(*h))
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
-          invalid("provider.auth.header: not a valid header name");
+      if (std::string why = http::header_problem(json::sv(*h), ""); !why.empty())
+        throw Error(LLM_ERR_INVALID_HEADER, "provider.auth.header: " + why);
       p->auth = AuthKind::Header;
       p->auth_header = std::string(json::sv(*h));
     } else {
@@ -223,6 +225,8 @@ ProviderPtr parse_provider_registration(std::string_view text) {
   if (const json::Value* k = member(d, "api_key")) {
     if (!k->IsString()) invalid("provider.api_key: expected a string");
     p->api_key = std::string(json::sv(*k));
+    if (!http::is_valid_value(p->api_key))
+      invalid("provider.api_key: contains a control character (CR, LF, NUL and the like cannot be sent in a header)");
   }
   if (const json::Value* k = member(d, "api_key_env")) {
     if (!k->IsString() || k->GetStringLength() == 0) invalid("provider.api_key_env: expected a non-empty string");
@@ -231,7 +235,10 @@ ProviderPtr parse_provider_registration(std::string_view text) {
   if (const json::Value* h = member(d, "headers")) {
     if (!h->IsObject()) invalid("provider.headers: expected an object");
     for (auto& m : h->GetObject()) {
-      if (!m.value.IsString()) invalid("provider.headers." + std::string(json::sv(m.name)) + ": expected a string");
+      std::string path = "provider.headers." + http::printable(json::sv(m.name));
+      if (!m.value.IsString()) throw Error(LLM_ERR_INVALID_HEADER, path + ": expected a string");
+      if (std::string why = http::header_problem(json::sv(m.name), json::sv(m.value)); !why.empty())
+        throw Error(LLM_ERR_INVALID_HEADER, path + ": " + why);
       p->headers.emplace_back(std::string(json::sv(m.name)), std::string(json::sv(m.value)));
     }
   }
@@ -247,7 +254,7 @@ void provider_to_json(const ProviderSpec& p, json::Value& out, json::Allocator& 
   json::Value aliases(rapidjson::kArrayType);
   for (auto& s : p.aliases) aliases.PushBack(json::str(s, a), a);
   out.AddMember("aliases", aliases, a);
-  out.AddMember("base_url", json::str(p.base_url, a), a);
+  out.AddMember("base_url", json::str(redact_url(p.base_url), a), a);
   std::string auth = p.auth == AuthKind::Bearer ? "bearer" : p.auth == AuthKind::None ? "none" : "header:" + p.auth_header;
   out.AddMember("auth", json::str(auth, a), a);
   if (p.api_key_env.empty()) out.AddMember("api_key_env", json::Value(), a);

@@ -93,7 +93,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (plain.size() > 503) fail("error_body_message longer than 500 bytes plus \"...\"", plain);
 
     std::string code;
-    const std::string msg = error_body_message(body, &code, secret);
+    const std::string msg = error_body_message(body, &code, Secrets::of(secret));
     if (contains(msg, secret)) fail("error_body_message leaks the secret", msg);
     if (msg.size() > 503) fail("error_body_message longer than 500 bytes plus \"...\"", msg);
     for (long s : kProbeStatuses) check_status(s, msg, code);
@@ -102,7 +102,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const double retry = parse_retry_after(headers);
     check_retry_after(body, retry);
 
-    const Error e = http_error("openai", http, body, headers, secret);
+    const Error e = http_error("openai", http, body, headers, Secrets::of(secret));
     if (contains(e.what(), secret)) fail("http_error's message leaks the secret", e.what());
     if (e.http_status() != static_cast<int>(http)) fail("http_error lost the HTTP status");
     if (e.status() != status_for_http(http, msg, code)) fail("http_error disagrees with status_for_http", e.what());

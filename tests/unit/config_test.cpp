@@ -49,13 +49,16 @@ Failure file_failure(const std::string& path) {
   return {};
 }
 
-#define EXPECT_INVALID(text, needle)                                              \
-  do {                                                                            \
-    Failure f_ = json_failure(text);                                              \
-    EXPECT_EQ(f_.status, LLM_ERR_INVALID_ARGUMENT) << "input: " << (text);        \
-    EXPECT_NE(f_.message.find(needle), std::string::npos)                         \
-        << "input: " << (text) << "\nmessage: " << f_.message << "\nwanted: " << (needle); \
+// Expects json_failure(text) to fail with `status` and a message containing `needle`.
+#define EXPECT_FAILURE(status_, text, needle)                                                 \
+  do {                                                                                         \
+    Failure f_ = json_failure(text);                                                   \
+    EXPECT_EQ(f_.status, status_) << "input: " << (text);                                      \
+    EXPECT_NE(f_.message.find(needle), std::string::npos)                                      \
+        << "input: " << (text) << "\nmessage: " << f_.message << "\nwanted: " << (needle);     \
   } while (0)
+#define EXPECT_INVALID(text, needle) EXPECT_FAILURE(LLM_ERR_INVALID_ARGUMENT, text, needle)
+#define EXPECT_INVALID_HEADER(text, needle) EXPECT_FAILURE(LLM_ERR_INVALID_HEADER, text, needle)
 
 std::string data_path(const std::string& rel) { return std::string(LITERLLM_TEST_DATA_DIR) + "/" + rel; }
 
@@ -140,11 +143,19 @@ TEST(ConfigJson, ModelHint) {
   Config c = parse_config_json(R"({"model_hint":"Groq"})");
   EXPECT_EQ(c.model_hint, "groq");
   EXPECT_TRUE(c.model_hint_set);
-  // Normalized the way provider names are: lower case, '-' and ' ' to '_'.
+  // Any spelling of a provider's name or alias: the provider's own name.
   EXPECT_EQ(parse_config_json(R"({"model_hint":"LM Studio"})").model_hint, "lm_studio");
-  EXPECT_EQ(parse_config_json(R"({"model_hint":"Mistral-AI"})").model_hint, "mistral_ai");
+  EXPECT_EQ(parse_config_json(R"({"model_hint":"Mistral-AI"})").model_hint, "mistral");
   EXPECT_INVALID(R"({"model_hint":""})", "config.model_hint: must not be empty");
   EXPECT_INVALID(R"({"model_hint":true})", "config.model_hint: expected a string, got boolean");
+  // A provider nobody knows would fail every bare-model call: refused here.
+  EXPECT_INVALID(R"({"model_hint":"nosuchprovider"})", "config.model_hint: unknown provider \"nosuchprovider\"");
+  // One registered globally before the client is made is known.
+  global_providers().add(parse_provider_registration(
+      R"({"name":"hint-host","base_url":"http://127.0.0.1:9/v1","prefixes":["hh"]})"));
+  EXPECT_EQ(parse_config_json(R"({"model_hint":"Hint-Host"})").model_hint, "hint_host");
+  global_providers().remove("hint-host");
+  EXPECT_INVALID(R"({"model_hint":"hint-host"})", "config.model_hint: unknown provider");
 }
 
 struct NumberField {
@@ -200,23 +211,98 @@ TEST(ConfigJson, Headers) {
   EXPECT_EQ(c.headers[2], (std::pair<std::string, std::string>{"Empty", ""}));
   EXPECT_INVALID(R"({"headers":[]})", "config.headers: expected an object, got array");
   EXPECT_INVALID(R"({"headers":"X: y"})", "config.headers: expected an object, got string");
-  EXPECT_INVALID(R"({"headers":{"X-Num":1}})", "config.headers.X-Num: expected a string");
+  EXPECT_INVALID_HEADER(R"({"headers":{"X-Num":1}})", "config.headers.X-Num: expected a string");
+}
+
+TEST(ConfigJson, HeadersThatCannotBeSentAreRefused) {
+  // Framing headers: a caller's Content-Length would smuggle the next request.
+  for (const char* name : {"Content-Length", "transfer-encoding", "HOST", "Connection", "Keep-Alive", "TE", "Trailer",
+                           "Upgrade", "Expect", "Accept-Encoding", "Proxy-Connection"}) {
+    std::string cfg = std::string(R"({"headers":{")") + name + R"(":"1"}})";
+    EXPECT_INVALID_HEADER(cfg, std::string("config.headers.") + name + ": is reserved");
+    cfg = std::string(R"({"providers":{"groq":{"headers":{")") + name + R"(":"1"}}}})";
+    EXPECT_INVALID_HEADER(cfg, std::string("config.providers.groq.headers.") + name + ": is reserved");
+  }
+  EXPECT_INVALID_HEADER(R"({"headers":{":path":"/x"}})", "pseudo-header");
+  EXPECT_INVALID_HEADER(R"({"headers":{"X Space":"v"}})", "is not a valid header name");
+  EXPECT_INVALID_HEADER(R"({"headers":{"X-Bad\r\nInjected":"v"}})", "is not a valid header name");
+  for (const char* value : {R"(a\r\nX-Injected: 1)", R"(a\nb)", R"(a\u0000b)", R"(a\u007fb)"}) {
+    std::string cfg = std::string(R"({"headers":{"X-Val":")") + value + R"("}})";
+    Failure f = json_failure(cfg);
+    EXPECT_EQ(f.status, LLM_ERR_INVALID_HEADER) << cfg;
+    EXPECT_NE(f.message.find("config.headers.X-Val: the header value contains a control character"),
+              std::string::npos) << f.message;
+    EXPECT_EQ(f.message.find("Injected"), std::string::npos) << "the value is never shown: " << f.message;
+    cfg = std::string(R"({"providers":{"mistral":{"headers":{"X-Val":")") + value + R"("}}}})";
+    EXPECT_EQ(json_failure(cfg).status, LLM_ERR_INVALID_HEADER) << cfg;
+  }
+  // Spaces and tabs inside a value are fine ("Bearer x").
+  EXPECT_EQ(parse_config_json(R"({"headers":{"X-Ok":"two words\tand a tab"}})").headers.size(), 1u);
+}
+
+TEST(ConfigJson, KeysAndUrlsThatCannotBeSentAreRefused) {
+  EXPECT_INVALID(R"({"api_key":"sk-abc\r\nX-Injected: 1"})", "config.api_key: contains a control character");
+  EXPECT_INVALID(R"({"api_key":"sk-abc\u0000"})", "config.api_key: contains a control character");
+  EXPECT_INVALID(R"({"providers":{"groq":{"api_key":"gk\n"}}})", "config.providers.groq.api_key: contains a control");
+  Failure f = json_failure(R"({"api_key":"sk-abc\r\nX-Injected: 1"})");
+  EXPECT_EQ(f.message.find("sk-abc"), std::string::npos) << "the key is never shown: " << f.message;
+  EXPECT_INVALID(R"({"base_url":"http://"})", "config.base_url: has no host name");
+  EXPECT_INVALID(R"({"base_url":"https://:443/v1"})", "config.base_url: has no host name");
+  EXPECT_INVALID(R"({"base_url":"https://host.test/v1\r\nX: y"})", "config.base_url: contains a control character");
+  EXPECT_INVALID(R"({"base_url":"https://host.test/a b"})", "config.base_url: contains a space");
+  EXPECT_INVALID(R"({"base_url":"https://host.test/v1\u0000.evil.test"})", "config.base_url: contains a NUL");
+  EXPECT_INVALID(R"({"providers":{"openai":{"base_url":"http://a b/v1"}}})",
+                 "config.providers.openai.base_url: contains a space");
+  EXPECT_INVALID(R"({"base_url":"https://ho st.test"})", "config.base_url: contains a space");
+  EXPECT_INVALID(R"({"base_url":"https://[::1/v1"})", "config.base_url: is not a valid URL");
+  // Userinfo and ports are fine.
+  EXPECT_EQ(parse_config_json(R"({"base_url":"https://u:p@host.test:8443/v1"})").base_url,
+            "https://u:p@host.test:8443/v1");
+}
+
+TEST(ConfigJson, RepeatedFieldsAreRefused) {
+  EXPECT_INVALID(R"({"api_key":"a","api_key":"b"})", "config.api_key: appears more than once");
+  EXPECT_INVALID(R"({"providers":{"groq":{"api_key":"a","api_key":"b"}}})",
+                 "config.providers.groq.api_key: appears more than once");
+  EXPECT_INVALID(R"({"headers":{"X-A":"1","X-A":"2"}})", "config.headers.X-A: appears more than once");
+}
+
+TEST(ConfigJson, Limits) {
+  Config d = parse_config_json("{}");
+  EXPECT_EQ(d.limits.max_response_bytes, 256u << 20);
+  EXPECT_EQ(d.limits.max_stream_bytes, 64u << 20);
+  EXPECT_EQ(d.limits.max_event_bytes, 16u << 20);
+  EXPECT_EQ(d.limits.max_header_bytes, 256u << 10);
+  EXPECT_EQ(d.limits.max_choices, 128u);
+  EXPECT_EQ(d.limits.max_tool_calls, 128u);
+  Config c = parse_config_json(R"({"max_response_bytes":1024,"max_stream_bytes":2147483647,"max_event_bytes":4096,
+      "max_header_bytes":307200,"max_choices":1,"max_tool_calls":65536})");
+  EXPECT_EQ(c.limits.max_response_bytes, 1024u);
+  EXPECT_EQ(c.limits.max_stream_bytes, 2147483647u);
+  EXPECT_EQ(c.limits.max_event_bytes, 4096u);
+  EXPECT_EQ(c.limits.max_header_bytes, 307200u);
+  EXPECT_EQ(c.limits.max_choices, 1u);
+  EXPECT_EQ(c.limits.max_tool_calls, 65536u);
+  EXPECT_INVALID(R"({"max_response_bytes":1023})", "config.max_response_bytes: expected an integer from 1024 to 2147483647");
+  EXPECT_INVALID(R"({"max_stream_bytes":2147483648})", "config.max_stream_bytes: expected an integer from 1024");
+  EXPECT_INVALID(R"({"max_event_bytes":"16M"})", "config.max_event_bytes: expected an integer");
+  EXPECT_INVALID(R"({"max_header_bytes":307201})", "config.max_header_bytes: expected an integer from 1024 to 307200");
+  EXPECT_INVALID(R"({"max_choices":0})", "config.max_choices: expected an integer from 1 to 65536");
+  EXPECT_INVALID(R"({"max_tool_calls":1.5})", "config.max_tool_calls: expected an integer from 1 to 65536");
+  EXPECT_INVALID(R"({"max_tool_calls":-1})", "config.max_tool_calls: expected an integer");
 }
 
 TEST(ConfigJson, Providers) {
   Config c = parse_config_json(R"({"providers":{
-      "groq":{"api_key":"gk","base_url":"https://proxy.test/groq/","headers":{"X-G":"1"}},
-      "my-host":{"base_url":"http://127.0.0.1:9/v1"}}})");
-  ASSERT_EQ(c.providers.size(), 2u);
+      "groq":{"api_key":"gk","base_url":"https://proxy.test/groq/","headers":{"X-G":"1"}}}})");
+  ASSERT_EQ(c.providers.size(), 1u);
   ASSERT_TRUE(c.providers.count("groq"));
   const ProviderOverride& g = c.providers.at("groq");
   EXPECT_EQ(g.api_key, "gk");
   EXPECT_EQ(g.base_url, "https://proxy.test/groq");
   EXPECT_EQ(header(g.headers, "x-g"), "1");
-  // A name the built-ins do not know is kept, normalized.
-  ASSERT_TRUE(c.providers.count("my_host"));
-  EXPECT_FALSE(c.providers.at("my_host").api_key);
-  EXPECT_EQ(c.providers.at("my_host").base_url, "http://127.0.0.1:9/v1");
+  // A name nobody knows: refused (a typo would otherwise be silently ignored).
+  ASSERT_FALSE(c.providers.count("my_host"));
   // An empty override is still an override.
   EXPECT_EQ(parse_config_json(R"({"providers":{"xai":{}}})").providers.count("xai"), 1u);
   EXPECT_TRUE(parse_config_json(R"({"providers":{}})").providers.empty());
@@ -228,7 +314,11 @@ TEST(ConfigJson, ProviderFieldErrorsNameTheField) {
   EXPECT_INVALID(R"({"providers":{"groq":{"api_key":1}}})", "config.providers.groq.api_key: expected a string");
   EXPECT_INVALID(R"({"providers":{"groq":{"base_url":"groq.test"}}})",
                  "config.providers.groq.base_url: must start with http:// or https://");
-  EXPECT_INVALID(R"({"providers":{"groq":{"headers":{"X":false}}}})", "config.providers.groq.headers.X: expected a string");
+  EXPECT_INVALID_HEADER(R"({"providers":{"groq":{"headers":{"X":false}}}})",
+                        "config.providers.groq.headers.X: expected a string");
+  EXPECT_INVALID(R"({"providers":{"my-host":{"base_url":"http://127.0.0.1:9/v1"}}})",
+                 "config.providers.my-host: unknown provider");
+  EXPECT_INVALID(R"({"providers":{"gorq":{"api_key":"gk"}}})", "config.providers.gorq: unknown provider");
   EXPECT_INVALID(R"({"providers":{"groq":{"headers":[]}}})", "config.providers.groq.headers: expected an object");
   Failure f = json_failure(R"({"providers":{"groq":{"apikey":"gk"}}})");
   EXPECT_EQ(f.status, LLM_ERR_INVALID_ARGUMENT);
@@ -265,10 +355,10 @@ TEST(ConfigJson, ProviderAliasesAreCanonicalized) {
 }
 
 TEST(ConfigJson, OverrideForFindsByNameAndAlias) {
-  Config c = parse_config_json(R"({"providers":{
-      "MISTRAL_AI":{"api_key":"mk"},
-      "acme_alias":{"api_key":"ak"},
-      "Other-Host":{"api_key":"ok"}}})");
+  Config c = parse_config_json(R"({"providers":{"MISTRAL_AI":{"api_key":"mk"}}})");
+  // Keys of providers registered at run time, as parsing would store them.
+  c.providers["acme_alias"].api_key = "ak";
+  c.providers["other_host"].api_key = "ok";
   ProviderPtr mistral = find_builtin("mistral");
   ASSERT_TRUE(mistral);
   const ProviderOverride* o = c.override_for(mistral->name, mistral->aliases);
@@ -327,9 +417,9 @@ void check_full_file(const Config& c, const std::string& top_key, const std::str
   ASSERT_TRUE(c.providers.count("openai"));
   EXPECT_EQ(c.providers.at("openai").api_key, openai_key);
   EXPECT_FALSE(c.providers.at("openai").base_url);
-  ASSERT_TRUE(c.providers.count("my_host"));
-  EXPECT_EQ(c.providers.at("my_host").base_url, "http://127.0.0.1:9000/v1");
-  EXPECT_EQ(header(c.providers.at("my_host").headers, "X-Local"), "yes");
+  ASSERT_TRUE(c.providers.count("vllm"));  // [providers.hosted-vllm]: an alias, dash for underscore
+  EXPECT_EQ(c.providers.at("vllm").base_url, "http://127.0.0.1:9000/v1");
+  EXPECT_EQ(header(c.providers.at("vllm").headers, "X-Local"), "yes");
   ProviderPtr mistral = find_builtin("mistral");
   ASSERT_TRUE(mistral);
   ASSERT_NE(c.override_for(mistral->name, mistral->aliases), nullptr);
@@ -429,6 +519,17 @@ TEST(ConfigFile, DirectoryIsUnreadable) {
     EXPECT_EQ(f.status, LLM_ERR_INVALID_ARGUMENT) << p;
     EXPECT_NE(f.message.find("cannot be read"), std::string::npos) << p << ": " << f.message;
   }
+}
+
+TEST(ConfigFile, AReadErrorIsAnError) {
+  // Was a bug (fixed): a read that fails midway (EIO) gave the default config,
+  // as if the file were empty. /proc/self/mem is a regular file whose first
+  // page is unmapped: reading it fails with EIO.
+  ASSERT_TRUE(fs::is_regular_file("/proc/self/mem"));
+  Failure f = file_failure("/proc/self/mem");
+  EXPECT_EQ(f.status, LLM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(f.message.find("config file /proc/self/mem: cannot be read (Input/output error)"), std::string::npos)
+      << f.message;
 }
 
 // ------------------------------------------------------------ the config at work

@@ -273,7 +273,7 @@ TEST(Redact, ReplacesEveryOccurrence) {
 TEST(HttpError, BuildsTheTypedError) {
   Error e = http_error("groq", 429,
                        R"({"error":{"message":"Rate limit reached for model","type":"tokens","code":"rate_limit_exceeded"}})",
-                       {{"retry-after", "7"}}, "gsk-secret-key");
+                       {{"retry-after", "7"}}, Secrets::of("gsk-secret-key"));
   EXPECT_EQ(e.status(), LLM_ERR_RATE_LIMITED);
   EXPECT_EQ(e.http_status(), 429);
   EXPECT_DOUBLE_EQ(e.retry_after, 7);
@@ -281,29 +281,29 @@ TEST(HttpError, BuildsTheTypedError) {
 
   Error c = http_error("openai", 400,
                        R"({"error":{"message":"This model's maximum context length is 128000 tokens.","code":"context_length_exceeded"}})",
-                       {}, "");
+                       {}, {});
   EXPECT_EQ(c.status(), LLM_ERR_CONTEXT_WINDOW_EXCEEDED);
   EXPECT_DOUBLE_EQ(c.retry_after, -1);
 
-  Error n = http_error("ollama", 502, "", {}, "");
+  Error n = http_error("ollama", 502, "", {}, {});
   EXPECT_EQ(n.status(), LLM_ERR_SERVER_ERROR);
   EXPECT_STREQ(n.what(), "ollama returned HTTP 502");
 
-  Error g = http_error("gemini", 400, R"([{"error":{"code":400,"message":"bad","status":"INVALID_ARGUMENT"}}])", {}, "");
+  Error g = http_error("gemini", 400, R"([{"error":{"code":400,"message":"bad","status":"INVALID_ARGUMENT"}}])", {}, {});
   EXPECT_STREQ(g.what(), "gemini returned HTTP 400 (400): bad");
 }
 
 TEST(HttpError, RedactsTheKeyInTheMessage) {
   const std::string key = "sk-proj-ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
-  Error e = http_error("openai", 401, R"({"error":{"message":"Incorrect API key provided: )" + key + R"(."}})", {}, key);
+  Error e = http_error("openai", 401, R"({"error":{"message":"Incorrect API key provided: )" + key + R"(."}})", {}, Secrets::of(key));
   EXPECT_EQ(e.status(), LLM_ERR_AUTHENTICATION);
   std::string what = e.what();
   EXPECT_EQ(what.find(key), std::string::npos) << what;
   EXPECT_NE(what.find("[REDACTED]"), std::string::npos) << what;
   // Also in the code, and in a non-JSON body.
-  Error f = http_error("x", 403, "denied for " + key, {}, key);
+  Error f = http_error("x", 403, "denied for " + key, {}, Secrets::of(key));
   EXPECT_EQ(std::string(f.what()).find(key), std::string::npos);
-  Error g = http_error("x", 400, R"({"error":{"message":"m","code":")" + key + R"("}})", {}, key);
+  Error g = http_error("x", 400, R"({"error":{"message":"m","code":")" + key + R"("}})", {}, Secrets::of(key));
   EXPECT_EQ(std::string(g.what()).find(key), std::string::npos);
 }
 
@@ -313,7 +313,7 @@ TEST(HttpError, KeyCutByTheClipIsStillRedacted) {
   // is cut first and then no longer matches: its first part is shown.
   const std::string key = "sk-proj-ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
   std::string message = std::string(480, 'x') + " " + key + " trailing text";
-  Error e = http_error("openai", 401, R"({"error":{"message":")" + message + R"("}})", {}, key);
+  Error e = http_error("openai", 401, R"({"error":{"message":")" + message + R"("}})", {}, Secrets::of(key));
   std::string what = e.what();
   EXPECT_EQ(what.find(key.substr(0, 12)), std::string::npos) << "the key's first 12 characters are shown: " << what;
 }

@@ -43,7 +43,7 @@ TEST(Json, ErrorBodiesOfAnyDepthDoNotCrash) {
   std::string deep(300000, '[');  // far past what a recursive parser's stack survives
   std::string m = error_body_message(deep);
   EXPECT_LE(m.size(), 503u);
-  Error e = http_error("openai", 500, deep, {}, "sk-secret-1234");
+  Error e = http_error("openai", 500, deep, {}, Secrets::of("sk-secret-1234"));
   EXPECT_EQ(e.status(), LLM_ERR_SERVER_ERROR);
 }
 

@@ -40,6 +40,7 @@ Target target_for(const std::string& provider, const std::string& key = "sk-test
   EXPECT_TRUE(t.spec) << provider;
   t.base_url = t.spec ? t.spec->base_url : "";
   t.api_key = key;
+  t.secrets.add(key);
   t.model = model;
   return t;
 }
@@ -55,6 +56,7 @@ Target custom_target(AuthKind auth, const std::string& header = "", const std::s
   t.spec = p;
   t.base_url = p->base_url;
   t.api_key = key;
+  t.secrets.add(key);
   t.model = "acme-model";
   return t;
 }

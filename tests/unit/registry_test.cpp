@@ -47,13 +47,16 @@ Failure registration_failure(const std::string& text) {
   return {};
 }
 
-#define EXPECT_REG_INVALID(text, needle)                                                       \
+// Expects registration_failure(text) to fail with `status` and a message containing `needle`.
+#define EXPECT_REG_FAILURE(status_, text, needle)                                                 \
   do {                                                                                         \
     Failure f_ = registration_failure(text);                                                   \
-    EXPECT_EQ(f_.status, LLM_ERR_INVALID_ARGUMENT) << "input: " << (text);                     \
+    EXPECT_EQ(f_.status, status_) << "input: " << (text);                                      \
     EXPECT_NE(f_.message.find(needle), std::string::npos)                                      \
         << "input: " << (text) << "\nmessage: " << f_.message << "\nwanted: " << (needle);     \
   } while (0)
+#define EXPECT_REG_INVALID(text, needle) EXPECT_REG_FAILURE(LLM_ERR_INVALID_ARGUMENT, text, needle)
+#define EXPECT_REG_INVALID_HEADER(text, needle) EXPECT_REG_FAILURE(LLM_ERR_INVALID_HEADER, text, needle)
 
 // A registration with the required fields plus `extra` (", ..." text).
 std::string reg(const std::string& extra = "") {
@@ -360,15 +363,33 @@ TEST(Registration, InvalidFormsNameTheirField) {
   EXPECT_REG_INVALID(reg(R"(,"auth":{})"), "provider.auth.header: expected a non-empty header name");
   EXPECT_REG_INVALID(reg(R"(,"auth":{"header":""})"), "provider.auth.header: expected a non-empty header name");
   EXPECT_REG_INVALID(reg(R"(,"auth":{"header":5})"), "provider.auth.header: expected a non-empty header name");
-  EXPECT_REG_INVALID(reg(R"(,"auth":{"header":"X Api"})"), "provider.auth.header: not a valid header name");
-  EXPECT_REG_INVALID(reg(R"(,"auth":{"header":"X-Key:"})"), "provider.auth.header: not a valid header name");
-  EXPECT_REG_INVALID(reg(R"(,"auth":{"header":"X-Key\r\nEvil"})"), "provider.auth.header: not a valid header name");
+  EXPECT_REG_INVALID_HEADER(reg(R"(,"auth":{"header":"X Api"})"), "provider.auth.header: is not a valid header name");
+  EXPECT_REG_INVALID_HEADER(reg(R"(,"auth":{"header":"X-Key:"})"), "provider.auth.header: is not a valid header name");
+  EXPECT_REG_INVALID_HEADER(reg(R"(,"auth":{"header":"X-Key\r\nEvil"})"),
+                            "provider.auth.header: is not a valid header name");
+  EXPECT_REG_INVALID_HEADER(reg(R"(,"auth":{"header":"Host"})"), "provider.auth.header: is reserved");
 
   EXPECT_REG_INVALID(reg(R"(,"api_key":42)"), "provider.api_key: expected a string");
   EXPECT_REG_INVALID(reg(R"(,"api_key_env":"")"), "provider.api_key_env: expected a non-empty string");
   EXPECT_REG_INVALID(reg(R"(,"api_key_env":["A"])"), "provider.api_key_env: expected a non-empty string");
   EXPECT_REG_INVALID(reg(R"(,"headers":[["X","y"]])"), "provider.headers: expected an object");
-  EXPECT_REG_INVALID(reg(R"(,"headers":{"X-Num":1})"), "provider.headers.X-Num: expected a string");
+  EXPECT_REG_INVALID_HEADER(reg(R"(,"headers":{"X-Num":1})"), "provider.headers.X-Num: expected a string");
+  // What a call could never send is refused here, not at every call.
+  EXPECT_REG_INVALID_HEADER(reg(R"(,"headers":{"X-Bad":"a\r\nX-Injected: 1"})"),
+                            "provider.headers.X-Bad: the header value contains a control character");
+  EXPECT_REG_INVALID_HEADER(reg(R"(,"headers":{"X-Bad":"a\nb"})"), "provider.headers.X-Bad: the header value");
+  for (const char* name : {"Content-Length", "Transfer-Encoding", "host", "Connection", "Keep-Alive", "TE",
+                           "Trailer", "Upgrade", "Expect", "Accept-Encoding"})
+    EXPECT_REG_INVALID_HEADER(reg(std::string(R"(,"headers":{")") + name + R"(":"1"})"),
+                              std::string("provider.headers.") + name + ": is reserved");
+  EXPECT_REG_INVALID_HEADER(reg(R"(,"headers":{":authority":"x"})"), "pseudo-header");
+  EXPECT_REG_INVALID(reg(R"(,"api_key":"k\r\nX: y")"), "provider.api_key: contains a control character");
+  EXPECT_REG_INVALID(R"({"name":"a","base_url":"http://","prefixes":["a"]})", "provider.base_url: has no host name");
+  EXPECT_REG_INVALID(R"({"name":"a","base_url":"https://a.test/v 1","prefixes":["a"]})",
+                     "provider.base_url: contains a space");
+  EXPECT_REG_INVALID(R"({"name":"a","base_url":"https://a.test/v1\u0000x","prefixes":["a"]})",
+                     "provider.base_url: contains a NUL");
+  EXPECT_REG_INVALID(reg(R"(,"name":"b")"), "provider.name: appears more than once");
 }
 
 // ------------------------------------------------------------ listing

@@ -521,36 +521,36 @@ TEST(SseFramer, EmptyFeedIsHarmless) {
 
 // -------------------------------------------------------------- the limit
 
-void expect_streaming_error(const std::function<void()>& fn) {
+void expect_limit_error(const std::function<void()>& fn) {
   try {
     fn();
     ADD_FAILURE() << "no exception";
   } catch (const literllm::Error& e) {
-    EXPECT_EQ(e.status(), LLM_ERR_STREAMING);
-    EXPECT_NE(std::string(e.what()).find("100"), std::string::npos) << e.what();
+    EXPECT_EQ(e.status(), LLM_ERR_LIMIT_EXCEEDED);
+    EXPECT_NE(std::string(e.what()).find("max_event_bytes (100 bytes)"), std::string::npos) << e.what();
   }
 }
 
 TEST(SseFramer, LineLongerThanTheLimitThrows) {
   const std::string line = "data: " + std::string(200, 'x') + "\n\n";
-  expect_streaming_error([&] {
+  expect_limit_error([&] {
     SseFramer f;
     f.set_max_event_bytes(100);
     f.feed(line, [](const SseEvent&) { return true; });
   });
-  expect_streaming_error([&] {  // across reads
+  expect_limit_error([&] {  // across reads
     SseFramer f;
     f.set_max_event_bytes(100);
     for (size_t i = 0; i < line.size(); i += 10)
       f.feed(line.data() + i, std::min<size_t>(10, line.size() - i), [](const SseEvent&) { return true; });
   });
-  expect_streaming_error([&] {  // no line end at all: must not buffer without bound
+  expect_limit_error([&] {  // no line end at all: must not buffer without bound
     SseFramer f;
     f.set_max_event_bytes(100);
     const std::string junk(1000, 'y');
     for (int i = 0; i < 10; ++i) f.feed(junk, [](const SseEvent&) { return true; });
   });
-  expect_streaming_error([&] {  // a comment line counts too
+  expect_limit_error([&] {  // a comment line counts too
     SseFramer f;
     f.set_max_event_bytes(100);
     f.feed(":" + std::string(150, 'c') + "\n", [](const SseEvent&) { return true; });
@@ -561,7 +561,7 @@ TEST(SseFramer, EventDataLongerThanTheLimitThrows) {
   std::string in;
   for (int i = 0; i < 20; ++i) in += "data: 0123456789\n";
   in += "\n";
-  expect_streaming_error([&] {
+  expect_limit_error([&] {
     SseFramer f;
     f.set_max_event_bytes(100);
     f.feed(in, [](const SseEvent&) { return true; });
@@ -770,7 +770,7 @@ TEST(NdjsonFramer, StopAndLimit) {
     g.feed(big, [](std::string_view) {});
     ADD_FAILURE() << "no exception";
   } catch (const literllm::Error& e) {
-    EXPECT_EQ(e.status(), LLM_ERR_STREAMING);
+    EXPECT_EQ(e.status(), LLM_ERR_LIMIT_EXCEEDED);
   }
   auto ok = run_nd(std::string(100, 'x') + "\r\n", bytewise(102), 101);  // CR counts until stripped
   EXPECT_EQ(ok.lines.size(), 1u);

@@ -1,0 +1,17 @@
+// Base URLs as the library accepts them: checked where they enter (config,
+// registration) and again once their {VAR} placeholders are filled in, so that
+// a preview and a call refuse the same URLs.
+#pragma once
+#include <string>
+#include <string_view>
+
+namespace literllm::http {
+
+// Why `url` cannot be a base URL, as a phrase to follow the field's name
+// ("must start with http:// or https://"), or "" when it can. An http(s) URL
+// with a host, and no space, control character or NUL anywhere. Text inside
+// {VAR} placeholders is not judged (it is checked again once filled in).
+// Never quotes the URL (it may hold credentials).
+std::string url_problem(std::string_view url);
+
+}  // namespace literllm::http
