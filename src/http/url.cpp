@@ -38,4 +38,15 @@ std::string url_problem(std::string_view url) {
   return {};
 }
 
+std::string join_path(std::string_view base, std::string_view path) {
+  size_t scheme = base.find("://");
+  size_t tail = base.find_first_of("?#", scheme == std::string_view::npos ? 0 : scheme + 3);
+  if (tail == std::string_view::npos) tail = base.size();
+  std::string out(base.substr(0, tail));
+  size_t keep = scheme == std::string_view::npos ? 0 : scheme + 3;
+  while (out.size() > keep && out.back() == '/') out.pop_back();
+  out.append(path).append(base.substr(tail));
+  return out;
+}
+
 }  // namespace literllm::http

@@ -14,4 +14,8 @@ namespace literllm::http {
 // Never quotes the URL (it may hold credentials).
 std::string url_problem(std::string_view url);
 
+// `base` with `path` ("/chat/completions") appended to its path, before any
+// query or fragment: "https://h/v1/?key=k" + "/x" = "https://h/v1/x?key=k".
+std::string join_path(std::string_view base, std::string_view path);
+
 }  // namespace literllm::http

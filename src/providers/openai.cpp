@@ -1,6 +1,7 @@
 // The OpenAI chat-completions protocol, spoken by api.openai.com and by every
 // OpenAI-compatible host; hosts differ only by the quirks in their registry row.
 #include "core/errors.hpp"
+#include "http/url.hpp"
 #include "providers/adapter.hpp"
 
 namespace literllm {
@@ -140,7 +141,7 @@ class OpenAIAdapter final : public Adapter {
 
     http::Request r;
     r.method = "POST";
-    r.url = t.base_url + "/chat/completions";
+    r.url = http::join_path(t.base_url, "/chat/completions");
     r.body = json::dump(req);
     r.headers.emplace_back("Content-Type", "application/json");
     r.headers.emplace_back("Accept", stream ? "text/event-stream" : "application/json");

@@ -409,6 +409,22 @@ TEST_F(CliTest, UsageErrorsExit2) {
   EXPECT_TRUE(up_.requests().empty());
 }
 
+TEST_F(CliTest, AMalformedHeaderIsNotEchoed) {
+  // Was a bug (fixed): the usage error printed the argument, a bearer key as often as not.
+  const std::string secret = "sk-cli-SECRET-0123456789abcdef";
+  CliRun r = run_cli(args("chat", {"-H", "x-ok: 1", "-H", "Authorization Bearer " + secret, "hello"}));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.err, "--header #2")) << r.err;
+  EXPECT_FALSE(contains(r.err, secret)) << r.err;
+  EXPECT_FALSE(contains(r.out, secret)) << r.out;
+  // A well-formed header the library refuses: named, value unseen, nothing sent.
+  CliRun reserved = run_cli(args("chat", {"-H", "Content-Length: 56", "-H", "X-Api-Key: " + secret, "hello"}));
+  EXPECT_EQ(reserved.exit_code, 23) << "10 + LLM_ERR_INVALID_HEADER: " << reserved.err;
+  EXPECT_TRUE(contains(reserved.err, "Content-Length")) << reserved.err;
+  EXPECT_FALSE(contains(reserved.err, secret)) << reserved.err;
+  EXPECT_TRUE(up_.requests().empty());
+}
+
 TEST_F(CliTest, UnknownProviderPrefixListsTheProviders) {
   CliRun r = run_cli({"chat", "-m", "nosuchprovider/some-model", "hello"});
   EXPECT_NE(r.exit_code, 0);

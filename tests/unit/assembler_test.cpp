@@ -298,6 +298,9 @@ TEST(AssemblerRecorded, EveryOpenAIStreamMatchesTheReferenceFold) {
     expect_matches(d, reference_fold(chunks));
     // finish() is repeatable and does not consume the state.
     EXPECT_EQ(json::dump(a.finish()), json::dump(d));
+    // take() builds the same document, and leaves the assembler empty.
+    EXPECT_EQ(json::dump(a.take()), json::dump(d));
+    EXPECT_EQ(a.retained(), 0u);
   }
 }
 
@@ -705,5 +708,116 @@ TEST(Assembler, AnnotationsAndAudioAreAssembled) {
   EXPECT_STREQ(m["annotations"][0]["url_citation"]["url"].GetString(), "https://a.example");
   EXPECT_STREQ(m["content"].GetString(), "see");
 }
+
+namespace {
+
+// ---------------------------------------------------------------- limits
+
+// Calls a.add for each chunk; the status of the Error that stopped it (LLM_OK: none) and its message.
+std::pair<llm_status, std::string> add_all(StreamAssembler& a, const std::vector<std::string>& chunks) {
+  try {
+    for (auto& c : chunks) {
+      json::Document d = parse(c);
+      a.add(d);
+    }
+  } catch (const Error& e) {
+    return {e.status(), e.what()};
+  }
+  return {LLM_OK, ""};
+}
+
+std::string content_chunk(const std::string& text, int index = 0) {
+  return R"({"id":"c","choices":[{"index":)" + std::to_string(index) + R"(,"delta":{"content":")" + text + R"("}}]})";
+}
+
+TEST(AssemblerLimits, KeptBytesAreCapped) {
+  Limits lim;
+  lim.max_stream_bytes = 1000;
+  StreamAssembler a(lim);
+  std::vector<std::string> chunks(9, content_chunk(std::string(100, 'x')));
+  EXPECT_EQ(add_all(a, chunks).first, LLM_OK);
+  EXPECT_EQ(a.retained(), 900u);
+  auto [st, msg] = add_all(a, {content_chunk(std::string(101, 'y'))});
+  EXPECT_EQ(st, LLM_ERR_LIMIT_EXCEEDED);
+  EXPECT_NE(msg.find("max_stream_bytes (1000)"), std::string::npos) << msg;
+}
+
+TEST(AssemblerLimits, EveryKeptKindCounts) {
+  Limits lim;
+  lim.max_stream_bytes = 4096;
+  const std::string big(5000, 'z');
+  for (std::string delta : {R"("refusal":")" + big + '"', R"("reasoning_content":")" + big + '"',
+                            R"("audio":{"id":"a","data":")" + big + "\"}",
+                            R"("tool_calls":[{"index":0,"id":"t","function":{"name":"f","arguments":")" + big + R"("}}])",
+                            R"("function_call":{"name":"f","arguments":")" + big + R"("})"}) {
+    StreamAssembler a(lim);
+    auto [st, msg] = add_all(a, {R"({"choices":[{"index":0,"delta":{)" + delta + "}}]}"});
+    EXPECT_EQ(st, LLM_ERR_LIMIT_EXCEEDED) << delta.substr(0, 40);
+  }
+  // Logprobs and annotations are kept as JSON values: their memory counts.
+  StreamAssembler a(lim);
+  std::vector<std::string> chunks;
+  for (int i = 0; i < 200; ++i)
+    chunks.push_back(R"({"choices":[{"index":0,"delta":{"content":"x"},"logprobs":{"content":[{"token":"x","logprob":-0.5,"bytes":[120],"top_logprobs":[]}]}}]})");
+  EXPECT_EQ(add_all(a, chunks).first, LLM_ERR_LIMIT_EXCEEDED);
+  StreamAssembler b(lim);
+  chunks.clear();
+  for (int i = 0; i < 200; ++i)
+    chunks.push_back(R"({"choices":[{"index":0,"delta":{"annotations":[{"type":"url_citation","url_citation":{"url":"https://a.example/page"}}]}}]})");
+  EXPECT_EQ(add_all(b, chunks).first, LLM_ERR_LIMIT_EXCEEDED);
+}
+
+TEST(AssemblerLimits, UsageIsReplacedNotAccumulated) {
+  Limits lim;
+  lim.max_stream_bytes = 2048;
+  StreamAssembler a(lim);
+  std::vector<std::string> chunks;
+  for (int i = 0; i < 10000; ++i)
+    chunks.push_back(R"({"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":)" + std::to_string(i) +
+                     R"(,"total_tokens":2}})");
+  EXPECT_EQ(add_all(a, chunks).first, LLM_OK);
+  EXPECT_EQ(a.finish()["usage"]["completion_tokens"].GetInt(), 9999);
+}
+
+TEST(AssemblerLimits, ChoicesAndToolCallsAreCapped) {
+  Limits lim;
+  lim.max_choices = 3;
+  lim.max_tool_calls = 2;
+  StreamAssembler a(lim);
+  EXPECT_EQ(add_all(a, {content_chunk("a", 0), content_chunk("b", 1), content_chunk("c", 2), content_chunk("d", 2)}).first,
+            LLM_OK);
+  auto [st, msg] = add_all(a, {content_chunk("e", 3)});
+  EXPECT_EQ(st, LLM_ERR_LIMIT_EXCEEDED);
+  EXPECT_NE(msg.find("max_choices (3)"), std::string::npos) << msg;
+  // A huge index is one choice, not a billion.
+  StreamAssembler big_index(lim);
+  EXPECT_EQ(add_all(big_index, {content_chunk("a", 2000000000)}).first, LLM_OK);
+
+  StreamAssembler t(lim);
+  auto call = [](int i) {
+    return R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":)" + std::to_string(i) +
+           R"(,"id":"c","function":{"name":"f","arguments":"{}"}}]}}]})";
+  };
+  EXPECT_EQ(add_all(t, {call(0), call(1), call(1)}).first, LLM_OK);
+  auto [st2, msg2] = add_all(t, {call(7)});
+  EXPECT_EQ(st2, LLM_ERR_LIMIT_EXCEEDED);
+  EXPECT_NE(msg2.find("max_tool_calls (2)"), std::string::npos) << msg2;
+}
+
+TEST(AssemblerLimits, TakeMovesLogprobsAndReleasesStrings) {
+  StreamAssembler a;
+  std::vector<std::string> chunks;
+  for (int i = 0; i < 50; ++i)
+    chunks.push_back(R"({"id":"x","choices":[{"index":0,"delta":{"content":"ab"},"logprobs":{"content":[{"token":"ab","logprob":-1}]}}]})");
+  ASSERT_EQ(add_all(a, chunks).first, LLM_OK);
+  std::string expected = json::dump(a.finish());
+  EXPECT_GT(a.retained(), 100u);
+  json::Document d = a.take();
+  EXPECT_EQ(json::dump(d), expected);
+  EXPECT_EQ(d["choices"][0]["logprobs"]["content"].Size(), 50u);
+  EXPECT_EQ(a.retained(), 0u);
+}
+
+}  // namespace
 
 }  // namespace literllm

@@ -56,7 +56,7 @@ static const char *const EXIT_CODES_HELP =
     "         17 LLM_ERR_NOT_FOUND                27 LLM_ERR_NETWORK\n"
     "         18 LLM_ERR_SERVER_ERROR             28 LLM_ERR_CANCELLED\n"
     "         19 LLM_ERR_SERVICE_UNAVAILABLE      29 LLM_ERR_INTERNAL\n"
-    "         20 LLM_ERR_TIMEOUT\n"
+    "         20 LLM_ERR_TIMEOUT                  30 LLM_ERR_LIMIT_EXCEEDED\n"
     "  130  interrupted (Ctrl-C)\n"
     "Errors are written to stderr as \"literllm: <status name>: <message>\".\n";
 
@@ -431,7 +431,9 @@ static int check_headers(const struct options *o) {
     const char *n, *v;
     size_t nl;
     if (split_header(o->headers[i], &n, &nl, &v) != 0) {
-      fprintf(stderr, "literllm: --header: expected 'Name: value', got '%s'\n", o->headers[i]);
+      /* Never echoed: a header given wrong is as likely as not a bearer key. */
+      fprintf(stderr, "literllm: --header #%lu: expected 'Name: value' (the argument is not shown: it may hold a secret)\n",
+              (unsigned long)(i + 1));
       usage_error_hint(o->cmd);
       return EXIT_USAGE;
     }
