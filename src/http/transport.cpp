@@ -697,7 +697,7 @@ struct Transport::Impl {
       status = LLM_ERR_NETWORK;
       error = "the connection closed before the response headers were complete";
       res.http_status = 0;
-    } else if (t->abort_status == LLM_OK && t->wire_received > 0 && !t->headers_done &&
+    } else if (t->abort_status == LLM_OK && t->wire_sent > 0 && !t->headers_done &&
                (rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_OUT_OF_MEMORY)) {
       // What curl says of a reply it cannot read as HTTP: HTTP/0.9 (no status
       // line), a status code it does not accept, a header line over its 100 KB.

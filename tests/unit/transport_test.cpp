@@ -9,6 +9,8 @@
 //   /stall                  Content-Length 100, sends 10 bytes, then silence
 //   /continue               an unsolicited "100 Continue" block, then 200
 //   /nocontent              204, no body
+//   /silent                 reads the request, never answers
+//   /raw?kind=K             bytes that break HTTP, then a close (see raw_answer)
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -32,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "http/headers.hpp"
 #include "http/transport.hpp"
 
 namespace {
@@ -131,6 +134,23 @@ class MiniServer {
            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   }
 
+  // Answers of servers that break HTTP.
+  static std::string raw_answer(const std::string& kind) {
+    if (kind == "garbage") return "FOO/1.1 twohundred OK\r\nContent-Length: 2\r\n\r\n{}";
+    if (kind == "nostatus") return "{\"id\":\"x\",\"choices\":[]}";
+    if (kind == "longstatus") return "HTTP/1.1 20000000000000000000 OK\r\nContent-Length: 2\r\n\r\n{}";
+    if (kind == "twodigits") return "HTTP/1.1 20 OK\r\nContent-Length: 2\r\n\r\n{}";
+    if (kind == "cut") return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n";
+    if (kind == "conflict") return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 4\r\n\r\n{}  ";
+    if (kind == "longline") return "HTTP/1.1 200 OK\r\nX-Bomb: " + std::string(200 * 1024, 'a') + "\r\n\r\n";
+    if (kind == "manyheaders") {
+      std::string out = "HTTP/1.1 200 OK\r\n";
+      for (int i = 0; i < 40; ++i) out += "X-H" + std::to_string(i) + ": " + std::string(100, 'a') + "\r\n";
+      return out + "Content-Length: 2\r\n\r\n{}";
+    }
+    return "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+  }
+
   // Turns one complete request into scheduled segments.
   void answer(Conn& c, const std::string& method, const std::string& target, const std::string& body) {
     auto now = Clock::now();
@@ -162,6 +182,10 @@ class MiniServer {
                                     sized(200, "OK", "after-continue", "X-Final: 1\r\n")});
     } else if (path == "/nocontent") {
       c.pending.push_back({now, "HTTP/1.1 204 No Content\r\nX-Empty: yes\r\n\r\n"});
+    } else if (path == "/silent") {
+      c.pending.push_back({Clock::time_point::max(), ""});
+    } else if (path == "/raw") {
+      c.pending.push_back({now, raw_answer(param(target, "kind", "")), true});
     } else {
       c.pending.push_back({now, sized(404, "Not Found", "{}")});
     }
@@ -941,6 +965,97 @@ TEST(Transport, BadUrlsAreInvalidArguments) {
   EXPECT_EQ(a.result.status, LLM_ERR_INVALID_ARGUMENT) << a.result.error;
   EXPECT_EQ(b.result.status, LLM_ERR_INVALID_ARGUMENT) << b.result.error;
   EXPECT_FALSE(a.result.error.empty());
+}
+
+TEST(Transport, AServerThatBreaksHttpIsANetworkError) {
+  // Was a bug (fixed): these came back as LLM_ERR_INVALID_ARGUMENT (the caller's fault),
+  // LLM_ERR_INTERNAL (a library bug) or LLM_OK with a 200 and no body.
+  MiniServer srv;
+  Transport tr;
+  for (const char* kind : {"garbage", "nostatus", "longstatus", "twodigits", "cut", "conflict", "longline"}) {
+    Outcome o;
+    start(tr, o, post(srv.url(std::string("/raw?kind=") + kind)));
+    ASSERT_TRUE(o.wait()) << kind;
+    std::lock_guard<std::mutex> lock(o.mu);
+    EXPECT_EQ(o.result.status, LLM_ERR_NETWORK) << kind << ": " << o.result.error;
+    EXPECT_FALSE(o.result.error.empty()) << kind;
+    EXPECT_EQ(o.data_calls, 0) << kind;
+  }
+}
+
+TEST(Transport, ResponseHeadersAreCapped) {
+  MiniServer srv;
+  TransportOptions opts;
+  opts.max_header_bytes = 2048;  // the answer has about 4.4 KB of headers
+  Transport tr(opts);
+  Outcome o;
+  start(tr, o, post(srv.url("/raw?kind=manyheaders")));
+  ASSERT_TRUE(o.wait());
+  EXPECT_EQ(o.result.status, LLM_ERR_NETWORK) << o.result.error;
+  EXPECT_NE(o.result.error.find("max_header_bytes (2048 bytes)"), std::string::npos) << o.result.error;
+  Transport roomy;  // the default (256 KiB) takes them
+  Outcome ok;
+  start(roomy, ok, post(srv.url("/raw?kind=manyheaders")));
+  ASSERT_TRUE(ok.wait());
+  EXPECT_EQ(ok.result.status, LLM_OK) << ok.result.error;
+  EXPECT_EQ(ok.body, "{}");
+}
+
+TEST(Transport, TheIdleClockCanCoverTheWaitForHeaders) {
+  MiniServer srv;
+  TransportOptions opts;
+  opts.idle_timeout_ms = 200;
+  Transport tr(opts);
+  Outcome streamed, plain;
+  auto t0 = Clock::now();
+  tr.submit(post(srv.url("/silent")), streamed.callbacks(&tr), literllm::http::Timing{5000, true});
+  tr.submit(post(srv.url("/silent")), plain.callbacks(&tr), literllm::http::Timing{900, false});
+  ASSERT_TRUE(streamed.wait());
+  long took = ms_since(t0);
+  EXPECT_EQ(streamed.result.status, LLM_ERR_TIMEOUT) << streamed.result.error;
+  EXPECT_NE(streamed.result.error.find("idle"), std::string::npos) << streamed.result.error;
+  EXPECT_GE(took, 190);
+  EXPECT_LT(took, 800);
+  // Without it, only the total timeout ends the wait.
+  ASSERT_TRUE(plain.wait());
+  EXPECT_EQ(plain.result.status, LLM_ERR_TIMEOUT) << plain.result.error;
+  EXPECT_GE(ms_since(t0), 850);
+}
+
+TEST(Transport, ReservedAndOversizedHeadersAreRefusedBeforeSending) {
+  MiniServer srv;
+  Transport tr;
+  for (const char* name : {"Content-Length", "Transfer-Encoding", "Host", "Expect", "Accept-Encoding", ":path"}) {
+    Outcome o;
+    Request r = post(srv.url("/echo"));
+    r.headers.push_back({name, "1"});
+    start(tr, o, std::move(r));
+    ASSERT_TRUE(o.wait());
+    EXPECT_EQ(o.result.status, LLM_ERR_INVALID_HEADER) << name;
+    EXPECT_NE(o.result.error.find(name), std::string::npos) << o.result.error;
+  }
+  Outcome big;
+  Request r = post(srv.url("/echo"));
+  r.headers.push_back({"X-Big", std::string(literllm::http::kMaxRequestHeaderBytes, 'v')});
+  start(tr, big, std::move(r));
+  ASSERT_TRUE(big.wait());
+  EXPECT_EQ(big.result.status, LLM_ERR_INVALID_HEADER);
+  EXPECT_NE(big.result.error.find("more than the limit"), std::string::npos) << big.result.error;
+  EXPECT_EQ(srv.connections(), 0u);
+}
+
+TEST(Transport, TheDeadlineHoldsWhileDataKeepsComing) {
+  // 400 chunks 5 ms apart: always something to read, never idle; the total
+  // timeout still ends it on time.
+  MiniServer srv;
+  Transport tr;
+  Outcome o;
+  auto t0 = Clock::now();
+  start(tr, o, get(srv.url("/stream?n=400&gap=5")), 300);
+  ASSERT_TRUE(o.wait());
+  EXPECT_EQ(o.result.status, LLM_ERR_TIMEOUT) << o.result.error;
+  EXPECT_LT(ms_since(t0), 1000);
+  EXPECT_GT(o.data_calls, 5);
 }
 
 TEST(Transport, ScheduleRunsOnTheIoThreadInDueOrder) {
