@@ -11,6 +11,7 @@ packages=(
   libtomlplusplus-dev       # TOML config files
   libmbedtls-dev            # SHA-256, HMAC, RSA signing (auth)
   libboost-dev              # Beast/Asio: the local upstream
+  zlib1g-dev                # gzip answers of the local upstream (and their decoding in its tests)
   googletest libgtest-dev libbenchmark-dev
   abigail-tools             # abidiff: the ABI baseline test
   binutils                  # nm, readelf: the export test

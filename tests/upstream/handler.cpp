@@ -12,8 +12,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <random>
+#include <span>
 #include <sstream>
 #include <string_view>
+
+#include "gzip.hpp"
 
 namespace literllm::testing {
 
@@ -630,63 +634,489 @@ const char* reason_phrase(int status) {
   }
 }
 
-std::string error_body_for_status(int status, std::string_view message) {
-  const char* type = status >= 500 ? "server_error" : "invalid_request_error";
-  const char* code = "";
+namespace {
+
+struct ErrorKind {
+  const char* type;
+  const char* code;
+};
+
+// The type and code of the OpenAI error body for an HTTP status.
+ErrorKind error_kind(int status) {
+  ErrorKind k{status >= 500 ? "server_error" : "invalid_request_error", ""};
   switch (status) {
     case 400:
-      code = "bad_request";
+      k.code = "bad_request";
       break;
     case 401:
-      code = "invalid_api_key";
+      k.code = "invalid_api_key";
       break;
     case 403:
-      type = "permission_error";
-      code = "permission_denied";
+      k.type = "permission_error";
+      k.code = "permission_denied";
       break;
     case 404:
-      code = "not_found";
+      k.code = "not_found";
       break;
     case 408:
-      type = "timeout_error";
-      code = "request_timeout";
+      k.type = "timeout_error";
+      k.code = "request_timeout";
       break;
     case 409:
-      code = "conflict";
+      k.code = "conflict";
       break;
     case 413:
-      code = "request_too_large";
+      k.code = "request_too_large";
       break;
     case 422:
-      code = "unprocessable_entity";
+      k.code = "unprocessable_entity";
       break;
     case 429:
-      type = "rate_limit_exceeded";
-      code = "rate_limit_exceeded";
+      k.type = "rate_limit_exceeded";
+      k.code = "rate_limit_exceeded";
       break;
     case 500:
-      code = "internal_error";
+      k.code = "internal_error";
       break;
     case 502:
-      code = "bad_gateway";
+      k.code = "bad_gateway";
       break;
     case 503:
-      code = "service_unavailable";
+      k.code = "service_unavailable";
       break;
     case 504:
-      code = "gateway_timeout";
+      k.code = "gateway_timeout";
       break;
     case 529:
-      type = "overloaded_error";
-      code = "overloaded";
+      k.type = "overloaded_error";
+      k.code = "overloaded";
       break;
     default:
       break;
   }
+  return k;
+}
+
+}  // namespace
+
+std::string error_body_for_status(int status, std::string_view message) {
+  ErrorKind kind = error_kind(status);
   std::string msg(message);
   if (msg.empty()) msg = "local upstream: injected HTTP " + std::to_string(status) + " (" + reason_phrase(status) + ")";
-  return error_body(msg, type, code);
+  return error_body(msg, kind.type, kind.code);
 }
+
+// ---- generated answers -------------------------------------------------------------
+
+namespace {
+
+constexpr size_t kPieceBytes = 64 * 1024;       // a generated body's pieces
+constexpr uint64_t kMaxEventBytes = 16u << 20;  // content of one generated event at most (an event is held whole)
+constexpr std::string_view kLetters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+// The word-valued headers' words, in the order of the enums below.
+constexpr std::string_view kGenerateWords[] = {"content", "choices", "tool_calls", "usage", "logprobs", "empty"};
+constexpr std::string_view kAfterDoneWords[] = {"hold", "comments", "reset", "data"};
+constexpr std::string_view kEchoWords[] = {"json", "raw", "escaped", "urlencoded"};
+constexpr std::string_view kRawWords[] = {"garbage-status", "no-status",    "random",      "long-status",
+                                          "header-bomb",    "many-headers", "headers-cut", "conflicting-length"};
+
+enum class Step { content, choices, tool_calls, usage, logprobs, empty };
+enum class After { hold, comments, reset, data };
+enum class Echo { json, raw, escaped, urlencoded };
+enum class Raw {
+  garbage_status,
+  no_status,
+  random,
+  long_status,
+  header_bomb,
+  many_headers,
+  headers_cut,
+  conflicting_length
+};
+
+struct WordHeader {
+  std::string_view name;
+  std::span<const std::string_view> words;
+};
+
+// A value outside its list is answered 400 (right after the expected-header checks).
+constexpr WordHeader kWordHeaders[] = {{"x-upstream-generate", kGenerateWords},
+                                       {"x-upstream-after-done", kAfterDoneWords},
+                                       {"x-upstream-echo-headers", kEchoWords},
+                                       {"x-upstream-raw", kRawWords}};
+
+// The position of the header's value in `words` (case-insensitive); -1 when absent or none of them.
+int word(const RecordedRequest& req, std::string_view name, std::span<const std::string_view> words) {
+  std::string v = req.header(name);
+  std::string_view t = trim(v);
+  for (size_t i = 0; i < words.size(); ++i)
+    if (iequals(t, words[i])) return static_cast<int>(i);
+  return -1;
+}
+
+// `n` ASCII letters: the alphabet over and over, from position `at` of that endless text.
+void append_letters(std::string& out, uint64_t at, size_t n) {
+  // Whole alphabets, so that a piece takes a couple of appends.
+  static const std::string run = [] {
+    std::string s;
+    while (s.size() < kPieceBytes) s += kLetters;
+    return s;
+  }();
+  size_t from = at % kLetters.size();
+  while (n > 0) {
+    size_t take = std::min(n, run.size() - from);
+    out.append(run, from, take);
+    n -= take;
+    from = 0;
+  }
+}
+
+void append_a(std::string& out, uint64_t, size_t n) { out.append(n, 'a'); }
+
+// `before`, `n` bytes of `fill`, `after`: a piece of up to kPieceBytes per call.
+Generator padded(std::string before, uint64_t n, void (*fill)(std::string&, uint64_t, size_t), std::string after) {
+  return [before = std::move(before), n, fill, after = std::move(after), pos = uint64_t{0}](std::string& out) mutable {
+    const uint64_t filled = before.size() + n, total = filled + after.size();
+    const uint64_t end = std::min(total, pos + kPieceBytes);
+    while (pos < end) {
+      if (pos < before.size()) {
+        size_t take = static_cast<size_t>(std::min<uint64_t>(end, before.size()) - pos);
+        out.append(before, static_cast<size_t>(pos), take);
+        pos += take;
+      } else if (pos < filled) {
+        uint64_t stop = std::min(end, filled);
+        fill(out, pos - before.size(), static_cast<size_t>(stop - pos));
+        pos = stop;
+      } else {
+        out.append(after, static_cast<size_t>(pos - filled), static_cast<size_t>(end - pos));
+        pos = end;
+      }
+    }
+    return pos < total;
+  };
+}
+
+// The members every chunk of a reply starts with, as JSON text: "id":...,"system_fingerprint":"...".
+std::string chunk_head(const Reply& r) {
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  write_head(w, r, "chat.completion.chunk");
+  w.EndObject();
+  return std::string(sb.GetString() + 1, sb.GetSize() - 2);
+}
+
+// Step k (from 0) of x-upstream-generate, a complete event. Written out by
+// hand: a million of them must be quick to make.
+void step_event(std::string& out, std::string_view head, Step kind, uint64_t k, size_t bytes) {
+  std::string n = std::to_string(k);
+  out += "data: {";
+  out += head;
+  switch (kind) {
+    case Step::content:
+      out += R"(,"choices":[{"index":0,"delta":{"content":")";
+      append_letters(out, k * bytes, bytes);
+      out += R"("},"logprobs":null,"finish_reason":null}]})";
+      break;
+    case Step::choices:
+      out += R"(,"choices":[{"index":)";
+      out += n;
+      out += R"(,"delta":{"role":"assistant","content":"x"},"logprobs":null,"finish_reason":null}]})";
+      break;
+    case Step::tool_calls:
+      out += R"(,"choices":[{"index":0,"delta":{"tool_calls":[{"index":)";
+      out += n;
+      out += R"(,"id":"call_)";
+      out += n;
+      out +=
+          R"(","type":"function","function":{"name":"f","arguments":"{}"}}]},"logprobs":null,"finish_reason":null}]})";
+      break;
+    case Step::usage:
+      out += R"(,"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":)";
+      out += n;
+      out += R"(,"total_tokens":)";
+      out += std::to_string(k + 1);
+      out += "}}";
+      break;
+    case Step::logprobs:
+      out += R"(,"choices":[{"index":0,"delta":{"content":"x"},"logprobs":{"content":[{"token":"x","logprob":-0.1,)"
+             R"("bytes":[120],"top_logprobs":[]}]},"finish_reason":null}]})";
+      break;
+    case Step::empty:
+      out += R"(,"choices":[{"index":0,"delta":{}}]})";
+      break;
+  }
+  out += "\n\n";
+}
+
+// x-upstream-generate's events: the role chunk, `steps` steps (endless when
+// negative), a finish chunk for every choice opened. The [DONE] after them is
+// the plan's one held event.
+class GeneratedEvents {
+ public:
+  GeneratedEvents(std::string head, Step kind, long steps, size_t bytes)
+      : head_(std::move(head)), kind_(kind), steps_(steps), bytes_(bytes) {}
+
+  bool operator()(std::string& out) {
+    if (!started_) {
+      started_ = true;
+      out += "data: {" + head_ + R"(,"choices":[{"index":0,"delta":{"role":"assistant","content":)" +
+             (kind_ == Step::tool_calls ? "null" : "\"\"") + R"(},"logprobs":null,"finish_reason":null}]})" + "\n\n";
+      return true;
+    }
+    if (steps_ < 0 || k_ < static_cast<uint64_t>(steps_)) {
+      step_event(out, head_, kind_, k_++, bytes_);
+      return true;
+    }
+    uint64_t opened = kind_ == Step::choices ? std::max<uint64_t>(k_, 1) : 1;
+    out += "data: {" + head_ + R"(,"choices":[{"index":)" + std::to_string(finished_++) +
+           R"(,"delta":{},"logprobs":null,"finish_reason":"stop"}]})" + "\n\n";
+    return finished_ < opened;
+  }
+
+ private:
+  std::string head_;
+  Step kind_;
+  long steps_;
+  size_t bytes_;
+  bool started_ = false;
+  uint64_t k_ = 0, finished_ = 0;
+};
+
+Plan sse_plan() {
+  Plan p;
+  p.stream = true;
+  p.headers.emplace_back("content-type", "text/event-stream");
+  p.headers.emplace_back("cache-control", "no-cache");
+  return p;
+}
+
+long generate_bytes(const RecordedRequest& req) {
+  long bytes = 64;
+  header_number(req, "x-upstream-generate-bytes", bytes);
+  return bytes;
+}
+
+// x-upstream-generate. Not a stream: one huge completion, content only.
+Plan generated(const RecordedRequest& req, const Reply& r, Step kind, bool stream) {
+  long bytes = generate_bytes(req);
+  if (!stream) {
+    if (kind != Step::content)
+      return error_plan(400,
+                        "x-upstream-generate: " + std::string(kGenerateWords[static_cast<int>(kind)]) +
+                            " needs \"stream\": true (only content has a non-stream form)",
+                        "invalid_request_error", "bad_upstream_header");
+    Reply shape = r;
+    shape.content.clear();
+    shape.completion_tokens = bytes > 0 ? 1 : 0;  // one word, as replies count them
+    std::string body = completion_body(shape);
+    // The content is the first empty string value: the letters go there.
+    size_t at = body.find(R"("content":"")") + 11;
+    Plan p = json_plan(200, {});
+    p.body_size = body.size() + static_cast<uint64_t>(bytes);
+    p.generate = padded(body.substr(0, at), static_cast<uint64_t>(bytes), append_letters, body.substr(at));
+    return p;
+  }
+  long steps = -1;
+  header_number(req, "x-upstream-generate-count", steps);
+  Plan p = sse_plan();
+  p.generate = GeneratedEvents(chunk_head(r), kind, steps, std::min<uint64_t>(bytes, kMaxEventBytes));
+  p.events.emplace_back("data: [DONE]\n\n");
+  return p;
+}
+
+// x-upstream-after-done on a stream whose chunks start with `head`.
+void after_done(const RecordedRequest& req, Plan& p, const std::string& head) {
+  int w = word(req, "x-upstream-after-done", kAfterDoneWords);
+  if (w < 0) return;
+  switch (static_cast<After>(w)) {
+    case After::hold:
+      p.after_done = AfterDone::hold;
+      break;
+    case After::reset:
+      p.after_done = AfterDone::reset;
+      break;
+    case After::comments:
+      p.after_done = AfterDone::more;
+      p.after = [](std::string& out) {
+        out += ": keep-alive\n\n";
+        return true;
+      };
+      break;
+    case After::data:
+      p.after_done = AfterDone::more;
+      p.after = [head, bytes = std::min<uint64_t>(generate_bytes(req), kMaxEventBytes),
+                 k = uint64_t{0}](std::string& out) mutable {
+        step_event(out, head, Step::content, k++, bytes);
+        return true;
+      };
+      break;
+  }
+}
+
+// x-upstream-error-bytes: the error body for `status`, `size` bytes long (the
+// message is the padding; never shorter than with an empty message).
+Plan sized_error(int status, uint64_t size) {
+  ErrorKind kind = error_kind(status);
+  std::string skeleton = error_body("", kind.type, kind.code);
+  size_t at = skeleton.find(R"("message":")") + 11;
+  uint64_t pad = size > skeleton.size() ? size - skeleton.size() : 0;
+  Plan p = json_plan(status, {});
+  p.body_size = skeleton.size() + pad;
+  p.generate = padded(skeleton.substr(0, at), pad, append_letters, skeleton.substr(at));
+  return p;
+}
+
+// x-upstream-echo-headers: the request's headers, x-upstream-* ones left out,
+// the way careless servers put them into error messages.
+Plan echo_headers(const RecordedRequest& req, Echo kind, int status) {
+  std::vector<const std::pair<std::string, std::string>*> echoed;
+  for (const auto& h : req.headers)
+    if (!(h.first.size() >= 11 && iequals(std::string_view(h.first).substr(0, 11), "x-upstream-")))
+      echoed.push_back(&h);
+  auto hex = [](std::string& out, unsigned char c, const char* digits) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  };
+  // PHP's and Java's JSON escaping: `\/`, and \u00XX for everything but letters and digits.
+  auto escaped = [&](std::string& out, std::string_view s) {
+    for (unsigned char c : s) {
+      if (std::isalnum(c) && c < 0x80) {
+        out += static_cast<char>(c);
+      } else if (c == '/') {
+        out += "\\/";
+      } else {
+        out += "\\u00";
+        hex(out, c, "0123456789abcdef");
+      }
+    }
+  };
+  auto percent = [&](std::string& out, std::string_view s) {
+    for (unsigned char c : s) {
+      if ((std::isalnum(c) && c < 0x80) || c == '-' || c == '.' || c == '_' || c == '~') {
+        out += static_cast<char>(c);
+      } else {
+        out += '%';
+        hex(out, c, "0123456789ABCDEF");
+      }
+    }
+  };
+  std::string body;
+  Plan p;
+  switch (kind) {
+    case Echo::json: {
+      std::string message = "Invalid credentials. Received headers: ";
+      for (size_t i = 0; i < echoed.size(); ++i)
+        message += (i ? "; " : "") + echoed[i]->first + ": " + echoed[i]->second;
+      return error_plan(status, message, "invalid_request_error", "invalid_api_key");
+    }
+    case Echo::raw:
+      for (const auto* h : echoed) body += h->first + ": " + h->second + "\n";
+      p.headers.emplace_back("content-type", "text/plain");
+      break;
+    case Echo::escaped:
+      body = R"({"received":{)";
+      for (size_t i = 0; i < echoed.size(); ++i) {
+        body += i ? ",\"" : "\"";
+        escaped(body, echoed[i]->first);
+        body += "\":\"";
+        escaped(body, echoed[i]->second);
+        body += '"';
+      }
+      body += "}}";
+      p.headers.emplace_back("content-type", "application/json");
+      break;
+    case Echo::urlencoded:
+      for (size_t i = 0; i < echoed.size(); ++i) {
+        if (i) body += '&';
+        percent(body, echoed[i]->first);
+        body += '=';
+        percent(body, echoed[i]->second);
+      }
+      p.headers.emplace_back("content-type", "application/x-www-form-urlencoded");
+      break;
+  }
+  p.status = status;
+  p.body = std::move(body);
+  return p;
+}
+
+// x-upstream-raw: bytes that are not a proper HTTP response, then the close.
+Plan raw(Raw kind) {
+  Plan p;
+  p.raw = true;
+  switch (kind) {
+    case Raw::garbage_status:
+      p.body = "FOO/1.1 twohundred OK\r\ncontent-length: 2\r\n\r\n{}";
+      break;
+    case Raw::no_status:
+      p.body = R"({"id":"x","object":"chat.completion","choices":[]})";
+      break;
+    case Raw::random: {
+      std::mt19937 prng(20240229);  // the standard fixes mt19937's output: the same bytes everywhere
+      for (int i = 0; i < 4096; ++i) p.body += static_cast<char>(prng() & 0xFF);
+      break;
+    }
+    case Raw::long_status:
+      p.body = "HTTP/1.1 20000000000000000000 OK\r\ncontent-length: 2\r\n\r\n{}";
+      break;
+    case Raw::header_bomb:
+      p.generate =
+          padded("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-bomb: ", 10u << 20, append_a, "\r\n\r\n{}");
+      break;
+    case Raw::many_headers:
+      // The status line, 10,240 lines of 1 KB, the end: one per call.
+      p.generate = [line = 0](std::string& out) mutable {
+        constexpr int kLines = 10240;
+        if (line == 0) {
+          out += "HTTP/1.1 200 OK\r\n";
+        } else if (line <= kLines) {
+          out += "x-h" + std::to_string(line - 1) + ": ";
+          out.append(1000, 'a');
+          out += "\r\n";
+        } else {
+          out += "content-length: 2\r\n\r\n{}";
+          return false;
+        }
+        ++line;
+        return true;
+      };
+      break;
+    case Raw::headers_cut:
+      p.body = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n";
+      break;
+    case Raw::conflicting_length: {
+      std::string json = R"({"id":"x","object":"chat.completion"})";
+      p.body = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\ncontent-length: 40\r\n\r\n" +
+               json + std::string(40 - json.size(), ' ');
+      break;
+    }
+  }
+  return p;
+}
+
+// The endless stream of x-upstream-gzip: bomb, compressed once and shared.
+Plan gzip_bomb() {
+  static const GzipBomb bomb = [] {
+    Reply r;
+    r.id = "chatcmpl-upstream-bomb";
+    r.model = "upstream-gzip-bomb";
+    std::string event;
+    step_event(event, chunk_head(r), Step::empty, 0, 0);
+    return make_gzip_bomb(event);
+  }();
+  Plan p = sse_plan();
+  p.headers.emplace_back("content-encoding", "gzip");
+  p.generate = [started = false](std::string& out) mutable {
+    out += started ? bomb.block : bomb.head;
+    started = true;
+    return true;
+  };
+  return p;
+}
+
+}  // namespace
 
 // ---- the handler -----------------------------------------------------------------
 
@@ -755,16 +1185,18 @@ Plan Handler::replay(const RecordedRequest& req, int status) {
   if (!in || fs::is_directory(full, ec))
     return error_plan(404, "x-upstream-replay fixture not found: " + rel, "invalid_request_error", "not_found");
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  Plan p;
+  if (!is_stream_extension(relpath)) return json_plan(status, std::move(bytes));
+  Plan p = sse_plan();
   p.status = status;
-  if (is_stream_extension(relpath)) {
-    p.stream = true;
-    p.headers.emplace_back("content-type", "text/event-stream");
-    p.headers.emplace_back("cache-control", "no-cache");
-    p.events = split_events(bytes);
-  } else {
-    p.headers.emplace_back("content-type", "application/json");
-    p.body = std::move(bytes);
+  p.events = split_events(bytes);
+  if (!req.header("x-upstream-after-done").empty()) {
+    // Content chunks after the recording's end: a fresh id, the model asked for.
+    rapidjson::Document doc;
+    doc.Parse(req.body.data(), req.body.size());
+    Reply r;
+    r.id = "chatcmpl-upstream-" + std::to_string(++counter_);
+    r.model = std::string(doc.HasParseError() ? std::string_view{} : string_member(doc, "model"));
+    after_done(req, p, chunk_head(r));
   }
   return p;
 }
@@ -822,10 +1254,21 @@ Plan Handler::handle(RecordedRequest req) {
       }
     }
 
+    for (const auto& [name, words] : kWordHeaders) {
+      std::string v(trim(req.header(name)));
+      if (v.empty() || word(req, name, words) >= 0) continue;
+      std::string expected;
+      for (std::string_view w : words) expected += (expected.empty() ? "" : "|") + std::string(w);
+      return error_plan(400, std::string(name) + ": unknown value '" + v + "'; expected " + expected,
+                        "invalid_request_error", "bad_upstream_header");
+    }
+
     long status = 0;
     if (!header_number(req, "x-upstream-status", status) || status < 100 || status > 599) status = 0;
+    int raw_kind = word(req, "x-upstream-raw", kRawWords);
+    int echo_kind = word(req, "x-upstream-echo-headers", kEchoWords);
     long fail_times = 0;
-    bool inject = status != 0;
+    bool inject = status != 0 || raw_kind >= 0 || echo_kind >= 0;
     if (header_number(req, "x-upstream-fail-times", fail_times)) {
       long seen;
       {
@@ -833,12 +1276,16 @@ Plan Handler::handle(RecordedRequest req) {
         seen = ++fail_counts_[req.header("x-upstream-fail-key")];
       }
       inject = seen <= fail_times;
-      if (inject && status == 0) status = 503;
     }
+    if (inject && raw_kind >= 0) return raw(static_cast<Raw>(raw_kind));
+    if (inject && echo_kind >= 0) return echo_headers(req, static_cast<Echo>(echo_kind), status ? status : 401);
+    if (inject && status == 0) status = 503;  // fail-times without a status
     bool has_replay = !req.header("x-upstream-replay").empty();
     bool has_body = false;
     for (const auto& h : req.headers) has_body = has_body || iequals(h.first, "x-upstream-body");
-    if (inject && (status >= 300 || has_body || has_replay)) {
+    long error_bytes = 0;
+    bool has_error_bytes = header_number(req, "x-upstream-error-bytes", error_bytes);
+    if (inject && (status >= 300 || has_body || has_replay || has_error_bytes)) {
       if (has_replay && !has_body) return replay(req, static_cast<int>(status));
       if (has_body) {
         std::string body = req.header("x-upstream-body");
@@ -851,6 +1298,7 @@ Plan Handler::handle(RecordedRequest req) {
         p.body = std::move(body);
         return p;
       }
+      if (has_error_bytes) return sized_error(static_cast<int>(status), static_cast<uint64_t>(error_bytes));
       return json_plan(static_cast<int>(status), error_body_for_status(static_cast<int>(status)));
     }
     if (has_replay) return replay(req, 200);
@@ -901,10 +1349,16 @@ Plan Handler::handle(RecordedRequest req) {
   if (header_number(req, "x-upstream-delay-ms", v)) p.delay_ms = static_cast<unsigned>(std::min(v, 600000L));
   if (header_number(req, "x-upstream-chunk-delay-ms", v))
     p.chunk_delay_ms = static_cast<unsigned>(std::min(v, 600000L));
+  if (p.raw) return p;  // no headers of ours, nothing to count events of
   if (header_number(req, "x-upstream-cut-after", v)) p.cut_after = v;
   if (header_number(req, "x-upstream-stall-after", v)) p.stall_after = v;
   std::string retry_after(trim(req.header("x-upstream-retry-after")));
   if (!retry_after.empty()) p.headers.emplace_back("retry-after", retry_after);
+  if (header_true(req, "x-upstream-gzip")) {
+    p.gzip = true;
+    p.headers.emplace_back("content-encoding", "gzip");
+  }
+  if (!p.stream && header_true(req, "x-upstream-chunked")) p.chunked = true;
   p.headers.emplace_back("x-request-id", "req_upstream_" + std::to_string(++seq_));
   return p;
 }
@@ -960,6 +1414,18 @@ Plan Handler::handle_chat(const RecordedRequest& req) {
   }
   long cached = 0;
   if (header_number(req, "x-upstream-cached-tokens", cached)) r.cached_tokens = cached;
+
+  if (iequals(trim(req.header("x-upstream-gzip")), "bomb")) {
+    if (!stream)
+      return error_plan(400, "x-upstream-gzip: bomb needs \"stream\": true", "invalid_request_error",
+                        "bad_upstream_header");
+    return gzip_bomb();
+  }
+  if (int kind = word(req, "x-upstream-generate", kGenerateWords); kind >= 0) {
+    Plan p = generated(req, r, static_cast<Step>(kind), stream);
+    if (p.stream) after_done(req, p, chunk_head(r));
+    return p;
+  }
 
   // Tool calls?
   const Value* tools = find(doc, "tools");
@@ -1040,12 +1506,10 @@ Plan Handler::handle_chat(const RecordedRequest& req) {
 
   if (!stream) return json_plan(200, completion_body(r));
 
-  Plan p;
-  p.stream = true;
-  p.headers.emplace_back("content-type", "text/event-stream");
-  p.headers.emplace_back("cache-control", "no-cache");
+  Plan p = sse_plan();
   p.events = stream_events(r, include_usage);
   if (header_true(req, "x-upstream-malformed") && p.events.size() > 1) p.events[1] = "data: {not json\n\n";
+  after_done(req, p, chunk_head(r));
   return p;
 }
 

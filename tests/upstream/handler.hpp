@@ -1,9 +1,11 @@
 // Internal to the local upstream: what to answer to one request, decided with
 // no socket in sight. The server (server.cpp, the only Beast translation unit)
-// carries out the Plan: delays, chunked events, cuts, stalls, resets.
+// carries out the Plan: delays, chunked events, generated bodies, gzip, cuts,
+// stalls, resets.
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -14,19 +16,42 @@
 
 namespace literllm::testing::detail {
 
+// Appends the next piece of an answer made on demand (in a stream: one event)
+// and returns whether another follows. The server asks for pieces as its
+// writes complete, up to 64 KiB a write, so huge and endless answers cost it
+// no memory.
+using Generator = std::function<bool(std::string&)>;
+
+// What a stream does once its last event (normally `data: [DONE]`) is written.
+enum class AfterDone {
+  end,    // end the body (the last chunk), as a stream should
+  hold,   // nothing more; the body never ends
+  reset,  // a TCP RST
+  more,   // the events of Plan::after, endlessly
+};
+
 struct Plan {
   bool reset = false;  // answer nothing: close with a TCP RST
+  bool raw = false;    // the body is the whole answer (no status line, no headers of ours), then close
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;  // content-type included
-  // A sized body (stream == false), or events sent one chunk each (stream == true).
+  // A body (stream == false), or events sent one chunk each (stream == true).
   bool stream = false;
   std::string body;
   std::vector<std::string> events;  // each complete on the wire, e.g. "data: {...}\n\n"
-  unsigned delay_ms = 0;            // before the response headers
-  unsigned chunk_delay_ms = 0;      // between events
-  long cut_after = -1;              // stream: close abruptly after this many events
-  long stall_after = -1;            // stream: go silent after this many events
-  bool close = false;               // close the connection after this response
+  // Stream: events that come before `events`, many to a write. Otherwise: the
+  // body, in place of `body`, `body_size` bytes in all.
+  Generator generate;
+  uint64_t body_size = 0;
+  bool chunked = false;  // not a stream: chunked transfer encoding, not content-length
+  bool gzip = false;     // compress the body (content-encoding is in `headers`), flushed at every write
+  AfterDone after_done = AfterDone::end;
+  Generator after;              // after_done == more: what follows the last event
+  unsigned delay_ms = 0;        // before the response headers
+  unsigned chunk_delay_ms = 0;  // between writes (held events: one each)
+  long cut_after = -1;          // stream: close abruptly after this many events
+  long stall_after = -1;        // stream: go silent after this many events
+  bool close = false;           // close the connection after this response
 };
 
 // An OpenAI-shaped error body: {"error":{"message","type","param":null,"code"}}.

@@ -1,6 +1,7 @@
 // The local upstream's network side: one io_context on one thread, an async
 // accept loop, and a session per connection that reads requests with Beast's
-// parser and writes responses by hand (sized, or chunked one event per write).
+// parser and writes responses by hand (sized, or chunked one event per write;
+// generated bodies a batch per write, made as the previous write completes).
 // The only translation unit that includes Boost.Beast.
 #include <array>
 #include <boost/asio/io_context.hpp>
@@ -19,9 +20,12 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_set>
 
+#include "gzip.hpp"
 #include "handler.hpp"
 #include "upstream.hpp"
 
@@ -37,6 +41,7 @@ namespace {
 
 constexpr uint64_t kBodyLimit = 64ull * 1024 * 1024;
 constexpr uint32_t kHeaderLimit = 1u << 20;
+constexpr size_t kBatchBytes = 64 * 1024;  // generated events per write
 
 class Session;
 
@@ -154,12 +159,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.reset();
 
     plan_ = srv_.handler.handle(std::move(req));
-    if (plan_.reset) {
-      error_code ec;
-      sock_.set_option(net::socket_base::linger(true, 0), ec);
-      sock_.close(ec);
-      return;
-    }
+    if (plan_.reset) return reset();
     if (plan_.delay_ms) {
       timer_.expires_after(std::chrono::milliseconds(plan_.delay_ms));
       timer_.async_wait([self = shared_from_this()](error_code ec) {
@@ -172,9 +172,19 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void send_head() {
-    bool chunked = plan_.stream && http11_;
-    if (plan_.stream && !http11_) keep_alive_ = false;  // HTTP/1.0: the end of the body is the close
-    if (plan_.close) keep_alive_ = false;
+    if (plan_.gzip && !plan_.stream && !plan_.generate) {
+      // A body held whole is compressed whole, so its size is known.
+      plan_.body = detail::gzip(plan_.body);
+      plan_.gzip = false;
+    }
+    if (plan_.gzip) gzip_.emplace();
+    // A stream, a generated body compressed on the fly, or a body asked to be chunked has no known size.
+    bool sized = !plan_.stream && !plan_.chunked && !plan_.gzip;
+    chunked_ = !sized && http11_ && !plan_.raw;
+    if (!sized && !chunked_) keep_alive_ = false;  // HTTP/1.0: the end of the body is the close
+    if (plan_.close || plan_.raw) keep_alive_ = false;
+    more_ = !plan_.stream || plan_.generate || !plan_.events.empty();
+    if (plan_.raw) return pump();
     out_.clear();
     out_ += http11_ ? "HTTP/1.1 " : "HTTP/1.0 ";
     out_ += std::to_string(plan_.status);
@@ -187,13 +197,13 @@ class Session : public std::enable_shared_from_this<Session> {
       out_ += v;
       out_ += "\r\n";
     }
-    if (chunked)
+    if (chunked_)
       out_ += "transfer-encoding: chunked\r\n";
-    else if (!plan_.stream)
-      out_ += "content-length: " + std::to_string(plan_.body.size()) + "\r\n";
+    else if (sized)
+      out_ += "content-length: " + std::to_string(plan_.generate ? plan_.body_size : plan_.body.size()) + "\r\n";
     out_ += keep_alive_ ? "connection: keep-alive\r\n" : "connection: close\r\n";
     out_ += "\r\n";
-    if (!plan_.stream) {
+    if (sized && !plan_.generate) {
       out_ += plan_.body;
       net::async_write(sock_, net::buffer(out_), [self = shared_from_this()](error_code ec, size_t) {
         if (ec || self->srv_.stopping) return self->close();
@@ -201,58 +211,93 @@ class Session : public std::enable_shared_from_this<Session> {
       });
       return;
     }
-    chunked_ = chunked;
     net::async_write(sock_, net::buffer(out_), [self = shared_from_this()](error_code ec, size_t) {
       if (ec || self->srv_.stopping) return self->close();
-      self->send_event(0);
+      self->pump();
     });
   }
 
-  void send_event(size_t k) {
-    if (plan_.cut_after >= 0 && k >= static_cast<size_t>(plan_.cut_after)) return close();  // abrupt: no end chunk
-    if (plan_.stall_after >= 0 && k >= static_cast<size_t>(plan_.stall_after)) return stall();
-    if (k >= plan_.events.size()) {
-      // Only reached with no events at all: end the body.
-      out_ = chunked_ ? "0\r\n\r\n" : "";
-      net::async_write(sock_, net::buffer(out_), [self = shared_from_this()](error_code ec, size_t) {
-        if (ec || self->srv_.stopping) return self->close();
-        self->finish();
-      });
-      return;
+  // One write of the body: the next event (or the whole held body), or as
+  // many generated events as fit in kBatchBytes. The write after the last
+  // event ends the body unless a cut, a stall or x-upstream-after-done says
+  // otherwise.
+  void pump() {
+    if (reached(plan_.cut_after)) return close();  // abrupt: no end chunk
+    if (reached(plan_.stall_after)) return stall();
+    data_.clear();
+    while (more_) {
+      more_ = produce(data_);
+      ++sent_;
+      if (!generating() || data_.size() >= kBatchBytes || reached(plan_.cut_after) || reached(plan_.stall_after)) break;
     }
-    const std::string& ev = plan_.events[k];
-    bool last = k + 1 == plan_.events.size();
-    out_.clear();
+    bool ends = !more_ && plan_.after_done == detail::AfterDone::end && !reached(plan_.cut_after) &&
+                !reached(plan_.stall_after);
+    std::string_view payload = data_;
+    if (gzip_) {
+      zdata_.clear();
+      gzip_->deflate(data_, zdata_, ends ? Z_FINISH : Z_SYNC_FLUSH);
+      payload = zdata_;
+    }
+    std::string_view tail;
+    frame_.clear();
     if (chunked_) {
-      char size[32];
-      int n = std::snprintf(size, sizeof size, "%zx\r\n", ev.size());
-      if (!ev.empty()) {
-        out_.append(size, static_cast<size_t>(n));
-        out_ += ev;
-        out_ += "\r\n";
+      if (!payload.empty()) {
+        char size[32];
+        frame_.assign(size, static_cast<size_t>(std::snprintf(size, sizeof size, "%zx\r\n", payload.size())));
+        tail = ends ? "\r\n0\r\n\r\n" : "\r\n";
+      } else if (ends) {
+        tail = "0\r\n\r\n";
       }
-      bool ends_here = last && !(plan_.cut_after >= 0 && k + 1 >= static_cast<size_t>(plan_.cut_after)) &&
-                       !(plan_.stall_after >= 0 && k + 1 >= static_cast<size_t>(plan_.stall_after));
-      if (ends_here) out_ += "0\r\n\r\n";
-    } else {
-      out_ += ev;
     }
-    net::async_write(sock_, net::buffer(out_), [self = shared_from_this(), k, last](error_code ec, size_t) {
-      if (ec || self->srv_.stopping) return self->close();
-      size_t next = k + 1;
-      bool cut_next = self->plan_.cut_after >= 0 && next >= static_cast<size_t>(self->plan_.cut_after);
-      bool stall_next = self->plan_.stall_after >= 0 && next >= static_cast<size_t>(self->plan_.stall_after);
-      if (last && !cut_next && !stall_next) return self->finish();
-      if (self->plan_.chunk_delay_ms && !last) {
-        self->timer_.expires_after(std::chrono::milliseconds(self->plan_.chunk_delay_ms));
-        self->timer_.async_wait([self, next](error_code ec) {
-          if (ec || self->srv_.stopping) return self->close();
-          self->send_event(next);
-        });
-        return;
-      }
-      self->send_event(next);
+    std::array<net::const_buffer, 3> buffers{net::buffer(frame_), net::buffer(payload.data(), payload.size()),
+                                             net::buffer(tail.data(), tail.size())};
+    net::async_write(sock_, buffers, [self = shared_from_this(), ends](error_code ec, size_t) {
+      if (ec || self->srv_.stopping) return self->close();  // a write error: the peer left
+      if (ends) return self->finish();
+      if (!self->more_) return self->after_body();
+      self->next();
     });
+  }
+
+  // Appends the next event (or piece of the body) and returns whether another follows.
+  bool produce(std::string& out) {
+    if (in_after_) return plan_.after(out);
+    if (generating()) {
+      if (plan_.generate(out)) return true;
+      generated_done_ = true;
+      return next_event_ < plan_.events.size();
+    }
+    if (!plan_.stream) {
+      out += plan_.body;
+      return false;
+    }
+    out += plan_.events[next_event_++];
+    return next_event_ < plan_.events.size();
+  }
+
+  // Generated events go many to a write; held ones one each.
+  bool generating() const { return in_after_ || (plan_.generate && !generated_done_); }
+
+  bool reached(long limit) const { return plan_.stream && limit >= 0 && sent_ >= static_cast<uint64_t>(limit); }
+
+  void next() {
+    if (!plan_.chunk_delay_ms) return pump();
+    timer_.expires_after(std::chrono::milliseconds(plan_.chunk_delay_ms));
+    timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (ec || self->srv_.stopping) return self->close();
+      self->pump();
+    });
+  }
+
+  // Every event is written and the body left open: a cut or a stall falls
+  // right here, or x-upstream-after-done decides what follows.
+  void after_body() {
+    if (reached(plan_.cut_after)) return close();
+    if (reached(plan_.stall_after)) return stall();
+    if (plan_.after_done == detail::AfterDone::hold) return stall();
+    if (plan_.after_done == detail::AfterDone::reset) return reset();
+    in_after_ = more_ = true;  // AfterDone::more
+    next();
   }
 
   // Silent until the peer goes away or the server stops; whatever it sends is dropped.
@@ -268,6 +313,13 @@ class Session : public std::enable_shared_from_this<Session> {
     plan_ = detail::Plan{};
     out_.clear();
     out_.shrink_to_fit();
+    data_.clear();
+    data_.shrink_to_fit();
+    zdata_.clear();
+    zdata_.shrink_to_fit();
+    gzip_.reset();
+    sent_ = next_event_ = 0;
+    generated_done_ = in_after_ = false;
     if (keep_alive_) return read_request();
     error_code ec;
     sock_.shutdown(tcp::socket::shutdown_send, ec);
@@ -281,17 +333,34 @@ class Session : public std::enable_shared_from_this<Session> {
     sock_.close(ec);
   }
 
+  // A TCP RST instead of an orderly close.
+  void reset() {
+    timer_.cancel();
+    error_code ec;
+    sock_.set_option(net::socket_base::linger(true, 0), ec);
+    sock_.close(ec);
+  }
+
   Upstream::Impl& srv_;
   tcp::socket sock_;
   net::steady_timer timer_;
   beast::flat_buffer buf_;
   std::optional<http::request_parser<http::string_body>> parser_;
   detail::Plan plan_;
-  std::string out_;
+  std::string out_;           // the response head (and a held body)
+  std::string data_, zdata_;  // one write of the body, before and after gzip
+  std::string frame_;         // its chunk-size line
+  std::optional<detail::Gzip> gzip_;
   std::array<char, 512> sink_{};
   bool keep_alive_ = true;
   bool http11_ = true;
   bool chunked_ = false;
+  // Where the body stands: events produced, the next held one, the phase.
+  uint64_t sent_ = 0;
+  size_t next_event_ = 0;
+  bool more_ = false;            // another event (or piece) follows
+  bool generated_done_ = false;  // Plan::generate has given its last
+  bool in_after_ = false;        // past the last event, into Plan::after
 };
 
 }  // namespace
