@@ -187,6 +187,8 @@ typedef struct llm_client llm_client_t;
  * finds the loop idle runs it on the calling thread for as long as it is the
  * loop's only user, sparing two thread switches; the callbacks of
  * llm_chat_async and llm_chat_stream_async always run on the I/O thread.
+ * No call can hold the loop: each delivers at most 256 KiB per turn before the
+ * others get theirs (a huge or compressed answer does not stall the rest).
  * Free it with llm_client_free. Thread-safe. Fails with LLM_ERR_NETWORK when
  * the process has no descriptor or thread left for the loop.
  */

@@ -121,6 +121,19 @@ struct Client::Call {
     failure.reset();
   }
 
+  // Once finished, what the call held is of no more use, although its transfer
+  // may still run for a moment (kAfterEndGraceMs) and keep the Call alive.
+  // What a late transfer callback reads stays: the target, the adapter, the flags.
+  void release() {
+    prep.request = json::Document();
+    prep.http = http::Request();
+    on_chunk = nullptr;
+    headers.clear();
+    std::string().swap(body);
+    framer.reset();
+    assembler = StreamAssembler();
+  }
+
   // Shared with other threads (cancel).
   std::mutex mu;
   uint64_t transport_id = 0;
@@ -208,6 +221,15 @@ PreparedCall Client::prepare(std::string_view request_json, bool stream) const {
   validate_chat_request(p.request, stream);
   p.stream = stream;
   p.target = route(json::sv(p.request["model"]));
+  try {
+    finish_prepare(p, stream);
+  } catch (const Error& e) {
+    throw Error(e.status(), p.target.secrets.redact(e.what()), e.http_status());
+  }
+  return p;
+}
+
+void Client::finish_prepare(PreparedCall& p, bool stream) const {
   p.timeout_ms = secs_to_ms(cfg_.timeout_secs);
   if (auto it = p.request.FindMember("timeout_secs"); it != p.request.MemberEnd()) {
     p.timeout_ms = secs_to_ms(it->value.GetDouble());
@@ -238,7 +260,6 @@ PreparedCall Client::prepare(std::string_view request_json, bool stream) const {
     throw Error(LLM_ERR_INVALID_HEADER, "the request's URL and headers come to " + std::to_string(head_bytes) +
                                             " bytes, more than the limit of " +
                                             std::to_string(http::kMaxRequestHeaderBytes));
-  return p;
 }
 
 std::string Client::preview(std::string_view request_json, bool stream) const {
@@ -614,14 +635,14 @@ void Client::end_after_event(const std::shared_ptr<Call>& c) {
     }
     if (!finished) succeed(c);
   });
-  transport_.schedule(kAfterEndGraceMs, [this, c] {
-    uint64_t tid;
-    {
-      std::lock_guard lk(c->mu);
-      tid = c->transport_id;
-    }
-    if (tid) transport_.cancel(tid);
-  });
+  uint64_t tid;
+  {
+    std::lock_guard lk(c->mu);
+    tid = c->transport_id;
+  }
+  // Only the transfer's id is kept for the grace period, not the call (an
+  // id the transfer outlived is ignored).
+  if (tid) transport_.schedule(kAfterEndGraceMs, [this, tid] { transport_.cancel(tid); });
 }
 
 void Client::finish(const std::shared_ptr<Call>& c, llm_status st, std::unique_ptr<Response> r, const Error* e) {
@@ -635,7 +656,16 @@ void Client::finish(const std::shared_ptr<Call>& c, llm_status st, std::unique_p
     calls_.erase(c->id);
   }
   try {
-    c->done(st, std::move(r), e);
+    // The last guard: whatever put a secret into a message (a provider's
+    // echo is redacted where it is parsed; curl's words never should hold one).
+    std::optional<Error> clean;
+    if (e && !c->prep.target.secrets.empty()) {
+      clean.emplace(e->status(), c->prep.target.secrets.redact(e->what()), e->http_status());
+      e = &*clean;
+    }
+    DoneFn done = std::move(c->done);
+    c->release();
+    done(st, std::move(r), e);
   } catch (...) {
     // A callback's exception must not unwind into the I/O loop.
   }

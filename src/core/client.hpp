@@ -87,6 +87,8 @@ class Client {
   struct Call;
   friend struct Call;
   ProviderPtr lookup(std::string_view prefix) const;
+  // prepare() once the call is routed: request fields, the adapter's request, its checks.
+  void finish_prepare(PreparedCall& p, bool stream) const;
   Target route(std::string_view model) const;
   uint64_t start(PreparedCall prep, ChunkFn on_chunk, DoneFn done);
   void submit_attempt(const std::shared_ptr<Call>& c);

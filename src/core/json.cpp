@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <new>
 #include <vector>
 
 #include "core/error.hpp"
@@ -178,10 +179,24 @@ Document parse(std::string_view text, const char* what, llm_status status) {
   // ASCII text is valid UTF-8 as it stands: the (slower) encoding check is
   // needed only when a byte is not ASCII.
   constexpr unsigned kFlags = rapidjson::kParseFullPrecisionFlag;
-  if (non_ascii)
+  if (text.size() > kFastParseMax) {
+    // A long text (a huge answer) is copied once into the document's own
+    // memory and parsed there in place: its strings stay where they are. A
+    // plain parse would hold each string twice more (on the reader's stack,
+    // then in the document), four times the text in all at its peak.
+    char* own = static_cast<char*>(d.GetAllocator().Malloc(text.size() + 1));
+    if (!own) throw std::bad_alloc();
+    std::memcpy(own, text.data(), text.size());
+    own[text.size()] = '\0';  // the in-place reader's end (prescan refused any NUL between tokens)
+    if (non_ascii)
+      d.ParseInsitu<kFlags | rapidjson::kParseValidateEncodingFlag>(own);
+    else
+      d.ParseInsitu<kFlags>(own);
+  } else if (non_ascii) {
     d.Parse<kFlags | rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
-  else
+  } else {
     d.Parse<kFlags>(text.data(), text.size());
+  }
   if (d.HasParseError()) {
     throw Error(status, std::string(what) + " is not valid JSON: " + rapidjson::GetParseError_En(d.GetParseError()) +
                             " (at byte " + std::to_string(d.GetErrorOffset()) + ")");

@@ -160,6 +160,11 @@ struct Transfer {
 
   // Flow control and the idle clock.
   bool paused = false;
+  // Fairness: the body bytes delivered in loop turn `turn`, and whether the
+  // transfer gave way for the rest of it (see Impl::kTurnBudget).
+  uint64_t turn = 0;
+  size_t turn_bytes = 0;
+  bool yielded = false;
   bool idle_armed = false;  // the idle clock runs (headers in, or request sent with idle_before_headers)
   Clock::time_point last_activity{};
 
@@ -202,6 +207,14 @@ struct Transport::Impl {
 
   // The loop's owner only.
   std::unordered_map<uint64_t, std::unique_ptr<Transfer>> live;
+  // Body bytes one transfer may deliver in one turn of the loop before it
+  // gives way to the others until the next turn. Without it one transfer can
+  // hog the loop for seconds: curl reads a socket that stays readable up to
+  // 100 times in a row, and a compressed body can decode each 16 KiB read into
+  // megabytes (a gzip bomb starved every other call on the client).
+  static constexpr size_t kTurnBudget = 256u << 10;
+  uint64_t turn = 0;
+  std::vector<uint64_t> yielded;  // transfers that gave way this turn, resumed at the next
   Clock::time_point next_idle_check = Clock::time_point::max();
   std::multimap<Clock::time_point, std::function<void()>> timers;  // schedule()
 
@@ -630,6 +643,19 @@ struct Transport::Impl {
       if (!t->headers_done) mark_headers_done(t);
       if (!deliver_headers(t)) return kWriteAbort;
     }
+    auto* self = static_cast<Impl*>(t->owner);
+    if (t->turn != self->turn) {
+      t->turn = self->turn;
+      t->turn_bytes = 0;
+    }
+    if (t->turn_bytes >= kTurnBudget) {
+      if (!t->yielded) {
+        t->yielded = true;
+        self->yielded.push_back(t->id);
+      }
+      return CURL_WRITEFUNC_PAUSE;  // curl keeps these bytes; the next turn resumes it
+    }
+    t->turn_bytes += len;
     t->last_activity = Clock::now();
     if (!t->cb.on_data || len == 0) return len;
     bool go_on = false;
@@ -874,6 +900,7 @@ struct Transport::Impl {
   // Wait for the poll, in ms: curl's own timer, the idle timer, and at most a
   // minute (a wakeup cuts any wait short).
   int poll_timeout() {
+    if (!yielded.empty()) return 0;  // work is waiting in curl's hands, not on a socket
     long curl_ms = -1;
     curl_multi_timeout(multi, &curl_ms);
     long ms = 60'000;
@@ -894,7 +921,24 @@ struct Transport::Impl {
 
   // One turn of the loop after the commands: transfers advance, finished ones
   // complete, idle ones time out, due timers run.
+  // Transfers that gave way last turn go on (unless paused by their reader
+  // meanwhile). Resuming may deliver what curl kept, right here.
+  void resume_yielded() {
+    if (yielded.empty()) return;
+    std::vector<uint64_t> ids;
+    ids.swap(yielded);
+    for (uint64_t id : ids) {
+      auto it = live.find(id);
+      if (it == live.end() || !it->second->yielded) continue;
+      Transfer* t = it->second.get();
+      t->yielded = false;
+      if (!t->paused) curl_easy_pause(t->easy, CURLPAUSE_CONT);
+    }
+  }
+
   void step() {
+    ++turn;
+    resume_yielded();
     int running = 0;
     curl_multi_perform(multi, &running);
     drain_messages();

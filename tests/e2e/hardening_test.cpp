@@ -381,3 +381,203 @@ TEST_F(Hardening, WithoutDescriptorsAClientFailsCleanlyOrWorks) {
   for (int fd : held) close(fd);
   setrlimit(RLIMIT_NOFILE, &old);
 }
+
+// ----------------------------------------------------------- 1. bounded memory
+
+TEST_F(Hardening, AnEndlessStreamEndsAtMaxStreamBytes) {
+  // Was a bug (fixed): an endless stream grew the process ~28 MB/s until the total timeout.
+  llm_client_t* c = client_with(R"(,"max_stream_bytes":1048576,"max_retries":0)");
+  std::string r = req(headers(R"({"x-upstream-generate":"content","x-upstream-generate-bytes":"1000"})"));
+  for (Form f : kStreamForms) {
+    Outcome o = run(c, r, f);
+    EXPECT_EQ(o.status, LLM_ERR_LIMIT_EXCEEDED) << form_name(f) << " " << o.error;
+    EXPECT_TRUE(has(o.error, "max_stream_bytes (1048576)")) << o.error;
+    EXPECT_GT(o.chunks, 900u) << "the chunks up to the limit were delivered";
+    EXPECT_LT(o.chunks, 1100u);
+    EXPECT_LT(o.seconds, 5.0);
+  }
+}
+
+TEST_F(Hardening, ChoicesAndToolCallsPerStreamAreCapped) {
+  // Was a bug (fixed): a million events each opening a choice (or a tool call) took 1.5 GB.
+  llm_client_t* c = client_with(R"(,"max_choices":16,"max_tool_calls":8)");
+  for (Form f : kStreamForms) {
+    Outcome o = run(c, req(headers(R"({"x-upstream-generate":"choices","x-upstream-generate-count":"1000000"})")), f);
+    EXPECT_EQ(o.status, LLM_ERR_LIMIT_EXCEEDED) << form_name(f) << " " << o.error;
+    EXPECT_TRUE(has(o.error, "max_choices (16)")) << o.error;
+    o = run(c, req(headers(R"({"x-upstream-generate":"tool_calls","x-upstream-generate-count":"1000000"})")), f);
+    EXPECT_EQ(o.status, LLM_ERR_LIMIT_EXCEEDED) << form_name(f) << " " << o.error;
+    EXPECT_TRUE(has(o.error, "max_tool_calls (8)")) << o.error;
+    // Within the limits the same streams complete.
+    o = run(c, req(headers(R"({"x-upstream-generate":"choices","x-upstream-generate-count":"16"})")), f);
+    EXPECT_EQ(o.status, LLM_OK) << form_name(f) << " " << o.error;
+    rapidjson::Document d = parse(o.response.c_str());
+    EXPECT_EQ(d["choices"].Size(), 16u);
+  }
+}
+
+TEST_F(Hardening, ABodyOverMaxResponseBytesIsRefused) {
+  llm_client_t* c = client_with(R"(,"max_response_bytes":1048576,"max_retries":0)");
+  for (const char* framing : {"", R"(,"x-upstream-chunked":"1")"}) {
+    std::string r = req(headers(std::string(R"({"x-upstream-generate":"content","x-upstream-generate-bytes":"2000000")") +
+                                framing + "}"));
+    for (Form f : kChatForms) {
+      Outcome o = run(c, r, f);
+      EXPECT_EQ(o.status, LLM_ERR_LIMIT_EXCEEDED) << form_name(f) << framing << " " << o.error;
+      EXPECT_TRUE(has(o.error, "max_response_bytes (1048576 bytes)")) << o.error;
+    }
+  }
+  // Under the limit: the whole answer, byte for byte in length.
+  Outcome ok = run(c, req(headers(R"({"x-upstream-generate":"content","x-upstream-generate-bytes":"1000000"})")),
+                   Form::Blocking);
+  EXPECT_EQ(ok.status, LLM_OK) << ok.error;
+  EXPECT_EQ(ok.text_len, 1000000u);
+}
+
+// ----------------------------------------------------------- 2. a finished stream stays finished
+
+TEST_F(Hardening, AStreamEndsAtDoneWhateverFollows) {
+  // Was a bug (fixed): [DONE] then a held connection gave LLM_ERR_TIMEOUT after the idle
+  // timeout, endless comments were read (17-29 GB) until the total timeout, and a reset
+  // gave LLM_ERR_STREAMING: the finished response was lost each time.
+  Outcome want = run(client, req(), Form::Pull);
+  ASSERT_EQ(want.status, LLM_OK) << want.error;
+  for (const char* after : {"hold", "comments", "reset", "data"}) {
+    for (Form f : kStreamForms) {
+      Outcome o = run(client, req(headers(std::string(R"({"x-upstream-after-done":")") + after + "\"}")), f);
+      EXPECT_EQ(o.status, LLM_OK) << after << " " << form_name(f) << " " << o.error;
+      EXPECT_EQ(o.text, want.text) << after;
+      EXPECT_EQ(o.chunks, want.chunks) << after;
+      EXPECT_LT(o.seconds, 1.0) << after << " " << form_name(f);
+    }
+  }
+}
+
+TEST_F(Hardening, AConnectionIsKeptOnlyWhenItCanBeReused) {
+  // A stream whose body ends right after [DONE] leaves its connection for the next call...
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(run(client, req(), Form::Pull).status, LLM_OK);
+  ASSERT_EQ(run(client, req(), Form::Blocking).status, LLM_OK);
+  EXPECT_EQ(up.connections_accepted(), 1u);
+  // ...one that stays open or keeps talking after it does not.
+  ASSERT_EQ(run(client, req(headers(R"({"x-upstream-after-done":"hold"})")), Form::Pull).status, LLM_OK);
+  ASSERT_EQ(run(client, req(), Form::Blocking).status, LLM_OK);
+  EXPECT_EQ(up.connections_accepted(), 2u);
+  ASSERT_EQ(run(client, req(headers(R"({"x-upstream-after-done":"comments"})")), Form::StreamAsync).status, LLM_OK);
+  ASSERT_EQ(run(client, req(), Form::Blocking).status, LLM_OK);
+  EXPECT_EQ(up.connections_accepted(), 3u);
+  for (int i = 0; i < 50 && up.open_connections() > 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(up.open_connections(), 1u) << "the dropped connections are closed";
+}
+
+// ----------------------------------------------------------- 3. secrets in echoed errors
+
+TEST_F(Hardening, EchoedCredentialsNeverReachAnErrorMessage) {
+  // Was a bug (fixed): a key in config headers (X-Api-Key), in a request's extra_headers
+  // (api-key) or an Authorization override came back verbatim in llm_last_error(),
+  // and a key escaped as JSON (\u002d, \/) passed through the raw-body fallback.
+  const std::string cfg_secret = "cfg-KEY-0123456789/abc+def=";
+  const std::string req_secret = "req-KEY-9876543210";
+  const std::string auth_secret = "auth-OVERRIDE-5555-ab/cd";
+  llm_client_t* c = client_with(R"(,"headers":{"X-Api-Key":)" + q(cfg_secret) + R"(},"max_retries":0)");
+  for (const char* form_of_echo : {"json", "raw", "escaped", "urlencoded"}) {
+    std::string r = req(headers(std::string(R"({"x-upstream-echo-headers":")") + form_of_echo + R"(","api-key":)" +
+                                q(req_secret) + R"(,"Authorization":)" + q("Bearer " + auth_secret) + "}"));
+    for (Form f : kAllForms) {
+      Outcome o = run(c, r, f);
+      EXPECT_EQ(o.status, LLM_ERR_AUTHENTICATION) << form_of_echo << " " << form_name(f) << " " << o.error;
+      for (const std::string& secret : {cfg_secret, req_secret, auth_secret, std::string(kKey)}) {
+        EXPECT_FALSE(has(o.error, secret)) << form_of_echo << " " << form_name(f) << ": " << o.error;
+        EXPECT_FALSE(has(o.error, secret.substr(0, 10))) << form_of_echo << ": a piece: " << o.error;
+      }
+      EXPECT_TRUE(has(o.error, "[REDACTED]")) << form_of_echo << ": " << o.error;
+    }
+  }
+}
+
+// ----------------------------------------------------------- 5. deadlines while decoding
+
+TEST_F(Hardening, AGzipBombEndsAtTheDeadline) {
+  // Was a bug (fixed): a gzip bomb of valid events with timeout_secs 15 ended after 16-29 s:
+  // one read decoded into gigabytes before curl looked at its clock again.
+  llm_client_t* c = client_with(R"(,"timeout_secs":2,"max_retries":0)");
+  for (Form f : kStreamForms) {
+    Outcome o = run(c, req(headers(R"({"x-upstream-gzip":"bomb"})")), f);
+    EXPECT_EQ(o.status, LLM_ERR_TIMEOUT) << form_name(f) << " " << o.error;
+    EXPECT_GT(o.chunks, 1000u) << "events were flowing";
+    EXPECT_LT(o.seconds, 3.0) << form_name(f);
+  }
+  // A gzip stream that ends is read as usual.
+  Outcome ok = run(c, req(headers(R"({"x-upstream-gzip":"1"})")), Form::Pull);
+  EXPECT_EQ(ok.status, LLM_OK) << ok.error;
+  EXPECT_TRUE(has(ok.text, "hello there")) << ok.text;
+}
+
+TEST_F(Hardening, AHostileStreamDoesNotStarveTheOtherCalls) {
+  // Was a bug (fixed): while a gzip bomb was decoded, every other call on the client waited
+  // for it (a plain chat took 6 s): curl kept reading the bomb's socket, and each read
+  // decoded into megabytes of events. Each transfer now gives way after 256 KiB a turn.
+  llm_client_t* c = client_with(R"(,"timeout_secs":6,"max_retries":0)");
+  std::atomic<bool> bomb_done{false};
+  ASSERT_EQ(llm_chat_stream_async(
+                c, req(headers(R"({"x-upstream-gzip":"bomb"})")).c_str(), nullptr,
+                [](llm_status, llm_response_t* r, const char*, void* ud) {
+                  llm_response_free(r);
+                  static_cast<std::atomic<bool>*>(ud)->store(true);
+                },
+                &bomb_done, nullptr),
+            LLM_OK);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the bomb is going
+  for (Form f : kAllForms) {
+    Outcome o = run(c, req(), f);
+    EXPECT_EQ(o.status, LLM_OK) << form_name(f) << " " << o.error;
+    EXPECT_LT(o.seconds, 1.0) << form_name(f) << " waited behind the bomb";
+  }
+  EXPECT_FALSE(bomb_done) << "the bomb was still running";
+  // And a compressed stream whose body is paused and resumed many times arrives whole.
+  Outcome big = run(c, req(headers(R"({"x-upstream-gzip":"1","x-upstream-generate":"content",)"
+                                   R"("x-upstream-generate-bytes":"1000","x-upstream-generate-count":"3000"})")),
+                    Form::StreamAsync);
+  EXPECT_EQ(big.status, LLM_OK) << big.error;
+  EXPECT_EQ(big.text_len, 3000000u);
+  EXPECT_EQ(big.chunks, 3000u + 2);  // the role chunk, the content, the finish chunk
+}
+
+// ----------------------------------------------------------- 6. error kinds
+
+TEST_F(Hardening, AServerThatBreaksHttpIsANetworkErrorAndRetried) {
+  // Was a bug (fixed): a garbage status line, no status line, random bytes or a 20-digit
+  // status gave LLM_ERR_INVALID_ARGUMENT; a 10 MB header LLM_ERR_INTERNAL; headers cut by a
+  // close and conflicting Content-Length headers LLM_ERR_SERIALIZATION.
+  llm_client_t* once = client_with(R"(,"max_retries":1)");
+  for (const char* kind : {"garbage-status", "no-status", "random", "long-status", "header-bomb", "many-headers",
+                           "headers-cut", "conflicting-length"}) {
+    std::string r = req(headers(std::string(R"({"x-upstream-raw":")") + kind + "\"}"));
+    for (Form f : kAllForms) {
+      Outcome o = run(client, r, f);
+      EXPECT_EQ(o.status, LLM_ERR_NETWORK) << kind << " " << form_name(f) << " " << o.error;
+    }
+    up.clear_requests();
+    Outcome o = run(once, r, Form::Blocking);
+    EXPECT_EQ(o.status, LLM_ERR_NETWORK) << kind << " " << o.error;
+    EXPECT_EQ(up.requests().size(), 2u) << kind << ": retried like a connection failure";
+  }
+  llm_client_t* c = once;
+  // Once it answers properly, the retry gets the answer.
+  Outcome ok = run(c, req(headers(R"({"x-upstream-raw":"garbage-status","x-upstream-fail-times":"1",)"
+                                  R"("x-upstream-fail-key":"garbage-then-ok"})")),
+                   Form::Blocking);
+  EXPECT_EQ(ok.status, LLM_OK) << ok.error;
+}
+
+TEST_F(Hardening, AnHttpErrorWithAHugeBodyStaysThatError) {
+  // Was a bug (fixed): a streamed 400 with a 300 MB body came back as LLM_ERR_SERIALIZATION.
+  std::string r = req(headers(R"({"x-upstream-status":"400","x-upstream-error-bytes":"300000000","x-upstream-chunked":"1"})"));
+  for (Form f : kAllForms) {
+    Outcome o = run(client, r, f);
+    EXPECT_EQ(o.status, LLM_ERR_BAD_REQUEST) << form_name(f) << " " << o.error;
+    if (f == Form::Blocking || f == Form::Pull) EXPECT_EQ(o.http_status, 400);
+    EXPECT_TRUE(has(o.error, "HTTP 400")) << o.error.substr(0, 200);
+    EXPECT_LT(o.error.size(), 700u) << "clipped";
+    EXPECT_LT(o.seconds, 2.0) << form_name(f) << ": the rest of the body is not read";
+  }
+}

@@ -147,6 +147,28 @@ void expect_same(std::string_view text) {
 }
 }  // namespace
 
+TEST(Json, LongTextsParseInPlaceInTheirOwnCopy) {
+  // Past 1 MiB the text is copied into the document and parsed there in place:
+  // the same document as a plain parse, refusals included, and it owes nothing
+  // to the text it came from.
+  std::string big(3u << 20, 'a');
+  std::string text = R"({"id":"x","choices":[{"message":{"content":")" + big +
+                     R"(\u0000tail \u00e9\"q\""}}],"n":[1,2.5,-3e2,true,null],"é":"\ud83d\ude00"})";
+  expect_same(text);
+  json::Document d = json::parse(text, "doc", LLM_ERR_INVALID_ARGUMENT);
+  std::fill(text.begin(), text.end(), '#');  // the source is gone
+  const json::Value& content = d["choices"][0]["message"]["content"];
+  ASSERT_EQ(content.GetStringLength(), big.size() + 11);
+  EXPECT_EQ(std::string(content.GetString() + big.size(), 11), std::string("\0tail \xC3\xA9\"q\"", 11));
+  // Edits after an in-place parse work as after any other.
+  d.AddMember("added", json::str("value", d.GetAllocator()), d.GetAllocator());
+  EXPECT_STREQ(d["added"].GetString(), "value");
+  // Refusals are the same as for short texts.
+  for (std::string bad : {R"({"a":")" + big + "\"", R"({"a":")" + big + "\xff\"}", R"({"a":")" + big + "\"} x",
+                          R"({"a":")" + big + "\"," + std::string(600, '[') + std::string(600, ']') + "}"})
+    EXPECT_EQ(parse_status(bad), LLM_ERR_INVALID_ARGUMENT) << bad.substr(bad.size() - 20);
+}
+
 TEST(Json, NumbersReadAsRapidJsonReadsThem) {
   // simdjson reads most; what it refuses (integers past 64 bits, ...) goes to RapidJSON.
   for (const char* t : {"0", "-0", "-0.0", "1", "-1", "1.5", "0.1", "1e2", "1E-2", "2.5e+3", "1e308", "1e309", "-1e309",

@@ -22,6 +22,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -626,16 +627,25 @@ TEST(UpstreamAuth, RecordingCanBeTurnedOff) {
   EXPECT_TRUE(up.requests().empty());
 }
 
-TEST(UpstreamReplay, RecordedOpenAIStream) {
+// The first recorded OpenAI stream (by file name) and its bytes; nothing when the fixtures are absent.
+std::optional<std::pair<std::filesystem::path, std::string>> first_openai_recording() {
   namespace fs = std::filesystem;
   fs::path dir = fs::path(LITERLLM_FIXTURES_DIR) / "openai" / "sse";
-  if (!fs::is_directory(dir)) GTEST_SKIP() << "SKIPPED LOUDLY: fixtures not found at " << dir;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return std::nullopt;
   fs::path file;
   for (const auto& e : fs::directory_iterator(dir))
     if (e.path().extension() == ".bin" && (file.empty() || e.path() < file)) file = e.path();
-  ASSERT_FALSE(file.empty());
+  if (file.empty()) return std::nullopt;
   std::ifstream in(file, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return std::make_pair(file, std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+}
+
+TEST(UpstreamReplay, RecordedOpenAIStream) {
+  auto recording = first_openai_recording();
+  if (!recording) GTEST_SKIP() << "SKIPPED LOUDLY: no OpenAI recording under " << LITERLLM_FIXTURES_DIR;
+  const std::filesystem::path& file = recording->first;
+  const std::string& bytes = recording->second;
 
   UpstreamOptions o;
   o.fixtures_dir = LITERLLM_FIXTURES_DIR;
@@ -1180,15 +1190,10 @@ TEST_F(UpstreamTest, AfterDoneReset) {
 }
 
 TEST(UpstreamReplay, AfterDoneAndGzip) {
-  namespace fs = std::filesystem;
-  fs::path dir = fs::path(LITERLLM_FIXTURES_DIR) / "openai" / "sse";
-  if (!fs::is_directory(dir)) GTEST_SKIP() << "SKIPPED LOUDLY: fixtures not found at " << dir;
-  fs::path file;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.path().extension() == ".bin" && (file.empty() || e.path() < file)) file = e.path();
-  ASSERT_FALSE(file.empty());
-  std::ifstream in(file, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto recording = first_openai_recording();
+  if (!recording) GTEST_SKIP() << "SKIPPED LOUDLY: no OpenAI recording under " << LITERLLM_FIXTURES_DIR;
+  const std::filesystem::path& file = recording->first;
+  const std::string& bytes = recording->second;
   UpstreamOptions o;
   o.fixtures_dir = LITERLLM_FIXTURES_DIR;
   Upstream up(o);
