@@ -629,20 +629,27 @@ void Client::end_after_event(const std::shared_ptr<Call>& c) {
   // kAfterEndGraceMs, then dropped, connection and all.
   transport_.schedule(0, [this, c] {
     bool finished;
+    uint64_t tid;
     {
       std::lock_guard lk(c->mu);
       finished = c->finished;
+      tid = c->transport_id;
+    }
+    if (tid) {
+      // Still running: the call ends without waiting for it. Only the
+      // transfer's id is kept for the grace period, not the call (an id the
+      // transfer outlived is ignored).
+      if (!finished) {
+        uint64_t sent = 0, received = 0;
+        transport_.wire_bytes(tid, sent, received);
+        c->stats.bytes_sent += sent;
+        c->stats.bytes_received += received;
+        c->stats.http_status = c->http_status;
+      }
+      transport_.schedule(kAfterEndGraceMs, [this, tid] { transport_.cancel(tid); });
     }
     if (!finished) succeed(c);
   });
-  uint64_t tid;
-  {
-    std::lock_guard lk(c->mu);
-    tid = c->transport_id;
-  }
-  // Only the transfer's id is kept for the grace period, not the call (an
-  // id the transfer outlived is ignored).
-  if (tid) transport_.schedule(kAfterEndGraceMs, [this, tid] { transport_.cancel(tid); });
 }
 
 void Client::finish(const std::shared_ptr<Call>& c, llm_status st, std::unique_ptr<Response> r, const Error* e) {

@@ -1125,6 +1125,15 @@ void Transport::schedule(long delay_ms, std::function<void()> fn) {
   Impl::run_guarded(cmd.fn);
 }
 
+bool Transport::wire_bytes(uint64_t id, uint64_t& sent, uint64_t& received) const {
+  sent = received = 0;
+  auto it = impl_->live.find(id);
+  if (it == impl_->live.end()) return false;
+  sent = it->second->wire_sent;
+  received = it->second->wire_received;
+  return true;
+}
+
 bool Transport::on_io_thread() const { return impl_->on_io_thread(); }
 
 const void* Transport::loop_id() const { return impl_.get(); }

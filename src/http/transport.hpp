@@ -102,6 +102,10 @@ class Transport {
   void pause(uint64_t id);
   void resume(uint64_t id);
 
+  // The bytes a running transfer has sent and received so far (as Result
+  // counts them). On the loop's thread only; false (and 0s) for an unknown id.
+  bool wire_bytes(uint64_t id, uint64_t& sent, uint64_t& received) const;
+
   // Runs `fn` on the loop's thread after `delay_ms` (0: as soon as possible). Every
   // scheduled fn runs exactly once: if the transport shuts down first, it runs
   // during shutdown (where a submit() it makes completes as cancelled). Thread-safe.

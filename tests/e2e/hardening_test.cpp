@@ -449,6 +449,9 @@ TEST_F(Hardening, AStreamEndsAtDoneWhateverFollows) {
       EXPECT_EQ(o.text, want.text) << after;
       EXPECT_EQ(o.chunks, want.chunks) << after;
       EXPECT_LT(o.seconds, 1.0) << after << " " << form_name(f);
+      rapidjson::Document d = parse(o.response.c_str());
+      EXPECT_EQ(d["stats"]["http_status"].GetInt(), 200) << after;
+      EXPECT_GT(d["stats"]["bytes_received"].GetUint64(), 500u) << after << ": what came up to the end counts";
     }
   }
 }
