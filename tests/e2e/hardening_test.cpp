@@ -336,6 +336,11 @@ TEST_F(Hardening, ContentWithANulByteKeepsItsLength) {
 TEST_F(Hardening, WithoutDescriptorsAClientFailsCleanlyOrWorks) {
   // Was a bug (fixed): a client made with one or no free descriptor lost its wake-ups: a
   // cancel's callback came 9 s late, llm_client_free took 8-10 s.
+#ifdef __SANITIZE_ADDRESS__
+  // UBSan's vptr check probes memory through a pipe: with no descriptor left it reports
+  // every object as having an invalid vptr. The plain and ThreadSanitizer builds run it.
+  GTEST_SKIP() << "SKIPPED: needs descriptors the sanitizer runtime would lack";
+#endif
   struct rlimit old {};
   ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
   struct rlimit low = old;
