@@ -95,6 +95,47 @@ const char* prescan(std::string_view t, size_t& at, bool& non_ascii) {
   return nullptr;
 }
 
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// RapidJSON 1.1's correctly rounded reader hands a zero significand with a
+// large exponent ("0e400", "-0.00E+99") to __builtin_clzll(0), which is
+// undefined behaviour. Whatever the exponent, the value is zero: the exponent
+// is blanked out (spaces end the number where it would have ended, and keep
+// every offset). Numbers outside strings only; a text that is not JSON stays
+// not JSON.
+void blank_zero_exponents(char* p, size_t n) {
+  bool in_str = false;
+  for (size_t i = 0; i < n; ++i) {
+    const char c = p[i];
+    if (in_str) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_str = false;
+      continue;
+    }
+    if (c == '"') {
+      in_str = true;
+      continue;
+    }
+    if (c != '-' && !is_digit(c)) continue;
+    size_t j = i + (c == '-');
+    bool digits = false, zero = true;
+    for (; j < n && is_digit(p[j]); ++j) digits = true, zero = zero && p[j] == '0';
+    if (j < n && p[j] == '.')
+      for (++j; j < n && is_digit(p[j]); ++j) zero = zero && p[j] == '0';
+    if (digits && zero && j < n && (p[j] == 'e' || p[j] == 'E')) {
+      size_t k = j + 1;
+      if (k < n && (p[k] == '+' || p[k] == '-')) ++k;
+      const size_t first = k;
+      while (k < n && is_digit(p[k])) ++k;
+      if (k > first) {
+        std::memset(p + j, ' ', k - j);
+        j = k;
+      }
+    }
+    i = j - 1;  // on past the number
+  }
+}
+
 // Texts longer than this go to RapidJSON alone, so that a thread's reused
 // simdjson parser and padded buffer never hold more than a few MiB.
 constexpr size_t kFastParseMax = 1u << 20;
@@ -175,28 +216,24 @@ Document parse(std::string_view text, const char* what, llm_status status) {
     throw Error(status, std::string(what) + " " + why + " (at byte " + std::to_string(at) + ")");
   Document d;
   if (fast_parse(text, d)) return d;
+  // RapidJSON decides. The text is copied once into the document's own memory
+  // and parsed there in place: its strings stay where they are (a plain parse
+  // would hold each string twice more, on the reader's stack then in the
+  // document: a huge answer four times over at its peak), and the copy can be
+  // mended where RapidJSON would misbehave (blank_zero_exponents).
+  char* own = static_cast<char*>(d.GetAllocator().Malloc(text.size() + 1));
+  if (!own) throw std::bad_alloc();
+  std::memcpy(own, text.data(), text.size());
+  own[text.size()] = '\0';  // the in-place reader's end (prescan refused any NUL between tokens)
+  blank_zero_exponents(own, text.size());
   // Full precision: numbers read as simdjson reads them (correctly rounded).
   // ASCII text is valid UTF-8 as it stands: the (slower) encoding check is
   // needed only when a byte is not ASCII.
   constexpr unsigned kFlags = rapidjson::kParseFullPrecisionFlag;
-  if (text.size() > kFastParseMax) {
-    // A long text (a huge answer) is copied once into the document's own
-    // memory and parsed there in place: its strings stay where they are. A
-    // plain parse would hold each string twice more (on the reader's stack,
-    // then in the document), four times the text in all at its peak.
-    char* own = static_cast<char*>(d.GetAllocator().Malloc(text.size() + 1));
-    if (!own) throw std::bad_alloc();
-    std::memcpy(own, text.data(), text.size());
-    own[text.size()] = '\0';  // the in-place reader's end (prescan refused any NUL between tokens)
-    if (non_ascii)
-      d.ParseInsitu<kFlags | rapidjson::kParseValidateEncodingFlag>(own);
-    else
-      d.ParseInsitu<kFlags>(own);
-  } else if (non_ascii) {
-    d.Parse<kFlags | rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
-  } else {
-    d.Parse<kFlags>(text.data(), text.size());
-  }
+  if (non_ascii)
+    d.ParseInsitu<kFlags | rapidjson::kParseValidateEncodingFlag>(own);
+  else
+    d.ParseInsitu<kFlags>(own);
   if (d.HasParseError()) {
     throw Error(status, std::string(what) + " is not valid JSON: " + rapidjson::GetParseError_En(d.GetParseError()) +
                             " (at byte " + std::to_string(d.GetErrorOffset()) + ")");

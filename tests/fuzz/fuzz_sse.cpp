@@ -159,7 +159,7 @@ Outcome run_sse(std::string_view s, const std::vector<size_t>& cuts, size_t limi
     }
     if (!feed_piece(f, s.substr(at), cb)) fail("feed returned false");
   } catch (const literllm::Error& e) {
-    if (e.status() != LLM_ERR_STREAMING) fail("wrong error status");
+    if (e.status() != LLM_ERR_LIMIT_EXCEEDED) fail("wrong error status (a framer only throws for max_event_bytes)");
     o.threw = true;
     return o;
   }
@@ -186,7 +186,7 @@ Outcome run_ndjson(std::string_view s, const std::vector<size_t>& cuts, size_t l
     }
     if (!feed_piece(f, s.substr(at), cb)) fail("feed returned false");
   } catch (const literllm::Error& e) {
-    if (e.status() != LLM_ERR_STREAMING) fail("wrong error status");
+    if (e.status() != LLM_ERR_LIMIT_EXCEEDED) fail("wrong error status (a framer only throws for max_event_bytes)");
     o.threw = true;
     return o;
   }
