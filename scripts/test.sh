@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: builds (build/), runs ctest (unit, end-to-end, CLI, packaging
-# and ABI), then builds again with AddressSanitizer + UndefinedBehaviorSanitizer
-# (build-asan/) and with ThreadSanitizer (build-tsan/) and runs the unit and
-# end-to-end tests in each, then a libFuzzer smoke run. Fails on any failure.
+# and ABI, peak memory of hostile answers, a 30 s soak), then builds again with
+# AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/) and with
+# ThreadSanitizer (build-tsan/) and runs the unit and end-to-end tests and the
+# soak in each, then a libFuzzer smoke run. Fails on any failure.
 #   LITERLLM_FIXTURES_DIR  recorded traffic (default: ../shared/fixtures beside the checkout)
 #   SKIP_SANITIZERS=1      skip the sanitizer builds
 set -euo pipefail

@@ -7,7 +7,7 @@
 // symlink; see TomlFile).
 // Checked (any failure aborts):
 //  - only literllm::Error leaves either call, with status INVALID_ARGUMENT
-//    and a message naming "config" (or the file);
+//    (INVALID_HEADER for a header field) and a message naming "config" (or the file);
 //  - an accepted configuration holds only values the validator allows
 //    (timeouts > 0 and within their caps, retries 0..20, base URLs with an
 //    http(s) scheme and no trailing '/', a non-empty model_hint).
@@ -95,7 +95,10 @@ void check_config(const Config& c, const char* which) {
 
 void check_error(const Error& e, std::string_view must_name) {
   const std::string_view msg = e.what();
-  if (e.status() != LLM_ERR_INVALID_ARGUMENT) fail("a rejected config has a status other than INVALID_ARGUMENT", msg);
+  // A header that cannot be sent is LLM_ERR_INVALID_HEADER, and then it is a header field.
+  const bool header = e.status() == LLM_ERR_INVALID_HEADER && msg.find(".headers.") != std::string_view::npos;
+  if (e.status() != LLM_ERR_INVALID_ARGUMENT && !header)
+    fail("a rejected config has a status other than INVALID_ARGUMENT (INVALID_HEADER for a header)", msg);
   if (msg.find(must_name) == std::string_view::npos) fail("the message does not name the config or the file", msg);
 }
 
