@@ -113,9 +113,11 @@ struct Client::Call {
     http_status = 0;
     headers.clear();
     std::string().swap(body);
-    framer.reset();
-    framer.set_max_event_bytes(limits.max_event_bytes);
-    assembler = StreamAssembler(limits);
+    if (prep.stream) {
+      framer.reset();
+      framer.set_max_event_bytes(limits.max_event_bytes);
+      assembler = StreamAssembler(limits);
+    }
     saw_done = false;
     error_body_cut = false;
     failure.reset();
@@ -130,8 +132,10 @@ struct Client::Call {
     on_chunk = nullptr;
     headers.clear();
     std::string().swap(body);
-    framer.reset();
-    assembler = StreamAssembler();
+    if (prep.stream) {
+      framer.reset();
+      assembler = StreamAssembler();
+    }
   }
 
   // Shared with other threads (cancel).
@@ -183,15 +187,21 @@ Target Client::route(std::string_view model) const {
   const ProviderSpec& s = *t.spec;
   const ProviderOverride* o = cfg_.override_for(s.name, s.aliases);
   bool is_hint = lookup(cfg_.model_hint) == t.spec;
+  // Config and registered URLs were checked where they entered, built-in ones
+  // are the library's own; what the environment supplies, or fills in, is
+  // checked here, so that a preview refuses what a call would.
+  bool from_env = false;
   if (o && o->base_url) t.base_url = *o->base_url;
   else if (is_hint && cfg_.base_url) t.base_url = *cfg_.base_url;
-  else if (std::string e = env(s.base_url_env); !e.empty()) t.base_url = trim_slashes(e);
+  else if (std::string e = env(s.base_url_env); !e.empty()) t.base_url = trim_slashes(e), from_env = true;
   else t.base_url = s.base_url;
-  t.base_url = expand_placeholders(t.base_url, s.name);
-  // Checked where it entered; checked again once placeholders and the
-  // environment had their say, so that a preview refuses what a call would.
-  if (std::string why = http::url_problem(t.base_url); !why.empty())
-    invalid("the base URL of provider " + s.name + " " + why);
+  if (t.base_url.find('{') != std::string::npos) {
+    t.base_url = expand_placeholders(t.base_url, s.name);
+    from_env = true;
+  }
+  if (from_env)
+    if (std::string why = http::url_problem(t.base_url); !why.empty())
+      invalid("the base URL of provider " + s.name + " " + why);
   t.secrets.add_url(t.base_url);
 
   if (o && o->api_key) t.api_key = *o->api_key;
@@ -249,13 +259,11 @@ void Client::finish_prepare(PreparedCall& p, bool stream) const {
       invalid(std::string("request.") + reserved + ": not supported by this version of literllm");
   p.adapter = &adapter_for(p.target.spec->protocol);
   p.http = p.adapter->build_chat(p.request, p.target, stream);
-  // What the transport would refuse, refused here, so a preview agrees.
+  // What the transport would refuse, refused here, so a preview agrees. Each
+  // header was checked where it entered (config, registration, extra_headers,
+  // the key); together they may still be too many.
   size_t head_bytes = p.http.url.size();
-  for (auto& [name, value] : p.http.headers) {
-    if (std::string why = http::header_problem(name, value); !why.empty())
-      throw Error(LLM_ERR_INVALID_HEADER, "header " + http::printable(name) + " " + why);
-    head_bytes += name.size() + value.size() + 4;
-  }
+  for (auto& [name, value] : p.http.headers) head_bytes += name.size() + value.size() + 4;
   if (head_bytes > http::kMaxRequestHeaderBytes)
     throw Error(LLM_ERR_INVALID_HEADER, "the request's URL and headers come to " + std::to_string(head_bytes) +
                                             " bytes, more than the limit of " +
@@ -592,16 +600,21 @@ void Client::submit_attempt(const std::shared_ptr<Call>& c) {
 
   long remaining = std::chrono::duration_cast<std::chrono::milliseconds>(c->deadline - Clock::now()).count();
   http::Timing timing{std::max(1L, remaining), c->prep.stream};
-  uint64_t tid = transport_.submit(c->prep.http, std::move(cb), timing);
+  // The id is the call's before the transfer is queued: its callbacks (the
+  // stream's end event above all) may run on the loop before submit returns.
+  const uint64_t tid = transport_.new_id();
+  {
+    std::lock_guard lk(c->mu);
+    c->transport_id = tid;
+  }
+  transport_.submit(c->prep.http, std::move(cb), timing, tid);
+  // A cancel that came before the transfer was queued found nothing to cancel.
   bool cancel_now = false;
   {
     std::lock_guard lk(c->mu);
-    if (c->attempt_seq == seq && c->attempt_running) {
-      c->transport_id = tid;
-      cancel_now = c->cancelled;
-    }
+    cancel_now = c->attempt_seq == seq && c->attempt_running && c->cancelled;
   }
-  if (cancel_now && tid) transport_.cancel(tid);
+  if (cancel_now) transport_.cancel(tid);
 }
 
 void Client::succeed(const std::shared_ptr<Call>& c) {

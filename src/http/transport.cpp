@@ -549,7 +549,8 @@ struct Transport::Impl {
 
   // True (and the transfer marked) once the whole-transfer deadline has
   // passed: curl checks it between reads only, and one read of a compressed
-  // body can decode into gigabytes.
+  // body can decode into gigabytes. (Headers need no such check: they are
+  // capped by max_header_bytes.)
   static bool past_deadline(Transfer* t) {
     if (t->deadline == Clock::time_point::max() || Clock::now() < t->deadline) return false;
     abort_with(t, LLM_ERR_TIMEOUT,
@@ -576,7 +577,6 @@ struct Transport::Impl {
     size_t len = size * n;
     if (t->abort_status != LLM_OK) return kWriteAbort;
     if (t->headers_done) return len;  // trailers: not ours to report
-    if (past_deadline(t)) return kWriteAbort;
     auto* self = static_cast<Impl*>(t->owner);
     t->header_bytes += len;
     if (t->header_bytes > self->opts.max_header_bytes) {
@@ -1062,8 +1062,10 @@ Transport::Transport(TransportOptions opts) : impl_(std::make_unique<Impl>(opts)
 
 Transport::~Transport() { impl_->shutdown(); }
 
-uint64_t Transport::submit(Request req, Callbacks cb, Timing timing) {
-  uint64_t id = impl_->next_id.fetch_add(1, std::memory_order_relaxed);
+uint64_t Transport::new_id() { return impl_->next_id.fetch_add(1, std::memory_order_relaxed); }
+
+uint64_t Transport::submit(Request req, Callbacks cb, Timing timing, uint64_t id) {
+  if (id == 0) id = new_id();
   auto t = impl_->build(id, std::move(req), std::move(cb), timing);
   Impl::Cmd cmd{Impl::CmdKind::Submit, id, std::move(t)};
   if (impl_->push(std::move(cmd))) return id;

@@ -88,7 +88,10 @@ class Transport {
   // function submits, and only while they are alone on the loop) the thread
   // inside run_blocking(). If the transport is shutting down, on_done runs with
   // LLM_ERR_CANCELLED (on the calling thread) and 0 is returned.
-  uint64_t submit(Request req, Callbacks cb, Timing timing);
+  // `id`: 0 for a fresh one, or one from new_id(), for a caller that must
+  // know the id before any callback of the transfer can run.
+  uint64_t submit(Request req, Callbacks cb, Timing timing, uint64_t id = 0);
+  uint64_t new_id();
   uint64_t submit(Request req, Callbacks cb, long total_timeout_ms) {
     return submit(std::move(req), std::move(cb), Timing{total_timeout_ms});
   }
