@@ -262,12 +262,8 @@ void Client::finish_prepare(PreparedCall& p, bool stream) const {
   // What the transport would refuse, refused here, so a preview agrees. Each
   // header was checked where it entered (config, registration, extra_headers,
   // the key); together they may still be too many.
-  size_t head_bytes = p.http.url.size();
-  for (auto& [name, value] : p.http.headers) head_bytes += name.size() + value.size() + 4;
-  if (head_bytes > http::kMaxRequestHeaderBytes)
-    throw Error(LLM_ERR_INVALID_HEADER, "the request's URL and headers come to " + std::to_string(head_bytes) +
-                                            " bytes, more than the limit of " +
-                                            std::to_string(http::kMaxRequestHeaderBytes));
+  if (std::string why = http::head_size_problem(p.http.url, p.http.headers); !why.empty())
+    throw Error(LLM_ERR_INVALID_HEADER, why);
 }
 
 std::string Client::preview(std::string_view request_json, bool stream) const {

@@ -58,6 +58,14 @@ std::string header_problem(std::string_view name, std::string_view value) {
   return {};
 }
 
+std::string head_size_problem(std::string_view url, const Headers& headers) {
+  size_t bytes = url.size();
+  for (auto& [name, value] : headers) bytes += name.size() + value.size() + 4;  // ": " and CRLF
+  if (bytes <= kMaxRequestHeaderBytes) return {};
+  return "the request's URL and headers come to " + std::to_string(bytes) + " bytes, more than the limit of " +
+         std::to_string(kMaxRequestHeaderBytes);
+}
+
 bool is_credential(std::string_view name) {
   for (const char* w : {"key", "auth", "token", "secret", "cookie", "signature", "credential", "password"})
     if (icontains(name, w)) return true;

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "http/request.hpp"
+
 namespace literllm::http {
 
 // All request headers of one call together (names and values) may not exceed
@@ -30,6 +32,10 @@ bool is_reserved(std::string_view name);
 // Why this header cannot be sent, as a phrase to follow the field's name
 // ("is reserved: ..."), or "" when it can. Never quotes the value.
 std::string header_problem(std::string_view name, std::string_view value);
+
+// Why a request with this URL and these headers cannot be sent (together
+// over kMaxRequestHeaderBytes), or "".
+std::string head_size_problem(std::string_view url, const Headers& headers);
 
 // True for a header whose value is a credential: Authorization,
 // Proxy-Authorization, Cookie, api-key, x-api-key, x-goog-api-key, and any

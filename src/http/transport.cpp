@@ -100,11 +100,11 @@ llm_status map_curl_code(CURLcode rc) {
     case CURLE_ABORTED_BY_CALLBACK:
       return LLM_ERR_CANCELLED;
     case CURLE_URL_MALFORMAT:
-      return LLM_ERR_INVALID_ARGUMENT;  // checked before a call starts; kept for direct users
     case CURLE_UNSUPPORTED_PROTOCOL:
-      // Before anything was sent: a scheme curl will not speak (refused before
-      // a call starts). After: the server answered HTTP/0.9, or a status line
-      // curl cannot read. complete() tells them apart.
+      // A URL or scheme curl will not take (the client refuses those before a
+      // call starts). UNSUPPORTED_PROTOCOL after the request went out is the
+      // server's fault instead: HTTP/0.9 or an unreadable status line;
+      // complete() makes that LLM_ERR_NETWORK.
       return LLM_ERR_INVALID_ARGUMENT;
     case CURLE_OUT_OF_MEMORY:
     case CURLE_FAILED_INIT:
@@ -359,33 +359,18 @@ struct Transport::Impl {
     // The client checks headers where they enter; this is the last guard, for
     // every caller of the transport.
     bool has_accept = false, has_content_type = false;
-    size_t head_bytes = r.url.size();
     for (auto& [name, value] : r.headers) {
-      head_bytes += name.size() + value.size() + 4;
-      if (!is_token(name)) {
+      if (std::string why = header_problem(name, value); !why.empty()) {
         t->preset_status = LLM_ERR_INVALID_HEADER;
-        t->preset_error = name.empty() ? std::string("invalid header: empty name")
-                                       : "invalid header name \"" + printable(name) + "\"";
-        return t;
-      }
-      if (!is_valid_value(value)) {
-        t->preset_status = LLM_ERR_INVALID_HEADER;
-        t->preset_error = "invalid value for header \"" + name +
-                          "\": it contains CR, LF, NUL or another control character";
-        return t;
-      }
-      if (is_reserved(name)) {
-        t->preset_status = LLM_ERR_INVALID_HEADER;
-        t->preset_error = "header \"" + printable(name) + "\" " + header_problem(name, value);
+        t->preset_error = "header \"" + printable(name) + "\" " + why;
         return t;
       }
       if (iequals(name, "Accept")) has_accept = true;
       else if (iequals(name, "Content-Type")) has_content_type = true;
     }
-    if (head_bytes > kMaxRequestHeaderBytes) {
+    if (std::string why = head_size_problem(r.url, r.headers); !why.empty()) {
       t->preset_status = LLM_ERR_INVALID_HEADER;
-      t->preset_error = "the request's URL and headers come to " + std::to_string(head_bytes) +
-                        " bytes, more than the limit of " + std::to_string(kMaxRequestHeaderBytes);
+      t->preset_error = std::move(why);
       return t;
     }
 
@@ -551,8 +536,8 @@ struct Transport::Impl {
   // passed: curl checks it between reads only, and one read of a compressed
   // body can decode into gigabytes. (Headers need no such check: they are
   // capped by max_header_bytes.)
-  static bool past_deadline(Transfer* t) {
-    if (t->deadline == Clock::time_point::max() || Clock::now() < t->deadline) return false;
+  static bool past_deadline(Transfer* t, Clock::time_point now) {
+    if (now < t->deadline) return false;
     abort_with(t, LLM_ERR_TIMEOUT,
                "timeout: the transfer took longer than its " + std::to_string(t->timing.total_ms) + " ms");
     return true;
@@ -638,7 +623,8 @@ struct Transport::Impl {
     size_t len = size * n;
     if (t->abort_status != LLM_OK) return kWriteAbort;
     if (t->paused) return CURL_WRITEFUNC_PAUSE;  // curl keeps these bytes for later
-    if (past_deadline(t)) return kWriteAbort;
+    const auto now = Clock::now();  // one clock read per write: the deadline and the idle clock
+    if (past_deadline(t, now)) return kWriteAbort;
     if (!t->headers_delivered) {
       if (!t->headers_done) mark_headers_done(t);
       if (!deliver_headers(t)) return kWriteAbort;
@@ -656,7 +642,7 @@ struct Transport::Impl {
       return CURL_WRITEFUNC_PAUSE;  // curl keeps these bytes; the next turn resumes it
     }
     t->turn_bytes += len;
-    t->last_activity = Clock::now();
+    t->last_activity = now;
     if (!t->cb.on_data || len == 0) return len;
     bool go_on = false;
     try {
