@@ -99,19 +99,19 @@ void finish(benchmark::State& state, const std::string& in, const Fields& f) {
 
 // ------------------------------------------------------------------ RapidJSON
 
-const rapidjson::Value* member(const rapidjson::Value& v, const char* name) {
+const literllm::json::Value* member(const literllm::json::Value& v, const char* name) {
   if (!v.IsObject()) return nullptr;
   auto it = v.FindMember(name);
   return it == v.MemberEnd() ? nullptr : &it->value;
 }
 
-void rapid_fields(const rapidjson::Document& d, int which, Fields& f) {
+void rapid_fields(const literllm::json::Document& d, int which, Fields& f) {
   if (auto* m = member(d, "model"); m && m->IsString()) f.str({m->GetString(), m->GetStringLength()});
-  const rapidjson::Value* choices = member(d, "choices");
+  const literllm::json::Value* choices = member(d, "choices");
   if (!choices || !choices->IsArray() || choices->Empty()) return;
-  const rapidjson::Value& c0 = (*choices)[0];
+  const literllm::json::Value& c0 = (*choices)[0];
   if (auto* fr = member(c0, "finish_reason"); fr && fr->IsString()) f.str({fr->GetString(), fr->GetStringLength()});
-  const rapidjson::Value* msg = member(c0, which == kChunk ? "delta" : "message");
+  const literllm::json::Value* msg = member(c0, which == kChunk ? "delta" : "message");
   if (msg)
     if (auto* c = member(*msg, "content"); c && c->IsString()) f.str({c->GetString(), c->GetStringLength()});
   if (which == kResponse) {
@@ -169,7 +169,7 @@ bool agree() {
     const std::string& in = payload(which);
     if (in.empty()) return true;  // reported per benchmark
     Fields a, b, c;
-    rapidjson::Document d;
+    literllm::json::Document d;
     d.Parse<rapidjson::kParseValidateEncodingFlag>(in.data(), in.size());
     rapid_fields(d, which, a);
     const simdjson::padded_string padded(in);
@@ -207,7 +207,7 @@ void bench_payload(benchmark::State& state, Make make) {
 }
 
 template <unsigned Flags>
-void rapid_parse(const std::string& in, int which, Fields& f, rapidjson::Document& d) {
+void rapid_parse(const std::string& in, int which, Fields& f, literllm::json::Document& d) {
   d.Parse<Flags>(in.data(), in.size());
   if (d.HasParseError()) std::abort();
   rapid_fields(d, which, f);
@@ -216,7 +216,7 @@ void rapid_parse(const std::string& in, int which, Fields& f, rapidjson::Documen
 void BM_RapidJSON_Parse(benchmark::State& state) {
   bench_payload(state, [](const std::string&) {
     return [](const std::string& in, int which, Fields& f) {
-      rapidjson::Document d;  // a fresh document per message, as the library does
+      literllm::json::Document d;  // a fresh document per message, as the library does
       rapid_parse<rapidjson::kParseValidateEncodingFlag>(in, which, f, d);
     };
   });
@@ -226,7 +226,7 @@ void BM_RapidJSON_Parse(benchmark::State& state) {
 void BM_RapidJSON_ParseNoValidate(benchmark::State& state) {
   bench_payload(state, [](const std::string&) {
     return [](const std::string& in, int which, Fields& f) {
-      rapidjson::Document d;
+      literllm::json::Document d;
       rapid_parse<rapidjson::kParseDefaultFlags>(in, which, f, d);
     };
   });
@@ -235,7 +235,7 @@ void BM_RapidJSON_ParseNoValidate(benchmark::State& state) {
 void BM_RapidJSON_ParseSerialize(benchmark::State& state) {
   bench_payload(state, [](const std::string&) {
     return [](const std::string& in, int which, Fields& f) {
-      rapidjson::Document d;
+      literllm::json::Document d;
       rapid_parse<rapidjson::kParseValidateEncodingFlag>(in, which, f, d);
       rapidjson::StringBuffer sb;
       rapidjson::Writer<rapidjson::StringBuffer> w(sb);

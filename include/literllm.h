@@ -11,6 +11,9 @@
  *    (it names the offending field where there is one, and the provider's own
  *    message and HTTP status where the provider answered). Out parameters are
  *    written only on success; on failure they are set to NULL / 0.
+ *    Every fallible function also has an `_e` form that hands the error back
+ *    as an object (llm_error_t), for callers that cannot use thread-local
+ *    state. Out of memory is LLM_ERR_OUT_OF_MEMORY, never an abort.
  *  - Handles are opaque. Each llm_<thing>_new / call that returns a handle
  *    gives the caller ownership; free it with the matching llm_<thing>_free.
  *    Every llm_*_free(NULL) is a no-op.
@@ -84,9 +87,11 @@ typedef enum llm_status {
   LLM_ERR_NETWORK = 17,            /* DNS, connect, TLS, connection reset */
   LLM_ERR_CANCELLED = 18,          /* cancelled by the caller or by llm_client_free */
   LLM_ERR_INTERNAL = 19,           /* a bug in literllm: please report it */
-  LLM_ERR_LIMIT_EXCEEDED = 20      /* an answer crossed one of the client's size limits (the message
+  LLM_ERR_LIMIT_EXCEEDED = 20,     /* an answer crossed one of the client's size limits (the message
                                       names it: max_response_bytes, max_stream_bytes, max_event_bytes,
                                       max_choices, max_tool_calls); raise it in the config */
+  LLM_ERR_OUT_OF_MEMORY = 21       /* an allocation failed; the call is abandoned (nothing is
+                                      retried), the client stays usable */
 } llm_status;
 
 /* A short constant name for a status ("LLM_ERR_TIMEOUT"), static storage.
@@ -105,6 +110,90 @@ LLM_API int llm_last_error_http_status(void);
 
 /* Frees a string the library returned as `char *`. NULL is a no-op. */
 LLM_API void llm_string_free(char *s);
+
+/* ------------------------------------------------------------ error object */
+
+/*
+ * An error as an object, for programs (and language bindings) that cannot
+ * rely on thread-local state: a goroutine may move between threads, a worker
+ * pool may read results on another thread than the one that failed.
+ * Every fallible function has a form ending in `_e` that takes one more
+ * argument, `llm_error_t **error` (may be NULL): on failure *error receives a
+ * new error object the caller owns (free it with llm_error_free); on success
+ * it is set to NULL. The `_e` forms also set the thread-local last error, as
+ * the plain forms do. The done callback of llm_chat_async_e and
+ * llm_chat_stream_async_e receives one (borrowed: llm_error_clone keeps it).
+ * Fields are read through accessors, so the object can grow by addition.
+ * Every accessor accepts NULL (and answers as for "no such field").
+ * When memory runs out while making an error object, the object given is a
+ * shared static one with status LLM_ERR_OUT_OF_MEMORY; llm_error_free on it
+ * (or on any object) is always correct.
+ */
+typedef struct llm_error llm_error_t;
+
+/* The error's status (LLM_OK for NULL). */
+LLM_API llm_status llm_error_status(const llm_error_t *error);
+/* The message: UTF-8 (invalid bytes of a provider's answer are replaced by
+ * U+FFFD), secrets redacted, never NULL ("" for NULL). Borrowed from `error`. */
+LLM_API const char *llm_error_message(const llm_error_t *error);
+/* The HTTP status the provider answered with, or 0 when the error did not come
+ * from an HTTP answer. */
+LLM_API int llm_error_http_status(const llm_error_t *error);
+/* The provider's name ("openai", ...) when the error concerns a call routed to
+ * one, else NULL. Borrowed. */
+LLM_API const char *llm_error_provider(const llm_error_t *error);
+/* The provider's own error code (its error body's "code", e.g.
+ * "context_length_exceeded") and type ("type", e.g. "invalid_request_error"),
+ * or NULL when its answer gave none. Borrowed. */
+LLM_API const char *llm_error_code(const llm_error_t *error);
+LLM_API const char *llm_error_type(const llm_error_t *error);
+/* How long the provider asked to wait before trying again (Retry-After or
+ * retry-after-ms), in milliseconds, or -1 when it did not say. */
+LLM_API int64_t llm_error_retry_after_ms(const llm_error_t *error);
+/* The retries the call made before failing (0 when it failed at once). */
+LLM_API int llm_error_retries(const llm_error_t *error);
+/* A copy the caller owns (llm_error_free), or NULL for NULL. Out of memory
+ * gives the shared static LLM_ERR_OUT_OF_MEMORY object. Never fails otherwise. */
+LLM_API llm_error_t *llm_error_clone(const llm_error_t *error);
+/* Frees an error object. NULL is a no-op. */
+LLM_API void llm_error_free(llm_error_t *error);
+/* The calling thread's last error as an object the caller owns, or NULL when
+ * no call of this thread has failed yet. Thread-local, as llm_last_error. */
+LLM_API llm_error_t *llm_last_error_object(void);
+
+/* ------------------------------------------------------ the process's rules */
+
+/*
+ * Initialization. The library initializes itself (libcurl's global state
+ * included) on first use. A program that must configure libcurl first (for
+ * example curl_global_sslset) does so, then calls llm_init before making a
+ * client. llm_init may be called any number of times from any thread; after a
+ * failure (LLM_ERR_OUT_OF_MEMORY, or LLM_ERR_INTERNAL when libcurl cannot
+ * initialize) a later call, or the next llm_client_new, tries again.
+ *
+ * Threads and signals. Each client's I/O thread blocks every asynchronous
+ * signal (all but SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS): a
+ * signal aimed at the process is delivered to one of the program's own
+ * threads, so a program that blocks SIGTERM everywhere to sigwait for it gets
+ * it. The library's per-thread state (the last error, parser buffers) is valid
+ * for a thread's whole life, including its pthread key destructors, and a
+ * thread keeps at most a few hundred KiB of it between calls.
+ *
+ * fork(). A client belongs to the process that made it. In a child made by
+ * fork(), every call on a client (or a stream) of the parent fails with
+ * LLM_ERR_INVALID_ARGUMENT saying so, without touching the parent's
+ * connections; llm_client_free and llm_stream_free then give the object up
+ * without joining its thread (which does not exist in the child) or closing
+ * anything the parent uses (its memory, the child's copy of the parent's, is
+ * not reclaimed). Responses and error objects stay usable. A child makes its
+ * own clients.
+ *
+ * exit(). A process may exit (exit(), return from main) with transfers in
+ * flight: at exit the library's I/O threads stop at once, before any static
+ * destructor runs, and no callback runs afterwards.
+ */
+LLM_API llm_status llm_init(void);
+LLM_API llm_status llm_init_e(llm_error_t **error);
 
 /* ----------------------------------------------------------------- client */
 
@@ -132,11 +221,16 @@ typedef struct llm_client llm_client_t;
  *                           non-streamed call's wait for its answer is bounded
  *                           by timeout_secs only (models may think for long).
  *   "max_retries":  integer 0..20 (default 2); retries apply to connection
- *                           failures, servers that break HTTP, and HTTP 408,
- *                           429, 500, 502, 503, 504, 529, never after a stream
- *                           chunk reached the caller; the wait is Retry-After
- *                           when the provider sends one (no retry past 60 s),
- *                           else exponential backoff from 0.5 s with jitter
+ *                           failures (refused, unresolved, connect timeout, a
+ *                           connection that broke), servers that break HTTP,
+ *                           and HTTP 408, 429, 500, 502, 503, 504, 529; never
+ *                           after a stream chunk reached the caller, never to a
+ *                           server whose TLS certificate does not verify, never
+ *                           after LLM_ERR_OUT_OF_MEMORY; the wait is
+ *                           retry-after-ms or Retry-After (seconds or an
+ *                           HTTP date) when the provider sends one (no retry
+ *                           past 60 s), else exponential backoff from 0.5 s
+ *                           with jitter
  *   "providers":    object  per provider: {"<name or alias>": {"api_key": s,
  *                           "base_url": s, "headers": {name: value}}}; the
  *                           provider must be known (as for model_hint)
@@ -175,7 +269,8 @@ typedef struct llm_client llm_client_t;
  * JSON-escaped or percent-encoded.
  * A provider's key defaults to its usual environment variable
  * (OPENAI_API_KEY, GROQ_API_KEY, ...: see llm_providers_json); surrounding
- * spaces and line ends are dropped.
+ * spaces and line ends are dropped. The environment is the one the process
+ * had when the client was made: a later setenv does not change the client.
  * Every field is checked here, where it enters, naming the field; calls and
  * llm_preview_request then check the same things. An unknown field, a
  * repeated field, a wrong type or an out-of-range value fails with
@@ -193,6 +288,7 @@ typedef struct llm_client llm_client_t;
  * the process has no descriptor or thread left for the loop.
  */
 LLM_API llm_status llm_client_new(const char *config_json, llm_client_t **out);
+LLM_API llm_status llm_client_new_e(const char *config_json, llm_client_t **out, llm_error_t **error);
 
 /* As llm_client_new, reading the configuration from a file: TOML when the
  * path ends in ".toml", else JSON. The same fields apply (in TOML, "providers"
@@ -200,11 +296,17 @@ LLM_API llm_status llm_client_new(const char *config_json, llm_client_t **out);
  * cannot be read whole (any read error, or more than 16 MiB) or parsed (the
  * message names the path and the line). */
 LLM_API llm_status llm_client_new_from_file(const char *path, llm_client_t **out);
+LLM_API llm_status llm_client_new_from_file_e(const char *path, llm_client_t **out, llm_error_t **error);
 
 /* Frees a client. Transfers still in flight are cancelled: their callbacks run
  * (with LLM_ERR_CANCELLED) before this returns, and streams still held by the
- * caller then answer LLM_ERR_CANCELLED; they must still be freed. Must not be
- * called from inside one of this client's callbacks. NULL is a no-op. */
+ * caller then answer LLM_ERR_CANCELLED; they must still be freed.
+ * From inside one of this client's own callbacks (as a garbage collector may
+ * do), it returns at once and the free happens on the I/O thread once that
+ * callback has returned: the other transfers' callbacks then run with
+ * LLM_ERR_CANCELLED, and the client must not be used again (the callback that
+ * freed it must not use it after this returns). No other call on the client may
+ * run at the same time. NULL is a no-op. In a forked child, see "fork()". */
 LLM_API void llm_client_free(llm_client_t *client);
 
 /* --------------------------------------------------------------- response */
@@ -216,20 +318,42 @@ typedef struct llm_response llm_response_t;
  *
  * `request_json` is an OpenAI chat-completions request. "model" is
  * "provider/model" (e.g. "groq/llama-3.1-8b-instant") or a bare model name
- * for the client's model_hint provider. Supported fields: messages (roles
+ * for the client's model_hint provider.
+ * Routing: the text before the first "/" is matched (case-insensitively, with
+ * "-", "_" and " " alike) against the providers' names, aliases and declared
+ * prefixes (llm_providers_json), and the rest is the model sent. One
+ * exception keeps a prompt with the company the user chose: when the config
+ * sets "model_hint" to a provider that serves other companies' models under
+ * their names (openrouter, together, groq, fireworks, nvidia_nim, nebius,
+ * sambanova, cloudflare, github, the local servers ollama, lm_studio, vllm,
+ * sglang, llama_cpp, and every registered provider), a model id goes to that
+ * provider whole ("openai/gpt-oss-120b", "Qwen/Qwen2.5-72B-Instruct-Turbo")
+ * unless its prefix is that provider's canonical name (then stripped), a
+ * registered provider, or one configured under the config's "providers".
+ * NVIDIA's own models keep their prefix: "nvidia/llama-3.1-nemotron-70b-instruct"
+ * goes to nvidia_nim as it is.
+ * With no model_hint in the config, a prefix that is no provider fails with
+ * LLM_ERR_INVALID_ARGUMENT; with one, the model goes to it whole. Supported fields: messages (roles
  * system, developer, user, assistant, tool; content as a string or parts of
  * type text, image_url, input_audio, file/document), tools, tool_choice,
  * parallel_tool_calls, response_format, temperature, top_p, n, stop,
  * max_tokens, max_completion_tokens, presence_penalty, frequency_penalty,
  * logit_bias, logprobs, top_logprobs, seed, user, reasoning_effort,
  * stream_options, metadata, and the extensions:
- *   "extra_body":    object merged into the provider's request body
+ *   "extra_body":    object of fields added to the provider's request body
+ *                    ("top_k", "repetition_penalty", ...); it may only add:
+ *                    a field named above (or any literllm extension), or one
+ *                    the request already sets, fails with
+ *                    LLM_ERR_INVALID_ARGUMENT naming it
  *   "extra_headers": object of extra HTTP headers for this request (the
  *                    rules of the config's "headers" apply)
  *   "timeout_secs":  number, this request's whole timeout (as the config's)
- * A field of the wrong type or out of range fails with
- * LLM_ERR_INVALID_ARGUMENT naming it, before anything is sent; "stream" must
- * be absent or false here (use llm_chat_stream).
+ * A field of the wrong type or shape fails with LLM_ERR_INVALID_ARGUMENT
+ * naming it, before anything is sent; "stream" must be absent or false here
+ * (use llm_chat_stream). The structure is checked for every provider; value
+ * limits that are one provider's own (OpenAI's: at most 4 stop strings,
+ * top_logprobs up to 20, tool names matching ^[a-zA-Z0-9_-]{1,64}$, the
+ * known reasoning_effort values, ...) are applied only to that provider.
  *
  * On success *out is a new response the caller owns (llm_response_free).
  * Its JSON is an OpenAI chat.completion object plus "provider" (the provider's
@@ -239,8 +363,12 @@ typedef struct llm_response llm_response_t;
  * client's callbacks (fails with LLM_ERR_INVALID_ARGUMENT: use llm_chat_async).
  */
 LLM_API llm_status llm_chat(llm_client_t *client, const char *request_json, llm_response_t **out);
+LLM_API llm_status llm_chat_e(llm_client_t *client, const char *request_json, llm_response_t **out,
+                              llm_error_t **error);
 
-/* The whole response as JSON (see llm_chat). Borrowed from `response`. */
+/* The whole response as JSON (see llm_chat). Borrowed from `response`.
+ * Made on first use: NULL when memory runs out then (or for NULL), with the
+ * thread's last error set to LLM_ERR_OUT_OF_MEMORY; a later call tries again. */
 LLM_API const char *llm_response_json(const llm_response_t *response);
 /* The first choice's message content, or NULL when it has none (a tool call
  * only, or a refusal). Borrowed. Content may hold NUL bytes (JSON's
@@ -293,6 +421,8 @@ typedef struct llm_stream llm_stream_t;
  * On success *out is a new stream the caller owns (llm_stream_free).
  */
 LLM_API llm_status llm_chat_stream(llm_client_t *client, const char *request_json, llm_stream_t **out);
+LLM_API llm_status llm_chat_stream_e(llm_client_t *client, const char *request_json, llm_stream_t **out,
+                                     llm_error_t **error);
 
 /*
  * Waits for the next chunk. On LLM_OK, *chunk_json is either an OpenAI
@@ -310,6 +440,7 @@ LLM_API llm_status llm_chat_stream(llm_client_t *client, const char *request_jso
  * While the reader lags by more than 8 MiB of chunks, the transfer pauses.
  */
 LLM_API llm_status llm_stream_next(llm_stream_t *stream, const char **chunk_json);
+LLM_API llm_status llm_stream_next_e(llm_stream_t *stream, const char **chunk_json, llm_error_t **error);
 
 /* Cancels the stream: a blocked or later llm_stream_next answers
  * LLM_ERR_CANCELLED, unless llm_stream_next has already given the end or an
@@ -323,6 +454,7 @@ LLM_API void llm_stream_cancel(llm_stream_t *stream);
  * response the caller owns. Before the end: LLM_ERR_INVALID_ARGUMENT; after
  * an error: that error. */
 LLM_API llm_status llm_stream_final_response(llm_stream_t *stream, llm_response_t **out);
+LLM_API llm_status llm_stream_final_response_e(llm_stream_t *stream, llm_response_t **out, llm_error_t **error);
 
 /* Cancels the stream if it is still running and frees it. NULL is a no-op. */
 LLM_API void llm_stream_free(llm_stream_t *stream);
@@ -332,10 +464,10 @@ LLM_API void llm_stream_free(llm_stream_t *stream);
 /*
  * For event-loop callers (Node, GUI loops): the same calls, answered through
  * callbacks that run on the client's own I/O thread. A callback must return
- * quickly and must not call llm_client_free on its client; it may call any
- * other function, including starting new requests (llm_chat and
- * llm_stream_next there fail with LLM_ERR_INVALID_ARGUMENT: they would wait on
- * the very thread they block).
+ * quickly; it may call any function, including starting new requests
+ * (llm_chat and llm_stream_next there fail with LLM_ERR_INVALID_ARGUMENT: they
+ * would wait on the very thread they block) and llm_client_free on its own
+ * client (deferred until the callback returns; see llm_client_free).
  *
  * If the starting call returns anything but LLM_OK, no callback ever runs.
  * If it returns LLM_OK, the done callback runs exactly once, afterwards.
@@ -354,6 +486,16 @@ LLM_API llm_status llm_chat_async(llm_client_t *client, const char *request_json
                                   llm_chat_done_cb on_done, void *user_data,
                                   uint64_t *out_request_id);
 
+/* Done callback of the `_e` forms: as llm_chat_done_cb, with the error as an
+ * object (NULL on LLM_OK; borrowed, valid only during the callback: keep a
+ * copy with llm_error_clone). */
+typedef void (*llm_chat_done_e_cb)(llm_status status, llm_response_t *response,
+                                   const llm_error_t *error, void *user_data);
+
+LLM_API llm_status llm_chat_async_e(llm_client_t *client, const char *request_json,
+                                    llm_chat_done_e_cb on_done, void *user_data,
+                                    uint64_t *out_request_id, llm_error_t **error);
+
 /* Chunk callback of llm_chat_stream_async: `chunk_json` is borrowed for the
  * duration of the call. Return 0 to go on, non-zero to cancel the stream (the
  * done callback then runs with LLM_ERR_CANCELLED). */
@@ -362,6 +504,10 @@ typedef int (*llm_stream_chunk_cb)(const char *chunk_json, void *user_data);
 LLM_API llm_status llm_chat_stream_async(llm_client_t *client, const char *request_json,
                                          llm_stream_chunk_cb on_chunk, llm_chat_done_cb on_done,
                                          void *user_data, uint64_t *out_request_id);
+LLM_API llm_status llm_chat_stream_async_e(llm_client_t *client, const char *request_json,
+                                           llm_stream_chunk_cb on_chunk, llm_chat_done_e_cb on_done,
+                                           void *user_data, uint64_t *out_request_id,
+                                           llm_error_t **error);
 /* For llm_chat_stream_async the done callback's response, on LLM_OK, is the
  * assembled final response (as llm_stream_final_response). */
 
@@ -369,6 +515,7 @@ LLM_API llm_status llm_chat_stream_async(llm_client_t *client, const char *reque
  * done callback runs with LLM_ERR_CANCELLED unless it had already run or is
  * running. An unknown or finished id is not an error. Any thread. */
 LLM_API llm_status llm_client_cancel(llm_client_t *client, uint64_t request_id);
+LLM_API llm_status llm_client_cancel_e(llm_client_t *client, uint64_t request_id, llm_error_t **error);
 
 /* ---------------------------------------------------------- inspection */
 
@@ -382,12 +529,15 @@ LLM_API llm_status llm_client_cancel(llm_client_t *client, uint64_t request_id);
  */
 LLM_API llm_status llm_preview_request(llm_client_t *client, const char *request_json, int stream,
                                        char **out);
+LLM_API llm_status llm_preview_request_e(llm_client_t *client, const char *request_json, int stream,
+                                         char **out, llm_error_t **error);
 
 /* The providers this client knows, as a JSON array of {"name", "aliases",
  * "base_url", "auth", "api_key_env", "prefixes", "registered"}, registered
  * ones first. A NULL client lists the global table. Caller owns *out
  * (llm_string_free). */
 LLM_API llm_status llm_providers_json(llm_client_t *client, char **out);
+LLM_API llm_status llm_providers_json_e(llm_client_t *client, char **out, llm_error_t **error);
 
 /* ------------------------------------------------------------ providers */
 
@@ -411,11 +561,14 @@ LLM_API llm_status llm_providers_json(llm_client_t *client, char **out);
  * rules of headers, base URLs and secrets). Thread-safe.
  */
 LLM_API llm_status llm_register_provider(llm_client_t *client, const char *provider_json);
+LLM_API llm_status llm_register_provider_e(llm_client_t *client, const char *provider_json,
+                                           llm_error_t **error);
 
 /* Removes a provider registered with llm_register_provider (on that client,
  * or globally with NULL). Built-in providers cannot be removed. An unknown
  * name fails with LLM_ERR_NOT_FOUND. Thread-safe. */
 LLM_API llm_status llm_unregister_provider(llm_client_t *client, const char *name);
+LLM_API llm_status llm_unregister_provider_e(llm_client_t *client, const char *name, llm_error_t **error);
 
 #ifdef __cplusplus
 }

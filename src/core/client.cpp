@@ -5,11 +5,15 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <new>
 #include <optional>
 #include <random>
 
+extern char** environ;
+
 #include "core/assembler.hpp"
 #include "core/errors.hpp"
+#include "core/process.hpp"
 #include "core/validate.hpp"
 #include "core/secrets.hpp"
 #include "http/headers.hpp"
@@ -30,6 +34,25 @@ constexpr long kAfterEndGraceMs = 100;
 
 using Clock = std::chrono::steady_clock;
 
+// Call ids are unique in the process: an id of one client never names a call
+// of another.
+std::atomic<uint64_t> g_next_call_id{1};
+
+// The error of a call abandoned for want of memory: made at load time, never
+// freed, so that reporting it allocates nothing.
+const Error& oom_error() {
+  static const Error* e = new Error(LLM_ERR_OUT_OF_MEMORY, "out of memory");
+  return *e;
+}
+[[maybe_unused]] const Error& g_oom_at_load = oom_error();
+
+bool is_event_stream(const std::string* content_type) {
+  if (!content_type) return true;  // unsaid: the body decides
+  std::string_view v(*content_type);
+  constexpr std::string_view kSse = "text/event-stream";
+  return v.size() >= kSse.size() && http::iequals(v.substr(0, kSse.size()), kSse);
+}
+
 bool retryable_http(long s) { return s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504 || s == 529; }
 
 long backoff_ms(int attempt) {
@@ -39,15 +62,12 @@ long backoff_ms(int attempt) {
   return static_cast<long>(base * jitter(rng));
 }
 
-std::string env(const std::string& name) {
-  const char* v = name.empty() ? nullptr : std::getenv(name.c_str());
-  return v ? std::string(v) : std::string();
-}
+using EnvFn = std::function<std::string(const std::string&)>;
 
 // A key from the environment, without the spaces and line ends that shells
 // and files leave around it; one that still holds a control character cannot
 // be sent (named by its variable, never shown).
-std::string env_key(const std::string& var) {
+std::string env_key(const EnvFn& env, const std::string& var) {
   std::string v = env(var);
   size_t b = v.find_first_not_of(" \t\r\n"), e = v.find_last_not_of(" \t\r\n");
   v = b == std::string::npos ? std::string() : v.substr(b, e - b + 1);
@@ -57,7 +77,7 @@ std::string env_key(const std::string& var) {
 }
 
 // Replaces each {VAR} in a base URL with the environment variable's value.
-std::string expand_placeholders(const std::string& url, const std::string& provider) {
+std::string expand_placeholders(const EnvFn& env, const std::string& url, const std::string& provider) {
   std::string out;
   size_t i = 0;
   while (i < url.size()) {
@@ -107,6 +127,8 @@ struct Client::Call {
   bool delivered = false;
   bool chunk_cancelled = false;
   bool error_body_cut = false;  // an error answer's body was cut at kErrorBodyKeep (the rest not read)
+  bool not_sse = false;         // a stream answered 2xx with a body that is not an event stream
+  bool oom = false;             // memory ran out in a callback: the call ends with LLM_ERR_OUT_OF_MEMORY
   std::optional<Error> failure;
 
   void reset_attempt(const Limits& limits) {
@@ -120,6 +142,7 @@ struct Client::Call {
     }
     saw_done = false;
     error_body_cut = false;
+    not_sse = false;
     failure.reset();
   }
 
@@ -127,7 +150,8 @@ struct Client::Call {
   // may still run for a moment (kAfterEndGraceMs) and keep the Call alive.
   // What a late transfer callback reads stays: the target, the adapter, the flags.
   void release() {
-    prep.request = json::Document();
+    prep.request.SetNull();
+    prep.request.GetAllocator().Clear();
     prep.http = http::Request();
     on_chunk = nullptr;
     headers.clear();
@@ -149,10 +173,27 @@ struct Client::Call {
 
 Client::Client(Config cfg)
     : cfg_(std::move(cfg)),
+      fork_generation_(fork_generation()),
+      env_([] {
+        std::unordered_map<std::string, std::string> m;
+        for (char** e = environ; e && *e; ++e) {
+          std::string_view kv(*e);
+          size_t eq = kv.find('=');
+          if (eq != std::string_view::npos && eq > 0) m.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+        }
+        return m;
+      }()),
       transport_(http::TransportOptions{secs_to_ms(cfg_.connect_timeout_secs), secs_to_ms(cfg_.stream_idle_timeout_secs),
                                         static_cast<size_t>(cfg_.limits.max_header_bytes)}) {}
 
 Client::~Client() = default;
+
+bool Client::forked() const noexcept { return fork_generation_ != fork_generation(); }
+
+std::string Client::env(const std::string& name) const {
+  auto it = env_.find(name);
+  return it == env_.end() ? std::string() : it->second;
+}
 
 ProviderPtr Client::lookup(std::string_view prefix) const {
   if (auto p = registered_.find(prefix)) return p;
@@ -160,14 +201,34 @@ ProviderPtr Client::lookup(std::string_view prefix) const {
   return find_builtin(prefix);
 }
 
-Target Client::route(std::string_view model) const {
+Target Client::resolve(std::string_view model) const {
   Target t;
   size_t slash = model.find('/');
   if (slash != std::string_view::npos) {
     std::string_view prefix = model.substr(0, slash);
     t.spec = lookup(prefix);
+    // A prompt goes to the company the user meant. A client whose model_hint
+    // names a provider that serves other companies' models under their names
+    // (foreign_model_ids: "openai/gpt-oss-120b" on Groq, "Qwen/..." on
+    // Together) keeps every model id, unless its prefix is that provider, or
+    // one the user declared: registered, or configured under "providers".
+    if (t.spec && cfg_.model_hint_set) {
+      ProviderPtr hint = lookup(cfg_.model_hint);
+      bool declared = t.spec->registered || cfg_.override_for(t.spec->name, t.spec->aliases) != nullptr;
+      if (hint && hint != t.spec && (hint->quirks.foreign_model_ids || hint->registered) && !declared)
+        t.spec = nullptr;
+    }
     if (t.spec) {
-      t.model = std::string(model.substr(slash + 1));
+      // The prefix is stripped, unless it is part of the provider's own ids,
+      // or an alias of a model_hint provider that keeps foreign ids (only its
+      // canonical name is then taken for a prefix).
+      std::string key = normalize_provider_name(prefix);
+      bool kept = std::find(t.spec->kept_prefixes.begin(), t.spec->kept_prefixes.end(), key) !=
+                  t.spec->kept_prefixes.end();
+      if (cfg_.model_hint_set && t.spec->quirks.foreign_model_ids && key != normalize_provider_name(t.spec->name) &&
+          lookup(cfg_.model_hint) == t.spec)
+        kept = true;
+      t.model = std::string(kept ? model : model.substr(slash + 1));
       if (t.model.empty()) invalid("request.model: no model name after the provider prefix \"" + std::string(prefix) + "/\"");
     } else if (!cfg_.model_hint_set) {
       std::string known;
@@ -183,8 +244,13 @@ Target Client::route(std::string_view model) const {
     if (!t.spec) invalid("config.model_hint: unknown provider \"" + cfg_.model_hint + "\"");
     t.model = std::string(model);
   }
+  return t;
+}
+
+void Client::complete_target(Target& t) const {
 
   const ProviderSpec& s = *t.spec;
+  const EnvFn env = [this](const std::string& n) { return this->env(n); };
   const ProviderOverride* o = cfg_.override_for(s.name, s.aliases);
   bool is_hint = lookup(cfg_.model_hint) == t.spec;
   // Config and registered URLs were checked where they entered, built-in ones
@@ -196,7 +262,7 @@ Target Client::route(std::string_view model) const {
   else if (std::string e = env(s.base_url_env); !e.empty()) t.base_url = trim_slashes(e), from_env = true;
   else t.base_url = s.base_url;
   if (t.base_url.find('{') != std::string::npos) {
-    t.base_url = expand_placeholders(t.base_url, s.name);
+    t.base_url = expand_placeholders(env, t.base_url, s.name);
     from_env = true;
   }
   if (from_env)
@@ -209,7 +275,7 @@ Target Client::route(std::string_view model) const {
   else if (!s.api_key.empty()) t.api_key = s.api_key;
   else
     for (auto& var : s.api_key_env)
-      if (t.api_key = env_key(var); !t.api_key.empty()) break;
+      if (t.api_key = env_key(env, var); !t.api_key.empty()) break;
   t.secrets.add(t.api_key);
   if (t.api_key.empty() && s.auth != AuthKind::None && !s.quirks.key_optional) {
     std::string how = s.api_key_env.empty() ? std::string() : "set " + s.api_key_env.front() + " or ";
@@ -222,15 +288,22 @@ Target Client::route(std::string_view model) const {
   if (o)
     for (auto& h : o->headers) http::set_header(t.headers, h.first, h.second);
   for (auto& [name, value] : t.headers) t.secrets.add_header(name, value);
-  return t;
 }
 
 PreparedCall Client::prepare(std::string_view request_json, bool stream) const {
   PreparedCall p;
   p.request = json::parse(request_json, "request", LLM_ERR_INVALID_ARGUMENT);
-  validate_chat_request(p.request, stream);
+  // The provider's value limits apply (validate.hpp): the model is routed
+  // first. A missing or malformed model is refused by the structural checks.
+  const json::Value* model = json::find(p.request, "model");
+  if (!model || !model->IsString() || model->GetStringLength() == 0) {
+    validate_chat_request(p.request, stream, RequestRules::Structure);
+    invalid("request.model: is required");  // not reached: refused above
+  }
+  p.target = resolve(json::sv(*model));
+  validate_chat_request(p.request, stream, request_rules_for(p.target.spec->name));
   p.stream = stream;
-  p.target = route(json::sv(p.request["model"]));
+  complete_target(p.target);
   try {
     finish_prepare(p, stream);
   } catch (const Error& e) {
@@ -306,14 +379,24 @@ std::string list_providers(const ProviderTable* own) {
 std::string Client::providers_json() const { return list_providers(&registered_); }
 std::string Client::global_providers_json() { return list_providers(nullptr); }
 
+bool StreamQueue::forked() const noexcept { return fork_generation != literllm::fork_generation(); }
+
+void StreamQueue::throw_error() const {
+  if (error) throw *error;
+  throw Error(status, "the stream failed (and memory ran out while its error was recorded)");
+}
+
 const std::string* StreamQueue::next() {
+  if (forked())
+    invalid("llm_stream_next: this stream was started by the parent process; after fork() the child must make its "
+            "own client");
   if (loop && http::Transport::running_loop() == loop)
     invalid("llm_stream_next was called from a callback on the client's own I/O thread, where it would wait on "
             "itself; use llm_chat_stream_async there");
   std::unique_lock lk(mu);
   cv.wait(lk, [&] { return cancel_requested || !chunks.empty() || ended; });
   if (end_returned) return nullptr;
-  if (error_returned) throw Error(status, error, http_status);
+  if (error_returned) throw_error();
   if (cancel_requested) throw Error(LLM_ERR_CANCELLED, "the stream was cancelled");
   if (!chunks.empty()) {
     current = std::move(chunks.front());
@@ -327,7 +410,7 @@ const std::string* StreamQueue::next() {
   }
   if (status != LLM_OK) {
     error_returned = true;
-    throw Error(status, error, http_status);
+    throw_error();
   }
   end_returned = true;
   return nullptr;
@@ -343,12 +426,15 @@ void StreamQueue::request_cancel() {
 }
 
 std::unique_ptr<Response> StreamQueue::final_copy() {
+  if (forked())
+    invalid("llm_stream_final_response: this stream was started by the parent process; after fork() the child "
+            "must make its own client");
   std::lock_guard lk(mu);
-  if (error_returned) throw Error(status, error, http_status);
+  if (error_returned) throw_error();
   if (cancel_requested && !end_returned) throw Error(LLM_ERR_CANCELLED, "the stream was cancelled");
   if (!ended || (status == LLM_OK && !end_returned))
     invalid("llm_stream_final_response: the stream has not ended yet (read it until llm_stream_next gives NULL)");
-  if (status != LLM_OK) throw Error(status, error, http_status);
+  if (status != LLM_OK) throw_error();
   if (!final_response) throw Error(LLM_ERR_INTERNAL, "the stream ended without a response");
   return std::make_unique<Response>(*final_response);
 }
@@ -367,14 +453,14 @@ std::unique_ptr<Response> Client::chat(std::string_view request_json) {
             "use llm_chat_async there");
   PreparedCall prep = prepare(request_json, false);
   // The result outlives this frame if the call ends on another thread just as
-  // the wait returns: shared. The error travels as plain text (an exception
-  // object's message buffer is shared between copies: none crosses threads).
+  // the wait returns: shared. The waiter is woken whatever happens, without
+  // allocating; an error that cannot be copied for want of memory becomes
+  // LLM_ERR_OUT_OF_MEMORY.
   struct Result {
     http::Waiter waiter;
     llm_status st = LLM_OK;
     std::unique_ptr<Response> r;
-    std::string message;
-    int http_status = 0;
+    std::optional<Error> err;
   };
   auto res = std::make_shared<Result>();
   transport_.run_blocking(
@@ -383,20 +469,27 @@ std::unique_ptr<Response> Client::chat(std::string_view request_json) {
           res->st = st;
           res->r = std::move(r);
           if (e) {
-            res->message = e->what();
-            res->http_status = e->http_status();
+            try {
+              res->err.emplace(e->deep_copy());
+            } catch (...) {
+              res->st = LLM_ERR_OUT_OF_MEMORY;
+            }
           }
           res->waiter.notify();
         });
       },
       res->waiter);
-  if (res->st != LLM_OK) throw Error(res->st, res->message.empty() ? "request failed" : res->message, res->http_status);
+  if (res->st != LLM_OK) {
+    if (res->err && res->st == res->err->status()) throw *res->err;
+    throw oom_error();
+  }
   return std::move(res->r);
 }
 
 std::shared_ptr<StreamQueue> Client::stream(std::string_view request_json) {
   auto q = std::make_shared<StreamQueue>();
   q->loop = transport_.loop_id();
+  q->fork_generation = fork_generation_;
   // The chunk callback runs on the I/O thread: it only queues, and pauses the
   // transfer when the reader falls behind (llm_stream_next resumes it).
   auto call_id = std::make_shared<std::atomic<uint64_t>>(0);
@@ -414,8 +507,11 @@ std::shared_ptr<StreamQueue> Client::stream(std::string_view request_json) {
     q->ended = true;
     q->status = st;
     if (e) {
-      q->error = e->what();
-      q->http_status = e->http_status();
+      try {
+        q->error.emplace(e->deep_copy());
+      } catch (...) {
+        q->error.reset();  // throw_error() says what it can
+      }
     }
     q->final_response = std::move(r);
     q->cancel = nullptr;
@@ -451,7 +547,7 @@ bool Client::with_transfer(uint64_t call_id, const std::function<void(uint64_t)>
 
 uint64_t Client::start(PreparedCall prep, ChunkFn on_chunk, DoneFn done) {
   auto c = std::make_shared<Call>();
-  c->id = next_id_.fetch_add(1);
+  c->id = g_next_call_id.fetch_add(1, std::memory_order_relaxed);
   c->prep = std::move(prep);
   c->on_chunk = std::move(on_chunk);
   c->done = std::move(done);
@@ -460,11 +556,32 @@ uint64_t Client::start(PreparedCall prep, ChunkFn on_chunk, DoneFn done) {
     std::lock_guard lk(mu_);
     calls_.emplace(c->id, c);
   }
-  submit_attempt(c);
+  try {
+    submit_attempt(c, true);
+  } catch (...) {
+    // Nothing was queued: the call never was.
+    {
+      std::lock_guard lk(c->mu);
+      c->finished = true;
+    }
+    std::lock_guard lk(mu_);
+    calls_.erase(c->id);
+    throw;
+  }
   return c->id;
 }
 
-void Client::submit_attempt(const std::shared_ptr<Call>& c) {
+void Client::fail_oom(const std::shared_ptr<Call>& c) noexcept { finish(c, LLM_ERR_OUT_OF_MEMORY, nullptr, &oom_error()); }
+
+void Client::submit_attempt(const std::shared_ptr<Call>& c, bool from_start) {
+  if (!from_start) {
+    try {
+      submit_attempt(c, true);
+    } catch (...) {
+      fail_oom(c);  // a retry that cannot be made for want of memory
+    }
+    return;
+  }
   uint64_t seq = 0;
   bool cancelled = false;
   {
@@ -487,6 +604,10 @@ void Client::submit_attempt(const std::shared_ptr<Call>& c) {
   cb.on_headers = [this, c](long status, const http::Headers& h) {
     c->http_status = status;
     c->headers = h;
+    // A stream answered with something else (a JSON answer or error page sent
+    // with 200): read it as an error body, and report it.
+    if (c->prep.stream && status >= 200 && status < 300 && !is_event_stream(http::find_header(h, "content-type")))
+      c->not_sse = true;
     // A sized answer is read into a buffer of its size: no growth by doubling,
     // which would hold up to three times the answer for a moment.
     if (!c->prep.stream && status >= 200 && status < 300)
@@ -498,8 +619,57 @@ void Client::submit_attempt(const std::shared_ptr<Call>& c) {
       }
   };
   cb.on_data = [this, c](const char* data, size_t len) -> bool {
+    try {
+      return on_data(c, data, len);
+    } catch (const std::bad_alloc&) {
+      c->oom = true;
+      return false;
+    }
+  };
+  cb.on_done = [this, c](const http::Result& r) {
+    try {
+      on_done(c, r);
+    } catch (...) {
+      fail_oom(c);  // the answer could not be handled for want of memory
+    }
+  };
+
+  long remaining = std::chrono::duration_cast<std::chrono::milliseconds>(c->deadline - Clock::now()).count();
+  http::Timing timing{std::max(1L, remaining), c->prep.stream};
+  // The id is the call's before the transfer is queued: its callbacks (the
+  // stream's end event above all) may run on the loop before submit returns.
+  const uint64_t tid = transport_.new_id();
+  {
+    std::lock_guard lk(c->mu);
+    c->transport_id = tid;
+  }
+  try {
+    transport_.submit(c->prep.http, std::move(cb), timing, tid);
+  } catch (...) {
+    std::lock_guard lk(c->mu);
+    c->transport_id = 0;
+    c->attempt_running = false;
+    throw;
+  }
+  // A cancel that came before the transfer was queued found nothing to cancel.
+  bool cancel_now = false;
+  {
+    std::lock_guard lk(c->mu);
+    cancel_now = c->attempt_seq == seq && c->attempt_running && c->cancelled;
+  }
+  if (cancel_now) {
+    try {
+      transport_.cancel(tid);
+    } catch (...) {
+      // No memory to queue the cancel: the call runs its course.
+    }
+  }
+}
+
+bool Client::on_data(const std::shared_ptr<Call>& c, const char* data, size_t len) {
+  {
     const std::string& provider = c->prep.target.spec->name;
-    bool ok_status = c->http_status >= 200 && c->http_status < 300;
+    bool ok_status = c->http_status >= 200 && c->http_status < 300 && !c->not_sse;
     if (c->prep.stream && ok_status) {
       if (c->saw_done) return false;  // bytes after the end event are never read: drop the connection
       bool go = true;
@@ -542,8 +712,11 @@ void Client::submit_attempt(const std::shared_ptr<Call>& c) {
     }
     c->body.append(data, len);
     return true;
-  };
-  cb.on_done = [this, c](const http::Result& r) {
+  }
+}
+
+void Client::on_done(const std::shared_ptr<Call>& c, const http::Result& r) {
+  {
     const std::string& provider = c->prep.target.spec->name;
     {
       std::lock_guard lk(c->mu);
@@ -565,6 +738,7 @@ void Client::submit_attempt(const std::shared_ptr<Call>& c) {
       transport_.schedule(delay_ms, [this, c] { submit_attempt(c); });
     };
 
+    if (c->oom || r.status == LLM_ERR_OUT_OF_MEMORY) return fail_oom(c);
     if (c->failure) return fail(*c->failure);
     if (c->saw_done) return succeed(c);  // whatever came after the end event
     if (c->chunk_cancelled || (r.status == LLM_ERR_CANCELLED && !c->error_body_cut))
@@ -576,7 +750,11 @@ void Client::submit_attempt(const std::shared_ptr<Call>& c) {
                                   " chunks: " + r.error));
       }
       Error e(r.status, provider + ": " + r.error);
-      if (r.status == LLM_ERR_NETWORK) return retry_or_fail(e, backoff_ms(c->retries));
+      // A connection that was never made (refused, unresolved, timed out) is
+      // tried again, as is one that broke; a certificate that does not verify
+      // will not verify next time.
+      if (!r.permanent && (r.connect_failed || r.status == LLM_ERR_NETWORK))
+        return retry_or_fail(e, backoff_ms(c->retries));
       return fail(e);
     }
     long s = c->http_status ? c->http_status : r.http_status;
@@ -585,6 +763,21 @@ void Client::submit_attempt(const std::shared_ptr<Call>& c) {
       if (!retryable_http(s) || e.retry_after > 60) return fail(e);
       return retry_or_fail(e, e.retry_after >= 0 ? static_cast<long>(e.retry_after * 1000) : backoff_ms(c->retries));
     }
+    if (c->not_sse) {
+      // What was meant as a stream came back whole: say what it said.
+      const std::string* ct = http::find_header(c->headers, "content-type");
+      std::string code;
+      std::string msg = error_body_message(c->body, &code, c->prep.target.secrets);
+      llm_status st = status_for_http(0, msg, code);
+      if (st == LLM_ERR_SERVER_ERROR) st = LLM_ERR_STREAMING;
+      Error e(st, provider + " answered a streamed request with HTTP " + std::to_string(s) + " and Content-Type " +
+                      http::printable(ct ? *ct : std::string()) + " instead of an event stream" +
+                      (msg.empty() ? std::string() : ": " + msg),
+              static_cast<int>(s));
+      e.provider = provider;
+      e.code = code;
+      return fail(e);
+    }
     if (c->prep.stream) {
       c->framer.finish();
       if (!c->assembler.all_finished())
@@ -592,25 +785,7 @@ void Client::submit_attempt(const std::shared_ptr<Call>& c) {
                                                  std::to_string(c->assembler.chunks()) + " chunks)"));
     }
     succeed(c);
-  };
-
-  long remaining = std::chrono::duration_cast<std::chrono::milliseconds>(c->deadline - Clock::now()).count();
-  http::Timing timing{std::max(1L, remaining), c->prep.stream};
-  // The id is the call's before the transfer is queued: its callbacks (the
-  // stream's end event above all) may run on the loop before submit returns.
-  const uint64_t tid = transport_.new_id();
-  {
-    std::lock_guard lk(c->mu);
-    c->transport_id = tid;
   }
-  transport_.submit(c->prep.http, std::move(cb), timing, tid);
-  // A cancel that came before the transfer was queued found nothing to cancel.
-  bool cancel_now = false;
-  {
-    std::lock_guard lk(c->mu);
-    cancel_now = c->attempt_seq == seq && c->attempt_running && c->cancelled;
-  }
-  if (cancel_now) transport_.cancel(tid);
 }
 
 void Client::succeed(const std::shared_ptr<Call>& c) {
@@ -625,10 +800,20 @@ void Client::succeed(const std::shared_ptr<Call>& c) {
   } catch (const Error& e) {
     finish(c, e.status(), nullptr, &e);
     return;
+  } catch (...) {
+    fail_oom(c);
+    return;
   }
   c->stats.retries = c->retries;
   c->stats.latency_ms = std::chrono::duration<double, std::milli>(Clock::now() - c->started).count();
-  finish(c, LLM_OK, Response::from(std::move(*doc), c->prep.target.spec->name, c->stats), nullptr);
+  std::unique_ptr<Response> r;
+  try {
+    r = Response::from(std::move(*doc), c->prep.target.spec->name, c->stats);
+  } catch (...) {
+    fail_oom(c);
+    return;
+  }
+  finish(c, LLM_OK, std::move(r), nullptr);
 }
 
 void Client::end_after_event(const std::shared_ptr<Call>& c) {
@@ -636,7 +821,7 @@ void Client::end_after_event(const std::shared_ptr<Call>& c) {
   // which time a transfer whose body ended right after the event (the usual
   // case) has completed and been kept for reuse. One that has not is given
   // kAfterEndGraceMs, then dropped, connection and all.
-  transport_.schedule(0, [this, c] {
+  transport_.schedule(0, [this, c]() noexcept {
     bool finished;
     uint64_t tid;
     {
@@ -655,13 +840,18 @@ void Client::end_after_event(const std::shared_ptr<Call>& c) {
         c->stats.bytes_received += received;
         c->stats.http_status = c->http_status;
       }
-      transport_.schedule(kAfterEndGraceMs, [this, tid] { transport_.cancel(tid); });
+      try {
+        transport_.schedule(kAfterEndGraceMs, [this, tid] { transport_.cancel(tid); });
+      } catch (...) {
+        transport_.cancel(tid);  // no memory for the grace period: drop the connection now (best effort)
+      }
     }
     if (!finished) succeed(c);
   });
 }
 
-void Client::finish(const std::shared_ptr<Call>& c, llm_status st, std::unique_ptr<Response> r, const Error* e) {
+void Client::finish(const std::shared_ptr<Call>& c, llm_status st, std::unique_ptr<Response> r,
+                    const Error* e) noexcept {
   {
     std::lock_guard lk(c->mu);
     if (c->finished) return;
@@ -671,16 +861,37 @@ void Client::finish(const std::shared_ptr<Call>& c, llm_status st, std::unique_p
     std::lock_guard lk(mu_);
     calls_.erase(c->id);
   }
-  try {
-    // The last guard: whatever put a secret into a message (a provider's
-    // echo is redacted where it is parsed; curl's words never should hold one).
-    std::optional<Error> clean;
-    if (e && !c->prep.target.secrets.empty()) {
-      clean.emplace(e->status(), c->prep.target.secrets.redact(e->what()), e->http_status());
-      e = &*clean;
+  // What the caller learns of an error: the last guard against a secret in a
+  // message (a provider's echo is redacted where it is parsed; curl's words
+  // never should hold one), and where the error came from. An error that
+  // cannot be made for want of memory becomes LLM_ERR_OUT_OF_MEMORY (never
+  // the unredacted original).
+  std::optional<Error> full;
+  if (e) {
+    try {
+      const Secrets& secrets = c->prep.target.secrets;
+      full.emplace(e->status(), secrets.empty() ? std::string(e->what()) : secrets.redact(e->what()),
+                   e->http_status());
+      full->retry_after = e->retry_after;
+      full->code = e->code;
+      full->type = e->type;
+      full->provider = !e->provider.empty() ? e->provider
+                       : c->prep.target.spec ? c->prep.target.spec->name
+                                             : std::string();
+      full->retries = c->retries;
+      e = &*full;
+    } catch (...) {
+      st = LLM_ERR_OUT_OF_MEMORY;
+      e = &oom_error();
     }
-    DoneFn done = std::move(c->done);
+  }
+  DoneFn done = std::move(c->done);
+  try {
     c->release();
+  } catch (...) {
+    // What the call held goes with the call instead.
+  }
+  try {
     done(st, std::move(r), e);
   } catch (...) {
     // A callback's exception must not unwind into the I/O loop.

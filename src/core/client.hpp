@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -39,8 +40,7 @@ struct StreamQueue {
   bool paused = false;
   bool cancel_requested = false;
   llm_status status = LLM_OK;
-  std::string error;
-  int http_status = 0;
+  std::optional<Error> error;    // the stream's error, when it failed (none when memory ran out)
   std::unique_ptr<Response> final_response;
   std::function<void()> cancel;  // cleared when the call is done
   std::function<void()> resume;  // cleared when the call is done
@@ -48,6 +48,12 @@ struct StreamQueue {
   bool end_returned = false;     // llm_stream_next gave the end
   bool error_returned = false;   // llm_stream_next gave the stream's error
   const void* loop = nullptr;  // the client's loop (Transport::loop_id), to refuse a read from inside it
+  unsigned fork_generation = 0;  // of the process that made it (process.hpp)
+
+  // The stream was made in the parent of this (forked) process.
+  bool forked() const noexcept;
+  // The error to throw for the stream's failure.
+  [[noreturn]] void throw_error() const;
 
   // llm_stream_next: the next chunk (borrowed until the next call), nullptr at
   // the end; throws the stream's Error. Blocks until one of those is known.
@@ -78,6 +84,17 @@ class Client {
   void cancel(uint64_t id);
 
   std::string preview(std::string_view request_json, bool stream) const;
+
+  // The client was made in the parent of this (forked) process: every call fails.
+  bool forked() const noexcept;
+  // llm_client_free from inside one of this client's callbacks (on its loop's
+  // thread): `destroy` (which deletes this client) runs on the I/O thread once
+  // the callback has returned and every other call has ended.
+  bool on_io_thread() const { return transport_.on_io_thread(); }
+  void defer_destroy(std::function<void()> destroy) { transport_.defer_destroy(std::move(destroy)); }
+  // In a forked child: give the client up without touching the parent's thread
+  // or connections (see Transport::abandon); the object may then be leaked.
+  void abandon() { transport_.abandon(); }
   std::string providers_json() const;
   // The global table and the built-ins (llm_providers_json with no client).
   static std::string global_providers_json();
@@ -89,23 +106,41 @@ class Client {
   ProviderPtr lookup(std::string_view prefix) const;
   // prepare() once the call is routed: request fields, the adapter's request, its checks.
   void finish_prepare(PreparedCall& p, bool stream) const;
-  Target route(std::string_view model) const;
+  // The provider `model` routes to and the model id it knows (spec, model);
+  // throws LLM_ERR_INVALID_ARGUMENT for an unknown provider.
+  Target resolve(std::string_view model) const;
+  // The rest of a resolved target: base URL, key, headers. Throws
+  // LLM_ERR_AUTHENTICATION when the provider needs a key and has none.
+  void complete_target(Target& t) const;
   uint64_t start(PreparedCall prep, ChunkFn on_chunk, DoneFn done);
-  void submit_attempt(const std::shared_ptr<Call>& c);
+  // Submits the call's next attempt. From start() (the caller's thread) a
+  // failure to submit throws, and no callback runs; from the loop (a retry) it
+  // finishes the call instead.
+  void submit_attempt(const std::shared_ptr<Call>& c, bool from_start = false);
+  // The transfer callbacks of an attempt (on the loop's thread).
+  bool on_data(const std::shared_ptr<Call>& c, const char* data, size_t len);
+  void on_done(const std::shared_ptr<Call>& c, const http::Result& r);
+  // Ends the call with LLM_ERR_OUT_OF_MEMORY (allocates nothing).
+  void fail_oom(const std::shared_ptr<Call>& c) noexcept;
   // The answer is complete: build the response and finish with LLM_OK.
   void succeed(const std::shared_ptr<Call>& c);
   // A stream's end event arrived (on the loop, inside a curl callback).
   void end_after_event(const std::shared_ptr<Call>& c);
-  void finish(const std::shared_ptr<Call>& c, llm_status st, std::unique_ptr<Response> r, const Error* e);
+  void finish(const std::shared_ptr<Call>& c, llm_status st, std::unique_ptr<Response> r, const Error* e) noexcept;
   // Runs fn(transport id) for a call's running transfer, under the locks that keep
   // the id current; false when the call has none.
   bool with_transfer(uint64_t call_id, const std::function<void(uint64_t)>& fn);
 
+  // The environment as it was when the client was made (getenv is not safe
+  // against a setenv on another thread, and costs a scan per variable).
+  std::string env(const std::string& name) const;
+
   Config cfg_;
+  unsigned fork_generation_;
+  std::unordered_map<std::string, std::string> env_;
   ProviderTable registered_;
   std::mutex mu_;
   std::unordered_map<uint64_t, std::shared_ptr<Call>> calls_;
-  std::atomic<uint64_t> next_id_{1};
   http::Transport transport_;  // last: destroyed first, while the members its callbacks use still live
 };
 

@@ -145,19 +145,20 @@ Config from_json(const json::Value& d) {
 }
 
 // TOML → the JSON DOM, so both file kinds go through one validator.
-void toml_to_json(const toml::node& n, json::Value& out, json::Allocator& a) {
+void toml_to_json(const toml::node& n, json::Value& out, json::Allocator& a, const std::string& path) {
   if (auto t = n.as_table()) {
     out.SetObject();
     for (auto& [k, v] : *t) {
       json::Value child;
-      toml_to_json(v, child, a);
+      toml_to_json(v, child, a, path + "." + std::string(k.str()));
       out.AddMember(json::str(k.str(), a), child, a);
     }
   } else if (auto arr = n.as_array()) {
     out.SetArray();
-    for (auto& v : *arr) {
+    for (size_t i = 0; i < arr->size(); ++i) {
+      const toml::node& v = *arr->get(i);
       json::Value child;
-      toml_to_json(v, child, a);
+      toml_to_json(v, child, a, path + "[" + std::to_string(i) + "]");
       out.PushBack(child, a);
     }
   } else if (auto s = n.as_string()) {
@@ -169,7 +170,8 @@ void toml_to_json(const toml::node& n, json::Value& out, json::Allocator& a) {
   } else if (auto b = n.as_boolean()) {
     out.SetBool(b->get());
   } else {
-    out.SetString("(date/time)", a);  // dates are never valid config values; the validator names the field
+    // A date, time or date-time: no config field takes one.
+    invalid(path + ": a TOML date or time is not a valid value here (a string must be quoted)");
   }
 }
 
@@ -229,7 +231,7 @@ Config parse_config_file(const std::string& path) {
             std::string(e.description()));
   }
   json::Document d;
-  toml_to_json(tbl, d, d.GetAllocator());
+  toml_to_json(tbl, d, d.GetAllocator(), "config");
   return from_json(d);
 }
 

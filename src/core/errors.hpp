@@ -1,6 +1,7 @@
 // From an HTTP error answer to a typed Error: the status picks the kind, the
 // provider's own message refines it (context window, content policy).
 #pragma once
+#include <ctime>
 #include <string>
 #include <string_view>
 
@@ -12,20 +13,30 @@ namespace literllm {
 
 // The provider's message from an error body in any of the usual shapes
 // ({"error":{"message"}}, {"error":"..."}, {"message"}, {"detail"}, [{"error":{...}}]),
-// or the body itself (trimmed, at most 500 bytes) when it is not JSON.
-// `code` receives error.code / error.type when present. Every secret is
-// replaced by [REDACTED] before anything is clipped.
-std::string error_body_message(std::string_view body, std::string* code = nullptr, const Secrets& secrets = {});
+// or the body itself (trimmed, at most 500 bytes) when it is not JSON. The
+// result is valid UTF-8 (ill-formed bytes become U+FFFD). `code` receives
+// error.code (a number as text), else error.type; `type` receives error.type;
+// each is left as it is when absent, and given as the body has it. Every
+// secret is replaced by [REDACTED] before anything is clipped.
+std::string error_body_message(std::string_view body, std::string* code = nullptr, const Secrets& secrets = {},
+                               std::string* type = nullptr);
 
 // The kind for an HTTP status and the provider's message/code.
 llm_status status_for_http(long http_status, std::string_view message, std::string_view code);
 
-// Builds the Error for an HTTP error answer. Every secret that appears in the
-// provider's message (raw or escaped) is replaced by [REDACTED].
+// Builds the Error for an HTTP error answer, with `provider` and the body's
+// error.code and error.type (redacted, valid UTF-8, at most 100 bytes each;
+// empty when absent). Every secret that appears in the provider's message
+// (raw or escaped) is replaced by [REDACTED].
 Error http_error(std::string_view provider, long http_status, std::string_view body,
                  const http::Headers& headers, const Secrets& secrets);
 
-// Seconds from a Retry-After header (delta-seconds or HTTP-date), or -1.
+// Seconds to wait from retry-after-ms (milliseconds, a fraction allowed; it
+// wins over Retry-After unless malformed) or Retry-After (delta-seconds or an
+// HTTP-date: IMF-fixdate, RFC 850, asctime), or -1 when absent or malformed.
+// A past date gives 0; at most 1e9. `now` is the current time.
+double parse_retry_after(const http::Headers& headers, std::time_t now);
+// The same at std::time(nullptr).
 double parse_retry_after(const http::Headers& headers);
 
 }  // namespace literllm

@@ -1,10 +1,13 @@
 #include "core/json.hpp"
 
+#include <pthread.h>
 #include <simdjson.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <vector>
 
@@ -136,9 +139,15 @@ void blank_zero_exponents(char* p, size_t n) {
   }
 }
 
-// Texts longer than this go to RapidJSON alone, so that a thread's reused
-// simdjson parser and padded buffer never hold more than a few MiB.
-constexpr size_t kFastParseMax = 1u << 20;
+// Texts longer than this go to RapidJSON alone (in place): simdjson's buffers
+// take about 14 bytes per byte of text, grown for one parse and given back
+// after it, and past this size faulting those pages in costs more than
+// simdjson saves (1 MB: 27 ms against RapidJSON's 1.9 ms, measured here).
+constexpr size_t kFastParseMax = 256u << 10;
+// What a thread keeps between parses: a parser sized for texts up to this
+// (about 260 KiB of simdjson buffers, plus the padded copy). A longer text grows
+// it for that parse only.
+constexpr size_t kKeepMax = 16u << 10;
 
 // The RapidJSON value of a simdjson element. Recursion is bounded: prescan has
 // refused anything nested deeper than kMaxDepth.
@@ -190,20 +199,137 @@ void convert(simdjson::dom::element e, Value& out, Allocator& a) {
   }
 }
 
+// A thread's simdjson parser, its document and the padded copy of the text.
+struct ParseState {
+  simdjson::dom::parser parser{kFastParseMax};
+  simdjson::dom::document doc;
+  std::string padded;
+  bool started = false;  // the parser has its working state (see start)
+};
+
+// The calling thread's state: on the heap behind a trivially destructible
+// pointer, freed by a pthread key's destructor. (A thread_local object would be
+// destroyed before the key destructors run, and a language runtime's own key
+// destructor may call the library after that.)
+thread_local ParseState* t_state = nullptr;
+
+void free_state(void* p) {
+  t_state = nullptr;
+  delete static_cast<ParseState*>(p);
+}
+
+// simdjson gives a parser its working state through process-wide objects that
+// exit() destroys; a parser started after that calls a pure virtual function.
+// Parsers start under start_lock, and an exit handler, registered once those
+// objects exist (so it runs before their destructors), stops the starting:
+// a thread whose parser has not started then leaves its texts to RapidJSON.
+pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+bool exiting = false;           // under start_lock
+bool exit_handler_set = false;  // under start_lock
+
+void lock_starts() { pthread_mutex_lock(&start_lock); }
+void unlock_starts() { pthread_mutex_unlock(&start_lock); }
+void stop_starts() {
+  lock_starts();
+  exiting = true;
+  unlock_starts();
+}
+
+// Once per process (never undone): the key, and fork handlers that leave
+// start_lock unlocked in a child. Trivially destructible.
+struct Setup {
+  pthread_key_t key;
+  bool key_ok;
+};
+const Setup& setup() {
+  static const Setup s = [] {
+    Setup r{};
+    r.key_ok = pthread_key_create(&r.key, free_state) == 0;
+    pthread_atfork(lock_starts, unlock_starts, unlock_starts);
+    return r;
+  }();
+  return s;
+}
+
+// The calling thread's state, made on first use; nullptr when no key could be
+// had. Called again after the key's destructor ran (from another key's
+// destructor), it makes a new state and sets the key again, and glibc runs the
+// destructor in its next round; past the last round (PTHREAD_DESTRUCTOR_ITERATIONS)
+// that one state is leaked.
+ParseState* thread_state() {
+  if (t_state) return t_state;
+  const Setup& s = setup();
+  if (!s.key_ok) return nullptr;
+  auto* st = new ParseState;
+  if (pthread_setspecific(s.key, st) != 0) {
+    delete st;
+    return nullptr;
+  }
+  t_state = st;
+  return st;
+}
+
+// Gives `st.parser` its working state, for texts of `len` bytes. False once
+// exit() has begun (see start_lock).
+bool start(ParseState& st, size_t len) {
+  if (st.started) return true;
+  setup();  // the fork handlers, before start_lock is first taken
+  lock_starts();
+  simdjson::error_code e = simdjson::SUCCESS;
+  if (!exiting) {
+    e = st.parser.allocate(std::max(len, simdjson::dom::MINIMAL_DOCUMENT_CAPACITY));
+    if (!exit_handler_set) {  // simdjson's objects exist now
+      exit_handler_set = true;
+      if (std::atexit(stop_starts) != 0) exiting = true;  // no handler: start no more parsers
+    }
+    st.started = e == simdjson::SUCCESS;
+  }
+  unlock_starts();
+  if (e == simdjson::MEMALLOC) throw std::bad_alloc();
+  return st.started;
+}
+
+// After a text longer than kKeepMax: the parser and document shrunk back to
+// their size before it, the padded copy freed.
+struct Trim {
+  ParseState& st;
+  size_t before;
+  ~Trim() {
+    if (st.parser.capacity() > kKeepMax || st.doc.capacity() > kKeepMax) {
+      const size_t keep = std::clamp(before, simdjson::dom::MINIMAL_DOCUMENT_CAPACITY, kKeepMax);
+      // On failure each is left empty, and grows again on the next parse.
+      simdjson::error_code e1 = st.parser.allocate(keep);
+      simdjson::error_code e2 = st.doc.allocate(keep);
+      (void)e1;
+      (void)e2;
+    }
+    if (st.padded.capacity() > kKeepMax + simdjson::SIMDJSON_PADDING) std::string().swap(st.padded);
+  }
+};
+
 // simdjson finds the structure (several times faster than RapidJSON's reader,
 // bench/bench_json) and the RapidJSON document is built from it: RapidJSON
 // stays for editing and writing. False, with `d` untouched, when simdjson
 // refuses the text or it is too long; RapidJSON then decides, and words the
 // error. (It also reads what simdjson refuses but JSON allows: integers past
-// 64 bits.)
+// 64 bits.) simdjson running out of memory throws std::bad_alloc.
 bool fast_parse(std::string_view text, Document& d) {
   if (text.size() > kFastParseMax) return false;
-  thread_local simdjson::dom::parser parser(kFastParseMax);
-  thread_local std::string padded;
-  padded.assign(text.data(), text.size());
-  padded.append(simdjson::SIMDJSON_PADDING, '\0');
+  std::unique_ptr<ParseState> local;  // when the thread can hold no state
+  ParseState* st = thread_state();
+  if (!st) {
+    local = std::make_unique<ParseState>();
+    st = local.get();
+  }
+  const size_t before = std::min(st->parser.capacity(), st->doc.capacity());
+  if (!start(*st, text.size())) return false;
+  Trim trim{*st, before};
+  st->padded.assign(text.data(), text.size());
+  st->padded.append(simdjson::SIMDJSON_PADDING, '\0');
   simdjson::dom::element root;
-  if (parser.parse(padded.data(), text.size(), false).get(root) != simdjson::SUCCESS) return false;
+  simdjson::error_code e = st->parser.parse_into_document(st->doc, st->padded.data(), text.size(), false).get(root);
+  if (e == simdjson::MEMALLOC) throw std::bad_alloc();
+  if (e != simdjson::SUCCESS) return false;
   convert(root, d, d.GetAllocator());
   return true;
 }
@@ -288,11 +414,13 @@ std::optional<std::string> find_duplicate_key(const Value& root) {
 }
 
 std::string dump(const Value& v) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  StringBuffer buf;
+  Writer w(buf);
   v.Accept(w);
   return std::string(buf.GetString(), buf.GetSize());
 }
+
+size_t thread_parser_capacity() { return t_state ? t_state->parser.capacity() : 0; }
 
 const char* type_name(const Value& v) {
   switch (v.GetType()) {

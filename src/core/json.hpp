@@ -7,6 +7,10 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,13 +19,43 @@
 
 namespace literllm::json {
 
-using Document = rapidjson::Document;
-using Value = rapidjson::Value;
-using Allocator = rapidjson::Document::AllocatorType;
+// RapidJSON's memory, through ::operator new: std::bad_alloc where RapidJSON's
+// CrtAllocator returns NULL (which RapidJSON then writes through: its asserts
+// are compiled out). The CrtAllocator interface. In a namespace of its own: the
+// types below must not bring json's functions into argument-dependent lookup.
+namespace alloc {
+class NewAllocator {
+ public:
+  static const bool kNeedFree = true;
+  void* Malloc(size_t size) { return size ? ::operator new(size) : nullptr; }
+  // A new block, the old contents copied, the old block freed; size 0 frees.
+  void* Realloc(void* p, size_t old_size, size_t new_size) {
+    if (new_size == 0) {
+      Free(p);
+      return nullptr;
+    }
+    void* q = ::operator new(new_size);
+    if (p) {
+      std::memcpy(q, p, std::min(old_size, new_size));
+      ::operator delete(p);
+    }
+    return q;
+  }
+  static void Free(void* p) { ::operator delete(p); }
+};
+}  // namespace alloc
+using alloc::NewAllocator;
+
+using Allocator = rapidjson::MemoryPoolAllocator<NewAllocator>;
+using Document = rapidjson::GenericDocument<rapidjson::UTF8<>, Allocator, NewAllocator>;
+using Value = rapidjson::GenericValue<rapidjson::UTF8<>, Allocator>;
+using StringBuffer = rapidjson::GenericStringBuffer<rapidjson::UTF8<>, NewAllocator>;
+using Writer = rapidjson::Writer<StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>, NewAllocator>;
 
 // Parses `text` (validating UTF-8; refusing nesting deeper than 512 levels,
 // lone surrogate escapes and NUL bytes between tokens). Numbers are read
-// correctly rounded. Throws Error(status) naming `what` on failure.
+// correctly rounded. Throws Error(status) naming `what` on failure, and
+// std::bad_alloc when memory runs out.
 Document parse(std::string_view text, const char* what, llm_status status);
 
 // The path (".a[2].b") of the first member name that an object repeats, if any.
@@ -30,6 +64,10 @@ std::optional<std::string> find_duplicate_key(const Value& root);
 
 // Compact serialization.
 std::string dump(const Value& v);
+
+// For tests: the text capacity of the calling thread's cached simdjson parser
+// (0 when the thread holds none).
+size_t thread_parser_capacity();
 
 // A JSON type name for messages: "string", "number", "object", ...
 const char* type_name(const Value& v);

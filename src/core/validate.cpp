@@ -16,7 +16,9 @@
 // The shapes checked here follow CreateChatCompletionRequest and the message,
 // content-part, tool and response-format schemas of the OpenAI OpenAPI spec
 // (../shared/specs/openai-openapi.yaml). Where the spec marks a field
-// nullable, null is accepted and means "absent".
+// nullable, null is accepted and means "absent". Checks marked `openai` are
+// api.openai.com's value limits (RequestRules::OpenAI); the rest hold for
+// every provider.
 
 namespace literllm {
 namespace {
@@ -27,6 +29,7 @@ using Options = std::initializer_list<string_view>;
 
 constexpr int64_t kInt64Min = std::numeric_limits<int64_t>::min();
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // ------------------------------------------------------------------- paths
 
@@ -170,12 +173,20 @@ void append_options(std::string& out, Options opts) {
   fail(p, w);
 }
 
-// "must be between 0 and 2, got 3.5"
+// "must be between 0 and 2, got 3.5"; an infinite bound is left unsaid.
 [[noreturn, gnu::cold, gnu::noinline]] void fail_range(const Path& p, double lo, double hi, const Value& got) {
-  std::string w = "must be between ";
-  append_double(w, lo);
-  w += " and ";
-  append_double(w, hi);
+  std::string w;
+  if (lo == -kInf && hi == kInf) {
+    w = "must be a finite number";
+  } else if (hi == kInf) {
+    w = "must be a finite number of at least ";
+    append_double(w, lo);
+  } else {
+    w = "must be between ";
+    append_double(w, lo);
+    w += " and ";
+    append_double(w, hi);
+  }
   w += ", got ";
   append_number(w, got);
   fail(p, w);
@@ -201,7 +212,7 @@ void append_options(std::string& out, Options opts) {
 
 // ------------------------------------------------------------ basic checks
 
-inline string_view sv(const Value& v) { return json::sv(v); }
+using json::sv;  // (also found by argument-dependent lookup: Value's allocator is json's)
 
 // The member `key` of `obj`, or nullptr. `obj` is known to be an object.
 inline const Value* member(const Value& obj, string_view key) {
@@ -267,12 +278,12 @@ void check_enum_or_null(const Value& v, const Path& p, Options opts) {
   if (!one_of(sv(v), opts)) fail_enum(p, opts, sv(v));
 }
 
-// A number in [lo, hi].
+// A finite number in [lo, hi] (a bound may be infinite).
 void check_number(const Value& v, const Path& p, double lo, double hi, bool nullable) {
   if (nullable && v.IsNull()) return;
   if (!v.IsNumber()) fail_type(p, nullable ? "a number or null" : "a number", v);
   const double d = v.GetDouble();
-  if (!(d >= lo && d <= hi)) fail_range(p, lo, hi, v);
+  if (!(d >= lo && d <= hi) || !std::isfinite(d)) fail_range(p, lo, hi, v);
 }
 
 // An integer in [lo, hi]. JSON does not tell 1 from 1.0, so an integral
@@ -318,13 +329,43 @@ bool is_identifier64(string_view s) {
   return true;
 }
 
-void check_identifier64(const Value& v, const Path& p) {
+bool has_control_character(string_view s) {
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) return true;
+  }
+  return false;
+}
+
+// A tool, function or json_schema name: a non-empty string without control
+// characters; `openai`: ^[a-zA-Z0-9_-]{1,64}$.
+void check_name(const Value& v, const Path& p, bool openai) {
   need_string(v, p);
-  if (!is_identifier64(sv(v))) {
-    std::string w = "must be 1 to 64 characters from a-z, A-Z, 0-9, _ and -; got ";
+  if (openai) {
+    if (!is_identifier64(sv(v))) {
+      std::string w = "must be 1 to 64 characters from a-z, A-Z, 0-9, _ and -; got ";
+      append_quoted(w, sv(v));
+      fail(p, w);
+    }
+    return;
+  }
+  if (v.GetStringLength() == 0) fail(p, "must not be empty");
+  if (has_control_character(sv(v))) {
+    std::string w = "must not contain control characters; got ";
     append_quoted(w, sv(v));
     fail(p, w);
   }
+}
+
+// A string whose value is checked against `opts` only under `openai`.
+inline void check_setting(const Value& v, const Path& p, Options opts, bool openai) {
+  if (openai) check_enum(v, p, opts);
+  else need_string(v, p);
+}
+
+inline void check_setting_or_null(const Value& v, const Path& p, Options opts, bool openai) {
+  if (openai) check_enum_or_null(v, p, opts);
+  else need_string_or_null(v, p);
 }
 
 // ----------------------------------------------------------- content parts
@@ -364,22 +405,22 @@ unsigned part_kind(string_view t) {
 }
 
 // { "type": "image_url", "image_url": { "url": "...", "detail": "auto" } }
-void check_image_part(const Value& part, const Path& p) {
+void check_image_part(const Value& part, const Path& p, bool openai) {
   const Path pi = p.field("image_url");
   const Value& img = required(part, "image_url", p);
   need_object(img, pi);
   const Path pu = pi.field("url");
   need_nonempty_string(required(img, "url", pi), pu);
-  if (const Value* d = member(img, "detail")) check_enum(*d, pi.field("detail"), {"auto", "low", "high"});
+  if (const Value* d = member(img, "detail")) check_setting(*d, pi.field("detail"), {"auto", "low", "high"}, openai);
 }
 
 // { "type": "input_audio", "input_audio": { "data": base64, "format": "wav" | "mp3" } }
-void check_audio_part(const Value& part, const Path& p) {
+void check_audio_part(const Value& part, const Path& p, bool openai) {
   const Path pa = p.field("input_audio");
   const Value& audio = required(part, "input_audio", p);
   need_object(audio, pa);
   need_string(required(audio, "data", pa), pa.field("data"));
-  check_enum(required(audio, "format", pa), pa.field("format"), {"wav", "mp3"});
+  check_setting(required(audio, "format", pa), pa.field("format"), {"wav", "mp3"}, openai);
 }
 
 // Checks that the listed optional members of `obj` are strings when present,
@@ -418,7 +459,7 @@ void check_document_part(const Value& part, const Path& p) {
   check_either(doc, pd, "data", "url", "media_type");
 }
 
-void check_part(const Value& part, const Path& p, const PartRules& rules) {
+void check_part(const Value& part, const Path& p, const PartRules& rules, bool openai) {
   if (!part.IsObject()) fail_type(p, "an object (a content part)", part);
   const Path pt = p.field("type");
   const Value& type = required(part, "type", p);
@@ -450,10 +491,10 @@ void check_part(const Value& part, const Path& p, const PartRules& rules) {
       need_string(required(part, "refusal", p), p.field("refusal"));
       break;
     case kPartImage:
-      check_image_part(part, p);
+      check_image_part(part, p, openai);
       break;
     case kPartAudio:
-      check_audio_part(part, p);
+      check_audio_part(part, p, openai);
       break;
     case kPartFile:
       check_file_part(part, p);
@@ -465,17 +506,17 @@ void check_part(const Value& part, const Path& p, const PartRules& rules) {
   if (const Value* bp = member(part, "prompt_cache_breakpoint")) {
     const Path pb = p.field("prompt_cache_breakpoint");
     need_object(*bp, pb);
-    check_enum(required(*bp, "mode", pb), pb.field("mode"), {"explicit"});
+    check_setting(required(*bp, "mode", pb), pb.field("mode"), {"explicit"}, openai);
   }
 }
 
 // A string, or a non-empty array of parts the rules allow.
-void check_content(const Value& c, const Path& p, const PartRules& rules) {
+void check_content(const Value& c, const Path& p, const PartRules& rules, bool openai) {
   if (c.IsString()) return;
   if (!c.IsArray()) fail_type(p, "a string or an array of content parts", c);
   if (c.Empty()) fail(p, "must not be an empty array");
   size_t i = 0;
-  for (const Value& part : c.GetArray()) check_part(part, p.at(i++), rules);
+  for (const Value& part : c.GetArray()) check_part(part, p.at(i++), rules, openai);
 }
 
 // ---------------------------------------------------------------- messages
@@ -512,7 +553,7 @@ Role parse_role(const Value& v, const Path& p) {
   fail_enum(p, {"system", "developer", "user", "assistant", "tool", "function"}, r);
 }
 
-void check_assistant(const Value& m, const Path& p, const Value* content) {
+void check_assistant(const Value& m, const Path& p, const Value* content, bool openai) {
   bool answered_otherwise = false;  // something stands in for the content
 
   if (const Value* calls = member(m, "tool_calls")) {
@@ -547,14 +588,14 @@ void check_assistant(const Value& m, const Path& p, const Value* content) {
 
   const Path pc = p.field("content");
   if (content && !content->IsNull()) {
-    check_content(*content, pc, kAssistantParts);
+    check_content(*content, pc, kAssistantParts, openai);
   } else if (!answered_otherwise) {
     fail(pc, content ? "must not be null unless the message has tool_calls (or function_call, refusal, audio)"
                      : "is required unless the message has tool_calls (or function_call, refusal, audio)");
   }
 }
 
-void check_message(const Value& m, const Path& p) {
+void check_message(const Value& m, const Path& p, bool openai) {
   if (!m.IsObject()) fail_type(p, "an object (a message)", m);
   const Role role = parse_role(required(m, "role", p), p.field("role"));
   const Value* content = member(m, "content");
@@ -565,16 +606,17 @@ void check_message(const Value& m, const Path& p) {
     case Role::kSystem:
     case Role::kDeveloper:
       if (!content) fail_required(p.field("content"));
-      check_content(*content, p.field("content"), role == Role::kSystem ? kTextOnlySystem : kTextOnlyDeveloper);
+      check_content(*content, p.field("content"), role == Role::kSystem ? kTextOnlySystem : kTextOnlyDeveloper,
+                    openai);
       break;
     case Role::kUser:
       if (!content) fail_required(p.field("content"));
-      check_content(*content, p.field("content"), kUserParts);
+      check_content(*content, p.field("content"), kUserParts, openai);
       break;
     case Role::kTool:
       need_string(required(m, "tool_call_id", p), p.field("tool_call_id"));
       if (!content) fail_required(p.field("content"));
-      check_content(*content, p.field("content"), kTextOnlyTool);
+      check_content(*content, p.field("content"), kTextOnlyTool, openai);
       break;
     case Role::kFunction:  // deprecated: the answer to a function_call
       if (!name) fail_required(p.field("name"));
@@ -582,16 +624,16 @@ void check_message(const Value& m, const Path& p) {
       need_string_or_null(*content, p.field("content"));
       break;
     case Role::kAssistant:
-      check_assistant(m, p, content);
+      check_assistant(m, p, content, openai);
       break;
   }
 }
 
-void check_messages(const Value& msgs, const Path& p) {
+void check_messages(const Value& msgs, const Path& p, bool openai) {
   need_array(msgs, p);
   if (msgs.Empty()) fail(p, "must not be an empty array");
   size_t i = 0;
-  for (const Value& m : msgs.GetArray()) check_message(m, p.at(i++));
+  for (const Value& m : msgs.GetArray()) check_message(m, p.at(i++), openai);
 }
 
 // ------------------------------------------------------------------- tools
@@ -614,7 +656,7 @@ ToolName tool_name(const Value& tool, uint32_t index) {
 
 // { "type": "function", "function": { "name", "description"?, "parameters"?, "strict"? } }
 // { "type": "custom", "custom": { "name", "description"?, "format"? } }
-void check_tool(const Value& tool, const Path& p) {
+void check_tool(const Value& tool, const Path& p, bool openai) {
   if (!tool.IsObject()) fail_type(p, "an object (a tool)", tool);
   const Value& type = required(tool, "type", p);
   check_enum(type, p.field("type"), {"function", "custom"});
@@ -622,7 +664,7 @@ void check_tool(const Value& tool, const Path& p) {
     const Path pf = p.field("function");
     const Value& fn = required(tool, "function", p);
     need_object(fn, pf);
-    check_identifier64(required(fn, "name", pf), pf.field("name"));
+    check_name(required(fn, "name", pf), pf.field("name"), openai);
     opt_string(fn, "description", pf);
     opt_object(fn, "parameters", pf);  // a JSON Schema: opaque
     opt_bool_or_null(fn, "strict", pf);
@@ -631,7 +673,7 @@ void check_tool(const Value& tool, const Path& p) {
   const Path pc = p.field("custom");
   const Value& custom = required(tool, "custom", p);
   need_object(custom, pc);
-  need_nonempty_string(required(custom, "name", pc), pc.field("name"));
+  check_name(required(custom, "name", pc), pc.field("name"), false);  // OpenAI sets no pattern here
   opt_string(custom, "description", pc);
   if (const Value* format = member(custom, "format")) {
     const Path pfmt = pc.field("format");
@@ -643,7 +685,7 @@ void check_tool(const Value& tool, const Path& p) {
       const Value& grammar = required(*format, "grammar", pfmt);
       need_object(grammar, pg);
       need_string(required(grammar, "definition", pg), pg.field("definition"));
-      check_enum(required(grammar, "syntax", pg), pg.field("syntax"), {"lark", "regex"});
+      check_setting(required(grammar, "syntax", pg), pg.field("syntax"), {"lark", "regex"}, openai);
     }
   }
 }
@@ -662,10 +704,10 @@ void check_tool(const Value& tool, const Path& p) {
   fail(pb.field("name"), w);
 }
 
-void check_tools(const Value& tools, const Path& p) {
+void check_tools(const Value& tools, const Path& p, bool openai) {
   need_array(tools, p);
   const size_t n = tools.Size();
-  for (size_t i = 0; i < n; ++i) check_tool(tools[static_cast<rapidjson::SizeType>(i)], p.at(i));
+  for (size_t i = 0; i < n; ++i) check_tool(tools[static_cast<rapidjson::SizeType>(i)], p.at(i), openai);
   if (n < 2) return;
 
   // Duplicate names: sort (name, index) pairs and compare neighbours. Up to 128
@@ -754,7 +796,7 @@ void check_tool_choice(const Value& tc, const Path& p, const Value* tools) {
 
 // { "type": "text" } | { "type": "json_object" } |
 // { "type": "json_schema", "json_schema": { "name", "description"?, "schema"?, "strict"? } }
-void check_response_format(const Value& rf, const Path& p) {
+void check_response_format(const Value& rf, const Path& p, bool openai) {
   need_object(rf, p);
   const Value& type = required(rf, "type", p);
   check_enum(type, p.field("type"), {"text", "json_object", "json_schema"});
@@ -762,21 +804,21 @@ void check_response_format(const Value& rf, const Path& p) {
   const Path pj = p.field("json_schema");
   const Value& js = required(rf, "json_schema", p);
   need_object(js, pj);
-  check_identifier64(required(js, "name", pj), pj.field("name"));
+  check_name(required(js, "name", pj), pj.field("name"), openai);
   opt_string(js, "description", pj);
   opt_object(js, "schema", pj);  // a JSON Schema: opaque
   opt_bool_or_null(js, "strict", pj);
 }
 
-// Deprecated "functions": 1..128 of { "name", "description"?, "parameters"? }.
-void check_functions(const Value& fns, const Path& p) {
+// Deprecated "functions": [{ "name", "description"?, "parameters"? }]; `openai`: 1..128 of them.
+void check_functions(const Value& fns, const Path& p, bool openai) {
   need_array(fns, p);
-  if (fns.Empty() || fns.Size() > 128) fail(p, "must hold 1 to 128 functions");
+  if (openai && (fns.Empty() || fns.Size() > 128)) fail(p, "must hold 1 to 128 functions");
   size_t i = 0;
   for (const Value& fn : fns.GetArray()) {
     const Path pf = p.at(i++);
     need_object(fn, pf);
-    check_identifier64(required(fn, "name", pf), pf.field("name"));
+    check_name(required(fn, "name", pf), pf.field("name"), openai);
     opt_string(fn, "description", pf);
     opt_object(fn, "parameters", pf);
   }
@@ -791,17 +833,21 @@ void check_function_call(const Value& fc, const Path& p) {
 
 // ------------------------------------------------------------ other fields
 
-// null | string | 1..4 strings
-void check_stop(const Value& v, const Path& p) {
+// null | string | up to 64 strings; `openai`: 1..4 strings
+void check_stop(const Value& v, const Path& p, bool openai) {
   if (v.IsNull() || v.IsString()) return;
   if (!v.IsArray()) fail_type(p, "a string, an array of strings or null", v);
-  if (v.Empty() || v.Size() > 4) fail(p, "must hold 1 to 4 strings");
+  if (openai) {
+    if (v.Empty() || v.Size() > 4) fail(p, "must hold 1 to 4 strings");
+  } else if (v.Size() > 64) {
+    fail(p, "must hold at most 64 strings");
+  }
   size_t i = 0;
   for (const Value& s : v.GetArray()) need_string(s, p.at(i++));
 }
 
-// null | { token id (decimal): integer -100..100 }
-void check_logit_bias(const Value& v, const Path& p) {
+// null | { token id (decimal): number }; `openai`: the numbers integers -100..100
+void check_logit_bias(const Value& v, const Path& p, bool openai) {
   if (v.IsNull()) return;
   if (!v.IsObject()) fail_type(p, "an object or null", v);
   for (const auto& m : v.GetObject()) {
@@ -810,14 +856,19 @@ void check_logit_bias(const Value& v, const Path& p) {
     bool digits = !k.empty() && k.size() <= 18;
     for (char c : k) digits = digits && c >= '0' && c <= '9';
     if (!digits) fail(pk, "the key must be a token id (decimal digits)");
-    check_int(m.value, pk, -100, 100, false);
+    if (openai) check_int(m.value, pk, -100, 100, false);
+    else check_number(m.value, pk, -kInf, kInf, false);
   }
 }
 
-// null | up to 16 { key (<= 64 characters): string (<= 512 characters) }
-void check_metadata(const Value& v, const Path& p) {
+// null | { key: string }; `openai`: up to 16 keys of <= 64 characters, values <= 512
+void check_metadata(const Value& v, const Path& p, bool openai) {
   if (v.IsNull()) return;
   if (!v.IsObject()) fail_type(p, "an object or null", v);
+  if (!openai) {
+    for (const auto& m : v.GetObject()) need_string(m.value, p.key(sv(m.name)));
+    return;
+  }
   if (v.MemberCount() > 16) {
     std::string w = "must have at most 16 keys, got ";
     append_int(w, v.MemberCount());
@@ -831,16 +882,16 @@ void check_metadata(const Value& v, const Path& p) {
   }
 }
 
-// null | ["text" | "audio", ...]
-void check_modalities(const Value& v, const Path& p) {
+// null | [string, ...]; `openai`: "text" | "audio"
+void check_modalities(const Value& v, const Path& p, bool openai) {
   if (v.IsNull()) return;
   if (!v.IsArray()) fail_type(p, "an array or null", v);
   size_t i = 0;
-  for (const Value& m : v.GetArray()) check_enum(m, p.at(i++), {"text", "audio"});
+  for (const Value& m : v.GetArray()) check_setting(m, p.at(i++), {"text", "audio"}, openai);
 }
 
 // null | { "voice": string | { "id" }, "format": wav | aac | mp3 | flac | opus | pcm16 }
-void check_audio_output(const Value& v, const Path& p) {
+void check_audio_output(const Value& v, const Path& p, bool openai) {
   if (v.IsNull()) return;
   if (!v.IsObject()) fail_type(p, "an object or null", v);
   const Path pv = p.field("voice");
@@ -850,20 +901,20 @@ void check_audio_output(const Value& v, const Path& p) {
   } else if (!voice.IsString()) {
     fail_type(pv, "a string or an object", voice);
   }
-  check_enum(required(v, "format", p), p.field("format"), {"wav", "aac", "mp3", "flac", "opus", "pcm16"});
+  check_setting(required(v, "format", p), p.field("format"), {"wav", "aac", "mp3", "flac", "opus", "pcm16"}, openai);
 }
 
 // null | { "type": "content", "content": string | [text parts] }
-void check_prediction(const Value& v, const Path& p) {
+void check_prediction(const Value& v, const Path& p, bool openai) {
   if (v.IsNull()) return;
   if (!v.IsObject()) fail_type(p, "an object or null", v);
   check_enum(required(v, "type", p), p.field("type"), {"content"});
-  check_content(required(v, "content", p), p.field("content"), kTextOnlyPrediction);
+  check_content(required(v, "content", p), p.field("content"), kTextOnlyPrediction, openai);
 }
 
 // { "user_location"?: null | { "type": "approximate", "approximate": {...} },
 //   "search_context_size"?: low | medium | high }
-void check_web_search(const Value& v, const Path& p) {
+void check_web_search(const Value& v, const Path& p, bool openai) {
   need_object(v, p);
   if (const Value* loc = member(v, "user_location")) {
     const Path pl = p.field("user_location");
@@ -877,11 +928,11 @@ void check_web_search(const Value& v, const Path& p) {
     }
   }
   if (const Value* size = member(v, "search_context_size"))
-    check_enum(*size, p.field("search_context_size"), {"low", "medium", "high"});
+    check_setting(*size, p.field("search_context_size"), {"low", "medium", "high"}, openai);
 }
 
 // null | { "model": string, "policy"?: null | { "input"?, "output"?: null | { "mode" } } }
-void check_moderation(const Value& v, const Path& p) {
+void check_moderation(const Value& v, const Path& p, bool openai) {
   if (v.IsNull()) return;
   if (!v.IsObject()) fail_type(p, "an object or null", v);
   need_string(required(v, "model", p), p.field("model"));
@@ -894,14 +945,14 @@ void check_moderation(const Value& v, const Path& p) {
     if (!side || side->IsNull()) continue;
     const Path ps = pp.field(k);
     need_object(*side, ps);
-    check_enum(required(*side, "mode", ps), ps.field("mode"), {"score", "block"});
+    check_setting(required(*side, "mode", ps), ps.field("mode"), {"score", "block"}, openai);
   }
 }
 
-void check_prompt_cache_options(const Value& v, const Path& p) {
+void check_prompt_cache_options(const Value& v, const Path& p, bool openai) {
   need_object(v, p);
-  if (const Value* ttl = member(v, "ttl")) check_enum(*ttl, p.field("ttl"), {"30m"});
-  if (const Value* mode = member(v, "mode")) check_enum(*mode, p.field("mode"), {"implicit", "explicit"});
+  if (const Value* ttl = member(v, "ttl")) check_setting(*ttl, p.field("ttl"), {"30m"}, openai);
+  if (const Value* mode = member(v, "mode")) check_setting(*mode, p.field("mode"), {"implicit", "explicit"}, openai);
 }
 
 void check_stream_options(const Value& v, const Path& p) {
@@ -1003,9 +1054,42 @@ Field field_of(string_view key) {
   return Field::kUnknown;
 }
 
+[[noreturn, gnu::cold, gnu::noinline]] void fail_extra_duplicate(const Path& p, string_view key) {
+  fail(p.key(key), "is also set at the top level of the request; set it in one place");
+}
+
+// "extra_body" adds fields the validator does not know. One it knows was
+// checked at the top level (or is literllm's own), so setting it here would
+// bypass that; one the top level also sets would be sent twice.
+void check_extra_body(const Value& req, const Value& extra, const Path& p) {
+  const size_t n = extra.MemberCount();
+  if (n == 0) return;
+  for (const auto& m : extra.GetObject()) {
+    const string_view k = sv(m.name);
+    if (field_of(k) != Field::kUnknown) fail(p.field(k), "sets a field literllm owns; put it in the request itself");
+  }
+  const size_t top = req.MemberCount();
+  if (n * top <= 4096) {  // the usual few fields: compare directly
+    for (const auto& m : extra.GetObject())
+      if (member(req, sv(m.name))) fail_extra_duplicate(p, sv(m.name));
+    return;
+  }
+  std::vector<string_view> names;
+  names.reserve(top);
+  for (const auto& m : req.GetObject()) names.push_back(sv(m.name));
+  std::sort(names.begin(), names.end());
+  for (const auto& m : extra.GetObject())
+    if (std::binary_search(names.begin(), names.end(), sv(m.name))) fail_extra_duplicate(p, sv(m.name));
+}
+
 }  // namespace
 
-void validate_chat_request(const Value& req, bool streaming) {
+bool applies_openai_value_limits(string_view provider_name) {
+  return provider_name == "openai" || provider_name == "azure_openai";
+}
+
+void validate_chat_request(const Value& req, bool streaming, RequestRules rules) {
+  const bool openai = rules == RequestRules::OpenAI;
   const Path& root = kRootPath;
   if (!req.IsObject()) fail_type(root, "an object", req);
   // A repeated name is ambiguous (the checks and the provider could read different copies): refused.
@@ -1021,6 +1105,7 @@ void validate_chat_request(const Value& req, bool streaming) {
   const Value* top_logprobs = nullptr;
   const Value* stream = nullptr;
   const Value* stream_options = nullptr;
+  const Value* extra_body = nullptr;
 
   for (const auto& m : req.GetObject()) {
     const string_view key = sv(m.name);
@@ -1034,41 +1119,44 @@ void validate_chat_request(const Value& req, bool streaming) {
         if (!model) model = &v;
         break;
       case Field::kMessages:
-        check_messages(v, p);
+        check_messages(v, p, openai);
         if (!messages) messages = &v;
         break;
-      case Field::kTemperature: check_number(v, p, 0, 2, true); break;
+      case Field::kTemperature: check_number(v, p, 0, openai ? 2 : kInf, true); break;
       case Field::kTopP: check_number(v, p, 0, 1, true); break;
-      case Field::kN: check_int(v, p, 1, 128, true); break;
-      case Field::kStop: check_stop(v, p); break;
+      case Field::kN: check_int(v, p, 1, openai ? 128 : kInt64Max, true); break;
+      case Field::kStop: check_stop(v, p, openai); break;
       case Field::kMaxTokens:
       case Field::kMaxCompletionTokens: check_int(v, p, 1, kInt64Max, true); break;
       case Field::kPresencePenalty:
-      case Field::kFrequencyPenalty: check_number(v, p, -2, 2, true); break;
-      case Field::kLogitBias: check_logit_bias(v, p); break;
+      case Field::kFrequencyPenalty:
+        if (openai) check_number(v, p, -2, 2, true);
+        else check_number(v, p, -kInf, kInf, true);
+        break;
+      case Field::kLogitBias: check_logit_bias(v, p, openai); break;
       case Field::kLogprobs:
         need_bool_or_null(v, p);
         if (!logprobs) logprobs = &v;
         break;
       case Field::kTopLogprobs:
-        check_int(v, p, 0, 20, true);
+        check_int(v, p, 0, openai ? 20 : kInt64Max, true);
         if (!top_logprobs) top_logprobs = &v;
         break;
       case Field::kSeed: check_int(v, p, kInt64Min, kInt64Max, true); break;
       case Field::kUser: need_string(v, p); break;
       case Field::kReasoningEffort:
-        check_enum_or_null(v, p, {"none", "minimal", "low", "medium", "high", "xhigh", "max"});
+        check_setting_or_null(v, p, {"none", "minimal", "low", "medium", "high", "xhigh", "max"}, openai);
         break;
       case Field::kServiceTier:
-        check_enum_or_null(v, p, {"auto", "default", "flex", "scale", "priority", "fast"});
+        check_setting_or_null(v, p, {"auto", "default", "flex", "scale", "priority", "fast"}, openai);
         break;
       case Field::kStore: need_bool_or_null(v, p); break;
-      case Field::kMetadata: check_metadata(v, p); break;
-      case Field::kModalities: check_modalities(v, p); break;
-      case Field::kAudio: check_audio_output(v, p); break;
-      case Field::kPrediction: check_prediction(v, p); break;
-      case Field::kWebSearchOptions: check_web_search(v, p); break;
-      case Field::kVerbosity: check_enum_or_null(v, p, {"low", "medium", "high"}); break;
+      case Field::kMetadata: check_metadata(v, p, openai); break;
+      case Field::kModalities: check_modalities(v, p, openai); break;
+      case Field::kAudio: check_audio_output(v, p, openai); break;
+      case Field::kPrediction: check_prediction(v, p, openai); break;
+      case Field::kWebSearchOptions: check_web_search(v, p, openai); break;
+      case Field::kVerbosity: check_setting_or_null(v, p, {"low", "medium", "high"}, openai); break;
       case Field::kStream:
         need_bool_or_null(v, p);
         if (!stream) stream = &v;
@@ -1078,25 +1166,28 @@ void validate_chat_request(const Value& req, bool streaming) {
         if (!stream_options) stream_options = &v;
         break;
       case Field::kTools:
-        check_tools(v, p);
+        check_tools(v, p, openai);
         if (!tools) tools = &v;
         break;
       case Field::kToolChoice:
         if (!tool_choice) tool_choice = &v;  // checked below, once the tools are known
         break;
       case Field::kParallelToolCalls: need_bool(v, p); break;
-      case Field::kResponseFormat: check_response_format(v, p); break;
-      case Field::kFunctions: check_functions(v, p); break;
+      case Field::kResponseFormat: check_response_format(v, p, openai); break;
+      case Field::kFunctions: check_functions(v, p, openai); break;
       case Field::kFunctionCall: check_function_call(v, p); break;
       case Field::kSafetyIdentifier:
         need_string_or_null(v, p);
-        if (v.IsString() && utf8_length(sv(v)) > 64) fail(p, "must be at most 64 characters");
+        if (openai && v.IsString() && utf8_length(sv(v)) > 64) fail(p, "must be at most 64 characters");
         break;
       case Field::kPromptCacheKey: need_string_or_null(v, p); break;
-      case Field::kPromptCacheRetention: check_enum_or_null(v, p, {"in_memory", "24h"}); break;
-      case Field::kPromptCacheOptions: check_prompt_cache_options(v, p); break;
-      case Field::kModeration: check_moderation(v, p); break;
-      case Field::kExtraBody: need_object(v, p); break;
+      case Field::kPromptCacheRetention: check_setting_or_null(v, p, {"in_memory", "24h"}, openai); break;
+      case Field::kPromptCacheOptions: check_prompt_cache_options(v, p, openai); break;
+      case Field::kModeration: check_moderation(v, p, openai); break;
+      case Field::kExtraBody:
+        need_object(v, p);
+        if (!extra_body) extra_body = &v;
+        break;
       case Field::kExtraHeaders: check_extra_headers(v, p); break;
       case Field::kTimeoutSecs:
         if (!v.IsNumber()) fail_type(p, "a number", v);
@@ -1114,6 +1205,7 @@ void validate_chat_request(const Value& req, bool streaming) {
 
   if (!model) fail_required(root.field("model"));
   if (!messages) fail_required(root.field("messages"));
+  if (extra_body) check_extra_body(req, *extra_body, root.field("extra_body"));
 
   if (tool_choice) check_tool_choice(*tool_choice, root.field("tool_choice"), tools);
 

@@ -41,7 +41,13 @@
 #include <utility>
 #include <vector>
 
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include "core/error.hpp"
+#include "core/json.hpp"
+#include "core/process.hpp"
 #include "http/headers.hpp"
 
 namespace literllm::http {
@@ -50,9 +56,27 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void global_init_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+// The loops alive in the process, for the exit handler: at exit() every I/O
+// thread stops at a turn boundary before any static destructor runs (libcurl,
+// OpenSSL and simdjson keep static state a running loop would use after its
+// destruction). Leaked on purpose: valid while the process exits.
+struct LoopSet {
+  std::mutex mu;
+  std::vector<void*> loops;  // Transport::Impl*
+};
+LoopSet& loop_set() {
+  static LoopSet* s = new LoopSet;
+  return *s;
+}
+std::atomic<bool> g_exiting{false};
+
+// Every asynchronous signal blocked: the process's signals go to the
+// program's own threads. The synchronous ones stay (blocking them is undefined).
+void block_async_signals(sigset_t* old) {
+  sigset_t all;
+  sigfillset(&all);
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS}) sigdelset(&all, sig);
+  pthread_sigmask(SIG_SETMASK, &all, old);
 }
 
 // What a write/header callback returns to make curl fail the transfer.
@@ -107,6 +131,7 @@ llm_status map_curl_code(CURLcode rc) {
       // complete() makes that LLM_ERR_NETWORK.
       return LLM_ERR_INVALID_ARGUMENT;
     case CURLE_OUT_OF_MEMORY:
+      return LLM_ERR_OUT_OF_MEMORY;
     case CURLE_FAILED_INIT:
     case CURLE_BAD_FUNCTION_ARGUMENT:
     case CURLE_WRITE_ERROR:  // only ours make it fail, and those carry their own status
@@ -182,8 +207,10 @@ struct Transport::Impl {
     CmdKind kind;
     uint64_t id;
     std::unique_ptr<Transfer> transfer = nullptr;  // Submit only
-    Clock::time_point due{};                       // Schedule only
-    std::function<void()> fn = nullptr;            // Schedule only
+    // Schedule only: the timer, made by the caller so that the loop files it
+    // without allocating (a timer lost to a failed allocation would leave a
+    // call unfinished for good).
+    std::multimap<Clock::time_point, std::function<void()>>::node_type timer{};
   };
 
   TransportOptions opts;
@@ -198,6 +225,9 @@ struct Transport::Impl {
 
   std::mutex mu;
   std::deque<Cmd> cmds;  // guarded by mu
+  // The loop owner's copy of the queue, swapped with `cmds` each turn: made
+  // with the transport, so that running the loop never allocates it.
+  std::deque<Cmd> batch;
   bool stopping = false; // guarded by mu
   bool exited = false;   // guarded by mu: the loop is gone, nothing more runs on it
   Owner owner = Owner::Io;       // guarded by mu
@@ -219,7 +249,8 @@ struct Transport::Impl {
   std::multimap<Clock::time_point, std::function<void()>> timers;  // schedule()
 
   explicit Impl(TransportOptions o) : opts(o) {
-    global_init_once();
+    literllm::global_init();
+    register_exit_handler();
     if (const char* v = std::getenv("CURL_CA_BUNDLE"); v && *v) ca_file = v;
     else if (const char* w = std::getenv("SSL_CERT_FILE"); w && *w) ca_file = w;
     if (const char* v = std::getenv("SSL_CERT_DIR"); v && *v) ca_dir = v;
@@ -240,17 +271,112 @@ struct Transport::Impl {
     curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
     curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
     curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 1024L);
-    try {
-      thread = std::thread([this] { run(); });
-    } catch (const std::system_error& e) {
-      curl_multi_cleanup(multi);
-      throw Error(LLM_ERR_NETWORK, std::string("cannot start the client's I/O thread (") + e.what() + ")");
+    {
+      auto& set = loop_set();
+      std::lock_guard lk(set.mu);
+      try {
+        set.loops.push_back(this);
+      } catch (...) {
+        curl_multi_cleanup(multi);
+        throw;
+      }
     }
+    // The thread inherits the mask in force when it is made.
+    sigset_t old;
+    block_async_signals(&old);
+    try {
+      thread = std::thread([this] { thread_main(); });
+    } catch (const std::system_error& e) {
+      pthread_sigmask(SIG_SETMASK, &old, nullptr);
+      unregister();
+      curl_multi_cleanup(multi);
+      multi = nullptr;
+      throw Error(LLM_ERR_NETWORK, std::string("cannot start the client's I/O thread (") + e.what() + ")");
+    } catch (...) {
+      pthread_sigmask(SIG_SETMASK, &old, nullptr);
+      unregister();
+      curl_multi_cleanup(multi);
+      multi = nullptr;
+      throw;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
   }
 
   ~Impl() {
+    unregister();
     for (CURL* e : spare) curl_easy_cleanup(e);
     if (multi) curl_multi_cleanup(multi);
+  }
+
+  void unregister() noexcept {
+    auto& set = loop_set();
+    std::lock_guard lk(set.mu);
+    std::erase(set.loops, static_cast<void*>(this));
+  }
+
+  // ------------------------------------------------------------- exit()
+
+  // Set by the exit handler; the loop's thread answers by stopping for good.
+  std::atomic<bool> halted{false};
+
+  static void register_exit_handler() {
+    static std::once_flag once;  // trivially destructible
+    std::call_once(once, [] {
+      // Registered after what a loop uses is initialized (libcurl and its TLS
+      // library by global_init, simdjson by a first parse), so that the
+      // handler runs before their static destructors (atexit order is LIFO).
+      (void)literllm::json::parse("{}", "init", LLM_ERR_INTERNAL);
+      std::atexit(&Impl::on_exit);
+    });
+  }
+
+  // At exit: every loop stops at a turn boundary, and the handler waits (up
+  // to 2 s in all, for a callback that takes long) until each has stopped or
+  // is parked (a parked loop, and a blocking caller's, stop when they wake).
+  static void on_exit() noexcept {
+    g_exiting.store(true);
+    auto& set = loop_set();
+    std::lock_guard lk(set.mu);
+    for (void* p : set.loops) {
+      auto* self = static_cast<Impl*>(p);
+      std::lock_guard ml(self->mu);
+      curl_multi_wakeup(self->multi);
+    }
+    const auto until = Clock::now() + std::chrono::seconds(2);
+    for (void* p : set.loops) {
+      auto* self = static_cast<Impl*>(p);
+      for (;;) {
+        bool parked;
+        {
+          std::lock_guard ml(self->mu);
+          parked = self->owner != Owner::Io || self->exited;
+        }
+        if (parked || self->halted.load() || Clock::now() >= until) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
+  }
+
+  // Called by a loop between turns: at exit, stop here for good.
+  void halt_if_exiting() {
+    if (!g_exiting.load(std::memory_order_relaxed)) return;
+    tl_loop = nullptr;
+    halted.store(true);
+    for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+  }
+
+  // ------------------------------------------------- free from a callback
+
+  std::function<void()> self_destroy;  // set by defer_destroy, run by thread_main
+  bool destroying_self = false;        // the I/O thread is running self_destroy
+
+  void thread_main() {
+    run();
+    if (self_destroy) {
+      destroying_self = true;
+      auto destroy = std::move(self_destroy);
+      destroy();  // destroys this Impl: nothing of it may be touched afterwards
+    }
   }
 
   // Easy handles of finished transfers, reset and kept for the next ones
@@ -331,9 +457,12 @@ struct Transport::Impl {
       }
     }
     if (thread.joinable()) {
+      if (destroying_self) {
+        thread.detach();  // this very thread, which returns once the transport is gone
+        return;
+      }
       if (on_io_thread()) {
-        // Destroyed from one of its own callbacks: the contract forbids it;
-        // detaching would leave the loop running on freed memory, so fail loudly.
+        // A callback destroying its own transport goes through defer_destroy.
         std::terminate();
       }
       thread.join();
@@ -477,29 +606,56 @@ struct Transport::Impl {
 
   // ---------------------------------------------------- curl callbacks
 
-  static void abort_with(Transfer* t, llm_status st, std::string msg) {
+  static void abort_with(Transfer* t, llm_status st, std::string_view msg) noexcept {
     if (t->abort_status != LLM_OK) return;
     t->abort_status = st;
-    t->abort_error = std::move(msg);
+    try {
+      t->abort_error.assign(msg);
+    } catch (...) {
+      t->abort_error.clear();  // the status says what happened
+    }
+  }
+  // As abort_with, for a message still to be made (which may itself fail).
+  template <class MakeMessage>
+  static void abort_making(Transfer* t, llm_status st, MakeMessage&& make) noexcept {
+    if (t->abort_status != LLM_OK) return;
+    t->abort_status = st;
+    try {
+      t->abort_error = make();
+    } catch (...) {
+      t->abort_status = LLM_ERR_OUT_OF_MEMORY;  // the message could not be made: say what happened
+    }
+  }
+  // What a curl callback does with an exception: the transfer ends with it.
+  static void abort_on_exception(Transfer* t, const char* where) noexcept {
+    try {
+      throw;
+    } catch (const std::bad_alloc&) {
+      abort_with(t, LLM_ERR_OUT_OF_MEMORY, std::string_view());
+    } catch (const Error& e) {
+      abort_making(t, e.status(), [&] { return std::string(e.what()); });
+    } catch (const std::exception& ex) {
+      abort_making(t, LLM_ERR_INTERNAL, [&] { return std::string("exception in ") + where + ": " + ex.what(); });
+    } catch (...) {
+      abort_making(t, LLM_ERR_INTERNAL, [&] { return std::string("unknown exception in ") + where; });
+    }
   }
 
   // Runs on_headers once; false if it threw or the transfer was cancelled.
-  static bool deliver_headers(Transfer* t) {
+  static bool deliver_headers(Transfer* t) noexcept {
     if (t->headers_delivered) return t->abort_status == LLM_OK;
     t->headers_delivered = true;
     if (t->cb.on_headers) {
       try {
         t->cb.on_headers(t->http_status, t->headers);
-      } catch (const std::exception& ex) {
-        abort_with(t, LLM_ERR_INTERNAL, std::string("exception in on_headers: ") + ex.what());
       } catch (...) {
-        abort_with(t, LLM_ERR_INTERNAL, "unknown exception in on_headers");
+        abort_on_exception(t, "on_headers");
       }
     }
     return t->abort_status == LLM_OK;
   }
 
-  static int on_debug(CURL*, curl_infotype type, char*, size_t size, void* ud) {
+  static int on_debug(CURL*, curl_infotype type, char*, size_t size, void* ud) noexcept {
     auto* t = static_cast<Transfer*>(ud);
     switch (type) {
       case CURLINFO_HEADER_OUT:
@@ -525,7 +681,7 @@ struct Transport::Impl {
   }
 
   // The final headers are in: the idle clock starts.
-  static void mark_headers_done(Transfer* t) {
+  static void mark_headers_done(Transfer* t) noexcept {
     t->headers_done = true;
     t->idle_armed = true;
     t->last_activity = Clock::now();
@@ -536,10 +692,11 @@ struct Transport::Impl {
   // passed: curl checks it between reads only, and one read of a compressed
   // body can decode into gigabytes. (Headers need no such check: they are
   // capped by max_header_bytes.)
-  static bool past_deadline(Transfer* t, Clock::time_point now) {
+  static bool past_deadline(Transfer* t, Clock::time_point now) noexcept {
     if (now < t->deadline) return false;
-    abort_with(t, LLM_ERR_TIMEOUT,
-               "timeout: the transfer took longer than its " + std::to_string(t->timing.total_ms) + " ms");
+    abort_making(t, LLM_ERR_TIMEOUT, [&] {
+      return "timeout: the transfer took longer than its " + std::to_string(t->timing.total_ms) + " ms";
+    });
     return true;
   }
 
@@ -557,9 +714,20 @@ struct Transport::Impl {
     return code;
   }
 
-  static size_t on_header_line(char* buf, size_t size, size_t n, void* ud) {
+  // Every function handed to libcurl is noexcept: an exception must never
+  // unwind through curl (the multi handle would stay "inside a callback" for
+  // good). A failure aborts the transfer with its status instead.
+  static size_t on_header_line(char* buf, size_t size, size_t n, void* ud) noexcept {
     auto* t = static_cast<Transfer*>(ud);
-    size_t len = size * n;
+    try {
+      return header_line(t, buf, size * n);
+    } catch (...) {
+      abort_on_exception(t, "on_header_line");
+      return kWriteAbort;
+    }
+  }
+
+  static size_t header_line(Transfer* t, char* buf, size_t len) {
     if (t->abort_status != LLM_OK) return kWriteAbort;
     if (t->headers_done) return len;  // trailers: not ours to report
     auto* self = static_cast<Impl*>(t->owner);
@@ -618,7 +786,7 @@ struct Transport::Impl {
     return len;
   }
 
-  static size_t on_body(char* data, size_t size, size_t n, void* ud) {
+  static size_t on_body(char* data, size_t size, size_t n, void* ud) noexcept {
     auto* t = static_cast<Transfer*>(ud);
     size_t len = size * n;
     if (t->abort_status != LLM_OK) return kWriteAbort;
@@ -647,11 +815,8 @@ struct Transport::Impl {
     bool go_on = false;
     try {
       go_on = t->cb.on_data(data, len);
-    } catch (const std::exception& ex) {
-      abort_with(t, LLM_ERR_INTERNAL, std::string("exception in on_data: ") + ex.what());
-      return kWriteAbort;
     } catch (...) {
-      abort_with(t, LLM_ERR_INTERNAL, "unknown exception in on_data");
+      abort_on_exception(t, "on_data");
       return kWriteAbort;
     }
     if (!go_on) {
@@ -672,7 +837,7 @@ struct Transport::Impl {
 
   // Detaches the transfer, fills the result and runs on_done. Loop only,
   // never from inside a curl callback.
-  void finish(uint64_t id, llm_status status, std::string error, CURLcode rc = CURLE_OK) {
+  void finish(uint64_t id, llm_status status, std::string error, CURLcode rc = CURLE_OK) noexcept {
     auto it = live.find(id);
     if (it == live.end()) return;
     std::unique_ptr<Transfer> t = std::move(it->second);
@@ -680,10 +845,17 @@ struct Transport::Impl {
     complete(std::move(t), status, std::move(error), rc);
   }
 
-  void complete(std::unique_ptr<Transfer> t, llm_status status, std::string error, CURLcode rc) {
+  // Never throws: what cannot be said for want of memory is left unsaid (the
+  // status stays), and on_done runs whatever happens.
+  void complete(std::unique_ptr<Transfer> t, llm_status status, std::string error, CURLcode rc) noexcept {
     Result res;
     res.http_status = t->http_status;
+    bool connected = true;
     if (t->easy && t->added) {
+      curl_off_t connect_us = 0;
+      if (curl_easy_getinfo(t->easy, CURLINFO_CONNECT_TIME_T, &connect_us) == CURLE_OK && connect_us == 0 &&
+          t->wire_sent == 0)
+        connected = false;
       long code = 0, req_size = 0, hdr_size = 0;
       curl_off_t up = 0, down = 0, total_us = 0;
       curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
@@ -705,26 +877,67 @@ struct Transport::Impl {
       curl_multi_remove_handle(multi, t->easy);
       t->added = false;
     }
+    if (status == LLM_ERR_NETWORK || status == LLM_ERR_TIMEOUT) {
+      // Whether trying again can help: a server whose certificate does not
+      // verify never will; a connection that was never made (refused, not
+      // resolved, connect timeout) sent nothing and may be made next time.
+      switch (rc) {
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        case CURLE_SSL_ISSUER_ERROR:
+        case CURLE_SSL_CRL_BADFILE:
+          res.permanent = true;
+          break;
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_RESOLVE_PROXY:
+        case CURLE_COULDNT_CONNECT:
+          res.connect_failed = true;
+          break;
+        case CURLE_OPERATION_TIMEDOUT:
+          res.connect_failed = !connected && t->abort_status == LLM_OK;
+          break;
+        default:
+          break;
+      }
+    }
+    res.status = status;
+    try {
+      describe(*t, status, error, rc, res);
+    } catch (...) {
+      res.error.clear();  // no memory for words: the status says it
+    }
+    finish_result(std::move(t), res);
+  }
+
+  // The result's status and words (may allocate).
+  void describe(Transfer& tr, llm_status status, std::string& error, CURLcode rc, Result& res) {
+    Transfer* t = &tr;
     if (status == LLM_OK && t->http_status != 0 && !t->headers_done) {
-      status = LLM_ERR_NETWORK;
+      status = res.status = LLM_ERR_NETWORK;
       error = "the connection closed before the response headers were complete";
       res.http_status = 0;
     } else if (t->abort_status == LLM_OK && t->wire_sent > 0 && !t->headers_done &&
                (rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_OUT_OF_MEMORY)) {
       // What curl says of a reply it cannot read as HTTP: HTTP/0.9 (no status
       // line), a status code it does not accept, a header line over its 100 KB.
-      status = LLM_ERR_NETWORK;
+      status = res.status = LLM_ERR_NETWORK;
       if (error.empty())
         error = std::string("the server's reply is not valid HTTP (") +
                 (t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc)) + ")";
     }
     res.status = status;
+    if (status == LLM_ERR_OUT_OF_MEMORY && error.empty()) return;
     if (status != LLM_OK) {
       if (error.empty()) {
         error = t->errbuf[0] ? std::string(t->errbuf) : std::string(curl_easy_strerror(rc));
       }
       res.error = with_host(std::move(error), *t);
     }
+  }
+
+  void finish_result(std::unique_ptr<Transfer> t, Result& res) noexcept {
     // Free curl's resources before the callback runs: on_done may submit more.
     if (t->easy) {
       give_easy(t->easy);
@@ -738,7 +951,11 @@ struct Transport::Impl {
       // A response with no body: on_headers still runs, before on_done.
       if (!deliver_headers(t.get())) {
         res.status = t->abort_status;
-        res.error = with_host(t->abort_error, *t);
+        try {
+          res.error = with_host(t->abort_error, *t);
+        } catch (...) {
+          res.error.clear();
+        }
       }
     }
     Callbacks cb = std::move(t->cb);
@@ -754,24 +971,44 @@ struct Transport::Impl {
 
   // ---------------------------------------------------------- the loop
 
-  void start_transfer(std::unique_ptr<Transfer> t) {
+  // Words for a transfer about to complete, or none when memory is short: a
+  // transfer must reach complete() whatever happens (its on_done would never run).
+  static std::string words(std::string_view text) noexcept {
+    try {
+      return std::string(text);
+    } catch (...) {
+      return std::string();
+    }
+  }
+
+  void start_transfer(std::unique_ptr<Transfer> t) noexcept {
     if (t->preset_status != LLM_OK) {
       llm_status st = t->preset_status;
-      std::string msg = t->preset_error;
+      std::string msg = std::move(t->preset_error);
       complete(std::move(t), st, std::move(msg), CURLE_OK);
       return;
     }
     uint64_t id = t->id;
     t->started = Clock::now();
     if (t->timing.total_ms > 0) t->deadline = t->started + std::chrono::milliseconds(t->timing.total_ms);
+    // Room for it first: once attached, the transfer must be in `live`.
+    try {
+      live.reserve(live.size() + 1);
+    } catch (...) {
+      complete(std::move(t), LLM_ERR_OUT_OF_MEMORY, std::string(), CURLE_OK);
+      return;
+    }
     CURLMcode mc = curl_multi_add_handle(multi, t->easy);
     if (mc != CURLM_OK) {
-      complete(std::move(t), LLM_ERR_INTERNAL,
-               std::string("curl_multi_add_handle failed: ") + curl_multi_strerror(mc), CURLE_OK);
+      complete(std::move(t), LLM_ERR_INTERNAL, words(curl_multi_strerror(mc)), CURLE_OK);
       return;
     }
     t->added = true;
-    live.emplace(id, std::move(t));
+    try {
+      live.emplace(id, std::move(t));  // no rehash (reserved): only the node can fail, before t is moved
+    } catch (...) {
+      if (t) complete(std::move(t), LLM_ERR_OUT_OF_MEMORY, std::string(), CURLE_OK);
+    }
   }
 
   void note_idle_deadline(Clock::time_point last) {
@@ -785,7 +1022,7 @@ struct Transport::Impl {
       case CmdKind::Submit: {
         auto t = std::move(c.transfer);
         if (stop && t->preset_status == LLM_OK) {
-          complete(std::move(t), LLM_ERR_CANCELLED, "transfer cancelled: the transport is shutting down",
+          complete(std::move(t), LLM_ERR_CANCELLED, words("transfer cancelled: the transport is shutting down"),
                    CURLE_OK);
         } else {
           start_transfer(std::move(t));
@@ -797,7 +1034,12 @@ struct Transport::Impl {
         if (it != live.end()) {
           Transfer* t = it->second.get();
           llm_status st = t->abort_status != LLM_OK ? t->abort_status : LLM_ERR_CANCELLED;
-          std::string msg = t->abort_status != LLM_OK ? t->abort_error : "transfer cancelled";
+          std::string msg;
+          if (t->abort_status != LLM_OK) msg = std::move(t->abort_error);
+          else try {
+              msg = "transfer cancelled";
+            } catch (...) {
+            }
           finish(c.id, st, std::move(msg));
         }
         break;
@@ -821,7 +1063,7 @@ struct Transport::Impl {
         break;
       }
       case CmdKind::Schedule:
-        timers.emplace(c.due, std::move(c.fn));
+        timers.insert(std::move(c.timer));
         break;
     }
   }
@@ -856,7 +1098,7 @@ struct Transport::Impl {
       CURLcode rc = m->data.result;
       uint64_t id = t->id;
       if (t->abort_status != LLM_OK) {
-        finish(id, t->abort_status, t->abort_error, rc);
+        finish(id, t->abort_status, std::move(t->abort_error), rc);
       } else {
         llm_status st = map_curl_code(rc);
         finish(id, st, std::string(), rc);
@@ -871,15 +1113,23 @@ struct Transport::Impl {
     auto idle = std::chrono::milliseconds(opts.idle_timeout_ms);
     next_idle_check = Clock::time_point::max();
     std::vector<uint64_t> expired;
-    for (auto& [id, t] : live) {
-      if (!t->idle_armed || t->paused || t->abort_status != LLM_OK) continue;
-      auto deadline = t->last_activity + idle;
-      if (deadline <= now) expired.push_back(id);
-      else if (deadline < next_idle_check) next_idle_check = deadline;
+    try {
+      for (auto& [id, t] : live) {
+        if (!t->idle_armed || t->paused || t->abort_status != LLM_OK) continue;
+        auto deadline = t->last_activity + idle;
+        if (deadline <= now) expired.push_back(id);
+        else if (deadline < next_idle_check) next_idle_check = deadline;
+      }
+    } catch (...) {
+      next_idle_check = now + std::chrono::milliseconds(10);  // out of memory: look again soon
     }
     for (uint64_t id : expired) {
-      finish(id, LLM_ERR_TIMEOUT,
-             "idle timeout: no data received for " + std::to_string(opts.idle_timeout_ms) + " ms");
+      std::string msg;
+      try {
+        msg = "idle timeout: no data received for " + std::to_string(opts.idle_timeout_ms) + " ms";
+      } catch (...) {
+      }
+      finish(id, LLM_ERR_TIMEOUT, std::move(msg));
     }
   }
 
@@ -978,25 +1228,39 @@ struct Transport::Impl {
       Impl* self;
       ~Release() { self->end_drive(); }
     } release{this};
-    std::deque<Cmd> batch;
     for (;;) {
       {
         std::lock_guard<std::mutex> lock(mu);
         if (handoff || stopping) return w.ready();
         batch.swap(cmds);
       }
-      for (auto& c : batch) run_command(c, false);
+      halt_if_exiting();
+      for (auto& c : batch) run_command_guarded(c, false);
       batch.clear();
       if (w.ready()) return true;
-      step();
+      step_guarded();
       if (w.ready()) return true;
       wait_for_io([&] { return handoff || stopping; });
     }
   }
 
+  // One command, or one turn: an exception (out of memory where nothing
+  // better could be done) ends there, never the loop.
+  void run_command_guarded(Cmd& c, bool stop) noexcept {
+    try {
+      run_command(c, stop);
+    } catch (...) {
+    }
+  }
+  void step_guarded() noexcept {
+    try {
+      step();
+    } catch (...) {
+    }
+  }
+
   void run() {
     tl_loop = this;
-    std::deque<Cmd> batch;
     for (;;) {
       bool stop;
       {
@@ -1008,10 +1272,12 @@ struct Transport::Impl {
         batch.swap(cmds);
         stop = stopping;
       }
-      for (auto& c : batch) run_command(c, stop);
+      halt_if_exiting();
+      for (auto& c : batch) run_command_guarded(c, stop);
       batch.clear();
       if (stop) break;
-      step();
+      step_guarded();
+      halt_if_exiting();
       // With nothing live and no timer, go round and park instead of polling.
       if (live.empty() && timers.empty()) continue;
       wait_for_io([&] { return stopping; });
@@ -1030,14 +1296,21 @@ struct Transport::Impl {
           break;
         }
       }
-      for (auto& c : batch) run_command(c, true);
+      halt_if_exiting();
+      for (auto& c : batch) run_command_guarded(c, true);
       batch.clear();
       run_timers(true);
-      std::vector<uint64_t> ids;
-      ids.reserve(live.size());
-      for (auto& [id, t] : live) ids.push_back(id);
-      for (uint64_t id : ids)
-        finish(id, LLM_ERR_CANCELLED, "transfer cancelled: the transport is shutting down");
+      // One at a time (finishing may change `live`); nothing here allocates
+      // but the message, which may go unsaid.
+      while (!live.empty()) {
+        uint64_t id = live.begin()->first;
+        std::string msg;
+        try {
+          msg = "transfer cancelled: the transport is shutting down";
+        } catch (...) {
+        }
+        finish(id, LLM_ERR_CANCELLED, std::move(msg));
+      }
     }
   }
 };
@@ -1046,7 +1319,17 @@ struct Transport::Impl {
 
 Transport::Transport(TransportOptions opts) : impl_(std::make_unique<Impl>(opts)) {}
 
-Transport::~Transport() { impl_->shutdown(); }
+Transport::~Transport() {
+  if (impl_) impl_->shutdown();
+}
+
+void Transport::defer_destroy(std::function<void()> destroy) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->self_destroy = std::move(destroy);
+  impl_->stopping = true;  // the loop sees it once the running callback returns
+}
+
+void Transport::abandon() { (void)impl_.release(); }
 
 uint64_t Transport::new_id() { return impl_->next_id.fetch_add(1, std::memory_order_relaxed); }
 
@@ -1105,12 +1388,15 @@ void Transport::resume(uint64_t id) {
 void Transport::schedule(long delay_ms, std::function<void()> fn) {
   if (!fn) return;
   Impl::Cmd cmd{Impl::CmdKind::Schedule, 0};
-  cmd.due = Clock::now() + std::chrono::milliseconds(std::max<long>(delay_ms, 0));
-  cmd.fn = std::move(fn);
+  {
+    std::multimap<Clock::time_point, std::function<void()>> one;
+    one.emplace(Clock::now() + std::chrono::milliseconds(std::max<long>(delay_ms, 0)), std::move(fn));
+    cmd.timer = one.extract(one.begin());
+  }
   if (impl_->push(std::move(cmd))) return;
   // The loop has already exited (only a caller racing the destructor gets
   // here): keep the promise that it runs once, here and now.
-  Impl::run_guarded(cmd.fn);
+  Impl::run_guarded(cmd.timer.mapped());
 }
 
 bool Transport::wire_bytes(uint64_t id, uint64_t& sent, uint64_t& received) const {

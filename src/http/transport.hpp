@@ -45,6 +45,10 @@ struct Result {
   uint64_t bytes_sent = 0;     // request line + headers + body, as sent
   uint64_t bytes_received = 0; // status line + headers + body, as received
   double total_ms = 0;
+  // No connection was made (resolve, connect, connect timeout): nothing was sent.
+  bool connect_failed = false;
+  // A failure that trying again cannot mend (TLS verification of the server).
+  bool permanent = false;
 };
 
 struct Callbacks {
@@ -75,15 +79,30 @@ class Transport {
   // Throws Error(LLM_ERR_NETWORK) when the loop's wake-up channel (a socket
   // pair) cannot be made, e.g. with no descriptor left: without it, work
   // queued from other threads would wait for the next poll timeout.
+  // The I/O thread blocks every asynchronous signal.
   explicit Transport(TransportOptions opts = {});
   // Cancels every transfer still running (each on_done runs with LLM_ERR_CANCELLED)
-  // and joins the I/O thread.
+  // and joins the I/O thread. Run by `destroy` of defer_destroy(), on the I/O
+  // thread itself, it detaches the thread instead.
   ~Transport();
+
+  // From a callback on the loop's thread: shuts the transport down as the
+  // destructor would (every transfer cancelled, every scheduled function run)
+  // once the callback returns, then runs `destroy` on the I/O thread, which
+  // must destroy this transport (and may free what owns it). Nothing of the
+  // transport may be used after this returns.
+  void defer_destroy(std::function<void()> destroy);
+
+  // In a forked child: the loop's thread does not exist there, and its
+  // connections are the parent's. Gives the transport up without joining,
+  // closing or freeing anything (the child's copy of the memory stays).
+  void abandon();
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;
 
   // Queues a transfer; returns its id (never 0). Thread-safe; may be called from
-  // inside a callback. All callbacks run on
+  // inside a callback. Throws std::bad_alloc (before anything is queued: no
+  // callback then runs) when memory runs out. All callbacks run on
   // the loop's thread: the I/O thread, or (for transfers a run_blocking() start
   // function submits, and only while they are alone on the loop) the thread
   // inside run_blocking(). If the transport is shutting down, on_done runs with
@@ -112,6 +131,8 @@ class Transport {
   // Runs `fn` on the loop's thread after `delay_ms` (0: as soon as possible). Every
   // scheduled fn runs exactly once: if the transport shuts down first, it runs
   // during shutdown (where a submit() it makes completes as cancelled). Thread-safe.
+  // Throws std::bad_alloc when memory runs out (then `fn` never runs); once
+  // queued, running it allocates nothing.
   void schedule(long delay_ms, std::function<void()> fn);
 
   // Runs `start` (which submits transfers whose completion notifies `w`), then

@@ -1,5 +1,10 @@
 // The OpenAI chat-completions protocol, spoken by api.openai.com and by every
 // OpenAI-compatible host; hosts differ only by the quirks in their registry row.
+#include <algorithm>
+#include <string_view>
+#include <utility>
+#include <vector>
+
 #include "core/errors.hpp"
 #include "http/url.hpp"
 #include "providers/adapter.hpp"
@@ -24,6 +29,34 @@ void set_member(json::Value& obj, const char* key, json::Value v, json::Allocato
   auto it = obj.FindMember(key);
   if (it != obj.MemberEnd()) it->value = std::move(v);
   else obj.AddMember(json::Value(key, a), v, a);
+}
+
+// Moves each member of `extra` into `obj` unless `obj` already has that name
+// (the first of repeated names wins). Both are objects of one document.
+void add_new_members(json::Value& obj, json::Value& extra, json::Allocator& a) {
+  const size_t n = extra.MemberCount();
+  if (n * (obj.MemberCount() + n) <= 4096) {  // the usual few members: look each up
+    for (auto& m : extra.GetObject())
+      if (obj.FindMember(m.name) == obj.MemberEnd()) obj.AddMember(m.name, m.value, a);
+    return;
+  }
+  // Many: sort the names once. kept[i] says whether extra's member i is added.
+  std::vector<std::string_view> have;
+  have.reserve(obj.MemberCount() + n);
+  for (auto& m : obj.GetObject()) have.push_back(json::sv(m.name));
+  std::sort(have.begin(), have.end());
+  std::vector<std::pair<std::string_view, size_t>> order;
+  order.reserve(n);
+  size_t i = 0;
+  for (auto& m : extra.GetObject()) order.emplace_back(json::sv(m.name), i++);
+  std::sort(order.begin(), order.end());
+  std::vector<bool> kept(n, false);
+  for (size_t j = 0; j < n; ++j)
+    kept[order[j].second] = (j == 0 || order[j].first != order[j - 1].first) &&
+                            !std::binary_search(have.begin(), have.end(), order[j].first);
+  i = 0;
+  for (auto& m : extra.GetObject())
+    if (kept[i++]) obj.AddMember(m.name, m.value, a);
 }
 
 // Some hosts spell cached prompt tokens their own way; one shape for all:
@@ -132,11 +165,18 @@ class OpenAIAdapter final : public Adapter {
           role->value.SetString("system", a);
       }
     }
-    // extra_body: merged last, so a caller can set any provider field.
+    // extra_body: its members are added, never replace one the request has,
+    // nor set the call's own stream flags (validation refuses both; skipped
+    // here as well).
     if (auto eb = req.FindMember("extra_body"); eb != req.MemberEnd()) {
-      json::Value extra(std::move(eb->value), a);
-      req.RemoveMember("extra_body");
-      for (auto& m : extra.GetObject()) set_member(req, m.name.GetString(), json::Value(std::move(m.value), a), a);
+      json::Value extra;
+      extra.Swap(eb->value);
+      req.RemoveMember(eb);
+      if (extra.IsObject()) {
+        while (extra.RemoveMember("stream")) {}
+        while (extra.RemoveMember("stream_options")) {}
+        add_new_members(req, extra, a);
+      }
     }
 
     http::Request r;
@@ -218,11 +258,11 @@ void add_auth(http::Request& req, const Target& t) {
 }
 
 const Adapter& adapter_for(Protocol p) {
-  static const OpenAIAdapter openai;
+  static const OpenAIAdapter* openai = new OpenAIAdapter;  // leaked: an I/O thread may use it during exit
   switch (p) {
-    case Protocol::OpenAI: return openai;
+    case Protocol::OpenAI: return *openai;
   }
-  return openai;
+  return *openai;
 }
 
 }  // namespace literllm

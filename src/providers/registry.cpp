@@ -12,7 +12,7 @@ namespace literllm {
 
 namespace {
 
-ProviderPtr row(std::string name, std::vector<std::string> aliases, std::string base_url,
+std::shared_ptr<ProviderSpec> row(std::string name, std::vector<std::string> aliases, std::string base_url,
                 std::vector<std::string> key_env, Quirks q = {}, std::string base_url_env = {}) {
   auto p = std::make_shared<ProviderSpec>();
   p->name = std::move(name);
@@ -31,8 +31,12 @@ Quirks compat() {  // a typical hosted OpenAI-compatible API
   q.tokens = TokensField::MaxTokens;
   return q;
 }
-Quirks local() {  // a local server: no key, otherwise compatible
-  Quirks q = compat();
+Quirks hosts_others(Quirks q) {  // serves other companies' models as "org/model"
+  q.foreign_model_ids = true;
+  return q;
+}
+Quirks local() {  // a local server: no key, Hugging Face ids ("Qwen/Qwen2.5-7B-Instruct")
+  Quirks q = hosts_others(compat());
   q.key_optional = true;
   return q;
 }
@@ -40,7 +44,7 @@ Quirks local() {  // a local server: no key, otherwise compatible
 std::vector<ProviderPtr> make_builtins() {
   Quirks openai;
   openai.tokens = TokensField::MaxCompletionTokens;  // o-series and gpt-5 reject max_tokens
-  Quirks groq = compat();
+  Quirks groq = hosts_others(compat());  // "openai/gpt-oss-120b", "meta-llama/..."
   groq.tokens = TokensField::AsGiven;  // accepts both spellings
   Quirks mistral = compat();
   mistral.stream_usage_option = false;  // rejects stream_options; sends usage unasked
@@ -49,32 +53,36 @@ std::vector<ProviderPtr> make_builtins() {
   perplexity.stream_usage_option = false;
   Quirks ollama = local();
 
+  // NVIDIA's own models are "nvidia/...": the alias stays in the model sent.
+  auto nim = row("nvidia_nim", {"nvidia", "nim"}, "https://integrate.api.nvidia.com/v1",
+                 {"NVIDIA_NIM_API_KEY", "NVIDIA_API_KEY"}, hosts_others(compat()));
+  nim->kept_prefixes = {"nvidia"};
+
   std::vector<ProviderPtr> v = {
       row("openai", {}, "https://api.openai.com/v1", {"OPENAI_API_KEY"}, openai, "OPENAI_BASE_URL"),
-      row("openrouter", {"open_router"}, "https://openrouter.ai/api/v1", {"OPENROUTER_API_KEY"}, compat()),
+      row("openrouter", {"open_router"}, "https://openrouter.ai/api/v1", {"OPENROUTER_API_KEY"}, hosts_others(compat())),
       row("groq", {}, "https://api.groq.com/openai/v1", {"GROQ_API_KEY"}, groq),
       row("mistral", {"mistral_ai", "mistralai"}, "https://api.mistral.ai/v1", {"MISTRAL_API_KEY"}, mistral),
       row("deepseek", {"deep_seek"}, "https://api.deepseek.com/v1", {"DEEPSEEK_API_KEY"}, compat()),
       row("xai", {"x_ai", "grok"}, "https://api.x.ai/v1", {"XAI_API_KEY"}, compat()),
       row("together", {"together_ai", "togetherai"}, "https://api.together.xyz/v1",
-          {"TOGETHER_API_KEY", "TOGETHERAI_API_KEY"}, compat()),
+          {"TOGETHER_API_KEY", "TOGETHERAI_API_KEY"}, hosts_others(compat())),
       row("fireworks", {"fireworks_ai", "fireworksai"}, "https://api.fireworks.ai/inference/v1",
-          {"FIREWORKS_API_KEY", "FIREWORKS_AI_API_KEY"}, compat()),
+          {"FIREWORKS_API_KEY", "FIREWORKS_AI_API_KEY"}, hosts_others(compat())),
       row("cerebras", {}, "https://api.cerebras.ai/v1", {"CEREBRAS_API_KEY"}, compat()),
       row("perplexity", {"perplexity_ai", "perplexityai", "pplx"}, "https://api.perplexity.ai",
           {"PERPLEXITY_API_KEY", "PERPLEXITYAI_API_KEY"}, perplexity),
-      row("sambanova", {"samba_nova"}, "https://api.sambanova.ai/v1", {"SAMBANOVA_API_KEY"}, compat()),
-      row("nvidia_nim", {"nvidia", "nim"}, "https://integrate.api.nvidia.com/v1",
-          {"NVIDIA_NIM_API_KEY", "NVIDIA_API_KEY"}, compat()),
-      row("nebius", {"nebius_ai"}, "https://api.studio.nebius.com/v1", {"NEBIUS_API_KEY"}, compat()),
+      row("sambanova", {"samba_nova"}, "https://api.sambanova.ai/v1", {"SAMBANOVA_API_KEY"}, hosts_others(compat())),
+      nim,
+      row("nebius", {"nebius_ai"}, "https://api.studio.nebius.com/v1", {"NEBIUS_API_KEY"}, hosts_others(compat())),
       row("moonshot", {"moonshot_ai", "moonshotai", "kimi"}, "https://api.moonshot.ai/v1", {"MOONSHOT_API_KEY"},
           compat()),
       row("dashscope", {"qwen", "alibaba", "aliyun"}, "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
           {"DASHSCOPE_API_KEY"}, compat()),
       row("cloudflare", {"cloudflare_workers_ai", "workers_ai", "cf"},
           "https://api.cloudflare.com/client/v4/accounts/{CLOUDFLARE_ACCOUNT_ID}/ai/v1",
-          {"CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY"}, compat()),
-      row("github", {"github_models", "gh"}, "https://models.github.ai/inference", {"GITHUB_TOKEN"}, compat()),
+          {"CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY"}, hosts_others(compat())),
+      row("github", {"github_models", "gh"}, "https://models.github.ai/inference", {"GITHUB_TOKEN"}, hosts_others(compat())),
       row("ollama", {}, "http://localhost:11434/v1", {"OLLAMA_API_KEY"}, ollama, "OLLAMA_BASE_URL"),
       row("lm_studio", {"lmstudio"}, "http://localhost:1234/v1", {"LM_STUDIO_API_KEY"}, local(),
           "LM_STUDIO_BASE_URL"),
@@ -149,14 +157,16 @@ std::vector<ProviderPtr> ProviderTable::all() const {
   return rows_;
 }
 
+// Both leaked on purpose: an I/O thread may still route or list providers
+// while the process exits, after static destructors have run.
 ProviderTable& global_providers() {
-  static ProviderTable t;
-  return t;
+  static ProviderTable* t = new ProviderTable;
+  return *t;
 }
 
 const std::vector<ProviderPtr>& builtin_providers() {
-  static const std::vector<ProviderPtr> v = make_builtins();
-  return v;
+  static const std::vector<ProviderPtr>* v = new std::vector<ProviderPtr>(make_builtins());
+  return *v;
 }
 
 ProviderPtr find_builtin(std::string_view prefix) {

@@ -29,6 +29,10 @@ struct Quirks {
   bool developer_as_system = false;  // the host knows no "developer" role
   const char* seed_field = "seed";   // name of the sampling-seed field
   bool key_optional = false;         // local servers: no key needed
+  // Serves other companies' models under their names ("openai/gpt-oss-120b",
+  // "Qwen/Qwen2.5-72B-Instruct-Turbo"): as a client's model_hint, such a
+  // provider keeps every model id (see Client::route).
+  bool foreign_model_ids = false;
 };
 
 struct ProviderSpec {
@@ -41,6 +45,10 @@ struct ProviderSpec {
   std::vector<std::string> api_key_env;  // first one set wins
   std::string base_url_env;           // optional environment override of base_url
   std::vector<std::string> prefixes;  // extra model prefixes beyond name and aliases
+  // Aliases that are also the first part of the provider's own model ids
+  // ("nvidia/llama-3.1-nemotron-70b-instruct" on NVIDIA NIM): they route here,
+  // and stay in the model sent. Normalized.
+  std::vector<std::string> kept_prefixes;
   Quirks quirks;
   // Normalized name, aliases and prefixes (normalize_provider_name), computed
   // once by index_keys() so that routing compares without allocating.

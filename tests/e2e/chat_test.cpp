@@ -47,7 +47,7 @@ TEST_F(E2E, RequestFieldsReachTheProviderAsOpenAISpellsThem) {
   std::string extra =
       ",\"temperature\":0.5,\"top_p\":0.9,\"max_tokens\":50,\"stop\":[\"x\"],\"seed\":7,\"user\":\"u1\","
       "\"presence_penalty\":0.1,\"frequency_penalty\":-0.1,\"logit_bias\":{\"50256\":-100},"
-      "\"reasoning_effort\":\"low\",\"extra_body\":{\"custom_field\":{\"a\":1},\"temperature\":0.25},"
+      "\"reasoning_effort\":\"low\",\"extra_body\":{\"custom_field\":{\"a\":1},\"top_k\":40},"
       "\"timeout_secs\":30" +
       headers("{\"x-trace\":\"abc\"}");
   llm_response_t* r = nullptr;
@@ -57,7 +57,8 @@ TEST_F(E2E, RequestFieldsReachTheProviderAsOpenAISpellsThem) {
   ASSERT_EQ(reqs.size(), 1u);
   EXPECT_EQ(reqs[0].header("x-trace"), "abc");
   auto b = parse(reqs[0].body.c_str());
-  EXPECT_EQ(b["temperature"].GetDouble(), 0.25);  // extra_body wins
+  EXPECT_EQ(b["temperature"].GetDouble(), 0.5);  // extra_body adds fields, never replaces the request's
+  EXPECT_EQ(b["top_k"].GetInt(), 40);
   EXPECT_EQ(b["custom_field"]["a"].GetInt(), 1);
   EXPECT_EQ(b["max_completion_tokens"].GetInt(), 50);  // OpenAI's current spelling
   EXPECT_FALSE(b.HasMember("max_tokens"));
@@ -230,6 +231,9 @@ TEST_F(E2E, RoutingByPrefixAliasAndHint) {
   setenv("MOONSHOT_API_KEY", "k3", 1);
   setenv("DASHSCOPE_API_KEY", "k4", 1);
   setenv("GROQ_API_KEY", "k5", 1);
+  // The environment is read when a client is made.
+  llm_client_free(client);
+  client = make_client();
   struct Case {
     const char* model;
     const char* provider;

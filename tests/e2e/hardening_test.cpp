@@ -251,7 +251,10 @@ TEST_F(Hardening, ARegistrationThatCanNeverWorkIsRefused) {
 
 TEST_F(Hardening, PreviewAndChatRefuseTheSameEnvironmentKey) {
   // A key from the environment is checked when a call uses it: preview and chat agree.
+  // The environment is read when a client is made.
   setenv("LITERLLM_TEST_BAD_KEY", "gk-abc\r\nX-Injected: 1", 1);
+  llm_client_free(client);
+  client = make_client();
   ASSERT_EQ(llm_register_provider(client, ("{\"name\":\"envhost\",\"base_url\":" + q(up.base_url()) +
                                            ",\"prefixes\":[\"envhost\"],\"api_key_env\":\"LITERLLM_TEST_BAD_KEY\"}")
                                               .c_str()),
@@ -270,6 +273,12 @@ TEST_F(Hardening, PreviewAndChatRefuseTheSameEnvironmentKey) {
   }
   // Spaces and a line end around a key are dropped, as shells and files leave them.
   setenv("LITERLLM_TEST_BAD_KEY", "  gk-fine-123\n", 1);
+  llm_client_free(client);
+  client = make_client();
+  ASSERT_EQ(llm_register_provider(client, ("{\"name\":\"envhost\",\"base_url\":" + q(up.base_url()) +
+                                           ",\"prefixes\":[\"envhost\"],\"api_key_env\":\"LITERLLM_TEST_BAD_KEY\"}")
+                                              .c_str()),
+            LLM_OK);
   ASSERT_EQ(llm_preview_request(client, r.c_str(), 0, &preview), LLM_OK) << llm_last_error();
   llm_string_free(preview);
   Outcome o = run(client, r, Form::Blocking);
@@ -525,7 +534,9 @@ TEST_F(Hardening, AHostileStreamDoesNotStarveTheOtherCalls) {
   // for it (a plain chat took 6 s): curl kept reading the bomb's socket, and each read
   // decoded into megabytes of events. Each transfer now gives way after 256 KiB a turn.
   llm_client_t* c = client_with(R"(,"timeout_secs":6,"max_retries":0)");
-  std::atomic<bool> bomb_done{false};
+  // Static: the bomb's done callback runs when TearDown frees the client, after this frame is gone.
+  static std::atomic<bool> bomb_done;
+  bomb_done = false;
   ASSERT_EQ(llm_chat_stream_async(
                 c, req(headers(R"({"x-upstream-gzip":"bomb"})")).c_str(), nullptr,
                 [](llm_status, llm_response_t* r, const char*, void* ud) {

@@ -59,3 +59,19 @@ TEST_F(TlsServer, ATrustedCertificateIsAccepted) {
   EXPECT_EQ(msg.find("certificate"), std::string::npos) << llm_status_str(st) << ": " << msg;
   EXPECT_EQ(msg.find("SSL"), std::string::npos) << llm_status_str(st) << ": " << msg;
 }
+
+TEST_F(TlsServer, AnUntrustedCertificateIsNeverRetried) {
+  // Was a bug: a TLS verification failure was retried (it can never succeed).
+  std::string cfg = "{\"max_retries\":2,\"timeout_secs\":10,\"providers\":{\"openai\":{\"base_url\":"
+                    "\"https://127.0.0.1:" +
+                    std::to_string(port) + "/v1\",\"api_key\":\"k-tls-123456\"}}}";
+  llm_client_t* c = nullptr;
+  ASSERT_EQ(llm_client_new(cfg.c_str(), &c), LLM_OK);
+  llm_response_t* r = nullptr;
+  llm_error_t* err = nullptr;
+  EXPECT_EQ(llm_chat_e(c, chat_req("openai/gpt-4o", "tls").c_str(), &r, &err), LLM_ERR_NETWORK);
+  EXPECT_EQ(llm_error_retries(err), 0) << llm_error_message(err);
+  EXPECT_NE(std::string(llm_error_message(err)).find("certificate"), std::string::npos) << llm_error_message(err);
+  llm_error_free(err);
+  llm_client_free(c);
+}

@@ -466,10 +466,17 @@ TEST(ConfigFile, TomlValidationNamesTheField) {
   EXPECT_NE(f.message.find("config.max_retries"), std::string::npos) << f.message;
 
   TempDir d;
-  // TOML types map onto the JSON validator: a date is not a number, an array not a table.
+  // TOML types map onto the JSON validator: a date is no value of any field (was a bug: a
+  // date became the string "(date/time)", accepted as an API key), an array not a table.
   f = file_failure(d.write("date.toml", "timeout_secs = 1979-05-27\n"));
   EXPECT_EQ(f.status, LLM_ERR_INVALID_ARGUMENT);
-  EXPECT_NE(f.message.find("config.timeout_secs: expected a number"), std::string::npos) << f.message;
+  EXPECT_NE(f.message.find("config.timeout_secs: a TOML date or time is not a valid value"), std::string::npos)
+      << f.message;
+  f = file_failure(d.write("date_key.toml", "[providers.groq]\napi_key = 1979-05-27T07:32:00Z\n"));
+  EXPECT_EQ(f.status, LLM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(f.message.find("config.providers.groq.api_key: a TOML date"), std::string::npos) << f.message;
+  f = file_failure(d.write("date_list.toml", "[headers]\nX-A = 07:32:00\n"));
+  EXPECT_NE(f.message.find("config.headers.X-A: a TOML date"), std::string::npos) << f.message;
   f = file_failure(d.write("arr.toml", "headers = [\"X-A: b\"]\n"));
   EXPECT_NE(f.message.find("config.headers: expected an object, got array"), std::string::npos) << f.message;
   f = file_failure(d.write("float.toml", "max_retries = 2.0\n"));

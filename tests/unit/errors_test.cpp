@@ -1,22 +1,26 @@
 // From an HTTP error answer to a typed Error (src/core/errors.hpp): the message
 // in every usual body shape, the kind for every status and its refinements by
-// message, Retry-After in both forms, and redaction of the key.
+// message, Retry-After in all its forms, redaction of the key, and the
+// provider's code and type on the Error.
 #include "core/errors.hpp"
 
 #include <gtest/gtest.h>
 
+#include <clocale>
+#include <cstdio>
 #include <ctime>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/utf8.hpp"
 #include "http/request.hpp"
 
 namespace literllm {
 namespace {
 
 // True when `s` is well-formed UTF-8 (no cut sequence, no stray continuation byte).
-bool valid_utf8(const std::string& s) {
+bool well_formed(const std::string& s) {
   size_t i = 0;
   while (i < s.size()) {
     unsigned char c = static_cast<unsigned char>(s[i]);
@@ -121,7 +125,7 @@ TEST(ErrorBody, LongBodiesAreClippedWithoutSplittingUtf8) {
       while (body.size() < 10 * 1024) body += ch;
       std::string out = msg(body);
       SCOPED_TRACE("char bytes " + std::to_string(ch.size()) + ", lead " + std::to_string(lead));
-      EXPECT_TRUE(valid_utf8(out));
+      EXPECT_TRUE(well_formed(out));
       ASSERT_GE(out.size(), 3u);
       EXPECT_EQ(out.substr(out.size() - 3), "...");
       std::string kept = out.substr(0, out.size() - 3);
@@ -135,7 +139,7 @@ TEST(ErrorBody, LongBodiesAreClippedWithoutSplittingUtf8) {
   std::string long_message;
   while (long_message.size() < 10 * 1024) long_message += "\xE2\x82\xAC";
   std::string out = msg("{\"error\":{\"message\":\"" + long_message + "\"}}");
-  EXPECT_TRUE(valid_utf8(out));
+  EXPECT_TRUE(well_formed(out));
   EXPECT_LE(out.size(), 503u);
   EXPECT_EQ(out.substr(out.size() - 3), "...");
 
@@ -255,6 +259,170 @@ TEST(RetryAfter, NonDigitNumbersAreGarbage) {
     EXPECT_DOUBLE_EQ(parse_retry_after({{"Retry-After", v}}), -1) << "\"" << v << "\"";
 }
 
+// ------------------------------------------------------------ retry-after-ms and the three date forms
+
+// 1994-11-06 08:00:00 UTC: 2977 s before the RFC 9110 example date.
+constexpr std::time_t kNow = 784108800;
+
+double retry_at(const std::string& value, std::time_t now = kNow) {
+  return parse_retry_after({{"Retry-After", value}}, now);
+}
+
+TEST(RetryAfterMs, MillisecondsWinOverRetryAfter) {
+  EXPECT_DOUBLE_EQ(parse_retry_after({{"retry-after-ms", "1500"}}, kNow), 1.5);
+  EXPECT_DOUBLE_EQ(parse_retry_after({{"Retry-After-Ms", "250"}, {"Retry-After", "7"}}, kNow), 0.25);
+  EXPECT_DOUBLE_EQ(parse_retry_after({{"Retry-After", "7"}, {"retry-after-ms", "250"}}, kNow), 0.25);
+  EXPECT_DOUBLE_EQ(parse_retry_after({{"retry-after-ms", "0"}, {"Retry-After", "7"}}, kNow), 0);
+  // The one-argument form reads it the same way.
+  EXPECT_DOUBLE_EQ(parse_retry_after({{"retry-after-ms", "1500"}}), 1.5);
+}
+
+TEST(RetryAfterMs, Fractions) {
+  EXPECT_DOUBLE_EQ(parse_retry_after({{"retry-after-ms", "1500.5"}}, kNow), 1.5005);
+  EXPECT_DOUBLE_EQ(parse_retry_after({{"retry-after-ms", "0.5"}}, kNow), 0.0005);
+  EXPECT_DOUBLE_EQ(parse_retry_after({{"retry-after-ms", ".5"}}, kNow), 0.0005);
+  EXPECT_DOUBLE_EQ(parse_retry_after({{"retry-after-ms", "20."}}, kNow), 0.02);
+  EXPECT_DOUBLE_EQ(parse_retry_after({{"retry-after-ms", "99999999999999999999999"}}, kNow), 1e9);
+}
+
+TEST(RetryAfterMs, MalformedGivesWayToRetryAfter) {
+  for (const char* v : {"", "abc", "-5", "+5", "1e3", "1.2.3", ".", "1,5", " 15", "inf", "nan", "0x10"}) {
+    EXPECT_DOUBLE_EQ(parse_retry_after({{"retry-after-ms", v}}, kNow), -1) << "\"" << v << "\"";
+    EXPECT_DOUBLE_EQ(parse_retry_after({{"retry-after-ms", v}, {"Retry-After", "7"}}, kNow), 7) << "\"" << v << "\"";
+  }
+}
+
+TEST(RetryAfterDate, ThreeForms) {
+  EXPECT_DOUBLE_EQ(retry_at("Sun, 06 Nov 1994 08:49:37 GMT"), 2977);   // IMF-fixdate
+  EXPECT_DOUBLE_EQ(retry_at("Sunday, 06-Nov-94 08:49:37 GMT"), 2977);  // RFC 850
+  EXPECT_DOUBLE_EQ(retry_at("Sun Nov  6 08:49:37 1994"), 2977);        // asctime
+  EXPECT_DOUBLE_EQ(retry_at("Sun Nov 06 08:49:37 1994"), 2977);        // asctime, 2DIGIT day
+  // Names in any case.
+  EXPECT_DOUBLE_EQ(retry_at("sun, 06 nov 1994 08:49:37 gmt"), 2977);
+  EXPECT_DOUBLE_EQ(retry_at("SUNDAY, 06-NOV-94 08:49:37 GMT"), 2977);
+  EXPECT_DOUBLE_EQ(retry_at("SUN NOV  6 08:49:37 1994"), 2977);
+  // A leap second; a leap day.
+  EXPECT_DOUBLE_EQ(retry_at("Sun, 06 Nov 1994 08:49:60 GMT"), 3000);
+  EXPECT_DOUBLE_EQ(retry_at("Tue, 29 Feb 2000 12:00:00 GMT", 951825600 - 10), 10);
+  // Past dates mean now.
+  EXPECT_DOUBLE_EQ(retry_at("Sun, 06 Nov 1994 07:59:59 GMT"), 0);
+  EXPECT_DOUBLE_EQ(retry_at("Sun, 06 Nov 1994 08:00:00 GMT"), 0);
+  EXPECT_DOUBLE_EQ(retry_at("Thu, 01 Jan 1970 00:00:00 GMT"), 0);
+  EXPECT_DOUBLE_EQ(retry_at("Mon, 01 Jan 0001 00:00:00 GMT"), 0);
+  // Far future: clamped like delta-seconds.
+  EXPECT_DOUBLE_EQ(retry_at("Fri, 31 Dec 9999 23:59:59 GMT"), 1e9);
+}
+
+TEST(RetryAfterDate, Rfc850TwoDigitYear) {
+  const std::time_t june_2025 = 1748736000;  // 2025-06-01 00:00:00 UTC
+  // 94 is 1994, not 2094 (more than 50 years ahead): in the past.
+  EXPECT_DOUBLE_EQ(retry_at("Sunday, 06-Nov-94 08:49:37 GMT", june_2025), 0);
+  // 25 is 2025: the next day.
+  EXPECT_DOUBLE_EQ(retry_at("Monday, 02-Jun-25 00:00:00 GMT", june_2025), 86400);
+  // 75 is 2075 (exactly 50 ahead), 76 is 1976.
+  EXPECT_DOUBLE_EQ(retry_at("Saturday, 01-Jun-75 00:00:00 GMT", june_2025), 1e9);
+  EXPECT_DOUBLE_EQ(retry_at("Tuesday, 01-Jun-76 00:00:00 GMT", june_2025), 0);
+  // Late in a century, a small year is the next century's.
+  const std::time_t year_2099 = 4070908800;  // 2099-01-01 00:00:00 UTC
+  EXPECT_DOUBLE_EQ(retry_at("Thursday, 01-Jan-99 00:00:10 GMT", year_2099), 10);
+  EXPECT_DOUBLE_EQ(retry_at("Friday, 01-Jan-00 00:00:00 GMT", year_2099), 365.0 * 86400);
+}
+
+// "Sun, 06 Nov 1994 08:49:37 GMT" for `t`, from its fields (no locale).
+std::string imf_date(std::time_t t, int form) {
+  static const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static const char* long_days[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
+  static const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  if (form == 0)
+    std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
+                  months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  else if (form == 1)
+    std::snprintf(buf, sizeof buf, "%s, %02d-%s-%02d %02d:%02d:%02d GMT", long_days[tm.tm_wday], tm.tm_mday,
+                  months[tm.tm_mon], (tm.tm_year + 1900) % 100, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  else
+    std::snprintf(buf, sizeof buf, "%s %s %2d %02d:%02d:%02d %04d", days[tm.tm_wday], months[tm.tm_mon], tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, tm.tm_year + 1900);
+  return buf;
+}
+
+TEST(RetryAfterDate, AgreesWithGmtimeOverTwoCenturies) {
+  // 1970..2150, a step that visits every month, day and time of day over time.
+  for (std::time_t t = 0; t < 5680281600; t += 777777 + 13) {
+    const std::time_t now = t - 1000;
+    for (int form = 0; form < 3; ++form) {
+      const std::string d = imf_date(t, form);
+      ASSERT_DOUBLE_EQ(retry_at(d, now), 1000) << d;
+      ASSERT_DOUBLE_EQ(retry_at(d, t + 1), 0) << d;
+    }
+  }
+}
+
+TEST(RetryAfterDate, MalformedGivesMinusOne) {
+  for (const char* v : {
+           "Sunday, 06 Nov 1994 08:49:37 GMT",   // long weekday in IMF-fixdate
+           "Sun, 06-Nov-94 08:49:37 GMT",        // short weekday in RFC 850
+           "Sund, 06 Nov 1994 08:49:37 GMT",
+           "Xyz, 06 Nov 1994 08:49:37 GMT",
+           "06 Nov 1994 08:49:37 GMT",           // no weekday
+           "Sun 06 Nov 1994 08:49:37 GMT",       // no comma
+           "Sun, 32 Nov 1994 08:49:37 GMT",      // day 32
+           "Sun, 31 Nov 1994 08:49:37 GMT",      // November has 30
+           "Sun, 00 Nov 1994 08:49:37 GMT",
+           "Thu, 29 Feb 2001 08:49:37 GMT",      // not a leap year
+           "Thu, 29 Feb 1900 08:49:37 GMT",
+           "Sun, 06 Foo 1994 08:49:37 GMT",      // month Foo
+           "Sun, 06 November 1994 08:49:37 GMT",
+           "Sun, 06 Nov 1994 08:49:37",          // missing GMT
+           "Sun, 06 Nov 1994 08:49:37 UTC",
+           "Sun, 06 Nov 1994 08:49:37 GMT+1",
+           "Sun, 06 Nov 1994 08:49:37 GMT ",
+           "Sun, 06 Nov 94 08:49:37 GMT",        // two-digit year in IMF-fixdate
+           "Sun, 6 Nov 1994 08:49:37 GMT",       // one-digit day
+           "Sun,  06 Nov 1994 08:49:37 GMT",
+           "Sun, 06 Nov 1994 24:00:00 GMT",      // hour 24
+           "Sun, 06 Nov 1994 08:60:00 GMT",
+           "Sun, 06 Nov 1994 08:49:61 GMT",
+           "Sun, 06 Nov 1994 8:49:37 GMT",
+           "Sun, 06 Nov 1994 08:49 GMT",
+           "Sun, 06 Nov 0000 08:49:37 GMT",      // no year 0
+           "Sunday, 06-Nov-1994 08:49:37 GMT",   // four-digit year in RFC 850
+           "Sunday, 06-Nov-94 08:49:37",
+           "Sunday, 06 Nov 94 08:49:37 GMT",
+           "Sun Nov 6 08:49:37 1994",            // asctime day: 2DIGIT or SP DIGIT
+           "Sun Nov  6 08:49:37 94",
+           "Sun Nov  6 08:49:37 1994 GMT",
+           "Sun Nov 31 08:49:37 1994",
+           "Sun, 06 Nov 1994 08:49:37 GMT\r\n",
+           "Sun, ０6 Nov 1994 08:49:37 GMT",     // a fullwidth digit
+       })
+    EXPECT_DOUBLE_EQ(retry_at(v), -1) << "\"" << v << "\"";
+}
+
+TEST(RetryAfterDate, LocaleDoesNotMatter) {
+  const std::string saved = std::setlocale(LC_ALL, nullptr);
+  const char* set = nullptr;
+  for (const char* name : {"de_DE.UTF-8", "fr_FR.UTF-8", "C.UTF-8", "C.utf8", "en_US.UTF-8"})
+    if (std::setlocale(LC_ALL, name)) {
+      set = name;
+      break;
+    }
+  if (!set) GTEST_SKIP() << "no locale other than C/POSIX is installed";
+  const double imf = retry_at("Sun, 06 Nov 1994 08:49:37 GMT");
+  const double rfc850 = retry_at("Sunday, 06-Nov-94 08:49:37 GMT");
+  const double asc = retry_at("Sun Nov  6 08:49:37 1994");
+  const double ms = parse_retry_after({{"retry-after-ms", "1500.5"}}, kNow);
+  const double bad = parse_retry_after({{"retry-after-ms", "1500,5"}}, kNow);
+  std::setlocale(LC_ALL, saved.c_str());
+  EXPECT_DOUBLE_EQ(imf, 2977) << set;
+  EXPECT_DOUBLE_EQ(rfc850, 2977) << set;
+  EXPECT_DOUBLE_EQ(asc, 2977) << set;
+  EXPECT_DOUBLE_EQ(ms, 1.5005) << set;
+  EXPECT_DOUBLE_EQ(bad, -1) << set;
+}
+
 // ------------------------------------------------------------ redaction
 
 TEST(Redact, ReplacesEveryOccurrence) {
@@ -316,6 +484,98 @@ TEST(HttpError, KeyCutByTheClipIsStillRedacted) {
   Error e = http_error("openai", 401, R"({"error":{"message":")" + message + R"("}})", {}, Secrets::of(key));
   std::string what = e.what();
   EXPECT_EQ(what.find(key.substr(0, 12)), std::string::npos) << "the key's first 12 characters are shown: " << what;
+}
+
+// ------------------------------------------------------------ provider, code and type
+
+TEST(ErrorsProviderFields, OpenAIShape) {
+  const std::string body =
+      R"({"error":{"message":"Rate limit reached for gpt-4o","type":"requests","param":null,"code":"rate_limit_exceeded"}})";
+  Error e = http_error("openai", 429, body, {{"retry-after-ms", "1500"}}, {});
+  EXPECT_EQ(e.provider, "openai");
+  EXPECT_EQ(e.code, "rate_limit_exceeded");
+  EXPECT_EQ(e.type, "requests");
+  EXPECT_DOUBLE_EQ(e.retry_after, 1.5);
+  EXPECT_STREQ(e.what(), "openai returned HTTP 429 (rate_limit_exceeded): Rate limit reached for gpt-4o");
+  // error_body_message gives the type apart, and still the code-or-type in `code`.
+  std::string code, type;
+  EXPECT_EQ(error_body_message(body, &code, {}, &type), "Rate limit reached for gpt-4o");
+  EXPECT_EQ(code, "rate_limit_exceeded");
+  EXPECT_EQ(type, "requests");
+  // A numeric code as text; no type.
+  Error g = http_error("gemini", 400, R"([{"error":{"code":400,"message":"bad","status":"INVALID_ARGUMENT"}}])", {}, {});
+  EXPECT_EQ(g.code, "400");
+  EXPECT_EQ(g.type, "");
+  // A type without a code: the message shows the type, `code` stays empty.
+  Error t = http_error("openai", 500, R"({"error":{"message":"boom","type":"server_error","code":null}})", {}, {});
+  EXPECT_EQ(t.code, "");
+  EXPECT_EQ(t.type, "server_error");
+  EXPECT_STREQ(t.what(), "openai returned HTTP 500 (server_error): boom");
+}
+
+TEST(ErrorsProviderFields, AnthropicShape) {
+  Error e = http_error("anthropic", 529, R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})",
+                       {}, {});
+  EXPECT_EQ(e.status(), LLM_ERR_SERVICE_UNAVAILABLE);
+  EXPECT_EQ(e.provider, "anthropic");
+  EXPECT_EQ(e.code, "");
+  EXPECT_EQ(e.type, "overloaded_error");
+  EXPECT_STREQ(e.what(), "anthropic returned HTTP 529 (overloaded_error): Overloaded");
+}
+
+TEST(ErrorsProviderFields, EmptyWhenAbsent) {
+  for (const char* body : {"", "Bad Gateway", R"({"error":{"message":"m"}})", R"({"error":"x"})", "[]",
+                           R"({"error":{"message":"m","code":{"nested":1},"type":7}})"}) {
+    Error e = http_error("groq", 502, body, {}, {});
+    EXPECT_EQ(e.provider, "groq");
+    EXPECT_EQ(e.code, "") << body;
+    EXPECT_EQ(e.type, "") << body;
+  }
+  // The library's own errors name no provider.
+  EXPECT_EQ(Error(LLM_ERR_INVALID_ARGUMENT, "x").provider, "");
+}
+
+TEST(ErrorsProviderFields, ClippedRedactedAndValid) {
+  const std::string key = "sk-proj-ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
+  Error r = http_error("x", 400, R"({"error":{"message":"m","code":"bad )" + key + R"(","type":")" + key + R"("}})", {},
+                       Secrets::of(key));
+  EXPECT_EQ(r.code, "bad [REDACTED]");
+  EXPECT_EQ(r.type, "[REDACTED]");
+  // Long values: at most 100 bytes, never half a character.
+  std::string euros;
+  for (int i = 0; i < 60; ++i) euros += "\xE2\x82\xAC";
+  Error l = http_error("x", 400, R"({"error":{"message":"m","code":")" + euros + R"(","type":")" + euros + R"("}})", {}, {});
+  EXPECT_EQ(l.code, euros.substr(0, 99));
+  EXPECT_EQ(l.type, euros.substr(0, 99));
+  // An escaped lone surrogate does not make it into any text.
+  Error s = http_error("x", 400, R"({"error":{"message":"m\ud800","code":"c\ud800","type":"t\udfff"}})", {}, {});
+  EXPECT_TRUE(is_valid_utf8(s.code)) << s.code;
+  EXPECT_TRUE(is_valid_utf8(s.type)) << s.type;
+  EXPECT_TRUE(is_valid_utf8(s.what())) << s.what();
+}
+
+TEST(ErrorsNonJsonBody, InvalidBytesBecomeReplacementCharacters) {
+  EXPECT_EQ(msg("\xe9\xff\xfe"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  Error e = http_error("x", 502, "Bad \xe9\xff\xfe gateway", {}, {});
+  EXPECT_STREQ(e.what(), "x returned HTTP 502: Bad \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD gateway");
+  EXPECT_EQ(e.code, "");
+  EXPECT_EQ(e.type, "");
+  // Latin-1 text, overlong forms and surrogates alike.
+  for (const std::string body : {"caf\xe9", "\xc0\xaf", "\xed\xa0\x80", "x\xf0\x9f\x98", "\xa0trimmed\xa0"}) {
+    std::string m = msg(body);
+    EXPECT_TRUE(is_valid_utf8(m)) << testing::PrintToString(body);
+    EXPECT_NE(m.find("\xEF\xBF\xBD"), std::string::npos) << testing::PrintToString(body);
+    EXPECT_TRUE(is_valid_utf8(http_error("x", 500, body, {}, {}).what()));
+  }
+  // Clipped after the replacement: still at most 500 bytes plus "...", whole characters.
+  for (size_t lead = 495; lead < 501; ++lead) {
+    std::string m = msg(std::string(lead, 'a') + std::string(20, '\xff'));
+    EXPECT_TRUE(is_valid_utf8(m)) << lead;
+    EXPECT_LE(m.size(), 503u);
+    EXPECT_EQ(m.substr(m.size() - 3), "...");
+  }
+  // Valid multi-byte text is kept as it is.
+  EXPECT_EQ(msg("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"), "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "core/error.hpp"
 #include "core/json.hpp"
 #include "core/response.hpp"
+#include "core/validate.hpp"
 #include "http/request.hpp"
 #include "http/sse.hpp"
 #include "providers/adapter.hpp"
@@ -209,24 +210,123 @@ TEST(OpenAIBuild, StreamFlags) {
   EXPECT_EQ(header(n.http, "Accept"), "application/json");
 }
 
-TEST(OpenAIBuild, ExtraBodyMergesAndOverrides) {
+TEST(OpenAIBuild, ExtraBodyOnlyAdds) {
   Target t = target_for("openai");
-  Built b = build(req(R"(,"temperature":0.2,"extra_body":{"temperature":0.9,"top_k":40,"safe_prompt":true,)"
-                      R"("reasoning":{"effort":"low"}})"),
+  Built b = build(req(R"(,"temperature":0.2,"extra_body":{"top_k":40,"safe_prompt":true,"reasoning":{"effort":"low"}})"),
                   t, false);
   EXPECT_FALSE(b.body.HasMember("extra_body"));
-  EXPECT_DOUBLE_EQ(b.body["temperature"].GetDouble(), 0.9);
+  EXPECT_DOUBLE_EQ(b.body["temperature"].GetDouble(), 0.2);
   EXPECT_EQ(b.body["top_k"].GetInt(), 40);
   EXPECT_TRUE(b.body["safe_prompt"].GetBool());
   EXPECT_STREQ(b.body["reasoning"]["effort"].GetString(), "low");
-  // Merged after the quirks: the caller can send a field exactly as spelled.
-  Built raw = build(req(R"(,"extra_body":{"max_tokens":7})"), t, false);
-  EXPECT_EQ(raw.body["max_tokens"].GetInt(), 7);
   Built empty = build(req(R"(,"extra_body":{})"), t, false);
   EXPECT_FALSE(empty.body.HasMember("extra_body"));
-  // Each member appears once in the serialized body.
-  std::string body = build(req(R"(,"temperature":0.2,"extra_body":{"temperature":0.3})"), t, false).http.body;
-  EXPECT_EQ(body.find("\"temperature\""), body.rfind("\"temperature\"")) << body;
+  // Validation refuses the rest; unvalidated, a member already present is
+  // skipped (once in the body, the request's value), and so are the stream flags.
+  Built kept = build(req(R"(,"temperature":0.2,"extra_body":{"temperature":0.9,"model":"x","messages":42,)"
+                         R"("top_k":1,"top_k":2,"stream":true,"stream_options":{"include_usage":true}})"),
+                     t, false);
+  EXPECT_DOUBLE_EQ(kept.body["temperature"].GetDouble(), 0.2);
+  EXPECT_STREQ(kept.body["model"].GetString(), "m-1");
+  EXPECT_TRUE(kept.body["messages"].IsArray());
+  EXPECT_EQ(kept.body["top_k"].GetInt(), 1);
+  EXPECT_FALSE(kept.body.HasMember("stream"));
+  EXPECT_FALSE(kept.body.HasMember("stream_options"));
+  for (const char* name : {"\"temperature\"", "\"model\"", "\"messages\"", "\"top_k\""})
+    EXPECT_EQ(kept.http.body.find(name), kept.http.body.rfind(name)) << name << " " << kept.http.body;
+  Built streamed = build(req(R"(,"extra_body":{"stream":false,"stream_options":{"include_usage":false}})"), t, true);
+  EXPECT_TRUE(streamed.body["stream"].GetBool());
+  EXPECT_TRUE(streamed.body["stream_options"]["include_usage"].GetBool());
+  // A host's own spelling made by a quirk is not replaced either.
+  Built mistral = build(req(R"(,"seed":1,"extra_body":{"random_seed":2})"), target_for("mistral"), false);
+  EXPECT_EQ(mistral.body["random_seed"].GetInt(), 1);
+  EXPECT_FALSE(mistral.body.HasMember("seed"));
+}
+
+TEST(OpenAIBuild, ExtraBodyWithManyMembers) {
+  // Beyond a few members the names are sorted once: the same result.
+  std::string top, extra;
+  for (int i = 0; i < 100; ++i) {
+    top += ",\"f" + std::to_string(i) + "\":" + std::to_string(i);
+    extra += (i ? ",\"e" : "\"e") + std::to_string(i) + "\":" + std::to_string(i);
+  }
+  Built b = build(req(top + R"(,"extra_body":{)" + extra + R"(,"f7":-1,"e3":-1,"temperature":5})"), target_for("openai"),
+                  false);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(b.body["f" + std::to_string(i)].GetInt(), i);
+    EXPECT_EQ(b.body["e" + std::to_string(i)].GetInt(), i);
+  }
+  EXPECT_EQ(b.body["temperature"].GetInt(), 5);
+  EXPECT_EQ(b.http.body.find("\"f7\""), b.http.body.rfind("\"f7\""));
+  EXPECT_EQ(b.http.body.find("\"e3\""), b.http.body.rfind("\"e3\""));
+}
+
+// What Client::prepare does: validate under the provider's rules, then build.
+Built validate_and_build(const std::string& request_json, const Target& t, bool stream) {
+  json::Document parsed = parse(request_json);
+  validate_chat_request(parsed, stream, request_rules_for(t.spec->name));
+  return build(request_json, t, stream);
+}
+
+std::string error_of(const std::string& request_json, const Target& t, bool stream = false) {
+  try {
+    validate_and_build(request_json, t, stream);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.status(), LLM_ERR_INVALID_ARGUMENT) << e.what();
+    return e.what();
+  }
+  return "<no error>";
+}
+
+TEST(OpenAIBuild, ValidatedExtraBodyAddsProviderFields) {
+  for (const char* provider : {"openai", "vllm", "ollama"}) {
+    SCOPED_TRACE(provider);
+    Target t = target_for(provider);
+    Built b = validate_and_build(req(R"(,"temperature":0.2,"extra_body":{"top_k":40,"min_p":0.05})"), t, false);
+    EXPECT_EQ(b.body["top_k"].GetInt(), 40);
+    EXPECT_DOUBLE_EQ(b.body["min_p"].GetDouble(), 0.05);
+    EXPECT_DOUBLE_EQ(b.body["temperature"].GetDouble(), 0.2);
+    EXPECT_FALSE(b.body.HasMember("extra_body"));
+
+    for (const char* field : {"messages", "stream", "temperature", "model", "tools", "extra_headers"}) {
+      const std::string msg = error_of(req(std::string(R"(,"extra_body":{")") + field + R"(":42})"), t);
+      EXPECT_NE(msg.find(std::string("request.extra_body.") + field + ": sets a field literllm owns"), std::string::npos)
+          << msg;
+    }
+    // A blocking call cannot be turned into a streamed one, nor the reverse.
+    EXPECT_NE(error_of(req(R"(,"extra_body":{"stream":true})"), t).find("request.extra_body.stream"), std::string::npos);
+    EXPECT_NE(error_of(req(R"(,"extra_body":{"stream":false})"), t, true).find("request.extra_body.stream"),
+              std::string::npos);
+    const std::string dup = error_of(req(R"(,"top_k":40,"extra_body":{"top_k":20})"), t);
+    EXPECT_NE(dup.find(R"(request.extra_body["top_k"]: is also set at the top level)"), std::string::npos) << dup;
+  }
+}
+
+TEST(OpenAIBuild, VllmStyleRequestIsRefusedOnlyByOpenAI) {
+  const std::string fields =
+      R"(,"stop":["a","b","c","d","e"],"logprobs":true,"top_logprobs":50,)"
+      R"("tools":[{"type":"function","function":{"name":"ns.search","parameters":{"type":"object"}}}],)"
+      R"("reasoning_effort":"extreme","extra_body":{"top_k":20,"repetition_penalty":1.05})";
+  for (const char* provider : {"vllm", "ollama"}) {
+    SCOPED_TRACE(provider);
+    Built b = validate_and_build(req(fields), target_for(provider), false);
+    EXPECT_EQ(b.body["stop"].Size(), 5u);
+    EXPECT_EQ(b.body["top_logprobs"].GetInt(), 50);
+    EXPECT_STREQ(b.body["tools"][0]["function"]["name"].GetString(), "ns.search");
+    EXPECT_STREQ(b.body["reasoning_effort"].GetString(), "extreme");
+    EXPECT_EQ(b.body["top_k"].GetInt(), 20);
+  }
+  const Target openai_target = target_for("openai");
+  EXPECT_NE(error_of(req(R"(,"stop":["a","b","c","d","e"])"), openai_target).find("request.stop: must hold 1 to 4"),
+            std::string::npos);
+  EXPECT_NE(error_of(req(R"(,"logprobs":true,"top_logprobs":50)"), openai_target)
+                .find("request.top_logprobs: must be between 0 and 20, got 50"),
+            std::string::npos);
+  EXPECT_NE(error_of(req(R"(,"tools":[{"type":"function","function":{"name":"ns.search"}}])"), openai_target)
+                .find("request.tools[0].function.name: must be 1 to 64 characters"),
+            std::string::npos);
+  EXPECT_NE(error_of(req(R"(,"reasoning_effort":"extreme")"), openai_target).find("request.reasoning_effort: must be one of"),
+            std::string::npos);
 }
 
 TEST(OpenAIBuild, HeadersBearer) {

@@ -39,10 +39,10 @@ struct Failure {
   std::string message;
 };
 
-Failure run(const std::string& text, bool streaming = false) {
+Failure run(const std::string& text, bool streaming = false, RequestRules rules = RequestRules::OpenAI) {
   auto doc = parse_request(text);
   try {
-    validate_chat_request(doc, streaming);
+    validate_chat_request(doc, streaming, rules);
   } catch (const Error& e) {
     return Failure{e.status(), e.what()};
   }
@@ -62,6 +62,22 @@ void expect_fail(const std::string& text, const std::string& needle, llm_status 
   EXPECT_NE(f.message.find(needle), std::string::npos)
       << text << "\n  message: " << f.message << "\n  expected to contain: " << needle;
 }
+
+const char* rules_name(RequestRules r) { return r == RequestRules::OpenAI ? "OpenAI rules" : "structure rules"; }
+
+void expect_ok_under(RequestRules rules, const std::string& text) {
+  const Failure f = run(text, false, rules);
+  EXPECT_EQ(f.status, LLM_OK) << rules_name(rules) << ": " << text << "\n  -> " << f.message;
+}
+
+void expect_fail_under(RequestRules rules, const std::string& text, const std::string& needle) {
+  const Failure f = run(text, false, rules);
+  EXPECT_EQ(f.status, LLM_ERR_INVALID_ARGUMENT) << rules_name(rules) << ": " << text << "\n  -> " << f.message;
+  EXPECT_NE(f.message.find(needle), std::string::npos)
+      << rules_name(rules) << ": " << text << "\n  message: " << f.message << "\n  expected to contain: " << needle;
+}
+
+constexpr RequestRules kBothRules[] = {RequestRules::Structure, RequestRules::OpenAI};
 
 // ------------------------------------------------------------- valid shapes
 
@@ -649,6 +665,224 @@ TEST(ValidateChatRequest, EchoedTextIsBoundedAndEscaped) {
 
   const Failure h = run(with(R"(,"reasoning_effort":"a\"b\\c\u0001")"));
   EXPECT_NE(h.message.find(R"(got "a\"b\\c\u0001")"), std::string::npos) << h.message;
+}
+
+// ------------------------------------------------ structure vs OpenAI's limits
+
+TEST(ValidateRules, ProviderNamesSelectTheRules) {
+  EXPECT_TRUE(applies_openai_value_limits("openai"));
+  EXPECT_TRUE(applies_openai_value_limits("azure_openai"));
+  for (const char* name : {"vllm", "ollama", "groq", "mistral", "openrouter", "acme", "", "OpenAI"}) {
+    EXPECT_FALSE(applies_openai_value_limits(name)) << name;
+    EXPECT_EQ(request_rules_for(name), RequestRules::Structure) << name;
+  }
+  EXPECT_EQ(request_rules_for("openai"), RequestRules::OpenAI);
+}
+
+// A request a vLLM server takes: each field is beyond one of OpenAI's value limits.
+const std::string kVllmFields =
+    R"(,"stop":["a","b","c","d","e"],"logprobs":true,"top_logprobs":50,)"
+    R"("tools":[{"type":"function","function":{"name":"ns.search","parameters":{"type":"object"}}}],)"
+    R"("tool_choice":{"type":"function","function":{"name":"ns.search"}},"reasoning_effort":"extreme")";
+
+TEST(ValidateRules, VllmStyleRequestPassesWithStructureRulesOnly) {
+  expect_ok_under(RequestRules::Structure, with(kVllmFields));
+  expect_ok_under(RequestRules::Structure, with(kVllmFields + R"(,"top_k":20,"repetition_penalty":1.1)"));
+  EXPECT_EQ(run(with(kVllmFields), true, RequestRules::Structure).status, LLM_OK);
+  // The default is OpenAI's rules.
+  EXPECT_EQ(run(with(kVllmFields)).status, LLM_ERR_INVALID_ARGUMENT);
+
+  // Under OpenAI's rules each field fails on its own, naming itself.
+  const RequestRules o = RequestRules::OpenAI;
+  expect_fail_under(o, with(R"(,"stop":["a","b","c","d","e"])"), "request.stop: must hold 1 to 4 strings");
+  expect_fail_under(o, with(R"(,"logprobs":true,"top_logprobs":50)"),
+                    "request.top_logprobs: must be between 0 and 20, got 50");
+  expect_fail_under(o, with(R"(,"tools":[{"type":"function","function":{"name":"ns.search"}}])"),
+                    R"(request.tools[0].function.name: must be 1 to 64 characters from a-z, A-Z, 0-9, _ and -; got "ns.search")");
+  expect_fail_under(o, with(R"(,"reasoning_effort":"extreme")"),
+                    R"(request.reasoning_effort: must be one of none, minimal, low, medium, high, xhigh, max; got "extreme")");
+}
+
+TEST(ValidateRules, EveryOpenAIValueLimitIsOpenAIOnly) {
+  std::string seventeen;
+  for (int i = 0; i < 17; ++i) seventeen += (i ? "," : "") + std::string("\"k") + std::to_string(i) + "\":\"v\"";
+  const std::string user_part = R"({"role":"user","content":[)";
+  const std::vector<Case> cases = {
+      {with(R"(,"temperature":3.5)"), "request.temperature: must be between 0 and 2"},
+      {with(R"(,"presence_penalty":2.5)"), "request.presence_penalty: must be between -2 and 2"},
+      {with(R"(,"frequency_penalty":-30)"), "request.frequency_penalty: must be between -2 and 2"},
+      {with(R"(,"n":129)"), "request.n: must be between 1 and 128"},
+      {with(R"(,"stop":[])"), "request.stop: must hold 1 to 4 strings"},
+      {with(R"(,"logprobs":true,"top_logprobs":21)"), "request.top_logprobs: must be between 0 and 20"},
+      {with(R"(,"logit_bias":{"50256":101})"), R"(request.logit_bias["50256"]: must be between -100 and 100)"},
+      {with(R"(,"logit_bias":{"50256":0.5})"), R"(request.logit_bias["50256"]: expected an integer, got 0.5)"},
+      {with(R"(,"service_tier":"gold")"), "request.service_tier: must be one of auto, default, flex"},
+      {with(R"(,"verbosity":"loud")"), "request.verbosity: must be one of low, medium, high"},
+      {with(R"(,"prompt_cache_retention":"1h")"), "request.prompt_cache_retention: must be one of in_memory, 24h"},
+      {with(R"(,"prompt_cache_options":{"ttl":"1h","mode":"auto"})"), "request.prompt_cache_options.ttl: must be one of 30m"},
+      {with(R"(,"prompt_cache_options":{"mode":"auto"})"), "request.prompt_cache_options.mode: must be one of implicit"},
+      {with(R"(,"metadata":{)" + seventeen + "}"), "request.metadata: must have at most 16 keys, got 17"},
+      {with(R"(,"metadata":{")" + std::string(65, 'k') + R"(":"v"})"), "the key must be at most 64 characters"},
+      {with(R"(,"metadata":{"k":")" + std::string(513, 'v') + "\"}"), R"(request.metadata["k"]: must be at most 512)"},
+      {with(R"(,"safety_identifier":")" + std::string(65, 's') + "\""), "request.safety_identifier: must be at most 64"},
+      {with(R"(,"modalities":["text","image"])"), R"(request.modalities[1]: must be one of text, audio; got "image")"},
+      {with(R"(,"audio":{"voice":"alloy","format":"ogg"})"), "request.audio.format: must be one of wav, aac"},
+      {with(R"(,"web_search_options":{"search_context_size":"huge"})"),
+       "request.web_search_options.search_context_size: must be one of low, medium, high"},
+      {with(R"(,"moderation":{"model":"m","policy":{"output":{"mode":"warn"}}})"),
+       "request.moderation.policy.output.mode: must be one of score, block"},
+      {with(R"(,"functions":[])"), "request.functions: must hold 1 to 128 functions"},
+      {with(R"(,"functions":[{"name":"ns.f"}])"), "request.functions[0].name: must be 1 to 64 characters"},
+      {with(R"(,"tools":[{"type":"function","function":{"name":")" + std::string(65, 'a') + R"("}}])"),
+       "request.tools[0].function.name: must be 1 to 64 characters"},
+      {with(R"(,"tools":[{"type":"custom","custom":{"name":"c","format":{"type":"grammar",)"
+            R"("grammar":{"definition":"x","syntax":"peg"}}}}])"),
+       "request.tools[0].custom.format.grammar.syntax: must be one of lark, regex"},
+      {with(R"(,"response_format":{"type":"json_schema","json_schema":{"name":"my schema"}})"),
+       "request.response_format.json_schema.name: must be 1 to 64 characters"},
+      {msgs(user_part + R"({"type":"image_url","image_url":{"url":"u","detail":"original"}}]})"),
+       R"(request.messages[0].content[0].image_url.detail: must be one of auto, low, high; got "original")"},
+      {msgs(user_part + R"({"type":"input_audio","input_audio":{"data":"x","format":"flac"}}]})"),
+       "request.messages[0].content[0].input_audio.format: must be one of wav, mp3"},
+      {msgs(user_part + R"({"type":"text","text":"x","prompt_cache_breakpoint":{"mode":"auto"}}]})"),
+       "request.messages[0].content[0].prompt_cache_breakpoint.mode: must be one of explicit"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.request.substr(0, 300));
+    expect_fail_under(RequestRules::OpenAI, c.request, c.needle);
+    expect_ok_under(RequestRules::Structure, c.request);
+  }
+  // Sane bounds hold under structure rules, far beyond OpenAI's.
+  expect_ok_under(RequestRules::Structure,
+                  with(R"(,"temperature":7,"n":1000,"top_logprobs":1000,"logprobs":true,"presence_penalty":-50,)"
+                       R"("logit_bias":{"1":-1000,"2":2.5},"max_tokens":9223372036854775807)"));
+}
+
+TEST(ValidateRules, StructuralErrorsFailUnderBothRules) {
+  std::string sixty_five = R"(,"stop":[)";
+  for (int i = 0; i < 65; ++i) sixty_five += (i ? ",\"s\"" : "\"s\"");
+  sixty_five += "]";
+  const std::vector<Case> cases = {
+      {R"([])", "request: expected an object, got array"},
+      {R"({"model":"m"})", "request.messages: is required"},
+      {R"({"messages":[{"role":"user","content":"hi"}]})", "request.model: is required"},
+      {R"({"model":"m","messages":[]})", "request.messages: must not be an empty array"},
+      {msgs(R"({"role":"bot","content":"x"})"), "request.messages[0].role: must be one of system"},
+      {msgs(R"({"role":"user","content":[{"type":"video"}]})"), R"(unknown content part type "video")"},
+      {msgs(R"({"role":"user","content":[{"type":"input_audio","input_audio":{"data":"x"}}]})"),
+       "request.messages[0].content[0].input_audio.format: is required"},
+      {msgs(R"({"role":"user","content":[{"type":"image_url","image_url":{"url":"u","detail":1}}]})"),
+       "request.messages[0].content[0].image_url.detail: expected a string, got number"},
+      {with(R"(,"temperature":"hot")"), "request.temperature: expected a number or null, got string"},
+      {with(R"(,"temperature":-0.1)"), "request.temperature:"},
+      {with(R"(,"top_p":1.5)"), "request.top_p: must be between 0 and 1, got 1.5"},
+      {with(R"(,"n":0)"), "request.n:"},
+      {with(R"(,"n":1.5)"), "request.n: expected an integer, got 1.5"},
+      {with(R"(,"max_tokens":0)"), "request.max_tokens: must be at least 1, got 0"},
+      {with(R"(,"max_completion_tokens":-1)"), "request.max_completion_tokens: must be at least 1"},
+      {with(R"(,"logprobs":true,"top_logprobs":-1)"), "request.top_logprobs:"},
+      {with(R"(,"top_logprobs":5)"), "request.top_logprobs: needs request.logprobs set to true"},
+      {with(R"(,"seed":4.2)"), "request.seed: expected an integer, got 4.2"},
+      {with(R"(,"stop":["a",1])"), "request.stop[1]: expected a string, got number"},
+      {with(sixty_five), "request.stop: must hold"},
+      {with(R"(,"logit_bias":{"abc":1})"), R"(request.logit_bias["abc"]: the key must be a token id)"},
+      {with(R"(,"logit_bias":{"1":"x"})"), R"(request.logit_bias["1"]: expected)"},
+      {with(R"(,"reasoning_effort":1)"), "request.reasoning_effort: expected a string or null, got number"},
+      {with(R"(,"service_tier":true)"), "request.service_tier: expected a string or null, got boolean"},
+      {with(R"(,"metadata":{"k":5})"), R"(request.metadata["k"]: expected a string, got number)"},
+      {with(R"(,"modalities":[1])"), "request.modalities[0]: expected a string, got number"},
+      {with(R"(,"audio":{"voice":"alloy"})"), "request.audio.format: is required"},
+      {with(R"(,"safety_identifier":5)"), "request.safety_identifier: expected a string or null, got number"},
+      {with(R"(,"tools":[{"type":"function","function":{"name":""}}])"), "request.tools[0].function.name: must"},
+      {with(R"(,"tools":[{"type":"function","function":{"name":"a\nb"}}])"), "request.tools[0].function.name: must"},
+      {with(R"(,"tools":[{"type":"function","function":{"name":5}}])"),
+       "request.tools[0].function.name: expected a string, got number"},
+      {with(R"(,"tools":[{"type":"custom","custom":{"name":"c\u0001"}}])"),
+       "request.tools[0].custom.name: must not contain control characters"},
+      {with(R"(,"tools":[{"type":"function","function":{"name":"dup"}},{"type":"function","function":{"name":"dup"}}])"),
+       R"(request.tools[1].function.name: duplicate tool name "dup")"},
+      {with(R"(,"tool_choice":{"type":"function","function":{"name":"nope"}})"),
+       R"(request.tool_choice.function.name: no function tool named "nope")"},
+      {with(R"(,"response_format":{"type":"json_schema","json_schema":{"name":""}})"),
+       "request.response_format.json_schema.name: must"},
+      {with(R"(,"functions":[{"name":"\t"}])"), "request.functions[0].name: must"},
+      {with(R"(,"stream":true)"), "request.stream: must be absent or false here"},
+      {with(R"(,"timeout_secs":0)"), "request.timeout_secs: must be greater than 0"},
+      {with(R"(,"extra_body":[])"), "request.extra_body: expected an object, got array"},
+  };
+  for (RequestRules rules : kBothRules) {
+    for (const Case& c : cases) {
+      SCOPED_TRACE(c.request.substr(0, 300));
+      expect_fail_under(rules, c.request, c.needle);
+    }
+  }
+  // Structure's own messages for the bounds OpenAI words as ranges.
+  const RequestRules s = RequestRules::Structure;
+  expect_fail_under(s, with(R"(,"temperature":-0.1)"), "request.temperature: must be a finite number of at least 0, got -0.1");
+  expect_fail_under(s, with(R"(,"n":0)"), "request.n: must be at least 1, got 0");
+  expect_fail_under(s, with(R"(,"logprobs":true,"top_logprobs":-1)"), "request.top_logprobs: must be at least 0, got -1");
+  expect_fail_under(s, with(sixty_five), "request.stop: must hold at most 64 strings");
+  expect_fail_under(s, with(R"(,"tools":[{"type":"function","function":{"name":""}}])"),
+                    "request.tools[0].function.name: must not be empty");
+  expect_fail_under(s, with(R"(,"tools":[{"type":"function","function":{"name":"a\nb"}}])"),
+                    R"(request.tools[0].function.name: must not contain control characters; got "a\u000ab")");
+  std::string sixty_four = R"(,"stop":[)";
+  for (int i = 0; i < 64; ++i) sixty_four += (i ? ",\"s\"" : "\"s\"");
+  expect_ok_under(s, with(sixty_four + "]"));
+  expect_ok_under(s, with(R"(,"stop":[])"));
+}
+
+// ------------------------------------------------------------------ extra_body
+
+TEST(ValidateExtraBody, FieldsLiterllmOwnsAreRefused) {
+  for (RequestRules rules : kBothRules) {
+    for (const char* field : {"messages", "model", "stream", "stream_options", "temperature", "tools", "tool_choice",
+                              "max_tokens", "max_completion_tokens", "seed", "stop", "top_logprobs", "n",
+                              "response_format", "reasoning_effort", "metadata", "user", "extra_body",
+                              "extra_headers", "timeout_secs", "fallbacks", "retry"}) {
+      SCOPED_TRACE(field);
+      expect_fail_under(rules, with(std::string(R"(,"extra_body":{"top_k":40,")") + field + R"(":42})"),
+                        std::string("request.extra_body.") + field +
+                            ": sets a field literllm owns; put it in the request itself");
+    }
+  }
+  // The request from the review: each owned field fails, whatever its value.
+  expect_fail(with(R"(,"extra_body":{"messages":42,"stream":true,"temperature":99})"),
+              "request.extra_body.messages: sets a field literllm owns");
+  expect_fail(with(R"(,"extra_body":{"stream":true})"), "request.extra_body.stream: sets a field literllm owns",
+              LLM_ERR_INVALID_ARGUMENT, true);
+  expect_fail(with(R"(,"extra_body":{"extra_headers":{"X-A":"b"}})"),
+              "request.extra_body.extra_headers: sets a field literllm owns");
+}
+
+TEST(ValidateExtraBody, UnknownFieldsAreAdded) {
+  for (RequestRules rules : kBothRules) {
+    expect_ok_under(rules, with(R"(,"extra_body":{"top_k":40,"repetition_penalty":1.1,"guided_json":{"type":"object"},)"
+                                R"("min_p":0.05,"random_seed":3})"));
+    expect_ok_under(rules, with(R"(,"extra_body":{})"));
+    // Names are compared exactly: a near spelling is not a known field.
+    expect_ok_under(rules, with(R"(,"extra_body":{"Stream":true,"model_":"x","stream ":1})"));
+  }
+}
+
+TEST(ValidateExtraBody, FieldSetAtTheTopLevelToo) {
+  for (RequestRules rules : kBothRules) {
+    expect_fail_under(rules, with(R"(,"top_k":40,"extra_body":{"min_p":0.1,"top_k":20})"),
+                      R"(request.extra_body["top_k"]: is also set at the top level of the request; set it in one place)");
+    expect_fail_under(rules, with(R"(,"extra_body":{"guided_json":{}},"guided_json":{})"),
+                      R"(request.extra_body["guided_json"]: is also set at the top level)");
+  }
+  // Many fields on both sides: the same answer (the names are sorted once).
+  std::string top, extra;
+  for (int i = 0; i < 100; ++i) {
+    top += ",\"top_" + std::to_string(i) + "\":" + std::to_string(i);
+    extra += (i ? ",\"extra_" : "\"extra_") + std::to_string(i) + "\":" + std::to_string(i);
+  }
+  expect_ok_under(RequestRules::Structure, with(top + R"(,"extra_body":{)" + extra + "}"));
+  expect_fail_under(RequestRules::Structure, with(top + R"(,"extra_body":{)" + extra + R"(,"top_57":1,"top_3":1})"),
+                    R"(request.extra_body["top_57"]: is also set at the top level)");
+  expect_fail_under(RequestRules::Structure, with(top + R"(,"extra_body":{)" + extra + R"(,"stream":1})"),
+                    "request.extra_body.stream: sets a field literllm owns");
 }
 
 }  // namespace

@@ -1289,6 +1289,20 @@ Plan Handler::handle(RecordedRequest req) {
       if (has_replay && !has_body) return replay(req, static_cast<int>(status));
       if (has_body) {
         std::string body = req.header("x-upstream-body");
+        if (header_true(req, "x-upstream-body-latin1")) {
+          // U+0080..U+00FF written as one byte each: a body that is not UTF-8.
+          std::string latin1;
+          for (size_t i = 0; i < body.size(); ++i) {
+            unsigned char c = static_cast<unsigned char>(body[i]);
+            if ((c == 0xC2 || c == 0xC3) && i + 1 < body.size()) {
+              latin1 += static_cast<char>(((c & 0x03) << 6) | (static_cast<unsigned char>(body[i + 1]) & 0x3F));
+              ++i;
+            } else {
+              latin1 += static_cast<char>(c);
+            }
+          }
+          body = std::move(latin1);
+        }
         std::string_view t = trim(body);
         Plan p;
         p.status = static_cast<int>(status);
@@ -1354,6 +1368,8 @@ Plan Handler::handle(RecordedRequest req) {
   if (header_number(req, "x-upstream-stall-after", v)) p.stall_after = v;
   std::string retry_after(trim(req.header("x-upstream-retry-after")));
   if (!retry_after.empty()) p.headers.emplace_back("retry-after", retry_after);
+  std::string retry_after_ms(trim(req.header("x-upstream-retry-after-ms")));
+  if (!retry_after_ms.empty()) p.headers.emplace_back("retry-after-ms", retry_after_ms);
   if (header_true(req, "x-upstream-gzip")) {
     p.gzip = true;
     p.headers.emplace_back("content-encoding", "gzip");
