@@ -189,8 +189,11 @@ LLM_API llm_error_t *llm_last_error_object(void);
  * own clients.
  *
  * exit(). A process may exit (exit(), return from main) with transfers in
- * flight: at exit the library's I/O threads stop at once, before any static
- * destructor runs, and no callback runs afterwards.
+ * flight: at exit the library's I/O threads stop where they are between two
+ * steps of their loop, before any static destructor runs, and no callback
+ * starts afterwards (a callback already running is waited for, up to 2 s in
+ * all). A program's own thread inside llm_chat at that moment stops the same
+ * way. The library holds no static object with a destructor.
  */
 LLM_API llm_status llm_init(void);
 LLM_API llm_status llm_init_e(llm_error_t **error);

@@ -65,7 +65,12 @@ struct LoopSet {
   std::vector<void*> loops;  // Transport::Impl*
 };
 LoopSet& loop_set() {
-  static LoopSet* s = new LoopSet;
+  static LoopSet* s = [] {
+    auto* set = new LoopSet;
+    // Held across fork(): a child never finds it locked by a thread it lacks.
+    pthread_atfork([] { loop_set().mu.lock(); }, [] { loop_set().mu.unlock(); }, [] { loop_set().mu.unlock(); });
+    return set;
+  }();
   return *s;
 }
 std::atomic<bool> g_exiting{false};

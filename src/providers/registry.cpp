@@ -1,5 +1,7 @@
 #include "providers/registry.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -160,7 +162,12 @@ std::vector<ProviderPtr> ProviderTable::all() const {
 // Both leaked on purpose: an I/O thread may still route or list providers
 // while the process exits, after static destructors have run.
 ProviderTable& global_providers() {
-  static ProviderTable* t = new ProviderTable;
+  static ProviderTable* t = [] {
+    auto* table = new ProviderTable;
+    pthread_atfork([] { global_providers().lock_for_fork(); }, [] { global_providers().unlock_after_fork(); },
+                   [] { global_providers().unlock_after_fork(); });
+    return table;
+  }();
   return *t;
 }
 

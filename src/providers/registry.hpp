@@ -72,6 +72,10 @@ class ProviderTable {
   bool remove(std::string_view name);   // false when absent
   ProviderPtr find(std::string_view prefix) const;  // by name, alias or prefix
   std::vector<ProviderPtr> all() const;
+  // Held by the thread that calls fork() while it forks (the global table's
+  // fork handlers), so that a child never finds it held by a thread it lacks.
+  void lock_for_fork() const { mu_.lock(); }
+  void unlock_after_fork() const { mu_.unlock(); }
 
  private:
   mutable std::shared_mutex mu_;
