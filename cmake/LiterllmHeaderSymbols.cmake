@@ -578,6 +578,9 @@ function(_llm_enum_values_json out body context)
       set(doc "${lead_doc_${i}}")
     endif()
     _llm_json_str(dj "${doc}")
+    # A ";" would split the item in the list below (and the join would put a
+    # raw newline into the string): written as its JSON escape instead.
+    string(REPLACE ";" "\\u003b" dj "${dj}")
     list(APPEND items "{\"name\": \"${name_${i}}\", \"value\": ${value_${i}}, \"doc\": ${dj}}")
     set(_const_value_${name_${i}} "${value_${i}}" PARENT_SCOPE)
   endforeach()

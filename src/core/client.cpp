@@ -382,7 +382,7 @@ std::string Client::global_providers_json() { return list_providers(nullptr); }
 bool StreamQueue::forked() const noexcept { return fork_generation != literllm::fork_generation(); }
 
 void StreamQueue::throw_error() const {
-  if (error) throw *error;
+  if (error) throw error->deep_copy();  // shares no buffer with `error`, which the I/O thread may free
   throw Error(status, "the stream failed (and memory ran out while its error was recorded)");
 }
 
@@ -480,7 +480,9 @@ std::unique_ptr<Response> Client::chat(std::string_view request_json) {
       },
       res->waiter);
   if (res->st != LLM_OK) {
-    if (res->err && res->st == res->err->status()) throw *res->err;
+    // A deep copy: a plain one would share its message buffer with res->err,
+    // which the I/O thread may be the one to free.
+    if (res->err && res->st == res->err->status()) throw res->err->deep_copy();
     throw oom_error();
   }
   return std::move(res->r);

@@ -321,13 +321,14 @@ TEST_F(E2E, BlockingCallsFromACallbackAreRefused) {
   // On the client's own I/O thread llm_chat and llm_stream_next would wait on
   // the thread they block: both refuse; the callback forms still work there.
   struct Probe {
-    llm_client_t* client;
+    llm_client_t* client = nullptr;
     std::mutex mu;
     std::condition_variable cv;
     bool done = false;
     llm_status chat = LLM_OK, stream_start = LLM_OK, stream_next = LLM_OK, async = LLM_ERR_INTERNAL;
     std::string chat_msg, next_msg;
-  } p{client};
+  } p;
+  p.client = client;
   static llm_chat_done_cb inner = [](llm_status, llm_response_t* r, const char*, void*) { llm_response_free(r); };
   llm_chat_done_cb outer = [](llm_status, llm_response_t* r, const char*, void* ud) {
     llm_response_free(r);
