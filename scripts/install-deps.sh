@@ -17,6 +17,7 @@ packages=(
   binutils                  # nm, readelf: the export test
   nghttp2-proxy             # nghttpx: HTTP/2 over TLS in front of the local upstream (tests/e2e/h2_test.cpp)
   clang-14 libclang-rt-14-dev  # libFuzzer + sanitizers: the fuzz targets (tests/fuzz)
+  python3 python3-clang-14  # tools/bindgen: the binding generators, and libclang's reading of the header
 )
 
 missing=()
