@@ -18,6 +18,7 @@ packages=(
   nghttp2-proxy             # nghttpx: HTTP/2 over TLS in front of the local upstream (tests/e2e/h2_test.cpp)
   clang-14 libclang-rt-14-dev  # libFuzzer + sanitizers: the fuzz targets (tests/fuzz)
   python3 python3-clang-14  # tools/bindgen: the binding generators, and libclang's reading of the header
+  golang-go                 # the Go binding (bindings/go; Debian's Go 1.19, standard library only)
 )
 
 missing=()
@@ -26,15 +27,26 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+else
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+    SUDO=sudo
+  fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
-  SUDO=sudo
+# The Node binding's npm dependencies (cmake-js, node-api-headers, typescript
+# for its declaration tests), pinned by its package-lock.json; the addon
+# itself is built with the library.
+root=$(cd "$(dirname "$0")/.." && pwd)
+if command -v npm >/dev/null && [ -f "$root/bindings/node/package-lock.json" ]; then
+  if [ ! -d "$root/bindings/node/node_modules" ] ||
+     [ "$root/bindings/node/package-lock.json" -nt "$root/bindings/node/node_modules" ]; then
+    echo "install-deps: npm ci in bindings/node"
+    (cd "$root/bindings/node" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  fi
 fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

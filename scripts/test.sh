@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: builds (build/), runs ctest (unit, end-to-end, CLI, packaging
-# and ABI, peak memory of hostile answers, a 30 s soak), then builds again with
+# Runs every test: builds (build/), runs ctest (unit, end-to-end, the scenario
+# list, the Go and Node bindings' suites, CLI, packaging and ABI, out-of-memory
+# sweeps, peak memory of hostile answers, a 30 s soak), then builds again with
 # AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/) and with
 # ThreadSanitizer (build-tsan/) and runs the unit and end-to-end tests and the
 # soak in each, then a libFuzzer smoke run. Fails on any failure.
@@ -31,8 +32,21 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
   cmake --build build-asan -j"$jobs"
   echo "== tests under sanitizers"
   # Packaging tests build plain consumers against the instrumented .so: not meaningful here.
+  # The bindings load the instrumented library into a runtime of their own: run below, with the ASan runtime preloaded.
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-     ctest --output-on-failure -j"$jobs" --timeout 600 -LE "pkg|abi")
+     ctest --output-on-failure -j"$jobs" --timeout 600 -LE "pkg|abi|bindings")
+  echo "== the bindings against the ASan build (leak checks off: the runtimes keep memory at exit)"
+  asan_rt=$(gcc -print-file-name=libasan.so)
+  if command -v go >/dev/null && [ -d build/go-prefix ]; then
+    ASAN_LIB_DIR="$root/build-asan" LITERLLM_UPSTREAM="$root/build/tests/upstream/literllm-upstream" \
+      LITERLLM_API_JSON="$root/build/literllm.api.json" sh bindings/go/test.sh "$root/build/go-prefix"
+  fi
+  if [ -f build-asan/bindings/node/literllm.node ]; then
+    (cd bindings/node && LD_PRELOAD="$asan_rt" ASAN_OPTIONS=detect_leaks=0 LD_LIBRARY_PATH="$root/build-asan" \
+       LITERLLM_NODE_ADDON="$root/build-asan/bindings/node/literllm.node" \
+       LITERLLM_UPSTREAM="$root/build/tests/upstream/literllm-upstream" LITERLLM_API_JSON="$root/build/literllm.api.json" \
+       node --test test/*.test.cjs test/*.test.mjs)
+  fi
 
   echo "== build with ThreadSanitizer"
   cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLITERLLM_TSAN=ON -DLITERLLM_BUILD_BENCH=OFF \
@@ -40,7 +54,7 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
   cmake --build build-tsan -j"$jobs"
   echo "== tests under ThreadSanitizer"
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-     ctest --output-on-failure -j"$jobs" --timeout 600 -LE "pkg|abi")
+     ctest --output-on-failure -j"$jobs" --timeout 600 -LE "pkg|abi|bindings")
 fi
 
 # Fuzz smoke: each libFuzzer target (tests/fuzz) over its seed corpus plus ~20,000

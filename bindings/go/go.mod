@@ -1,0 +1,3 @@
+module github.com/literllm/literllm/bindings/go
+
+go 1.19

@@ -1,0 +1,145 @@
+// Benchmarks the binding against the C API and the official `openai` SDK on the
+// local upstream, interleaved: every round runs a slice of each variant in a
+// fresh random order, so they share the moment's noise; ratios are per round.
+//   node bench/bench.mjs [--rounds N]     the comparison
+//   node --expose-gc bench/bench.mjs --rss [--calls N] [--repeat R]   RSS over R x (N sequential + N at 16 in flight)
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { Client } = require('../lib/index.cjs');
+const { startUpstream } = require('../test/support/upstream.cjs');
+
+const arg = (name, def) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+const ROUNDS = arg('--rounds', 7);
+const SEQ = 200;
+const PAR = 800;
+const STREAMS = 3;
+const STREAM_CHUNKS = 2000;
+
+const upstream = await startUpstream();
+const base = upstream.baseUrl;
+const messages = [{ role: 'user', content: 'bench' }];
+const req = { model: 'openai/gpt-4o-mini', messages };
+const streamHeaders = { 'x-upstream-generate': 'content', 'x-upstream-generate-count': String(STREAM_CHUNKS) };
+
+const client = new Client({ max_retries: 0, providers: { openai: { base_url: base, api_key: 'sk-bench-123456' } } });
+
+async function window16(n, call) {
+  let started = 0;
+  const lane = async () => {
+    while (started < n) {
+      started++;
+      await call();
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, lane));
+}
+
+if (process.argv.includes('--rss')) {
+  const calls = arg('--calls', 10000);
+  const rss = () => {
+    if (global.gc) global.gc();
+    return (process.memoryUsage().rss / 1048576).toFixed(1);
+  };
+  for (let i = 0; i < 200; i++) await client.chat(req);
+  const figures = [`after warm-up ${rss()}`];
+  for (let r = 0; r < arg('--repeat', 1); r++) {
+    for (let i = 0; i < calls; i++) await client.chat(req);
+    figures.push(`+${calls} sequential ${rss()}`);
+    await window16(calls, () => client.chat(req));
+    figures.push(`+${calls} at 16 in flight ${rss()}`);
+  }
+  console.log(`RSS MiB: ${figures.join(', ')}`);
+  client.close();
+  upstream.stop();
+  process.exit(0);
+}
+
+// The C baseline (compiled once into build/).
+const cBin = path.join(here, '..', 'build', 'bench_c_chat');
+if (!existsSync(cBin) || statSync(cBin).mtimeMs < statSync(path.join(here, 'c_chat.c')).mtimeMs) {
+  mkdirSync(path.dirname(cBin), { recursive: true });
+  const flags = execFileSync('pkg-config', ['--cflags', '--libs', 'literllm'], { encoding: 'utf8' }).trim().split(/\s+/);
+  const libdir = execFileSync('pkg-config', ['--variable=libdir', 'literllm'], { encoding: 'utf8' }).trim();
+  execFileSync('cc', ['-O2', '-o', cBin, path.join(here, 'c_chat.c'), ...flags, '-lpthread', `-Wl,-rpath,${libdir}`]);
+}
+const cRun = (mode, n) => {
+  const [us, fails] = execFileSync(cBin, [base, mode, String(n)], { encoding: 'utf8' }).trim().split(' ').map(Number);
+  if (fails) throw new Error(`C baseline: ${fails} failures`);
+  return { wallUs: us, cpuUs: NaN };
+};
+
+const { default: OpenAI } = await import('openai');
+const sdk = new OpenAI({ baseURL: base, apiKey: 'sk-bench-123456', maxRetries: 0 });
+
+async function timed(fn) {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const wallUs = (performance.now() - t0) * 1000;
+  const c = process.cpuUsage(c0);
+  return { wallUs, cpuUs: c.user + c.system };
+}
+
+const variants = {
+  'C llm_chat seq': () => cRun('seq', SEQ),
+  'C llm_chat_async_e seq': () => cRun('async1', SEQ),
+  'node literllm seq': () => timed(async () => { for (let i = 0; i < SEQ; i++) await client.chat(req); }),
+  'node openai-sdk seq': () => timed(async () => { for (let i = 0; i < SEQ; i++) await sdk.chat.completions.create({ model: 'gpt-4o-mini', messages }); }),
+  'C llm_chat_async par16': () => cRun('par16', PAR),
+  'node literllm par16': () => timed(() => window16(PAR, () => client.chat(req))),
+  'node openai-sdk par16': () => timed(() => window16(PAR, () => sdk.chat.completions.create({ model: 'gpt-4o-mini', messages }))),
+  'C stream': () => cRun('stream', STREAMS),
+  'node literllm stream': () => timed(async () => {
+    for (let i = 0; i < STREAMS; i++) {
+      for await (const chunk of client.stream({ ...req, extra_headers: streamHeaders })) void chunk;
+    }
+  }),
+  'node openai-sdk stream': () => timed(async () => {
+    for (let i = 0; i < STREAMS; i++) {
+      const s = await sdk.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true }, { headers: streamHeaders });
+      for await (const chunk of s) void chunk;
+    }
+  }),
+};
+const perCall = { seq: SEQ, par16: PAR, stream: STREAMS };
+const unit = (name) => perCall[name.split(' ').pop()];
+
+// warm-up
+for (const v of Object.values(variants)) await v();
+
+const results = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+for (let r = 0; r < ROUNDS; r++) {
+  const order = Object.keys(variants).sort(() => Math.random() - 0.5);
+  for (const name of order) {
+    const { wallUs, cpuUs } = await variants[name]();
+    results[name].push({ wall: wallUs / unit(name), cpu: cpuUs / unit(name) });
+  }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+console.log(`${ROUNDS} interleaved rounds; per call (stream: per ${STREAM_CHUNKS}-chunk stream), median of rounds`);
+for (const [name, rs] of Object.entries(results)) {
+  const cpu = median(rs.map((x) => x.cpu));
+  console.log(`  ${name.padEnd(26)} wall ${median(rs.map((x) => x.wall)).toFixed(1).padStart(9)} us` +
+    (Number.isNaN(cpu) ? '' : `   cpu ${cpu.toFixed(1).padStart(9)} us`));
+}
+const ratio = (a, b) => median(results[a].map((x, i) => x.wall / results[b][i].wall)).toFixed(2);
+for (const mode of ['seq', 'par16', 'stream']) {
+  const cs = Object.keys(results).filter((k) => k.startsWith('C ') && k.endsWith(mode));
+  console.log(`  ${mode}: ` + cs.map((c) => `literllm/(${c}) ${ratio(`node literllm ${mode}`, c)}x`).join('; ') +
+    `; openai-sdk/literllm ${ratio(`node openai-sdk ${mode}`, `node literllm ${mode}`)}x (wall)`);
+}
+client.close();
+upstream.stop();

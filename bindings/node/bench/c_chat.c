@@ -1,0 +1,105 @@
+/* The C baseline of bench.mjs: the same calls through the C API directly.
+ *   c_chat BASE_URL MODE N   MODE: seq | async1 | par16 | stream
+ * (seq: blocking llm_chat; async1: llm_chat_async_e, the main thread waiting for each
+ * answer before it starts the next, as an event loop does; par16: 16 in flight, each
+ * done callback starting the next on the I/O thread)
+ * Prints the wall time in microseconds for N calls (stream: N streams). */
+#include <literllm.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *REQ = "{\"model\":\"openai/gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"bench\"}]}";
+static const char *STREAM_REQ =
+    "{\"model\":\"openai/gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"bench\"}],"
+    "\"extra_headers\":{\"x-upstream-generate\":\"content\",\"x-upstream-generate-count\":\"2000\"}}";
+
+static double now_us(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int remaining_to_start, in_flight, failures;
+static llm_client_t *client;
+
+static void done(llm_status st, llm_response_t *r, const llm_error_t *e, void *u);
+
+static void start_one(void) {
+  if (llm_chat_async_e(client, REQ, done, NULL, NULL, NULL) != LLM_OK) failures++;
+}
+
+static void done(llm_status st, llm_response_t *r, const llm_error_t *e, void *u) {
+  (void)e;
+  (void)u;
+  if (st != LLM_OK) failures++;
+  (void)llm_response_json(r);
+  llm_response_free(r);
+  pthread_mutex_lock(&mu);
+  int more = remaining_to_start > 0;
+  if (more) remaining_to_start--;
+  else in_flight--;
+  pthread_cond_signal(&cv);
+  pthread_mutex_unlock(&mu);
+  if (more) start_one();
+}
+
+int main(int argc, char **argv) {
+  if (argc != 4) return 2;
+  char cfg[512];
+  snprintf(cfg, sizeof cfg,
+           "{\"max_retries\":0,\"providers\":{\"openai\":{\"base_url\":\"%s\",\"api_key\":\"sk-bench-123456\"}}}", argv[1]);
+  int n = atoi(argv[3]);
+  if (llm_client_new(cfg, &client) != LLM_OK) return 1;
+  /* warm the connection */
+  llm_response_t *r = NULL;
+  if (llm_chat(client, REQ, &r) != LLM_OK) return 1;
+  llm_response_free(r);
+  double t0 = now_us();
+  if (strcmp(argv[2], "seq") == 0) {
+    for (int i = 0; i < n; i++) {
+      if (llm_chat(client, REQ, &r) != LLM_OK) failures++;
+      (void)llm_response_json(r);
+      llm_response_free(r);
+    }
+  } else if (strcmp(argv[2], "async1") == 0) {
+    for (int i = 0; i < n; i++) {
+      pthread_mutex_lock(&mu);
+      remaining_to_start = 0;
+      in_flight = 1;
+      pthread_mutex_unlock(&mu);
+      start_one();
+      pthread_mutex_lock(&mu);
+      while (in_flight > 0) pthread_cond_wait(&cv, &mu);
+      pthread_mutex_unlock(&mu);
+    }
+  } else if (strcmp(argv[2], "par16") == 0) {
+    int window = 16;
+    pthread_mutex_lock(&mu);
+    int first = n < window ? n : window;
+    remaining_to_start = n - first;
+    in_flight = first;
+    pthread_mutex_unlock(&mu);
+    for (int i = 0; i < first; i++) start_one();
+    pthread_mutex_lock(&mu);
+    while (in_flight > 0) pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+  } else {
+    for (int i = 0; i < n; i++) {
+      llm_stream_t *s = NULL;
+      if (llm_chat_stream(client, STREAM_REQ, &s) != LLM_OK) return 1;
+      const char *chunk;
+      while (llm_stream_next(s, &chunk) == LLM_OK && chunk != NULL) {
+      }
+      llm_stream_free(s);
+    }
+  }
+  double t1 = now_us();
+  llm_client_free(client);
+  printf("%.1f %d\n", t1 - t0, failures);
+  return failures ? 1 : 0;
+}

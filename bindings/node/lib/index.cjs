@@ -1,0 +1,319 @@
+'use strict';
+// The idiomatic layer over the raw addon: Client, streams, typed errors.
+const raw = require('./native.cjs');
+
+const LLM_OK = raw.LLM_OK;
+const LLM_ERR_CANCELLED = raw.LLM_ERR_CANCELLED;
+
+/** Base class of every error the library reports. */
+class LiterLlmError extends Error {
+  constructor(message, fields = {}) {
+    super(message, fields.cause !== undefined ? { cause: fields.cause } : undefined);
+    this.status = fields.status ?? raw.LLM_ERR_INTERNAL;
+    this.statusName = raw.llm_status_str(this.status);
+    this.httpStatus = fields.httpStatus ?? 0;
+    this.provider = fields.provider ?? null;
+    this.code = fields.code ?? null;
+    this.type = fields.type ?? null;
+    this.retryAfterMs = fields.retryAfterMs ?? -1;
+    this.retries = fields.retries ?? 0;
+  }
+}
+Object.defineProperty(LiterLlmError.prototype, 'name', { value: 'LiterLlmError', writable: true, configurable: true });
+
+// One class per status, named after it: LLM_ERR_RATE_LIMITED -> RateLimitedError.
+const errorClasses = {};
+const classByStatus = new Map();
+for (const [statusName, value] of Object.entries(raw.llm_status_values)) {
+  if (value === LLM_OK) continue;
+  const name = statusName.replace(/^LLM_ERR_/, '').toLowerCase()
+    .replace(/(^|_)([a-z])/g, (_, __, c) => c.toUpperCase()).replace(/(Error)?$/, 'Error');
+  const cls = { [name]: class extends LiterLlmError {} }[name];
+  Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
+  errorClasses[name] = cls;
+  classByStatus.set(value, cls);
+}
+
+function makeError(status, fields, message) {
+  const cls = classByStatus.get(status) || LiterLlmError;
+  return new cls(message, { ...fields, status });
+}
+
+// Reads an llm_error_t External into a JS error, then frees it.
+function errorFromHandle(status, handle, cause) {
+  if (handle === null || handle === undefined) {
+    return makeError(status, { cause }, raw.llm_status_str(status));
+  }
+  const err = makeError(raw.llm_error_status(handle) || status, {
+    httpStatus: raw.llm_error_http_status(handle),
+    provider: raw.llm_error_provider(handle),
+    code: raw.llm_error_code(handle),
+    type: raw.llm_error_type(handle),
+    retryAfterMs: Number(raw.llm_error_retry_after_ms(handle)),
+    retries: raw.llm_error_retries(handle),
+    cause,
+  }, raw.llm_error_message(handle));
+  raw.llm_error_free(handle);
+  return err;
+}
+
+function check(result) {
+  if (result.status !== LLM_OK) throw errorFromHandle(result.status, result.error);
+  return result;
+}
+
+function toJson(value, what) {
+  if (typeof value === 'string') return value; // raw JSON escape hatch
+  if (value === null || typeof value !== 'object') throw new TypeError(what + ' must be an object or a JSON string');
+  return JSON.stringify(value);
+}
+
+function abortError(signal) {
+  return makeError(LLM_ERR_CANCELLED, { cause: signal.reason }, 'the operation was aborted');
+}
+
+// Safety net: a Client dropped without close() is freed when collected.
+const registry = new FinalizationRegistry((handle) => raw.llm_client_free(handle));
+
+// Carries a handle made by Client.fromFile into the constructor.
+class FromFile {
+  constructor(handle) {
+    this.handle = handle;
+  }
+}
+
+/** A client of the library: one I/O thread and its connections; share it freely. */
+class Client {
+  #h;
+
+  /** @param config a config object (see llm_client_new) or its JSON text; nothing for defaults. */
+  constructor(config) {
+    const h = config instanceof FromFile ? config.handle
+      : check(raw.llm_client_new_e(config === undefined || config === null ? null : toJson(config, 'config'))).out;
+    this.#h = h;
+    registry.register(this, h, this);
+  }
+
+  /** A client from a config file: TOML when the path ends in .toml, else JSON. */
+  static fromFile(path) {
+    return new Client(new FromFile(check(raw.llm_client_new_from_file_e(String(path))).out));
+  }
+
+  #handle() {
+    if (this.#h === null) throw makeError(raw.LLM_ERR_INVALID_ARGUMENT, {}, 'the client is closed');
+    return this.#h;
+  }
+
+  /** Frees the client; transfers in flight end with CancelledError. Idempotent. */
+  close() {
+    if (this.#h === null || this.#h === undefined) return;
+    const h = this.#h;
+    this.#h = null;
+    registry.unregister(this);
+    raw.llm_client_free(h);
+  }
+
+  [Symbol.dispose]() {
+    this.close();
+  }
+
+  get closed() {
+    return this.#h === null;
+  }
+
+  /** Sends a chat request; resolves with the OpenAI chat.completion object (plus provider, stats). */
+  chat(request, options = {}) {
+    const h = this.#handle();
+    const json = toJson(request, 'request');
+    const signal = options.signal;
+    if (signal && signal.aborted) return Promise.reject(abortError(signal));
+    return new Promise((resolve, reject) => {
+      let onAbort = null;
+      const started = raw.llm_chat_async_e(h, json, (status, response, error) => {
+        if (onAbort) signal.removeEventListener('abort', onAbort);
+        if (status === LLM_OK) {
+          const text = raw.llm_response_json(response);
+          raw.llm_response_free(response);
+          try {
+            resolve(JSON.parse(text));
+          } catch (e) {
+            reject(e);
+          }
+        } else {
+          reject(errorFromHandle(status, error, status === LLM_ERR_CANCELLED && signal ? signal.reason : undefined));
+        }
+      });
+      if (started.status !== LLM_OK) {
+        reject(errorFromHandle(started.status, started.error));
+        return;
+      }
+      if (signal) {
+        const id = started.out_request_id;
+        onAbort = () => raw.llm_client_cancel_e(h, id);
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+    });
+  }
+
+  /** Starts a streamed chat: `for await (const chunk of client.stream(req))`. */
+  stream(request, options = {}) {
+    return new ChatStream(this.#handle(), toJson(request, 'request'), options.signal);
+  }
+
+  /** What chat (or a stream, with {stream: true}) would send, credentials redacted. */
+  preview(request, options = {}) {
+    return JSON.parse(check(raw.llm_preview_request_e(this.#handle(), toJson(request, 'request'), options.stream ? 1 : 0)).out);
+  }
+
+  /** The providers this client knows. */
+  providers() {
+    return JSON.parse(check(raw.llm_providers_json_e(this.#handle())).out);
+  }
+
+  /** Registers an OpenAI-compatible provider for this client. */
+  registerProvider(provider) {
+    check(raw.llm_register_provider_e(this.#handle(), toJson(provider, 'provider')));
+  }
+
+  /** Removes a provider registered on this client. */
+  unregisterProvider(name) {
+    check(raw.llm_unregister_provider_e(this.#handle(), String(name)));
+  }
+}
+
+/** A streamed chat: an async iterator of chat.completion.chunk objects. */
+class ChatStream {
+  #h;
+  #id = 0n;
+  #queue = [];
+  #waiters = [];
+  #done = false;
+  #error = null;
+  #final = null;
+  #signal;
+  #onAbort = null;
+  #chunks = 0;
+
+  constructor(h, json, signal) {
+    this.#h = h;
+    this.#signal = signal;
+    if (signal && signal.aborted) {
+      this.#finish(abortError(signal), null);
+      return;
+    }
+    const started = raw.llm_chat_stream_async_e(h, json, (chunk) => this.#push(chunk),
+      (status, response, error) => {
+        if (status === LLM_OK) {
+          const text = raw.llm_response_json(response);
+          raw.llm_response_free(response);
+          this.#finish(null, JSON.parse(text));
+        } else {
+          this.#finish(errorFromHandle(status, error, status === LLM_ERR_CANCELLED && signal ? signal.reason : undefined), null);
+        }
+      });
+    if (started.status !== LLM_OK) {
+      this.#finish(errorFromHandle(started.status, started.error), null);
+      return;
+    }
+    this.#id = started.out_request_id;
+    if (signal) {
+      this.#onAbort = () => this.cancel();
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+  }
+
+  #push(chunkJson) {
+    this.#chunks++;
+    const chunk = JSON.parse(chunkJson);
+    const w = this.#waiters.shift();
+    if (w) w.resolve({ value: chunk, done: false });
+    else this.#queue.push(chunk);
+  }
+
+  #finish(error, final) {
+    if (this.#done) return;
+    this.#done = true;
+    this.#error = error;
+    this.#final = final;
+    if (this.#onAbort) this.#signal.removeEventListener('abort', this.#onAbort);
+    for (const w of this.#waiters.splice(0)) {
+      if (error) w.reject(error);
+      else w.resolve({ value: undefined, done: true });
+    }
+  }
+
+  /** Chunks received so far. */
+  get chunkCount() {
+    return this.#chunks;
+  }
+
+  next() {
+    if (this.#queue.length > 0) return Promise.resolve({ value: this.#queue.shift(), done: false });
+    if (this.#done) {
+      if (this.#error) {
+        const e = this.#error;
+        this.#error = null; // an error is thrown once; then the stream is over
+        this.#errorSeen = e;
+        return Promise.reject(e);
+      }
+      return Promise.resolve({ value: undefined, done: true });
+    }
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  #errorSeen = null;
+
+  /** Cancels the transfer (the iterator then throws CancelledError). Any time, idempotent. */
+  cancel() {
+    if (!this.#done && this.#id !== 0n) raw.llm_client_cancel_e(this.#h, this.#id);
+  }
+
+  /** Leaving a for-await loop early cancels the stream. */
+  return() {
+    this.cancel();
+    this.#queue.length = 0;
+    this.#error = null;
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  /** After the stream ended: the assembled response (as chat would give). Waits for the end. */
+  async finalResponse() {
+    while (!this.#done) await new Promise((resolve, reject) => this.#waiters.push({ resolve, reject })).catch(() => {});
+    if (this.#final) return this.#final;
+    throw this.#error || this.#errorSeen || makeError(raw.LLM_ERR_INVALID_ARGUMENT, {}, 'the stream did not end normally');
+  }
+}
+
+/** Registers an OpenAI-compatible provider for every client made afterwards. */
+function registerProvider(provider) {
+  check(raw.llm_register_provider_e(null, toJson(provider, 'provider')));
+}
+
+function unregisterProvider(name) {
+  check(raw.llm_unregister_provider_e(null, String(name)));
+}
+
+/** The providers of the global table. */
+function providers() {
+  return JSON.parse(check(raw.llm_providers_json_e(null)).out);
+}
+
+function version() {
+  return raw.llm_version();
+}
+
+function versionNumber() {
+  return raw.llm_version_number();
+}
+
+/** The status values by name (LLM_OK, LLM_ERR_...). */
+const Status = raw.llm_status_values;
+
+module.exports = {
+  Client, ChatStream, LiterLlmError, Status, version, versionNumber,
+  registerProvider, unregisterProvider, providers, ...errorClasses,
+};

@@ -1,0 +1,261 @@
+// Types of the idiomatic layer (the raw layer's declarations are generated: raw.d.ts).
+// Requests and responses are the OpenAI chat-completions shapes; every model keeps an
+// index signature, so fields it does not name pass through unchanged (or pass a JSON string).
+
+export type Role = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
+
+export interface ContentPart {
+  type: 'text' | 'image_url' | 'input_audio' | 'file' | 'document' | (string & {});
+  text?: string;
+  image_url?: { url: string; detail?: string };
+  [field: string]: unknown;
+}
+
+export interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+  [field: string]: unknown;
+}
+
+export interface Message {
+  role: Role;
+  content?: string | ContentPart[] | null;
+  name?: string;
+  tool_call_id?: string;
+  tool_calls?: ToolCall[];
+  refusal?: string | null;
+  [field: string]: unknown;
+}
+
+export interface Tool {
+  type: 'function';
+  function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean };
+  [field: string]: unknown;
+}
+
+export interface ChatRequest {
+  /** "provider/model", or a bare model for the client's model_hint provider. */
+  model: string;
+  messages: Message[];
+  tools?: Tool[];
+  tool_choice?: 'none' | 'auto' | 'required' | { type: 'function'; function: { name: string } };
+  parallel_tool_calls?: boolean;
+  response_format?: { type: 'text' | 'json_object' | 'json_schema'; json_schema?: Record<string, unknown> };
+  temperature?: number;
+  top_p?: number;
+  n?: number;
+  stop?: string | string[];
+  max_tokens?: number;
+  max_completion_tokens?: number;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  logit_bias?: Record<string, number>;
+  logprobs?: boolean;
+  top_logprobs?: number;
+  seed?: number;
+  user?: string;
+  reasoning_effort?: string;
+  stream_options?: { include_usage?: boolean };
+  metadata?: Record<string, string>;
+  /** Fields added to the provider's request body (literllm extension). */
+  extra_body?: Record<string, unknown>;
+  /** Extra HTTP headers for this request (literllm extension). */
+  extra_headers?: Record<string, string>;
+  /** This request's whole timeout in seconds (literllm extension). */
+  timeout_secs?: number;
+  [field: string]: unknown;
+}
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details?: { cached_tokens?: number; [field: string]: unknown };
+  [field: string]: unknown;
+}
+
+export interface Choice {
+  index: number;
+  message: Message;
+  finish_reason: string | null;
+  logprobs?: unknown;
+  [field: string]: unknown;
+}
+
+export interface ChatResponse {
+  id: string;
+  object: 'chat.completion';
+  created: number;
+  model: string;
+  choices: Choice[];
+  usage?: Usage;
+  system_fingerprint?: string;
+  /** The provider's name (literllm). */
+  provider: string;
+  /** Wire statistics of the call (literllm). */
+  stats: { bytes_sent: number; bytes_received: number; latency_ms: number; http_status: number; retries: number };
+  [field: string]: unknown;
+}
+
+export interface ChunkChoice {
+  index: number;
+  delta: Partial<Message> & { tool_calls?: Array<Partial<ToolCall> & { index: number }> };
+  finish_reason: string | null;
+  [field: string]: unknown;
+}
+
+export interface ChatChunk {
+  id: string;
+  object: 'chat.completion.chunk';
+  created: number;
+  model: string;
+  choices: ChunkChoice[];
+  usage?: Usage | null;
+  [field: string]: unknown;
+}
+
+export interface ProviderConfig {
+  api_key?: string;
+  base_url?: string;
+  headers?: Record<string, string>;
+}
+
+/** The config of llm_client_new (see include/literllm.h). */
+export interface ClientConfig {
+  api_key?: string;
+  base_url?: string;
+  model_hint?: string;
+  timeout_secs?: number;
+  connect_timeout_secs?: number;
+  stream_idle_timeout_secs?: number;
+  max_retries?: number;
+  providers?: Record<string, ProviderConfig>;
+  headers?: Record<string, string>;
+  max_response_bytes?: number;
+  max_stream_bytes?: number;
+  max_event_bytes?: number;
+  max_choices?: number;
+  max_tool_calls?: number;
+  max_header_bytes?: number;
+}
+
+export interface ProviderRegistration {
+  name: string;
+  base_url: string;
+  prefixes: string[];
+  auth?: 'bearer' | 'none' | { header: string };
+  api_key?: string;
+  api_key_env?: string;
+  headers?: Record<string, string>;
+}
+
+export interface ProviderInfo {
+  name: string;
+  aliases: string[];
+  base_url: string;
+  auth: unknown;
+  api_key_env: string | null;
+  prefixes: string[];
+  registered: boolean;
+  [field: string]: unknown;
+}
+
+export interface RequestPreview {
+  provider: string;
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  /** The exact request body text. */
+  body: string;
+}
+
+export interface CallOptions {
+  /** Aborting cancels the transfer in the library; the call rejects with CancelledError (cause: the reason). */
+  signal?: AbortSignal;
+}
+
+/** A client: one I/O thread and its connections, shared by any number of calls. */
+export declare class Client implements Disposable {
+  /** A config object or its JSON text; nothing for all defaults. Throws on an invalid config. */
+  constructor(config?: ClientConfig | string | null);
+  /** A client from a config file: TOML when the path ends in ".toml", else JSON. */
+  static fromFile(path: string): Client;
+  /** Frees the client; calls in flight reject with CancelledError. Idempotent. */
+  close(): void;
+  [Symbol.dispose](): void;
+  readonly closed: boolean;
+  /** Sends a chat request without blocking the event loop. */
+  chat(request: ChatRequest | string, options?: CallOptions): Promise<ChatResponse>;
+  /** A streamed chat: `for await (const chunk of client.stream(req))`. */
+  stream(request: ChatRequest | string, options?: CallOptions): ChatStream;
+  /** What a call would send, credentials replaced by "[REDACTED]". */
+  preview(request: ChatRequest | string, options?: { stream?: boolean }): RequestPreview;
+  providers(): ProviderInfo[];
+  registerProvider(provider: ProviderRegistration | string): void;
+  unregisterProvider(name: string): void;
+}
+
+export declare class ChatStream implements AsyncIterableIterator<ChatChunk> {
+  private constructor();
+  /** Chunks received so far. */
+  readonly chunkCount: number;
+  next(): Promise<IteratorResult<ChatChunk, undefined>>;
+  /** Leaving a for-await loop early cancels the transfer. */
+  return(): Promise<IteratorResult<ChatChunk, undefined>>;
+  [Symbol.asyncIterator](): ChatStream;
+  /** Cancels the transfer: the iterator then throws CancelledError. */
+  cancel(): void;
+  /** The assembled response (content, tool calls joined, usage) once the stream ended normally. */
+  finalResponse(): Promise<ChatResponse>;
+}
+
+/** Base of every error the library reports; `status` is an llm_status value. */
+export declare class LiterLlmError extends Error {
+  readonly status: number;
+  /** The status's constant name ("LLM_ERR_TIMEOUT"). */
+  readonly statusName: string;
+  /** The HTTP status the provider answered with, or 0. */
+  readonly httpStatus: number;
+  readonly provider: string | null;
+  /** The provider's own error code and type, when it gave them. */
+  readonly code: string | null;
+  readonly type: string | null;
+  /** Retry-After in milliseconds, or -1. */
+  readonly retryAfterMs: number;
+  readonly retries: number;
+}
+export declare class InvalidArgumentError extends LiterLlmError {}
+export declare class AuthenticationError extends LiterLlmError {}
+export declare class RateLimitedError extends LiterLlmError {}
+export declare class BadRequestError extends LiterLlmError {}
+export declare class ContextWindowExceededError extends LiterLlmError {}
+export declare class ContentPolicyError extends LiterLlmError {}
+export declare class NotFoundError extends LiterLlmError {}
+export declare class ServerError extends LiterLlmError {}
+export declare class ServiceUnavailableError extends LiterLlmError {}
+export declare class TimeoutError extends LiterLlmError {}
+export declare class StreamingError extends LiterLlmError {}
+export declare class EndpointNotSupportedError extends LiterLlmError {}
+export declare class InvalidHeaderError extends LiterLlmError {}
+export declare class SerializationError extends LiterLlmError {}
+export declare class BudgetExceededError extends LiterLlmError {}
+export declare class HookRejectedError extends LiterLlmError {}
+export declare class NetworkError extends LiterLlmError {}
+export declare class CancelledError extends LiterLlmError {}
+export declare class InternalError extends LiterLlmError {}
+export declare class LimitExceededError extends LiterLlmError {}
+export declare class OutOfMemoryError extends LiterLlmError {}
+
+/** The llm_status values by name. */
+export declare const Status: { readonly [name: string]: number };
+export declare function version(): string;
+export declare function versionNumber(): number;
+/** Registers a provider for every client made afterwards. */
+export declare function registerProvider(provider: ProviderRegistration | string): void;
+export declare function unregisterProvider(name: string): void;
+/** The global provider table. */
+export declare function providers(): ProviderInfo[];
+
+declare const literllm: typeof import('./index.cjs');
+export default literllm;

@@ -1,0 +1,236 @@
+'use strict';
+// Runs every scenario of tests/scenarios/scenarios.json, each as its own test.
+// A scenario this binding cannot run fails.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { Client, LiterLlmError } = require('../lib/index.cjs');
+const { startUpstream } = require('./support/upstream.cjs');
+
+const scenariosPath = process.env.LITERLLM_SCENARIOS ||
+  path.join(__dirname, '..', '..', '..', 'tests', 'scenarios', 'scenarios.json');
+const doc = JSON.parse(fs.readFileSync(scenariosPath, 'utf8'));
+
+let upstream;
+test.before(async () => {
+  upstream = await startUpstream();
+});
+test.after(() => upstream && upstream.stop());
+
+// Replaces {name} in every string of a JSON value.
+function fill(value, vars) {
+  if (typeof value === 'string') return value.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+  if (Array.isArray(value)) return value.map((v) => fill(v, vars));
+  if (value && typeof value === 'object') {
+    const o = {};
+    for (const [k, v] of Object.entries(value)) o[k] = fill(v, vars);
+    return o;
+  }
+  return value;
+}
+
+function makeClient(sc, vars) {
+  return new Client({ ...fill(doc.client_config, vars), ...fill(sc.config || {}, vars) });
+}
+
+// What a run gives: { status, error?, response?, text?, chunks?, elapsedMs, preview? }.
+async function outcome(fn) {
+  const t0 = performance.now();
+  const out = {};
+  try {
+    Object.assign(out, await fn(), { status: 'LLM_OK' });
+  } catch (e) {
+    if (!(e instanceof LiterLlmError)) throw e;
+    out.status = e.statusName;
+    out.error = e;
+  }
+  out.elapsedMs = performance.now() - t0;
+  return out;
+}
+
+function responseOutcome(r) {
+  return { response: r, text: r.choices?.[0]?.message?.content ?? null };
+}
+
+async function runStream(client, request, onFirstChunk) {
+  const partial = { chunks: 0, text: '' };
+  const t0 = performance.now();
+  const stream = client.stream(request, { signal: onFirstChunk ? onFirstChunk.signal : undefined });
+  try {
+    for await (const chunk of stream) {
+      partial.chunks++;
+      const c = chunk.choices?.[0]?.delta?.content;
+      if (typeof c === 'string') partial.text += c;
+      if (partial.chunks === 1 && onFirstChunk) setImmediate(() => onFirstChunk.abort()); // from another task
+    }
+    partial.response = await stream.finalResponse();
+    partial.status = 'LLM_OK';
+  } catch (e) {
+    if (!(e instanceof LiterLlmError)) throw e;
+    partial.status = e.statusName;
+    partial.error = e;
+  }
+  partial.elapsedMs = performance.now() - t0;
+  return partial;
+}
+
+function parseArgs(toolCalls) {
+  return (toolCalls || []).map((tc) => ({ ...tc, function: { ...tc.function, arguments: JSON.parse(tc.function.arguments) } }));
+}
+
+// Checks every key of `expect`; an unknown key fails (the runner must learn it).
+function verify(expect, out, vars) {
+  const e = fill(expect, vars);
+  const resp = out.response;
+  const choice = resp?.choices?.[0];
+  for (const [key, want] of Object.entries(e)) {
+    switch (key) {
+      case 'status':
+        assert.equal(out.status, want, out.error ? `error: ${out.error.message}` : 'succeeded');
+        break;
+      case 'text':
+        assert.equal(out.text, want);
+        break;
+      case 'text_json':
+        assert.deepEqual(JSON.parse(out.text), want);
+        break;
+      case 'finish_reason':
+        assert.equal(choice?.finish_reason, want);
+        break;
+      case 'provider':
+        assert.equal(out.preview ? out.preview.provider : resp ? resp.provider : out.error?.provider, want);
+        break;
+      case 'prompt_tokens':
+      case 'completion_tokens':
+        assert.equal(resp?.usage?.[key], want);
+        break;
+      case 'min_chunks':
+        assert.ok(out.chunks >= want, `${out.chunks} chunks, want at least ${want}`);
+        break;
+      case 'tool_calls':
+        assert.deepEqual(parseArgs(choice?.message?.tool_calls), want);
+        break;
+      case 'http_status':
+        assert.equal(out.error ? out.error.httpStatus : resp?.stats?.http_status, want);
+        break;
+      case 'retry_after_ms':
+        assert.equal(out.error?.retryAfterMs, want);
+        break;
+      case 'code':
+        assert.equal(out.error?.code, want);
+        break;
+      case 'type':
+        assert.equal(out.error?.type, want);
+        break;
+      case 'message_contains':
+        assert.ok(out.error?.message.includes(want), `message: ${out.error?.message}`);
+        break;
+      case 'message_excludes':
+        assert.ok(!out.error?.message.includes(want), `message: ${out.error?.message}`);
+        break;
+      case 'within_ms':
+        assert.ok(out.elapsedMs <= want, `took ${out.elapsedMs} ms`);
+        break;
+      case 'method':
+      case 'url':
+        assert.equal(out.preview?.[key], want);
+        break;
+      case 'header_authorization': {
+        const h = Object.entries(out.preview?.headers || {}).find(([k]) => k.toLowerCase() === 'authorization');
+        assert.equal(h && h[1], want);
+        break;
+      }
+      case 'excludes':
+        assert.ok(!JSON.stringify(out.preview ?? out.response ?? {}).includes(want));
+        break;
+      case 'body_model':
+        assert.equal(JSON.parse(out.preview.body).model, want);
+        break;
+      default:
+        assert.fail(`expectation "${key}" is not known to the Node runner`);
+    }
+  }
+}
+
+const kinds = {
+  async chat(sc, vars) {
+    const client = makeClient(sc, vars);
+    try {
+      verify(sc.expect, await outcome(async () => responseOutcome(await client.chat(fill(sc.request, vars)))), vars);
+    } finally {
+      client.close();
+    }
+  },
+  async stream(sc, vars) {
+    const client = makeClient(sc, vars);
+    try {
+      verify(sc.expect, await runStream(client, fill(sc.request, vars)), vars);
+    } finally {
+      client.close();
+    }
+  },
+  async cancel_stream(sc, vars) {
+    const client = makeClient(sc, vars);
+    try {
+      verify(sc.expect, await runStream(client, fill(sc.request, vars), new AbortController()), vars);
+    } finally {
+      client.close();
+    }
+  },
+  async concurrent(sc, vars) {
+    const client = makeClient(sc, vars);
+    try {
+      const callers = [];
+      for (let caller = 0; caller < sc.callers; caller++) {
+        callers.push((async () => {
+          for (let call = 0; call < sc.calls_each; call++) {
+            const v = { ...vars, caller, call };
+            verify(sc.expect, await outcome(async () => responseOutcome(await client.chat(fill(sc.request, v)))), v);
+          }
+        })());
+      }
+      await Promise.all(callers);
+    } finally {
+      client.close();
+    }
+  },
+  async preview(sc, vars) {
+    const client = makeClient(sc, vars);
+    try {
+      verify(sc.expect, await outcome(async () => ({ preview: client.preview(fill(sc.request, vars)) })), vars);
+    } finally {
+      client.close();
+    }
+  },
+  async register(sc, vars) {
+    const client = makeClient(sc, vars);
+    try {
+      client.registerProvider(fill(sc.provider, vars));
+      verify(sc.expect, await outcome(async () => responseOutcome(await client.chat(fill(sc.request, vars)))), vars);
+    } finally {
+      client.close();
+    }
+  },
+  async config_file(sc, vars) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'literllm-node-'));
+    const file = path.join(dir, 'config.toml');
+    fs.writeFileSync(file, fill(sc.file, vars));
+    const client = Client.fromFile(file);
+    try {
+      verify(sc.expect, await outcome(async () => responseOutcome(await client.chat(fill(sc.request, vars)))), vars);
+    } finally {
+      client.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+for (const sc of doc.scenarios) {
+  test(`scenario ${sc.name}`, async () => {
+    const run = kinds[sc.kind];
+    assert.ok(run, `scenario kind "${sc.kind}" is not known to the Node runner`);
+    await run(sc, { base_url: upstream.baseUrl });
+  });
+}
