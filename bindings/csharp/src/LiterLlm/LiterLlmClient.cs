@@ -1,0 +1,323 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LiterLlm.Native;
+
+namespace LiterLlm;
+
+/// <summary>
+/// A client of libliterllm: one event loop and I/O thread, shared by any number of threads.
+/// Dispose frees it; transfers still in flight then end with <see cref="CancelledException"/>.
+/// </summary>
+public sealed unsafe partial class LiterLlmClient : IDisposable
+{
+    readonly LlmClientHandle _handle;
+    // Async calls in flight, cancelled by Dispose.
+    readonly System.Collections.Concurrent.ConcurrentDictionary<AsyncOp, byte> _ops = new();
+
+    LiterLlmClient(LlmClientHandle handle) => _handle = handle;
+
+    /// <summary>The native client, for the benchmark's raw baseline (no lease taken).</summary>
+    internal llm_client_t* RawHandle => _handle.Ptr;
+
+    internal void Track(AsyncOp op) => _ops.TryAdd(op, 0);
+    internal void Untrack(AsyncOp op) => _ops.TryRemove(op, out _);
+
+    /// <summary>Makes a client from a JSON configuration (null or "" for all defaults; see llm_client_new).</summary>
+    public static LiterLlmClient Create(string? configJson = null)
+    {
+        LiterLlmLibrary.EnsureCompatible();
+        var cfg = Utf8.Encode(configJson);
+        llm_client_t* c;
+        llm_error_t* e;
+        LlmStatus st;
+        fixed (byte* p = cfg)
+            st = NativeMethods.llm_client_new_e(p, &c, &e);
+        LiterLlmException.Check(st, e);
+        return new LiterLlmClient(new LlmClientHandle(c));
+    }
+
+    /// <summary>Makes a client from a configuration object (serialized as JSON).</summary>
+    public static LiterLlmClient Create(JsonObject config) => Create(config.ToJsonString());
+
+    /// <summary>Makes a client from a configuration file: TOML when the path ends in ".toml", else JSON.</summary>
+    public static LiterLlmClient FromFile(string path)
+    {
+        LiterLlmLibrary.EnsureCompatible();
+        var bytes = Utf8.Encode(path);
+        llm_client_t* c;
+        llm_error_t* e;
+        LlmStatus st;
+        fixed (byte* p = bytes)
+            st = NativeMethods.llm_client_new_from_file_e(p, &c, &e);
+        LiterLlmException.Check(st, e);
+        return new LiterLlmClient(new LlmClientHandle(c));
+    }
+
+    /// <summary>
+    /// Frees the client. Async calls in flight are cancelled; the native client is freed
+    /// once the last call using it has returned.
+    /// </summary>
+    public void Dispose()
+    {
+        _handle.Dispose();
+        foreach (var op in _ops.Keys)
+            op.Cancel();
+    }
+
+    // Holds a reference on the native client for the span of one call.
+    ref struct Lease
+    {
+        readonly LlmClientHandle _h;
+        bool _added;
+        public Lease(LlmClientHandle h)
+        {
+            _h = h;
+            _added = false;
+            try { h.DangerousAddRef(ref _added); }
+            catch (ObjectDisposedException) { throw new ObjectDisposedException(nameof(LiterLlmClient)); }
+        }
+        public llm_client_t* Ptr => _h.Ptr;
+        public void Dispose() { if (_added) _h.DangerousRelease(); }
+    }
+
+    internal static byte[] Serialize(ChatRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var req = new Utf8Request();
+        using (var w = new Utf8JsonWriter(req.Buffer))
+            JsonSerializer.Serialize(w, request, LiterLlmJson.Default.ChatRequest);
+        req.Terminate();
+        return req.Buffer.WrittenSpan.ToArray();
+    }
+
+    static byte[] Encode(string json) => Utf8.Encode(json ?? throw new ArgumentNullException(nameof(json)))!;
+
+    internal static ChatResponse ParseResponse(llm_response_t* r)
+    {
+        var json = Utf8.Span(NativeMethods.llm_response_json(r));
+        if (json.IsEmpty)
+            throw new OutOfMemoryException("llm_response_json gave NULL");
+        return JsonSerializer.Deserialize(json, LiterLlmJson.Default.ChatResponse)!;
+    }
+
+    // ------------------------------------------------------------------ chat
+
+    /// <summary>Sends a request and waits for the answer, blocking the calling thread.</summary>
+    public ChatResponse Chat(ChatRequest request) => ChatBytes(Serialize(request), ParseResponse);
+
+    /// <summary>As <see cref="Chat(ChatRequest)"/> with the request and the answer as raw JSON text.</summary>
+    public string ChatJson(string requestJson) =>
+        ChatBytes(Encode(requestJson), static r => Utf8.Read(NativeMethods.llm_response_json(r)) ?? throw new OutOfMemoryException());
+
+    delegate T ResponseReader<T>(llm_response_t* r);
+
+    T ChatBytes<T>(byte[] request, ResponseReader<T> read)
+    {
+        llm_response_t* r;
+        llm_error_t* e;
+        LlmStatus st;
+        using (var lease = new Lease(_handle))
+        {
+            fixed (byte* p = request)
+                st = NativeMethods.llm_chat_e(lease.Ptr, p, &r, &e);
+        }
+        LiterLlmException.Check(st, e);
+        try { return read(r); }
+        finally { NativeMethods.llm_response_free(r); }
+    }
+
+    static ChatResponse ParseResponse(LlmResponseHandle h) => ParseResponse(h.Ptr);
+
+    static string ResponseJson(LlmResponseHandle h) =>
+        Utf8.Read(NativeMethods.llm_response_json(h.Ptr)) ?? throw new OutOfMemoryException();
+
+    Task<LlmResponseHandle> StartChat(byte[] request, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        // The op's reference may be dropped by a done callback that runs before the starting call
+        // returns: a lease of our own keeps the client alive across the call.
+        using var lease = new Lease(_handle);
+        var op = new AsyncOp(this, _handle, ct);
+        op.Acquire();
+        var gch = GCHandle.Alloc(op);
+        ulong id;
+        llm_error_t* e;
+        LlmStatus st;
+        fixed (byte* p = request)
+            st = NativeMethods.llm_chat_async_e(op.Client, p,
+                new llm_chat_done_e_cb(&Callbacks.OnChatDone), (void*)GCHandle.ToIntPtr(gch), &id, &e);
+        if (st != LlmStatus.Ok)
+        {
+            gch.Free();
+            op.Release();
+            LiterLlmException.Check(st, e);
+        }
+        op.Started(id);
+        return op.Result.Task;
+    }
+
+    // ---------------------------------------------------------------- stream
+
+    /// <summary>
+    /// Starts a streamed chat read with blocking calls (<see cref="ChatStream"/>);
+    /// <see cref="ChatStream.Cancel"/> works from any thread.
+    /// </summary>
+    public ChatStream Stream(ChatRequest request)
+    {
+        var bytes = Serialize(request);
+        llm_stream_t* s;
+        llm_error_t* e;
+        LlmStatus st;
+        using (var lease = new Lease(_handle))
+        {
+            fixed (byte* p = bytes)
+                st = NativeMethods.llm_chat_stream_e(lease.Ptr, p, &s, &e);
+        }
+        LiterLlmException.Check(st, e);
+        return new ChatStream(new LlmStreamHandle(s));
+    }
+
+    /// <summary>
+    /// Streams a chat without blocking a thread: chunks arrive from the library's I/O thread.
+    /// Cancelling the token, or leaving the loop early, cancels the transfer.
+    /// </summary>
+    public IAsyncEnumerable<ChatChunk> StreamAsync(ChatRequest request, CancellationToken cancellationToken = default) =>
+        StartStream(request, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="StreamAsync"/>, with the assembled response (content, tool calls, usage)
+    /// in <see cref="AsyncChatStream.Response"/> once the chunks are read.
+    /// </summary>
+    public AsyncChatStream StartStream(ChatRequest request, CancellationToken cancellationToken = default) =>
+        new AsyncChatStream(this, Serialize(request), cancellationToken);
+
+    internal AsyncOp StartStreamOp(byte[] request, AsyncChatStream target, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        using var lease = new Lease(_handle); // as in StartChat
+        var op = new AsyncOp(this, _handle, ct) { Stream = target };
+        op.Acquire();
+        var gch = GCHandle.Alloc(op);
+        ulong id;
+        llm_error_t* e;
+        LlmStatus st;
+        fixed (byte* p = request)
+            st = NativeMethods.llm_chat_stream_async_e(op.Client, p,
+                new llm_stream_chunk_cb(&Callbacks.OnStreamChunk),
+                new llm_chat_done_e_cb(&Callbacks.OnStreamDone), (void*)GCHandle.ToIntPtr(gch), &id, &e);
+        if (st != LlmStatus.Ok)
+        {
+            gch.Free();
+            op.Release();
+            LiterLlmException.Check(st, e);
+        }
+        op.Started(id);
+        return op;
+    }
+
+    // ------------------------------------------------------------ inspection
+
+    /// <summary>What a call would send (headers with credentials redacted), without sending it.</summary>
+    public RequestPreview Preview(ChatRequest request, bool stream = false) =>
+        JsonSerializer.Deserialize(PreviewJson(Serialize(request), stream), LiterLlmJson.Default.RequestPreview)!;
+
+    /// <summary>As <see cref="Preview"/> with raw JSON text.</summary>
+    public string PreviewJson(string requestJson, bool stream = false) => PreviewJson(Encode(requestJson), stream);
+
+    string PreviewJson(byte[] request, bool stream)
+    {
+        byte* o;
+        llm_error_t* e;
+        LlmStatus st;
+        using (var lease = new Lease(_handle))
+        {
+            fixed (byte* p = request)
+                st = NativeMethods.llm_preview_request_e(lease.Ptr, p, stream ? 1 : 0, &o, &e);
+        }
+        LiterLlmException.Check(st, e);
+        return Utf8.TakeOwned(o);
+    }
+
+    /// <summary>The providers this client knows, registered ones first.</summary>
+    public IReadOnlyList<ProviderInfo> Providers() =>
+        JsonSerializer.Deserialize(ProvidersJson(), LiterLlmJson.Default.ListProviderInfo)!;
+
+    /// <summary>The providers this client knows, as the library's JSON.</summary>
+    public string ProvidersJson()
+    {
+        using var lease = new Lease(_handle);
+        return ProvidersJson(lease.Ptr);
+    }
+
+    /// <summary>The global provider table.</summary>
+    public static IReadOnlyList<ProviderInfo> GlobalProviders()
+    {
+        LiterLlmLibrary.EnsureCompatible();
+        return JsonSerializer.Deserialize(ProvidersJson(null), LiterLlmJson.Default.ListProviderInfo)!;
+    }
+
+    static string ProvidersJson(llm_client_t* c)
+    {
+        byte* o;
+        llm_error_t* e;
+        var st = NativeMethods.llm_providers_json_e(c, &o, &e);
+        LiterLlmException.Check(st, e);
+        return Utf8.TakeOwned(o);
+    }
+
+    // -------------------------------------------------------------- providers
+
+    /// <summary>Registers an OpenAI-compatible provider for this client only.</summary>
+    public void RegisterProvider(ProviderRegistration provider) =>
+        RegisterProviderJson(JsonSerializer.Serialize(provider, LiterLlmJson.Default.ProviderRegistration));
+
+    /// <summary>Registers a provider for this client from its JSON description.</summary>
+    public void RegisterProviderJson(string providerJson)
+    {
+        using var lease = new Lease(_handle);
+        Register(lease.Ptr, providerJson);
+    }
+
+    /// <summary>Removes a provider registered on this client.</summary>
+    public void UnregisterProvider(string name)
+    {
+        using var lease = new Lease(_handle);
+        Unregister(lease.Ptr, name);
+    }
+
+    /// <summary>Registers a provider for every client made afterwards (and those alive that do not override it).</summary>
+    public static void RegisterGlobalProvider(ProviderRegistration provider)
+    {
+        LiterLlmLibrary.EnsureCompatible();
+        Register(null, JsonSerializer.Serialize(provider, LiterLlmJson.Default.ProviderRegistration));
+    }
+
+    /// <summary>Removes a globally registered provider.</summary>
+    public static void UnregisterGlobalProvider(string name)
+    {
+        LiterLlmLibrary.EnsureCompatible();
+        Unregister(null, name);
+    }
+
+    static void Register(llm_client_t* c, string json)
+    {
+        var bytes = Encode(json);
+        llm_error_t* e;
+        LlmStatus st;
+        fixed (byte* p = bytes)
+            st = NativeMethods.llm_register_provider_e(c, p, &e);
+        LiterLlmException.Check(st, e);
+    }
+
+    static void Unregister(llm_client_t* c, string name)
+    {
+        var bytes = Encode(name);
+        llm_error_t* e;
+        LlmStatus st;
+        fixed (byte* p = bytes)
+            st = NativeMethods.llm_unregister_provider_e(c, p, &e);
+        LiterLlmException.Check(st, e);
+    }
+}

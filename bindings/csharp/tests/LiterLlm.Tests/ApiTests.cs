@@ -1,0 +1,352 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LiterLlm.Native;
+using Microsoft.Extensions.AI; // extension methods; LiterLlm's own types still win inside its namespace
+using AI = Microsoft.Extensions.AI;
+
+namespace LiterLlm.Tests;
+
+/// <summary>The binding's own behaviour beyond the shared scenarios.</summary>
+[Collection("upstream")]
+public sealed class ApiTests
+{
+    readonly Upstream _up;
+
+    public ApiTests(Upstream up) => _up = up;
+
+    LiterLlmClient NewClient() => LiterLlmClient.Create(new JsonObject
+    {
+        ["max_retries"] = 0,
+        ["providers"] = new JsonObject
+        {
+            ["openai"] = new JsonObject { ["base_url"] = _up.BaseUrl, ["api_key"] = "sk-test-key-0123456789" },
+        },
+    });
+
+    static ChatRequest Req(string text, Dictionary<string, string>? headers = null) => new()
+    {
+        Model = "openai/gpt-4o-mini",
+        Messages = { ChatMessage.User(text) },
+        ExtraHeaders = headers,
+    };
+
+    static readonly Dictionary<string, string> Endless = new()
+    {
+        ["x-upstream-generate"] = "content",
+        ["x-upstream-chunk-delay-ms"] = "5",
+    };
+
+    [Fact]
+    public void VersionMatchesTheHeader()
+    {
+        Assert.Equal($"{LlmConstants.LLM_VERSION_MAJOR}.{LlmConstants.LLM_VERSION_MINOR}.{LlmConstants.LLM_VERSION_PATCH}", LiterLlmLibrary.Version);
+        Assert.Equal((uint)LlmConstants.LLM_VERSION_NUMBER, LiterLlmLibrary.VersionNumber);
+    }
+
+    [Fact]
+    public unsafe void StatusNamesMatchTheLibrary()
+    {
+        foreach (var st in Enum.GetValues<LlmStatus>())
+        {
+            Assert.Equal(Utf8.Read(NativeMethods.llm_status_str(st)), LlmStatusNames.CName(st));
+            Assert.Equal(st, LlmStatusNames.Parse(LlmStatusNames.CName(st)));
+        }
+        Assert.Equal("LLM_ERR_UNKNOWN", Utf8.Read(NativeMethods.llm_status_str((LlmStatus)999)));
+    }
+
+    [Fact]
+    public void BadConfigThrowsInvalidArgumentNamingTheField()
+    {
+        var ex = Assert.Throws<InvalidArgumentException>(() => LiterLlmClient.Create("""{"max_retries": "two"}"""));
+        Assert.Equal(LlmStatus.InvalidArgument, ex.Status);
+        Assert.Contains("max_retries", ex.Message);
+        Assert.IsAssignableFrom<LiterLlmException>(ex);
+    }
+
+    [Fact]
+    public void MissingConfigFileThrows()
+    {
+        var ex = Assert.Throws<InvalidArgumentException>(() => LiterLlmClient.FromFile("/nonexistent/literllm.toml"));
+        Assert.Contains("/nonexistent/literllm.toml", ex.Message);
+    }
+
+    [Fact]
+    public async Task DisposedClientRefusesCalls()
+    {
+        var c = NewClient();
+        c.Dispose();
+        c.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => c.Chat(Req("x")));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => c.ChatAsync(Req("x")));
+    }
+
+    [Fact]
+    public async Task ChatAsyncCancellationCancelsTheTransfer()
+    {
+        using var c = NewClient();
+        using var cts = new CancellationTokenSource(200);
+        var sw = Stopwatch.StartNew();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            c.ChatAsync(Req("x", new() { ["x-upstream-delay-ms"] = "5000" }), cts.Token));
+        Assert.True(sw.ElapsedMilliseconds < 3000, $"took {sw.ElapsedMilliseconds} ms");
+        // The client still works afterwards.
+        Assert.Equal("Hello from the local upstream. You said: after", (await c.ChatAsync(Req("after"))).Text);
+    }
+
+    [Fact]
+    public async Task LeavingAStreamEarlyStopsIt()
+    {
+        using var c = NewClient();
+        var n = 0;
+        await foreach (var chunk in c.StreamAsync(Req("x", Endless)))
+        {
+            if (++n == 3)
+                break;
+        }
+        Assert.Equal(3, n);
+        Assert.NotNull((await c.ChatAsync(Req("still usable"))).Text);
+    }
+
+    [Fact]
+    public async Task DisposingTheClientEndsItsStreams()
+    {
+        var c = NewClient();
+        var seen = new TaskCompletionSource();
+        var reader = Task.Run(async () =>
+        {
+            await foreach (var chunk in c.StreamAsync(Req("x", Endless)))
+                seen.TrySetResult();
+        });
+        await seen.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        c.Dispose();
+        var ex = await Assert.ThrowsAsync<CancelledException>(() => reader.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(LlmStatus.Cancelled, ex.Status);
+    }
+
+    [Fact]
+    public void SyncStreamGivesTheFinalResponseAndRawChunks()
+    {
+        using var c = NewClient();
+        using var s = c.Stream(Req("raw chunks please"));
+        var first = s.NextJson();
+        Assert.NotNull(first);
+        Assert.Equal("chat.completion.chunk", (string?)JsonNode.Parse(first!)!["object"]);
+        Assert.Throws<InvalidArgumentException>(() => s.FinalResponse()); // before the end
+        while (s.Next() != null) { }
+        Assert.Null(s.Next());
+        var final = s.FinalResponse();
+        Assert.Equal("Hello from the local upstream. You said: raw chunks please", final.Text);
+        Assert.Equal("openai", final.Provider);
+    }
+
+    [Fact]
+    public void UnnamedRequestFieldsTravelThroughExtensionData()
+    {
+        using var c = NewClient();
+        var req = Req("x");
+        req.ExtensionData = new() { ["prediction"] = JsonDocument.Parse("""{"type":"content","content":"y"}""").RootElement };
+        var preview = c.Preview(req);
+        var body = JsonNode.Parse(preview.Body)!;
+        Assert.Equal("content", (string?)body["prediction"]!["type"]);
+        Assert.Equal("POST", preview.Method);
+        Assert.Equal("[REDACTED]", preview.Headers.First(h => h.Key.Equals("authorization", StringComparison.OrdinalIgnoreCase)).Value);
+    }
+
+    [Fact]
+    public void UnnamedResponseFieldsAreKept()
+    {
+        using var c = NewClient();
+        var r = c.Chat(Req("x"));
+        Assert.Equal("fp_upstream", r.SystemFingerprint);
+        Assert.NotNull(r.Stats);
+        Assert.Equal(200, r.Stats!.HttpStatus);
+        var raw = JsonNode.Parse(c.ChatJson("""{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"raw"}]}"""))!;
+        Assert.Equal("Hello from the local upstream. You said: raw", (string?)raw["choices"]![0]!["message"]!["content"]);
+    }
+
+    [Fact]
+    public void GlobalProvidersCanBeRegisteredAndRemoved()
+    {
+        Assert.Contains(LiterLlmClient.GlobalProviders(), p => p.Name == "openai");
+        var name = "cs-global-" + Environment.ProcessId;
+        LiterLlmClient.RegisterGlobalProvider(new ProviderRegistration { Name = name, BaseUrl = _up.BaseUrl, Prefixes = { name }, ApiKey = "k-global-123456" });
+        try
+        {
+            Assert.Contains(LiterLlmClient.GlobalProviders(), p => p.Name == name && p.Registered);
+            using var c = NewClient();
+            var r = c.Chat(new ChatRequest { Model = name + "/m", Messages = { ChatMessage.User("global") } });
+            Assert.Equal(name, r.Provider);
+        }
+        finally
+        {
+            LiterLlmClient.UnregisterGlobalProvider(name);
+        }
+        Assert.Throws<NotFoundException>(() => LiterLlmClient.UnregisterGlobalProvider(name));
+    }
+
+    [Fact]
+    public async Task ManyConcurrentAsyncCallsOnOneClient()
+    {
+        using var c = NewClient();
+        var tasks = Enumerable.Range(0, 64).Select(i => c.ChatAsync(Req("n" + i))).ToArray();
+        var results = await Task.WhenAll(tasks);
+        for (var i = 0; i < results.Length; i++)
+            Assert.Equal("Hello from the local upstream. You said: n" + i, results[i].Text);
+    }
+
+    [Fact]
+    public async Task CancellationRacingCompletionNeitherLeaksNorCrashes()
+    {
+        using var c = NewClient();
+        var rng = new Random(7);
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 200).Select(async i =>
+        {
+            using var cts = new CancellationTokenSource();
+            var call = c.ChatAsync(Req("race " + i), cts.Token);
+            if (rng.Next(2) == 0)
+                await Task.Delay(rng.Next(3));
+            cts.Cancel();
+            try { return (await call).Text == "Hello from the local upstream. You said: race " + i ? 1 : -1; }
+            catch (OperationCanceledException) { return 0; }
+        }));
+        Assert.DoesNotContain(-1, outcomes);
+        // A token cancelled before the call never starts one.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => c.ChatAsync(Req("x"), new CancellationToken(true)));
+    }
+
+    [Fact]
+    public async Task DisposingTheClientDuringManyCallsEndsThemAll()
+    {
+        var c = NewClient();
+        var calls = Enumerable.Range(0, 32).Select(i => c.ChatAsync(Req("x", new() { ["x-upstream-delay-ms"] = "2000" }))).ToArray();
+        var streams = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            await foreach (var chunk in c.StreamAsync(Req("x", Endless))) { }
+        })).ToArray();
+        await Task.Delay(100);
+        c.Dispose();
+        foreach (var t in calls.Cast<Task>().Concat(streams))
+            await Assert.ThrowsAsync<CancelledException>(() => t.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task SyncStreamDisposedWhileAnotherThreadReads()
+    {
+        var c = NewClient();
+        var s = c.Stream(Req("x", Endless));
+        Assert.NotNull(s.Next());
+        // The reader is inside llm_stream_next (CancelledException) or, on a slow machine, between two
+        // calls when the handle goes (ObjectDisposedException); never a crash.
+        var reader = Task.Run(() =>
+        {
+            var ex = Record.Exception(() => { while (s.Next() != null) { } });
+            Assert.True(ex is CancelledException or ObjectDisposedException, ex?.ToString() ?? "no exception");
+        });
+        await Task.Delay(50);
+        s.Dispose(); // cancels; the native stream is freed once the reader has left llm_stream_next
+        await reader.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Throws<ObjectDisposedException>(() => s.Next());
+        c.Dispose();
+    }
+
+    [Fact]
+    public async Task ErrorsCarryEveryField()
+    {
+        using var c = NewClient();
+        var ex = await Assert.ThrowsAsync<ContextWindowExceededException>(() => c.ChatAsync(Req("x", new()
+        {
+            ["x-upstream-status"] = "400",
+            ["x-upstream-body"] = """{"error":{"message":"This model's maximum context length is 8192 tokens","type":"invalid_request_error","code":"context_length_exceeded"}}""",
+        })));
+        Assert.Equal(400, ex.HttpStatus);
+        Assert.Equal("openai", ex.Provider);
+        Assert.Equal("context_length_exceeded", ex.Code);
+        Assert.Equal("invalid_request_error", ex.Type);
+        Assert.Contains("8192", ex.Message);
+        Assert.Null(ex.RetryAfter);
+        var sync = Assert.Throws<ServiceUnavailableException>(() => c.Chat(Req("x", new() { ["x-upstream-status"] = "503" })));
+        Assert.Equal(503, sync.HttpStatus);
+        Assert.Equal(0, sync.Info.Retries);
+    }
+
+    // ------------------------------------------------------------ IChatClient
+
+    [Fact]
+    public async Task ChatClientAnswers()
+    {
+        using AI.IChatClient chat = new LiterLlmChatClient(NewClient(), "openai/gpt-4o-mini", ownsClient: true);
+        var r = await chat.GetResponseAsync("hello abstractions");
+        Assert.Equal("Hello from the local upstream. You said: hello abstractions", r.Text);
+        Assert.Equal(AI.ChatFinishReason.Stop, r.FinishReason);
+        Assert.Equal(2, r.Usage!.InputTokenCount); // the upstream counts words
+        Assert.Equal("literllm", chat.GetService<AI.ChatClientMetadata>()!.ProviderName);
+        Assert.NotNull(chat.GetService<LiterLlmClient>());
+    }
+
+    [Fact]
+    public async Task ChatClientStreams()
+    {
+        using AI.IChatClient chat = new LiterLlmChatClient(NewClient(), "openai/gpt-4o-mini", ownsClient: true);
+        var updates = new List<AI.ChatResponseUpdate>();
+        await foreach (var u in chat.GetStreamingResponseAsync("stream through abstractions"))
+            updates.Add(u);
+        Assert.True(updates.Count >= 3);
+        Assert.Equal("Hello from the local upstream. You said: stream through abstractions", updates.ToChatResponse().Text);
+    }
+
+    [Fact]
+    public async Task ChatClientToolCallsAndStructuredOutput()
+    {
+        using AI.IChatClient chat = new LiterLlmChatClient(NewClient(), "openai/gpt-4o-mini", ownsClient: true);
+        var tool = AI.AIFunctionFactory.Create((string city, int days) => $"{city}:{days}", "get_weather");
+        var opts = new AI.ChatOptions { Tools = [tool] };
+        var r = await chat.GetResponseAsync("weather?", opts);
+        var call = Assert.Single(r.Messages.SelectMany(m => m.Contents).OfType<AI.FunctionCallContent>());
+        Assert.Equal("get_weather", call.Name);
+        Assert.Equal("call_0", call.CallId);
+        Assert.Equal("sample", ((JsonElement)call.Arguments!["city"]!).GetString());
+        Assert.Equal(AI.ChatFinishReason.ToolCalls, r.FinishReason);
+
+        var streamed = new List<AI.ChatResponseUpdate>();
+        await foreach (var u in chat.GetStreamingResponseAsync("weather?", opts))
+            streamed.Add(u);
+        Assert.Single(streamed.SelectMany(u => u.Contents).OfType<AI.FunctionCallContent>());
+
+        // The tool's result goes back as a tool message.
+        var history = new List<AI.ChatMessage> { new(AI.ChatRole.User, "weather?") };
+        history.AddRange(r.Messages);
+        history.Add(new AI.ChatMessage(AI.ChatRole.Tool, [new AI.FunctionResultContent(call.CallId, "sunny")]));
+        var after = await chat.GetResponseAsync(history, opts);
+        Assert.Equal(AI.ChatFinishReason.Stop, after.FinishReason);
+
+        var schema = JsonDocument.Parse("""{"type":"object","properties":{"name":{"type":"string"},"age":{"type":"integer"}},"required":["name","age"]}""").RootElement;
+        var structured = await chat.GetResponseAsync("a person", new AI.ChatOptions { ResponseFormat = AI.ChatResponseFormat.ForJsonSchema(schema, "person") });
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"name":"sample","age":1}"""), JsonNode.Parse(structured.Text)));
+    }
+
+    [Fact]
+    public async Task ChatClientStreamingCancels()
+    {
+        using AI.IChatClient chat = new LiterLlmChatClient(NewClient(), "openai/gpt-4o-mini", ownsClient: true);
+        using var cts = new CancellationTokenSource();
+        var opts = new AI.ChatOptions { AdditionalProperties = new() { ["extra_headers"] = Endless } };
+        var n = 0;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var u in chat.GetStreamingResponseAsync("x", opts, cts.Token))
+                if (++n == 2)
+                    cts.Cancel();
+        });
+        Assert.True(n >= 2);
+    }
+
+    [Fact]
+    public async Task ChatClientErrorsAreTyped()
+    {
+        using AI.IChatClient chat = new LiterLlmChatClient(NewClient(), "openai/gpt-4o-mini", ownsClient: true);
+        var opts = new AI.ChatOptions { AdditionalProperties = new() { ["extra_headers"] = new Dictionary<string, string> { ["x-upstream-status"] = "429" } } };
+        var ex = await Assert.ThrowsAsync<RateLimitedException>(() => chat.GetResponseAsync("x", opts));
+        Assert.Equal(429, ex.HttpStatus);
+    }
+}
