@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: builds (build/), runs ctest (unit, end-to-end, the scenario
-# list, the Go, Node and C# bindings' suites, CLI, packaging and ABI, out-of-memory
+# list, the Go, Node, C# and Rust bindings' suites, CLI, packaging and ABI, out-of-memory
 # sweeps, peak memory of hostile answers, a 30 s soak), then builds again with
 # AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/) and with
 # ThreadSanitizer (build-tsan/) and runs the unit and end-to-end tests and the
@@ -40,6 +40,10 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
   if command -v go >/dev/null && [ -d build/go-prefix ]; then
     ASAN_LIB_DIR="$root/build-asan" LITERLLM_UPSTREAM="$root/build/tests/upstream/literllm-upstream" \
       LITERLLM_API_JSON="$root/build/literllm.api.json" sh bindings/go/test.sh "$root/build/go-prefix"
+  fi
+  if command -v cargo >/dev/null; then
+    LITERLLM_LIB_DIR="$root/build" LITERLLM_UPSTREAM="$root/build/tests/upstream/literllm-upstream" \
+      LITERLLM_SCENARIOS="$root/tests/scenarios/scenarios.json" sh bindings/rust/run-asan.sh "$root/build-asan"
   fi
   if command -v dotnet >/dev/null; then
     LITERLLM_CSHARP_ARTIFACTS="$root/build-asan/csharp-artifacts" \

@@ -93,17 +93,6 @@ int run_program(const std::vector<std::string>& argv, std::string* out) {
   return status;
 }
 
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kTsan = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr bool kTsan = true;
-#else
-constexpr bool kTsan = false;
-#endif
-#else
-constexpr bool kTsan = false;
-#endif
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr bool kSanitized = true;
 #elif defined(__has_feature)
@@ -415,13 +404,14 @@ TEST_F(Process, RequestIdsNeverNameAnotherClientsCall) {
 TEST_F(Process, FreeingAClientInsideItsOwnCallbackIsDeferred) {
   // Was a bug: llm_client_free inside a callback aborted the process.
   struct State {
+    explicit State(llm_client_t* c) : client(c) {}
     llm_client_t* client;
     Latch latch;
     std::atomic<int> cancelled{0};
     std::atomic<int> ok{0};
   };
   for (bool stream : {false, true}) {
-    auto* st = new State{make_client()};
+    auto* st = new State(make_client());
     auto freeing = [](llm_status s, llm_response_t* r, const char*, void* ud) {
       auto* state = static_cast<State*>(ud);
       llm_response_free(r);
@@ -466,7 +456,10 @@ TEST_F(Process, FreeingAClientInsideItsOwnCallbackIsDeferred) {
 TEST_F(Process, TheIoThreadBlocksAsynchronousSignals) {
   // Was a bug: the I/O thread inherited the creating thread's mask, so a
   // program that blocks SIGTERM to sigwait for it was killed instead.
-  if (kTsan) GTEST_SKIP() << "ThreadSanitizer cannot start threads in a child of a threaded process";
+  // ThreadSanitizer cannot start threads in a child of a threaded process, and
+  // this GCC's AddressSanitizer runtime does not hold its allocator across
+  // fork() (a child can find it locked by another thread: seen hanging in CI).
+  if (kSanitized) GTEST_SKIP() << "fork() in a threaded process is not supported by this sanitizer runtime";
   std::string cfg = "{\"providers\":{\"openai\":{\"base_url\":" + q(up.base_url()) + ",\"api_key\":\"k-123456\"}}}";
   int status = in_child([&] {
     llm_client_t* c = nullptr;
@@ -487,7 +480,10 @@ TEST_F(Process, TheIoThreadBlocksAsynchronousSignals) {
 TEST_F(Process, AForkedChildFailsEveryCallAndFreesWithoutHanging) {
   // Was a bug: in a child, llm_chat blocked forever or drove the parent's
   // pooled connection, and llm_client_free hung joining a thread that is not there.
-  if (kTsan) GTEST_SKIP() << "ThreadSanitizer cannot start threads in a child of a threaded process";
+  // ThreadSanitizer cannot start threads in a child of a threaded process, and
+  // this GCC's AddressSanitizer runtime does not hold its allocator across
+  // fork() (a child can find it locked by another thread: seen hanging in CI).
+  if (kSanitized) GTEST_SKIP() << "fork() in a threaded process is not supported by this sanitizer runtime";
   std::string req = chat_req("openai/gpt-4o-mini", "parent");
   llm_response_t* r = nullptr;
   ASSERT_EQ(llm_chat(client, req.c_str(), &r), LLM_OK);  // a pooled connection now exists

@@ -1,0 +1,233 @@
+//! The safe layer beyond the shared scenarios: statuses, lifetimes,
+//! cancellation by drop, async forms, escape hatches.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use literllm::{ChatRequest, Client, Error, Status};
+use literllm_sys as sys;
+use serde_json::json;
+
+fn upstream() -> common::Upstream {
+    common::Upstream::start().expect("the local upstream (set LITERLLM_UPSTREAM)")
+}
+
+fn endless(text: &str) -> ChatRequest {
+    let mut r = ChatRequest::new("openai/gpt-4o-mini", text);
+    let mut h = BTreeMap::new();
+    h.insert("x-upstream-generate".to_owned(), "content".to_owned());
+    h.insert("x-upstream-chunk-delay-ms".to_owned(), "20".to_owned());
+    r.extra_headers = Some(h);
+    r
+}
+
+#[test]
+fn every_header_status_has_a_variant_with_its_name() {
+    for s in sys::llm_status::ALL {
+        if s == sys::LLM_OK {
+            continue;
+        }
+        let st = Status::from_raw(s.0);
+        assert!(!matches!(st, Status::Unknown(_)), "{:?} has no Status variant", s.name());
+        assert_eq!(st.raw(), s.0);
+        assert_eq!(st.name(), s.name().unwrap());
+    }
+}
+
+#[test]
+fn client_and_handles_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Client>();
+    send_sync::<literllm::StreamCanceller>();
+    send_sync::<literllm::RequestCanceller>();
+    send::<literllm::Stream>();
+    send::<literllm::ChatFuture>();
+    send::<literllm::AsyncStream>();
+    send_sync::<Error>();
+}
+
+#[test]
+fn version_matches_the_header() {
+    assert_eq!(literllm::version_number() as i64, sys::LLM_VERSION_NUMBER);
+    assert_eq!(
+        literllm::version(),
+        format!("{}.{}.{}", sys::LLM_VERSION_MAJOR, sys::LLM_VERSION_MINOR, sys::LLM_VERSION_PATCH)
+    );
+    literllm::init().unwrap();
+}
+
+#[test]
+fn a_bad_config_is_invalid_argument_naming_the_field() {
+    let e = Client::new(&json!({"max_retries": "two"})).unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument(_)), "{e:?}");
+    assert!(e.message().contains("max_retries"), "{e}");
+    assert_eq!(e.http_status(), None);
+    let e = Client::from_json("{\"a\u{0}\"").unwrap_err();
+    assert_eq!(e.status(), Status::InvalidArgument);
+    let e = Client::from_file("/nonexistent/literllm.toml").unwrap_err();
+    assert_eq!(e.status(), Status::InvalidArgument);
+}
+
+#[test]
+fn raw_json_forms_and_extra_fields() {
+    let up = upstream();
+    let client = Client::new(&up.config()).unwrap();
+    let answer =
+        client.chat_json(r#"{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"raw"}]}"#).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(v["provider"], "openai");
+    // A field the models do not name travels through `extra` both ways.
+    let mut req = ChatRequest::new("openai/gpt-4o-mini", "extra");
+    req.extra.insert("logprobs".into(), json!(false));
+    let p = client.preview(&req, false).unwrap();
+    let body: serde_json::Value = serde_json::from_str(&p.body).unwrap();
+    assert_eq!(body["logprobs"], json!(false));
+    let r = client.chat(&req).unwrap();
+    assert_eq!(r.extra.get("system_fingerprint"), None, "named field leaked into extra");
+    assert!(r.stats.as_ref().unwrap().bytes_received > 0);
+}
+
+#[test]
+fn providers_register_and_unregister() {
+    let up = upstream();
+    let client = Client::new(&up.config()).unwrap();
+    assert!(client.providers().unwrap().iter().any(|p| p.name == "openai"));
+    client
+        .register_provider(&json!({"name": "mine", "base_url": up.base_url(), "prefixes": ["mine"], "auth": "none"}))
+        .unwrap();
+    let r = client.chat(&ChatRequest::new("mine/m", "hi")).unwrap();
+    assert_eq!(r.provider.as_deref(), Some("mine"));
+    client.unregister_provider("mine").unwrap();
+    let e = client.unregister_provider("mine").unwrap_err();
+    assert!(matches!(e, Error::NotFound(_)), "{e:?}");
+    assert!(literllm::providers_global().unwrap().iter().any(|p| p.name == "openai"));
+    let e = literllm::register_provider_global(&json!({"name": ""})).unwrap_err();
+    assert_eq!(e.status(), Status::InvalidArgument);
+    assert_eq!(literllm::unregister_provider_global("never-registered").unwrap_err().status(), Status::NotFound);
+}
+
+#[test]
+fn dropping_a_stream_mid_way_frees_it() {
+    let up = upstream();
+    let client = Client::new(&up.config()).unwrap();
+    for _ in 0..20 {
+        let mut s = client.stream(&endless("x")).unwrap();
+        assert!(s.next().unwrap().is_ok());
+    }
+    // The client outlives a stream that outlives the last Client clone.
+    let s = client.stream(&endless("y")).unwrap();
+    drop(client);
+    let n = s.take(3).filter(Result::is_ok).count();
+    assert_eq!(n, 3);
+}
+
+#[test]
+fn a_stream_cancelled_before_reading_answers_cancelled() {
+    let up = upstream();
+    let client = Client::new(&up.config()).unwrap();
+    let mut s = client.stream(&endless("x")).unwrap();
+    s.cancel();
+    let e = s.find_map(Result::err).unwrap();
+    assert!(e.is_cancelled(), "{e:?}");
+    assert!(s.next().is_none(), "the iterator ends after its error");
+}
+
+#[test]
+fn async_chat_and_cancel_by_drop() {
+    let up = upstream();
+    let client = Client::new(&up.config()).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        let r = client.chat_async(&ChatRequest::new("openai/gpt-4o-mini", "async")).await.unwrap();
+        assert_eq!(r.text(), Some("Hello from the local upstream. You said: async"));
+
+        // A slow request dropped by a timeout is cancelled in the library.
+        let mut slow = ChatRequest::new("openai/gpt-4o-mini", "slow");
+        slow.extra_headers = Some([("x-upstream-delay-ms".to_owned(), "5000".to_owned())].into_iter().collect());
+        let t = Instant::now();
+        let r = tokio::time::timeout(Duration::from_millis(100), client.chat_async(&slow)).await;
+        assert!(r.is_err());
+        assert!(t.elapsed() < Duration::from_secs(2));
+
+        // A canceller from the future.
+        let f = client.chat_async(&slow);
+        let c = f.canceller();
+        std::thread::spawn(move || c.cancel());
+        let e = f.await.unwrap_err();
+        assert!(e.is_cancelled(), "{e:?}");
+
+        // Errors of the async form carry the same details.
+        let mut bad = ChatRequest::new("openai/gpt-4o-mini", "x");
+        bad.extra_headers = Some(
+            [("x-upstream-status".to_owned(), "429".to_owned()), ("x-upstream-retry-after".to_owned(), "3".to_owned())]
+                .into_iter()
+                .collect(),
+        );
+        let e = client.chat_async(&bad).await.unwrap_err();
+        assert!(matches!(e, Error::RateLimited(_)), "{e:?}");
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
+        assert_eq!(e.http_status(), Some(429));
+
+        // The raw form: JSON text both ways.
+        let raw = client
+            .chat_async_json(r#"{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"raw async"}]}"#)
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+        assert_eq!(v["choices"][0]["message"]["content"], "Hello from the local upstream. You said: raw async");
+
+        // A request the library refuses at once fails without a callback.
+        let e = client.chat_async_json("{").await.unwrap_err();
+        assert_eq!(e.status(), Status::InvalidArgument);
+    });
+}
+
+#[test]
+fn async_stream_dropped_mid_way_and_client_freed_with_requests_in_flight() {
+    let up = upstream();
+    let client = Client::new(&up.config()).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        for _ in 0..10 {
+            let mut s = client.stream_async(&endless("x")).unwrap();
+            assert!(s.next().await.unwrap().is_ok());
+        }
+        let s = client.stream_async(&ChatRequest::new("openai/gpt-4o-mini", "a b c d")).unwrap();
+        let chunks: Vec<_> = s.collect().await;
+        assert!(chunks.iter().all(Result::is_ok));
+    });
+    // Futures never polled, then dropped with the last client clone.
+    let pending: Vec<_> = (0..8).map(|_| client.chat_async(&endless("never read"))).collect();
+    drop(client);
+    drop(pending);
+}
+
+#[test]
+fn concurrent_blocking_and_async_on_one_client() {
+    let up = upstream();
+    let client = Client::new(&up.config()).unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|i| {
+            let c = client.clone();
+            std::thread::spawn(move || {
+                for j in 0..10 {
+                    let text = format!("t{i} c{j}");
+                    let r = if j % 2 == 0 {
+                        c.chat(&ChatRequest::new("openai/gpt-4o-mini", text.clone())).unwrap()
+                    } else {
+                        futures::executor::block_on(c.chat_async(&ChatRequest::new("openai/gpt-4o-mini", text.clone())))
+                            .unwrap()
+                    };
+                    assert_eq!(r.text().unwrap(), format!("Hello from the local upstream. You said: {text}"));
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
