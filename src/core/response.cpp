@@ -53,8 +53,15 @@ std::unique_ptr<Response> Response::from(json::Document&& doc, const std::string
 }
 
 const std::string& Response::json() const {
-  std::call_once(body_->dumped, [b = body_.get()] { b->text = json::dump(b->doc); });
-  return body_->text;
+  Body* b = body_.get();
+  if (!b->dumped.load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> lock(b->mu);
+    if (!b->dumped.load(std::memory_order_relaxed)) {  // a dump that threw left it false: try again
+      b->text = json::dump(b->doc);
+      b->dumped.store(true, std::memory_order_release);
+    }
+  }
+  return b->text;
 }
 
 }  // namespace literllm

@@ -1,5 +1,6 @@
 // A finished chat: the normalized JSON plus the hot fields, extracted once.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -64,11 +65,14 @@ struct Response {
   static std::unique_ptr<Response> from(json::Document&& doc, const std::string& provider, const CallStats& stats);
 
  private:
-  // Never changed once made except for `text`, written once under `dumped`;
-  // copies of a Response share it, text included.
+  // Never changed once made except for `text`, written once under `mu` and
+  // published by `dumped`; copies of a Response share it, text included. (Not
+  // std::call_once: glibc's pthread_once makes a futex system call every time
+  // it runs an initializer, contended or not.)
   struct Body {
     json::Document doc;
-    std::once_flag dumped;
+    std::mutex mu;
+    std::atomic<bool> dumped{false};
     std::string text;
   };
   std::shared_ptr<Body> body_;

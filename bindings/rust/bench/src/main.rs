@@ -3,6 +3,14 @@
 //! 10,000 binding calls.
 //!
 //!     cargo run --offline --release -p literllm-bench [-- ROUNDS CALLS_PER_ROUND]
+//!     valgrind --tool=callgrind target/release/literllm-bench --profile=VARIANT:N
+//!
+//! Every round runs each variant once, in a fresh pseudo-random order; a
+//! variant's ratio to its C row is taken per round, and the median of those is
+//! reported (this VM is noisy: variants share each moment's load). With
+//! `--profile=VARIANT:N` (VARIANT the row's number) it runs that variant N
+//! times after warm-up and exits: under callgrind, the instruction count per
+//! call is the difference of two runs over the difference of their N.
 //!
 //! Needs LITERLLM_UPSTREAM or pkg-config's prefix/bin/literllm-upstream.
 #![allow(unsafe_code)]
@@ -173,8 +181,40 @@ fn measure(acc: &mut Acc, calls: u64, f: impl FnOnce()) {
     acc.calls += calls;
 }
 
+type Run<'a> = Box<dyn FnMut(u64) + 'a>;
+
+/// One row: its name, the row it is compared with, and how it runs `n` calls.
+struct Variant<'a> {
+    name: &'static str,
+    base: Option<usize>,
+    run: Run<'a>,
+}
+
+/// `n` calls in batches of 16 started at once, each batch awaited with join_all.
+fn join_batches<T, E: std::fmt::Debug, F: std::future::Future<Output = Result<T, E>>>(n: u64, start: impl Fn() -> F) {
+    for _ in 0..n / IN_FLIGHT as u64 {
+        let fs: Vec<F> = (0..IN_FLIGHT).map(|_| start()).collect();
+        for r in futures::executor::block_on(futures::future::join_all(fs)) {
+            r.unwrap();
+        }
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v[v.len() / 2]
+}
+
 fn main() {
-    let args: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let profile: Option<(usize, u64)> = argv.iter().find_map(|a| {
+        let (v, n) = a.strip_prefix("--profile=")?.split_once(':')?;
+        Some((v.parse().ok()?, n.parse().ok()?))
+    });
+    let args: Vec<u64> = argv.iter().filter_map(|a| a.parse().ok()).collect();
     let rounds = args.first().copied().unwrap_or(10);
     let per_round = args.get(1).copied().unwrap_or(200);
 
@@ -193,121 +233,147 @@ fn main() {
         client.chat(&req).unwrap();
     }
 
-    let names = [
-        "C llm_chat_e (sequential)",
-        "Rust Client::chat typed (sequential)",
-        "Rust Client::chat_json raw (sequential)",
-        "C llm_chat_e, 16 threads",
-        "Rust Client::chat, 16 threads",
-        "C llm_chat_async_e, 16 in flight",
-        "Rust chat_async, 16 in flight (futures join_all)",
-        "C llm_chat_async_e, 16 in flight, responses handed to the waiter",
-        "Rust chat_async_json raw, 16 in flight",
-        "Rust chat_async, 16 in flight, awaited in order",
-    ];
-    let mut acc = [Acc::default(); 10];
-    let per_thread = (per_round / IN_FLIGHT as u64).max(1);
-    let batches = per_thread;
-    for _ in 0..rounds {
-        measure(&mut acc[0], per_round, || {
-            (0..per_round).for_each(|_| {
-                cc.chat(&req_c);
-            })
-        });
-        measure(&mut acc[1], per_round, || {
-            (0..per_round).for_each(|_| {
-                client.chat(&req).unwrap();
-            })
-        });
-        measure(&mut acc[2], per_round, || {
-            (0..per_round).for_each(|_| {
-                client.chat_json(&req_json).unwrap();
-            })
-        });
-        measure(&mut acc[3], per_thread * IN_FLIGHT as u64, || {
-            std::thread::scope(|s| {
-                for _ in 0..IN_FLIGHT {
-                    s.spawn(|| {
-                        (0..per_thread).for_each(|_| {
-                            cc.chat(&req_c);
-                        })
-                    });
-                }
-            })
-        });
-        measure(&mut acc[4], per_thread * IN_FLIGHT as u64, || {
-            std::thread::scope(|s| {
-                for _ in 0..IN_FLIGHT {
-                    s.spawn(|| {
-                        (0..per_thread).for_each(|_| {
-                            client.chat(&req).unwrap();
-                        })
-                    });
-                }
-            })
-        });
-        measure(&mut acc[5], batches * IN_FLIGHT as u64, || {
-            (0..batches).for_each(|_| cc.chat_async_batch(&req_c, IN_FLIGHT, false))
-        });
-        measure(&mut acc[6], batches * IN_FLIGHT as u64, || {
-            (0..batches).for_each(|_| {
-                let fs: Vec<_> = (0..IN_FLIGHT).map(|_| client.chat_async(&req)).collect();
-                for r in futures::executor::block_on(futures::future::join_all(fs)) {
-                    r.unwrap();
-                }
-            })
-        });
-        measure(&mut acc[7], batches * IN_FLIGHT as u64, || {
-            (0..batches).for_each(|_| cc.chat_async_batch(&req_c, IN_FLIGHT, true))
-        });
-        measure(&mut acc[8], batches * IN_FLIGHT as u64, || {
-            (0..batches).for_each(|_| {
-                let fs: Vec<_> = (0..IN_FLIGHT).map(|_| client.chat_async_json(&req_json)).collect();
-                for r in futures::executor::block_on(futures::future::join_all(fs)) {
-                    r.unwrap();
-                }
-            })
-        });
-        measure(&mut acc[9], batches * IN_FLIGHT as u64, || {
-            (0..batches).for_each(|_| {
-                let fs: Vec<_> = (0..IN_FLIGHT).map(|_| client.chat_async(&req)).collect();
-                futures::executor::block_on(async {
-                    for f in fs {
-                        f.await.unwrap();
-                    }
+    let batch = IN_FLIGHT as u64;
+    let threads = |n: u64, f: &(dyn Fn() + Sync)| {
+        let per_thread = (n / batch).max(1);
+        std::thread::scope(|s| {
+            for _ in 0..IN_FLIGHT {
+                s.spawn(|| (0..per_thread).for_each(|_| f()));
+            }
+        })
+    };
+    let (cc, client, req, req_c, req_json) = (&cc, &client, &req, &req_c, &req_json);
+    let mut variants: Vec<Variant> = vec![
+        Variant {
+            name: "C llm_chat_e (sequential)",
+            base: None,
+            run: Box::new(move |n| {
+                (0..n).for_each(|_| {
+                    cc.chat(req_c);
                 })
-            })
-        });
+            }),
+        },
+        Variant {
+            name: "Rust Client::chat typed (sequential)",
+            base: Some(0),
+            run: Box::new(move |n| {
+                (0..n).for_each(|_| {
+                    client.chat(req).unwrap();
+                })
+            }),
+        },
+        Variant {
+            name: "Rust Client::chat_json raw (sequential)",
+            base: Some(0),
+            run: Box::new(move |n| {
+                (0..n).for_each(|_| {
+                    client.chat_json(req_json).unwrap();
+                })
+            }),
+        },
+        Variant {
+            name: "C llm_chat_e, 16 threads",
+            base: None,
+            run: Box::new(move |n| {
+                threads(n, &|| {
+                    cc.chat(req_c);
+                })
+            }),
+        },
+        Variant {
+            name: "Rust Client::chat, 16 threads",
+            base: Some(3),
+            run: Box::new(move |n| {
+                threads(n, &|| {
+                    client.chat(req).unwrap();
+                })
+            }),
+        },
+        Variant {
+            name: "C llm_chat_async_e, 16 in flight",
+            base: None,
+            run: Box::new(move |n| (0..n / batch).for_each(|_| cc.chat_async_batch(req_c, IN_FLIGHT, false))),
+        },
+        Variant {
+            name: "Rust chat_async, 16 in flight (futures join_all)",
+            base: Some(5),
+            run: Box::new(move |n| join_batches(n, || client.chat_async(req))),
+        },
+        Variant {
+            name: "C llm_chat_async_e, 16 in flight, responses handed to the waiter",
+            base: None,
+            run: Box::new(move |n| (0..n / batch).for_each(|_| cc.chat_async_batch(req_c, IN_FLIGHT, true))),
+        },
+        Variant {
+            name: "Rust chat_async_json raw, 16 in flight",
+            base: Some(7),
+            run: Box::new(move |n| join_batches(n, || client.chat_async_json(req_json))),
+        },
+        Variant {
+            name: "Rust chat_async, 16 in flight, awaited in order",
+            base: Some(7),
+            run: Box::new(move |n| {
+                (0..n / batch).for_each(|_| {
+                    let fs: Vec<_> = (0..IN_FLIGHT).map(|_| client.chat_async(req)).collect();
+                    futures::executor::block_on(async {
+                        for f in fs {
+                            f.await.unwrap();
+                        }
+                    })
+                })
+            }),
+        },
+    ];
+
+    if let Some((v, n)) = profile {
+        let var = variants.get_mut(v).unwrap_or_else(|| panic!("--profile: no variant {v}"));
+        (var.run)(n.max(batch));
+        println!("profiled {n} calls of {}", var.name);
+        return;
     }
-    println!("{rounds} rounds, interleaved; per call: wall µs, CPU µs of this process (all threads, 10 ms ticks), wall ratio to its C row");
-    for (i, (n, a)) in names.iter().zip(acc.iter()).enumerate() {
-        let wall = a.wall.as_secs_f64() * 1e6 / a.calls as f64;
-        let cpu = a.cpu.as_secs_f64() * 1e6 / a.calls as f64;
-        let base = match i {
-            1 | 2 => Some(0),
-            4 => Some(3),
-            6 => Some(5),
-            7..=9 => Some(5),
-            _ => None,
-        };
-        let ratio = base.map(|b| {
-            let bw = acc[b].wall.as_secs_f64() / acc[b].calls as f64;
-            format!("  wall {:.2}x", (a.wall.as_secs_f64() / a.calls as f64) / bw)
+
+    let calls = per_round - per_round % batch;
+    let mut acc = vec![Acc::default(); variants.len()];
+    let mut walls: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
+    let mut order: Vec<usize> = (0..variants.len()).collect();
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..rounds {
+        // Fisher-Yates with a small LCG: a fresh order each round.
+        for i in (1..order.len()).rev() {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            order.swap(i, (seed >> 33) as usize % (i + 1));
+        }
+        for &i in &order {
+            let before = acc[i];
+            measure(&mut acc[i], calls, || (variants[i].run)(calls));
+            walls[i].push((acc[i].wall - before.wall).as_secs_f64() * 1e6 / calls as f64);
+        }
+    }
+    println!(
+        "{rounds} rounds of {calls} calls per variant, in a fresh order each round; per call: median wall µs, \
+         CPU µs of this process (all threads, 10 ms ticks, whole run), median of the per-round wall ratios to its C row"
+    );
+    for (i, v) in variants.iter().enumerate() {
+        let cpu = acc[i].cpu.as_secs_f64() * 1e6 / acc[i].calls as f64;
+        let ratio = v.base.map(|b| {
+            let r: Vec<f64> = walls[i].iter().zip(&walls[b]).map(|(x, y)| x / y).collect();
+            let (lo, hi) = r.iter().fold((f64::MAX, 0f64), |(l, h), &x| (l.min(x), h.max(x)));
+            format!("  wall {:.2}x ({lo:.2}-{hi:.2})", median(r.clone()))
         });
-        println!("{n:52} {wall:9.1} {cpu:9.1}{}", ratio.unwrap_or_default());
+        println!("{:66} {:9.1} {cpu:9.1}{}", v.name, median(walls[i].clone()), ratio.unwrap_or_default());
     }
 
     let start = rss_kib();
     for i in 0..10_000u32 {
         if i % 2 == 0 {
-            client.chat(&req).unwrap();
+            client.chat(req).unwrap();
         } else {
-            futures::executor::block_on(client.chat_async(&req)).unwrap();
+            futures::executor::block_on(client.chat_async(req)).unwrap();
         }
     }
     let mid = rss_kib();
     for _ in 0..10_000u32 {
-        let mut s = client.stream(&req).unwrap();
+        let mut s = client.stream(req).unwrap();
         for c in s.by_ref() {
             c.unwrap();
         }
