@@ -424,29 +424,35 @@ struct Transport::Impl {
   // The command is moved from only when it was accepted. Once shutdown has
   // begun only scheduled functions are still taken (they run during shutdown).
   bool push(Cmd&& cmd) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (stopping && (cmd.kind != CmdKind::Schedule || exited)) return false;
-    bool was_empty = cmds.empty();
-    cmds.push_back(std::move(cmd));
-    switch (owner) {
-      case Owner::Io:
-        // From the loop's own thread (a callback) no wakeup is needed: the loop
-        // looks at the queue before it polls again.
-        if (was_empty && tl_loop != this) curl_multi_wakeup(multi);
-        break;
-      case Owner::Parked:
-        owner = Owner::Io;
-        io_cv.notify_one();
-        break;
-      case Owner::Caller:
-        // The caller's own commands wait for its next turn; anyone else's
-        // make it give the loop back first.
-        if (std::this_thread::get_id() != caller && !handoff) {
-          handoff = true;
-          curl_multi_wakeup(multi);
-        }
-        break;
+    bool wake_io = false;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (stopping && (cmd.kind != CmdKind::Schedule || exited)) return false;
+      bool was_empty = cmds.empty();
+      cmds.push_back(std::move(cmd));
+      switch (owner) {
+        case Owner::Io:
+          // From the loop's own thread (a callback) no wakeup is needed: the loop
+          // looks at the queue before it polls again.
+          if (was_empty && tl_loop != this) curl_multi_wakeup(multi);
+          break;
+        case Owner::Parked:
+          owner = Owner::Io;
+          wake_io = true;
+          break;
+        case Owner::Caller:
+          // The caller's own commands wait for its next turn; anyone else's
+          // make it give the loop back first.
+          if (std::this_thread::get_id() != caller && !handoff) {
+            handoff = true;
+            curl_multi_wakeup(multi);
+          }
+          break;
+      }
     }
+    // Woken outside the lock, so that the I/O thread does not wake only to
+    // wait for `mu` (a futex call on each side per command).
+    if (wake_io) io_cv.notify_one();
     return true;
   }
 
@@ -1215,14 +1221,16 @@ struct Transport::Impl {
   // Gives the loop back: to the I/O thread if anything is left for it, else parked.
   void end_drive() {
     tl_loop = nullptr;
-    std::lock_guard<std::mutex> lock(mu);
-    handoff = false;
-    if (!cmds.empty() || stopping || !live.empty() || !timers.empty()) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      handoff = false;
+      if (cmds.empty() && !stopping && live.empty() && timers.empty()) {
+        owner = Owner::Parked;
+        return;
+      }
       owner = Owner::Io;
-      io_cv.notify_one();
-    } else {
-      owner = Owner::Parked;
     }
+    io_cv.notify_one();  // outside the lock, as in push()
   }
 
   // Runs the loop on the calling thread (which begin_drive() made its owner)
