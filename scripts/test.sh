@@ -37,9 +37,9 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
      ctest --output-on-failure -j"$jobs" --timeout 600 -LE "pkg|abi|bindings")
   echo "== the bindings against the ASan build (leak checks off: the runtimes keep memory at exit)"
   asan_rt=$(gcc -print-file-name=libasan.so)
-  if command -v go >/dev/null && [ -d build/go-prefix ]; then
+  if command -v go >/dev/null && [ -d build/bindings-prefix ]; then
     ASAN_LIB_DIR="$root/build-asan" LITERLLM_UPSTREAM="$root/build/tests/upstream/literllm-upstream" \
-      LITERLLM_API_JSON="$root/build/literllm.api.json" sh bindings/go/test.sh "$root/build/go-prefix"
+      LITERLLM_API_JSON="$root/build/literllm.api.json" sh bindings/go/test.sh "$root/build/bindings-prefix"
   fi
   if command -v cargo >/dev/null; then
     LITERLLM_LIB_DIR="$root/build" LITERLLM_UPSTREAM="$root/build/tests/upstream/literllm-upstream" \
