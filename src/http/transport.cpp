@@ -12,6 +12,9 @@
 //    thread). A caller running the loop hands it back to the I/O thread as soon
 //    as another thread queues a command, before running that command, so user
 //    callbacks never run on a blocking caller's thread.
+//  - A transfer submitted from outside the loop while it is parked is sent by
+//    the submitting thread itself, as owner for one turn of curl (kick());
+//    that turn delivers nothing, so no callback runs there either.
 //  - A transfer is finished (removed from the multi handle, on_done called)
 //    only from the loop itself, never from inside a curl callback. A callback
 //    that wants a transfer gone marks it (`abort_status`) and makes curl fail
@@ -250,6 +253,9 @@ struct Transport::Impl {
   static constexpr size_t kTurnBudget = 256u << 10;
   uint64_t turn = 0;
   std::vector<uint64_t> yielded;  // transfers that gave way this turn, resumed at the next
+  // Set while a submitting thread sends its request itself (kick): body
+  // writes then give way and headers wait, so that no callback runs there.
+  bool kicking = false;
   Clock::time_point next_idle_check = Clock::time_point::max();
   std::multimap<Clock::time_point, std::function<void()>> timers;  // schedule()
 
@@ -770,6 +776,8 @@ struct Transport::Impl {
         return len;
       }
       mark_headers_done(t);
+      // In a kick the first body write (or the end of the transfer) delivers them, on the loop's thread.
+      if (self->kicking) return len;
       return deliver_headers(t) ? len : kWriteAbort;
     }
     if ((line[0] == ' ' || line[0] == '\t') && !t->headers.empty()) {
@@ -797,29 +805,39 @@ struct Transport::Impl {
     return len;
   }
 
+  // Pauses `t` until the next turn of the loop, which resumes it.
+  size_t give_way(Transfer* t) noexcept {
+    if (!t->yielded) {
+      try {
+        yielded.push_back(t->id);
+      } catch (...) {
+        abort_with(t, LLM_ERR_OUT_OF_MEMORY, std::string_view());
+        return kWriteAbort;
+      }
+      t->yielded = true;
+    }
+    return CURL_WRITEFUNC_PAUSE;  // curl keeps these bytes; the next turn resumes it
+  }
+
   static size_t on_body(char* data, size_t size, size_t n, void* ud) noexcept {
     auto* t = static_cast<Transfer*>(ud);
     size_t len = size * n;
     if (t->abort_status != LLM_OK) return kWriteAbort;
     if (t->paused) return CURL_WRITEFUNC_PAUSE;  // curl keeps these bytes for later
+    auto* self = static_cast<Impl*>(t->owner);
+    // A kick's turn (see kick()): the bytes wait for the I/O thread's next turn.
+    if (self->kicking) return self->give_way(t);
     const auto now = Clock::now();  // one clock read per write: the deadline and the idle clock
     if (past_deadline(t, now)) return kWriteAbort;
     if (!t->headers_delivered) {
       if (!t->headers_done) mark_headers_done(t);
       if (!deliver_headers(t)) return kWriteAbort;
     }
-    auto* self = static_cast<Impl*>(t->owner);
     if (t->turn != self->turn) {
       t->turn = self->turn;
       t->turn_bytes = 0;
     }
-    if (t->turn_bytes >= kTurnBudget) {
-      if (!t->yielded) {
-        t->yielded = true;
-        self->yielded.push_back(t->id);
-      }
-      return CURL_WRITEFUNC_PAUSE;  // curl keeps these bytes; the next turn resumes it
-    }
+    if (t->turn_bytes >= kTurnBudget) return self->give_way(t);
     t->turn_bytes += len;
     t->last_activity = now;
     if (!t->cb.on_data || len == 0) return len;
@@ -999,6 +1017,14 @@ struct Transport::Impl {
       complete(std::move(t), st, std::move(msg), CURLE_OK);
       return;
     }
+    std::string why;
+    llm_status st = attach(t, why);
+    if (st != LLM_OK) complete(std::move(t), st, std::move(why), CURLE_OK);
+  }
+
+  // Adds `t` to the multi handle and to `live` (then `t` is empty). On failure
+  // nothing is attached and `t` is still the caller's, with the status and why.
+  llm_status attach(std::unique_ptr<Transfer>& t, std::string& why) noexcept {
     uint64_t id = t->id;
     t->started = Clock::now();
     if (t->timing.total_ms > 0) t->deadline = t->started + std::chrono::milliseconds(t->timing.total_ms);
@@ -1006,20 +1032,47 @@ struct Transport::Impl {
     try {
       live.reserve(live.size() + 1);
     } catch (...) {
-      complete(std::move(t), LLM_ERR_OUT_OF_MEMORY, std::string(), CURLE_OK);
-      return;
+      return LLM_ERR_OUT_OF_MEMORY;
     }
     CURLMcode mc = curl_multi_add_handle(multi, t->easy);
     if (mc != CURLM_OK) {
-      complete(std::move(t), LLM_ERR_INTERNAL, words(curl_multi_strerror(mc)), CURLE_OK);
-      return;
+      why = words(curl_multi_strerror(mc));
+      return LLM_ERR_INTERNAL;
     }
     t->added = true;
     try {
       live.emplace(id, std::move(t));  // no rehash (reserved): only the node can fail, before t is moved
     } catch (...) {
-      if (t) complete(std::move(t), LLM_ERR_OUT_OF_MEMORY, std::string(), CURLE_OK);
+      curl_multi_remove_handle(multi, t->easy);
+      t->added = false;
+      return LLM_ERR_OUT_OF_MEMORY;
     }
+    return LLM_OK;
+  }
+
+  // A transfer submitted from outside the loop while the loop is parked (an
+  // async call on an idle client): the submitting thread attaches it and runs
+  // one turn of curl itself, which sends the request, then hands the loop to
+  // the I/O thread. Waking that thread then overlaps the server's work instead
+  // of coming before the request leaves. Nothing completes in that turn
+  // (finished transfers stay in curl's message queue for the I/O thread), body
+  // writes give way and the end of the headers is not delivered (`kicking`):
+  // no callback of the transfer runs on the submitting thread. False (and
+  // `cmd` untouched) when the loop is not parked or anything fails: then the
+  // command goes through the queue as before.
+  bool kick(Cmd& cmd) noexcept {
+    if (cmd.transfer->preset_status != LLM_OK || !begin_drive()) return false;
+    halt_if_exiting();
+    std::string why;
+    bool attached = attach(cmd.transfer, why) == LLM_OK;
+    if (attached) {
+      kicking = true;
+      int running = 0;
+      curl_multi_perform(multi, &running);
+      kicking = false;
+    }
+    end_drive();
+    return attached;
   }
 
   void note_idle_deadline(Clock::time_point last) {
@@ -1350,7 +1403,7 @@ uint64_t Transport::submit(Request req, Callbacks cb, Timing timing, uint64_t id
   if (id == 0) id = new_id();
   auto t = impl_->build(id, std::move(req), std::move(cb), timing);
   Impl::Cmd cmd{Impl::CmdKind::Submit, id, std::move(t)};
-  if (impl_->push(std::move(cmd))) return id;
+  if (impl_->kick(cmd) || impl_->push(std::move(cmd))) return id;
   // Shutting down: push() did not take the command, so it is still ours.
   auto& tr = cmd.transfer;
   Result res;

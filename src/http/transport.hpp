@@ -106,7 +106,10 @@ class Transport {
   // the loop's thread: the I/O thread, or (for transfers a run_blocking() start
   // function submits, and only while they are alone on the loop) the thread
   // inside run_blocking(). If the transport is shutting down, on_done runs with
-  // LLM_ERR_CANCELLED (on the calling thread) and 0 is returned.
+  // LLM_ERR_CANCELLED (on the calling thread) and 0 is returned. Called from
+  // outside the loop while the loop is idle, it sends the request from the
+  // calling thread before returning (one turn of curl that delivers nothing)
+  // and then hands the loop to the I/O thread.
   // `id`: 0 for a fresh one, or one from new_id(), for a caller that must
   // know the id before any callback of the transfer can run.
   uint64_t submit(Request req, Callbacks cb, Timing timing, uint64_t id = 0);

@@ -111,6 +111,7 @@ class MiniServer {
     std::deque<Segment> pending;
     bool close_after_write = false;
     bool busy = false;  // an answer is under way; later requests wait
+    int swallow = 0;    // requests still to take without answering (their answer went ahead)
   };
 
   static std::string param(const std::string& target, const std::string& key, const std::string& dflt) {
@@ -174,6 +175,12 @@ class MiniServer {
         c.pending.push_back({at(t), hex + chunk + "\r\n"});
       }
       c.pending.push_back({at(t - gap), "0\r\n\r\n"});
+    } else if (path == "/ahead") {
+      // The answer, then (once the client has surely parked the connection)
+      // the answer of the next request on it, before that request is sent.
+      c.pending.push_back({now, sized(200, "OK", "first")});
+      c.pending.push_back({at(std::stol(param(target, "ms", "50"))), sized(200, "OK", "ahead")});
+      c.swallow = 1;
     } else if (path == "/stall") {
       c.pending.push_back({now, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789"});
       c.pending.push_back({Clock::time_point::max(), ""});  // never due: silence
@@ -223,6 +230,10 @@ class MiniServer {
       {
         std::lock_guard<std::mutex> lock(mu_);
         requests_.push_back(head + body);
+      }
+      if (c.swallow > 0) {
+        --c.swallow;
+        continue;
       }
       std::string line = head.substr(0, head.find("\r\n"));
       std::string method = line.substr(0, line.find(' '));
@@ -332,6 +343,9 @@ struct Outcome {
   std::condition_variable cv;
   int headers_calls = 0, data_calls = 0, done_calls = 0;
   bool data_before_headers = false, on_io_thread = true;
+  // Set by a test: any callback that runs on this thread sets on_submitter.
+  std::thread::id submitter{};
+  bool on_submitter = false;
   long header_status = 0;
   Headers headers;
   std::string body;
@@ -354,6 +368,7 @@ struct Outcome {
         header_status = status;
         headers = h;
         if (transport && !transport->on_io_thread()) on_io_thread = false;
+        note_thread();
         cv.notify_all();  // under the lock: the waiter may destroy us once it returns
       }
     };
@@ -364,6 +379,7 @@ struct Outcome {
         ++data_calls;
         body.append(p, n);
         if (transport && !transport->on_io_thread()) on_io_thread = false;
+        note_thread();
         cv.notify_all();
       }
       return data_hook ? data_hook(*this, p, n) : true;
@@ -374,11 +390,16 @@ struct Outcome {
         std::lock_guard<std::mutex> lock(mu);
         ++done_calls;
         result = r;
+        note_thread();
         done_at = Clock::now();
         cv.notify_all();
       }
     };
     return cb;
+  }
+
+  void note_thread() {  // under mu
+    if (submitter != std::thread::id() && std::this_thread::get_id() == submitter) on_submitter = true;
   }
 
   bool wait(long ms = 3000) {
@@ -506,6 +527,37 @@ TEST(Transport, GetSendsNoBody) {
   EXPECT_FALSE(has_line_ci(reqs[0], "Content-Length:")) << reqs[0];
   EXPECT_FALSE(has_line_ci(reqs[0], "Content-Type:")) << reqs[0];
   EXPECT_TRUE(has_line_ci(reqs[0], "Accept: application/json\r\n")) << reqs[0];
+}
+
+// An asynchronous submit on an idle transport sends its request from the
+// submitting thread (kick), then hands the loop to the I/O thread. Here the
+// answer is in the socket before the request leaves, so curl reads it during
+// that turn: still no callback may run on the submitting thread, and the
+// answer must arrive whole, headers first.
+TEST(Transport, ASubmitOnAnIdleLoopRunsNoCallbackOnTheSubmittingThread) {
+  MiniServer srv;
+  Transport tr;
+  for (int round = 0; round < 20; ++round) {
+    {
+      Outcome o;
+      start(tr, o, get(srv.url("/ahead?ms=20")));
+      ASSERT_TRUE(o.wait());
+      ASSERT_EQ(o.body, "first");
+    }
+    // The answer ahead is sent 20 ms after the first; the loop parks meanwhile.
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    Outcome o;
+    o.submitter = std::this_thread::get_id();
+    start(tr, o, get(srv.url("/echo")));
+    ASSERT_TRUE(o.wait());
+    std::lock_guard<std::mutex> lock(o.mu);
+    EXPECT_EQ(o.result.status, LLM_OK) << o.result.error;
+    EXPECT_EQ(o.body, "ahead");
+    EXPECT_EQ(o.headers_calls, 1);
+    EXPECT_FALSE(o.data_before_headers);
+    EXPECT_FALSE(o.on_submitter) << "round " << round;
+  }
+  EXPECT_EQ(srv.connections(), 1u);  // curl took the connection with the answer waiting in it
 }
 
 TEST(Transport, KeepAliveReusesOneConnection) {
