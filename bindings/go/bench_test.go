@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -116,21 +117,26 @@ func BenchmarkRSS10000Calls(b *testing.B) {
 
 // BenchmarkInterleaved alternates blocks of C calls and Client.Chat calls in
 // one run, so that both see the same machine load; it reports each one's
-// mean time per call and their ratio (target: go/c <= 1.2).
+// mean time per call and their ratio (target: go/c <= 1.2), and the same for
+// the process's CPU time (getrusage: every thread of this process, the
+// library's I/O thread and Go's GC included, the upstream not), which a
+// loaded machine disturbs less than the wall time.
 func BenchmarkInterleaved(b *testing.B) {
 	c := testClient(b)
 	raw := benchRequest(b)
 	req := hello("bench")
 	ctx := context.Background()
 	const block = 100
-	var tc, tg time.Duration
+	var tc, tg, cc, cg time.Duration
 	calls := 0
 	for n := 0; n < b.N; n++ {
+		u0 := cpuTime()
 		t0 := time.Now()
 		if err := benchCChat(c, raw, block); err != nil {
 			b.Fatal(err)
 		}
 		t1 := time.Now()
+		u1 := cpuTime()
 		for i := 0; i < block; i++ {
 			if _, err := c.Chat(ctx, req); err != nil {
 				b.Fatal(err)
@@ -138,9 +144,70 @@ func BenchmarkInterleaved(b *testing.B) {
 		}
 		tc += t1.Sub(t0)
 		tg += time.Since(t1)
+		u2 := cpuTime()
+		cc += u1 - u0
+		cg += u2 - u1
 		calls += block
 	}
 	b.ReportMetric(float64(tc.Nanoseconds())/float64(calls), "c-ns/call")
 	b.ReportMetric(float64(tg.Nanoseconds())/float64(calls), "go-ns/call")
 	b.ReportMetric(float64(tg)/float64(tc), "go/c")
+	b.ReportMetric(float64(cc.Nanoseconds())/float64(calls), "c-cpu-ns/call")
+	b.ReportMetric(float64(cg.Nanoseconds())/float64(calls), "go-cpu-ns/call")
+	b.ReportMetric(float64(cg)/float64(cc), "cpu-go/c")
+}
+
+// cpuTime is the process's CPU time so far (user and system).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// The decoding of one answer alone, per call (CPU, allocations): encoding/json
+// as Client.Chat used it before decode.go, and decode.go. The input is the
+// local upstream's answer (upstreamResponse in decode_test.go). cpu-ns/op is
+// the process's CPU time per decoding (GC included), which a loaded machine
+// disturbs less than ns/op.
+//
+//	go test -run '^$' -bench Decode -benchmem
+func BenchmarkDecodeResponse(b *testing.B) {
+	raw := []byte(upstreamResponse)
+	benchCPU(b, "encoding-json", func() error {
+		r := &ChatResponse{Raw: json.RawMessage(string(raw))} // was C.GoString, then a copy
+		return json.Unmarshal(r.Raw, r)
+	})
+	benchCPU(b, "decode.go", func() error {
+		buf := append([]byte(nil), raw...) // the copy out of C memory
+		return decodeResponse(buf, string(buf), &ChatResponse{Raw: buf})
+	})
+}
+
+// BenchmarkDecodeChunk is the same for one streamed chunk (decodeChunk runs
+// on every chunk).
+func BenchmarkDecodeChunk(b *testing.B) {
+	benchCPU(b, "encoding-json", func() error {
+		var ch ChatChunk
+		ch.Raw = json.RawMessage(upstreamChunk)
+		return json.Unmarshal(ch.Raw, &ch)
+	})
+	benchCPU(b, "decode.go", func() error {
+		var ch ChatChunk
+		return decodeChunk(upstreamChunk, &ch)
+	})
+}
+
+func benchCPU(b *testing.B, name string, f func() error) {
+	b.Run(name, func(b *testing.B) {
+		b.ReportAllocs()
+		u0 := cpuTime()
+		for i := 0; i < b.N; i++ {
+			if err := f(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64((cpuTime()-u0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	})
 }

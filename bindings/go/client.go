@@ -429,23 +429,22 @@ func unregisterProvider(p *C.llm_client_t, name string) error {
 	return nil
 }
 
-// responseFromC decodes and frees a response.
+// responseFromC decodes and frees a response: its JSON is copied once into
+// Raw and once into the string that backs the decoded strings.
 func responseFromC(resp *C.llm_response_t) (*ChatResponse, error) {
 	defer llm_response_free(resp)
-	js := llm_response_json(resp)
-	if js == nil {
+	js := C.lgo_response_json(resp)
+	if js.p == nil {
 		return nil, &Error{Kind: ErrOutOfMemory, Message: "llm_response_json: out of memory", RetryAfter: -1}
 	}
-	r := &ChatResponse{Raw: json.RawMessage(C.GoString(js))}
-	if err := json.Unmarshal(r.Raw, r); err != nil {
+	src := unsafe.Slice((*byte)(unsafe.Pointer(js.p)), int(js.n))
+	raw := make([]byte, len(src))
+	copy(raw, src) // one copy, not zeroed first
+	r := &ChatResponse{Raw: raw}
+	if err := decodeResponse(raw, string(raw), r); err != nil {
 		return nil, err
 	}
 	return r, nil
-}
-
-func decodeChunk(s string, ch *ChatChunk) error {
-	ch.Raw = json.RawMessage(s)
-	return json.Unmarshal(ch.Raw, ch)
 }
 
 // cBytes copies b into a NUL-terminated C string (free with C.free).

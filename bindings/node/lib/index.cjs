@@ -2,6 +2,10 @@
 // The idiomatic layer over the raw addon: Client, streams, typed errors.
 const raw = require('./native.cjs');
 
+// The addon's own entry points for this layer (not part of the raw layer): chat
+// answers with a promise made in C (resolved with the parsed response, rejected
+// with an error made by errorFromFields); stream hands over chunks in batches.
+const internal = raw._internal;
 const LLM_OK = raw.LLM_OK;
 const LLM_ERR_CANCELLED = raw.LLM_ERR_CANCELLED;
 
@@ -56,6 +60,18 @@ function errorFromHandle(status, handle, cause) {
   raw.llm_error_free(handle);
   return err;
 }
+
+// The addon's error factory: the fields of an llm_error_t (message null when
+// there was none); `signal`, given for a cancelled call, gives the cause.
+function errorFromFields(status, message, httpStatus, provider, code, type, retryAfterMs, retries, signal) {
+  return makeError(status, {
+    httpStatus, provider, code, type, retryAfterMs, retries, cause: signal ? signal.reason : undefined,
+  }, message ?? raw.llm_status_str(status));
+}
+
+// The id of the last internal.chat (0 when it did not start), written by the addon.
+const idSlot = new Float64Array(1);
+internal.setup(errorFromFields, idSlot);
 
 function check(result) {
   if (result.status !== LLM_OK) throw errorFromHandle(result.status, result.error);
@@ -122,42 +138,26 @@ class Client {
   }
 
   /** Sends a chat request; resolves with the OpenAI chat.completion object (plus provider, stats). */
-  chat(request, options = {}) {
+  chat(request, options) {
     const h = this.#handle();
     const json = toJson(request, 'request');
-    const signal = options.signal;
-    if (signal && signal.aborted) return Promise.reject(abortError(signal));
-    return new Promise((resolve, reject) => {
-      let onAbort = null;
-      const started = raw.llm_chat_async_e(h, json, (status, response, error) => {
-        if (onAbort) signal.removeEventListener('abort', onAbort);
-        if (status === LLM_OK) {
-          const text = raw.llm_response_json(response);
-          raw.llm_response_free(response);
-          try {
-            resolve(JSON.parse(text));
-          } catch (e) {
-            reject(e);
-          }
-        } else {
-          reject(errorFromHandle(status, error, status === LLM_ERR_CANCELLED && signal ? signal.reason : undefined));
-        }
-      });
-      if (started.status !== LLM_OK) {
-        reject(errorFromHandle(started.status, started.error));
-        return;
-      }
-      if (signal) {
-        const id = started.out_request_id;
-        onAbort = () => raw.llm_client_cancel_e(h, id);
-        signal.addEventListener('abort', onAbort, { once: true });
-      }
-    });
+    const signal = options === undefined ? undefined : options.signal;
+    if (!signal) return internal.chat(h, json, undefined, this);
+    if (signal.aborted) return Promise.reject(abortError(signal));
+    const p = internal.chat(h, json, signal, this);
+    const id = idSlot[0];
+    if (id !== 0) {
+      const onAbort = () => raw.llm_client_cancel(h, id);
+      signal.addEventListener('abort', onAbort, { once: true });
+      const off = () => signal.removeEventListener('abort', onAbort);
+      p.then(off, off);
+    }
+    return p;
   }
 
   /** Starts a streamed chat: `for await (const chunk of client.stream(req))`. */
   stream(request, options = {}) {
-    return new ChatStream(this.#handle(), toJson(request, 'request'), options.signal);
+    return new ChatStream(this.#handle(), toJson(request, 'request'), options.signal, this);
   }
 
   /** What chat (or a stream, with {stream: true}) would send, credentials redacted. */
@@ -184,8 +184,9 @@ class Client {
 /** A streamed chat: an async iterator of chat.completion.chunk objects. */
 class ChatStream {
   #h;
-  #id = 0n;
-  #queue = [];
+  #id = 0;
+  #queue = []; // chunks not yet given out: #queue[#head..]
+  #head = 0;
   #waiters = [];
   #done = false;
   #error = null;
@@ -193,41 +194,48 @@ class ChatStream {
   #signal;
   #onAbort = null;
   #chunks = 0;
+  #closed = false; // return() was called: the iterator is over
+  #ended = null; // finalResponse()'s wait for the end (never resolved with a chunk)
 
-  constructor(h, json, signal) {
+  constructor(h, json, signal, owner) {
     this.#h = h;
     this.#signal = signal;
     if (signal && signal.aborted) {
       this.#finish(abortError(signal), null);
       return;
     }
-    const started = raw.llm_chat_stream_async_e(h, json, (chunk) => this.#push(chunk),
-      (status, response, error) => {
-        if (status === LLM_OK) {
-          const text = raw.llm_response_json(response);
-          raw.llm_response_free(response);
-          this.#finish(null, JSON.parse(text));
-        } else {
-          this.#finish(errorFromHandle(status, error, status === LLM_ERR_CANCELLED && signal ? signal.reason : undefined), null);
-        }
-      });
-    if (started.status !== LLM_OK) {
-      this.#finish(errorFromHandle(started.status, started.error), null);
+    // The addon hands over the chunks queued so far as one JSON array text, and
+    // ends with (status, final response JSON | null, error | undefined).
+    const started = internal.stream(h, json, (batch) => this.#push(batch),
+      (status, text, error) => {
+        if (status === LLM_OK) this.#finish(null, JSON.parse(text));
+        else this.#finish(error, null);
+      }, signal, owner);
+    if (typeof started !== 'number') {
+      this.#finish(started, null);
       return;
     }
-    this.#id = started.out_request_id;
+    this.#id = started;
     if (signal) {
       this.#onAbort = () => this.cancel();
       signal.addEventListener('abort', this.#onAbort, { once: true });
     }
   }
 
-  #push(chunkJson) {
-    this.#chunks++;
-    const chunk = JSON.parse(chunkJson);
-    const w = this.#waiters.shift();
-    if (w) w.resolve({ value: chunk, done: false });
-    else this.#queue.push(chunk);
+  #push(batch) {
+    if (this.#closed) return;
+    const chunks = JSON.parse(batch);
+    const n = chunks.length;
+    this.#chunks += n;
+    let i = 0;
+    while (i < n && this.#waiters.length > 0) this.#waiters.shift().resolve({ value: chunks[i++], done: false });
+    if (i === n) return;
+    if (this.#head === this.#queue.length) {
+      this.#queue = chunks;
+      this.#head = i;
+    } else {
+      for (; i < n; i++) this.#queue.push(chunks[i]);
+    }
   }
 
   #finish(error, final) {
@@ -240,6 +248,7 @@ class ChatStream {
       if (error) w.reject(error);
       else w.resolve({ value: undefined, done: true });
     }
+    if (this.#ended) this.#ended.resolve();
   }
 
   /** Chunks received so far. */
@@ -248,7 +257,16 @@ class ChatStream {
   }
 
   next() {
-    if (this.#queue.length > 0) return Promise.resolve({ value: this.#queue.shift(), done: false });
+    if (this.#closed) return Promise.resolve({ value: undefined, done: true });
+    if (this.#head < this.#queue.length) {
+      const value = this.#queue[this.#head];
+      this.#queue[this.#head++] = undefined;
+      if (this.#head === this.#queue.length) {
+        this.#queue = [];
+        this.#head = 0;
+      }
+      return Promise.resolve({ value, done: false });
+    }
     if (this.#done) {
       if (this.#error) {
         const e = this.#error;
@@ -265,13 +283,15 @@ class ChatStream {
 
   /** Cancels the transfer (the iterator then throws CancelledError). Any time, idempotent. */
   cancel() {
-    if (!this.#done && this.#id !== 0n) raw.llm_client_cancel_e(this.#h, this.#id);
+    if (!this.#done && this.#id !== 0) raw.llm_client_cancel(this.#h, this.#id);
   }
 
   /** Leaving a for-await loop early cancels the stream. */
   return() {
     this.cancel();
-    this.#queue.length = 0;
+    this.#closed = true;
+    this.#queue = [];
+    this.#head = 0;
     this.#error = null;
     return Promise.resolve({ value: undefined, done: true });
   }
@@ -282,7 +302,14 @@ class ChatStream {
 
   /** After the stream ended: the assembled response (as chat would give). Waits for the end. */
   async finalResponse() {
-    while (!this.#done) await new Promise((resolve, reject) => this.#waiters.push({ resolve, reject })).catch(() => {});
+    if (!this.#done) {
+      if (!this.#ended) {
+        let resolve;
+        const promise = new Promise((r) => { resolve = r; });
+        this.#ended = { promise, resolve };
+      }
+      await this.#ended.promise;
+    }
     if (this.#final) return this.#final;
     throw this.#error || this.#errorSeen || makeError(raw.LLM_ERR_INVALID_ARGUMENT, {}, 'the stream did not end normally');
   }

@@ -1,9 +1,30 @@
-/* The raw layer's callback forms (llm_chat_async[_e], llm_chat_stream_async[_e])
- * and llm_string_free. The library calls back on the client's I/O thread; each
- * callback copies what it got into an event and queues it, without blocking,
- * on the environment's one thread-safe function; the events run on the JS
- * thread in order. That function is referenced (keeps the loop alive) only
- * while requests are in flight. */
+/* The callback forms (llm_chat_async[_e], llm_chat_stream_async[_e]) of the raw
+ * layer, llm_string_free, and the idiomatic layer's internal entry points
+ * (exports._internal: setup, chat, stream).
+ *
+ * The library calls back on the client's I/O thread; each callback copies what
+ * it got and queues it, without blocking, on the environment's one
+ * thread-safe function; the events run on the JS thread in order. That
+ * function is referenced (keeps the loop alive) only while requests are in
+ * flight.
+ *
+ * Stream chunks are batched: the chunk callback appends its chunk to the
+ * request's pending batch (under the request's lock) and queues an event only
+ * when none is queued already; the JS thread takes the whole batch at once.
+ * The raw layer still calls its on_chunk once per chunk (in order, none after
+ * one returned truthy); the idiomatic layer gets a batch as one JSON array
+ * text "[c1,c2,...]" per block of the batch (one JSON.parse each). A batch is
+ * a chain of blocks of 32 KiB (a larger chunk gets a block of its own); emptied
+ * blocks go to a process-wide pool: no copy but the one of each chunk, no
+ * fresh (page-faulting) memory per batch or per stream, and strings V8 makes
+ * in its young generation. Nothing ever blocks the I/O thread: a batch the JS
+ * thread does not take (it is busy) keeps growing, one block after another
+ * (see README, "Streams").
+ *
+ * The idiomatic layer's chat returns a promise made here: the I/O thread makes
+ * the response's JSON and frees the response; the JS thread makes one string,
+ * JSON.parse, and resolves (or rejects with the error its factory makes from
+ * the error object's fields). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -11,51 +32,141 @@
 #include <time.h>
 #include "support.h"
 
-/* Per environment (main thread or worker). */
+#define LLN_BLOCK (((size_t)32 << 10) - 64) /* the data of a batch block */
+#define LLN_POOL_BLOCKS 64                 /* emptied blocks kept for reuse, process-wide (2 MiB) */
+
+struct lln_req;
+
+/* Per environment (main thread or worker). JS-thread only. */
 typedef struct lln_envdata {
   napi_threadsafe_function tsfn; /* NULL until the first request, and after teardown */
   int in_flight;
+  int hooked;            /* the environment's cleanup hook is registered */
+  struct lln_req *head;  /* requests in flight (the cleanup hook cancels them) */
+  napi_ref make_error;   /* set by _internal.setup */
+  napi_ref json;         /* JSON, JSON.parse */
+  napi_ref json_parse;
+  napi_ref id_slot_ref;  /* Float64Array(1): the id of the last _internal.chat */
+  double *id_slot;
 } lln_envdata;
 
-typedef struct lln_req {
-  napi_ref on_chunk; /* NULL for chat */
-  napi_ref on_done;
-  napi_ref client; /* keeps the client's External alive while in flight */
-  int error_object; /* _e form: the done callback gets an error handle */
-  volatile int stop; /* set when JS's on_chunk returned truthy */
-  napi_threadsafe_function tsfn;
-  /* Teardown of the environment (a worker ending) with the request in flight:
-   * its cleanup hook cancels it and waits for the done callback, so the I/O
-   * thread never touches a thread-safe function the environment has freed. */
-  llm_client_t *client_c;
-  uint64_t id;
-  int hooked;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  int done_posted;
-  int refs; /* the I/O side and the JS side; freed when both let go */
-  struct lln_event *done_ev; /* made at start, so running out of memory cannot lose the end */
-} lln_req;
-
-enum { EV_CHUNK, EV_DONE };
+enum { K_RAW_CHAT, K_RAW_STREAM, K_PROMISE_CHAT, K_FAST_STREAM };
+enum { EV_BATCH, EV_DONE };
 
 typedef struct lln_event {
   int type;
-  lln_req *req;
+  struct lln_req *req;
   llm_status status;
-  char *text; /* chunk JSON, or the error message of the plain forms */
-  llm_response_t *response;
+  char *text;                /* plain forms: the error message; fast kinds: the response's JSON */
+  llm_response_t *response;  /* raw forms */
   llm_error_t *error;
 } lln_event;
 
-static void event_free(lln_event *ev);
+/* A block of a batch. Raw: NUL-terminated chunks. Fast stream: one JSON
+ * array text "[c1,c2,..." closed with "]\0" when full or taken (room for
+ * those two bytes is always kept). */
+typedef struct lln_block {
+  struct lln_block *next;
+  size_t len, cap;
+  int closed;
+  char data[];
+} lln_block;
+
+typedef struct lln_req {
+  int kind;
+  int error_object;  /* raw _e form: the done callback gets an error handle */
+  napi_ref on_chunk; /* raw: on_chunk; fast stream: on_batch */
+  napi_ref on_done;
+  napi_ref keep;     /* keeps the client (its External, or the Client object) alive while in flight */
+  napi_ref signal;   /* fast kinds: the AbortSignal (for the CancelledError's cause) */
+  napi_deferred deferred; /* promise chat */
+  napi_threadsafe_function tsfn;
+  /* Teardown of the environment (a worker ending) with the request in flight:
+   * the environment's cleanup hook cancels it and waits for the done callback,
+   * so the I/O thread never touches a thread-safe function the environment
+   * has freed. */
+  llm_client_t *client_c;
+  uint64_t id;
+  struct lln_req *prev, *next; /* the envdata's in-flight list */
+  int listed;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  /* under mu */
+  int done_posted;
+  int refs; /* the I/O side, the JS side, and one per queued batch event; freed at 0 */
+  int stop; /* no more chunks: JS's on_chunk returned truthy, or nobody will take them */
+  int batch_posted; /* a batch event is queued and the JS thread has not taken it yet */
+  lln_block *first, *last; /* the pending batch: chunks the JS thread has not taken */
+  /* The events it queues, part of it: queuing never allocates, and running
+   * out of memory cannot lose the end. */
+  lln_event batch_ev;
+  lln_event done_ev;
+} lln_req;
+
+static void event_clear(lln_event *ev) {
+  free(ev->text);
+  ev->text = NULL;
+  llm_response_free(ev->response);
+  ev->response = NULL;
+  llm_error_free(ev->error);
+  ev->error = NULL;
+}
+
+/* Emptied blocks of the usual size, for any request of any environment. */
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static lln_block *pool;
+static int pool_n;
+
+static lln_block *block_get(size_t need) {
+  lln_block *b = NULL;
+  if (need <= LLN_BLOCK) {
+    pthread_mutex_lock(&pool_mu);
+    b = pool;
+    if (b != NULL) {
+      pool = b->next;
+      pool_n--;
+    }
+    pthread_mutex_unlock(&pool_mu);
+    if (b != NULL) return b;
+  }
+  size_t cap = need > LLN_BLOCK ? need : LLN_BLOCK;
+  b = malloc(sizeof *b + cap);
+  if (b != NULL) b->cap = cap;
+  return b;
+}
+
+/* Gives a list of blocks back: to the pool (up to LLN_POOL_BLOCKS), else freed. */
+static void blocks_put(lln_block *list) {
+  lln_block *drop = NULL;
+  if (list == NULL) return;
+  pthread_mutex_lock(&pool_mu);
+  while (list != NULL) {
+    lln_block *next = list->next;
+    if (list->cap == LLN_BLOCK && pool_n < LLN_POOL_BLOCKS) {
+      list->next = pool;
+      pool = list;
+      pool_n++;
+    } else {
+      list->next = drop;
+      drop = list;
+    }
+    list = next;
+  }
+  pthread_mutex_unlock(&pool_mu);
+  while (drop != NULL) {
+    lln_block *next = drop->next;
+    free(drop);
+    drop = next;
+  }
+}
 
 static void req_unref(lln_req *req) {
   pthread_mutex_lock(&req->mu);
   int left = --req->refs;
   pthread_mutex_unlock(&req->mu);
   if (left == 0) {
-    if (!req->done_posted) event_free(req->done_ev); /* never posted */
+    event_clear(&req->done_ev);
+    blocks_put(req->first);
     pthread_mutex_destroy(&req->mu);
     pthread_cond_destroy(&req->cv);
     free(req);
@@ -67,17 +178,10 @@ static void req_release_js(napi_env env, lln_req *req) {
   if (env != NULL) {
     if (req->on_chunk) napi_delete_reference(env, req->on_chunk);
     if (req->on_done) napi_delete_reference(env, req->on_done);
-    if (req->client) napi_delete_reference(env, req->client);
+    if (req->keep) napi_delete_reference(env, req->keep);
+    if (req->signal) napi_delete_reference(env, req->signal);
   }
   req_unref(req);
-}
-
-static void event_free(lln_event *ev) {
-  if (ev == NULL) return;
-  free(ev->text);
-  llm_response_free(ev->response);
-  llm_error_free(ev->error);
-  free(ev);
 }
 
 static char *dup_str(const char *s) {
@@ -94,32 +198,203 @@ static napi_value ref_value(napi_env env, napi_ref r) {
   return v;
 }
 
-/* Env cleanup hook: cancel, then wait (at most 2 s) for the done callback. */
-static void req_cleanup(void *arg) {
-  lln_req *req = arg;
-  req->hooked = 0;
-  pthread_mutex_lock(&req->mu);
-  int posted = req->done_posted;
-  pthread_mutex_unlock(&req->mu);
-  /* Posted: over, and its client may be freed already (llm_client_free runs
-   * the callbacks before it returns, on this very thread). */
-  if (posted) return;
-  llm_client_cancel(req->client_c, req->id);
+/* A JS callback threw: report it as an uncaught exception (as it would have
+ * been had it run alone in its own event), and go on. */
+static void rethrow_uncaught(napi_env env) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+    napi_value e;
+    if (napi_get_and_clear_last_exception(env, &e) == napi_ok) napi_fatal_exception(env, e);
+  }
+}
+
+/* Env cleanup hook (one per environment): cancel every request in flight,
+ * then wait (at most 2 s in all) for their done callbacks. */
+static void env_cleanup(void *arg) {
+  lln_envdata *ed = arg;
+  ed->hooked = 0;
+  for (lln_req *r = ed->head; r != NULL; r = r->next) {
+    pthread_mutex_lock(&r->mu);
+    int posted = r->done_posted;
+    pthread_mutex_unlock(&r->mu);
+    /* Posted: over, and its client may be freed already (llm_client_free runs
+     * the callbacks before it returns, on this very thread). */
+    if (!posted) llm_client_cancel(r->client_c, r->id);
+  }
   struct timespec until;
   clock_gettime(CLOCK_REALTIME, &until);
   until.tv_sec += 2;
-  pthread_mutex_lock(&req->mu);
-  while (!req->done_posted)
-    if (pthread_cond_timedwait(&req->cv, &req->mu, &until) == ETIMEDOUT) break;
-  pthread_mutex_unlock(&req->mu);
+  int timed_out = 0;
+  for (lln_req *r = ed->head; r != NULL; r = r->next) {
+    pthread_mutex_lock(&r->mu);
+    while (!r->done_posted && !timed_out)
+      if (pthread_cond_timedwait(&r->cv, &r->mu, &until) == ETIMEDOUT) timed_out = 1;
+    pthread_mutex_unlock(&r->mu);
+  }
+  for (lln_req *r = ed->head; r != NULL; r = r->next) r->listed = 0;
+  ed->head = NULL; /* the rest happens in the thread-safe function's teardown (env NULL) */
+}
+
+static void list_remove(lln_envdata *ed, lln_req *req) {
+  if (!req->listed) return;
+  if (req->prev) req->prev->next = req->next;
+  else ed->head = req->next;
+  if (req->next) req->next->prev = req->prev;
+  req->prev = req->next = NULL;
+  req->listed = 0;
 }
 
 static void request_ended(napi_env env, lln_envdata *ed, lln_req *req) {
-  if (req->hooked) {
-    napi_remove_env_cleanup_hook(env, req_cleanup, req);
-    req->hooked = 0;
-  }
+  list_remove(ed, req);
   if (--ed->in_flight == 0 && ed->tsfn != NULL) napi_unref_threadsafe_function(env, ed->tsfn);
+}
+
+/* ------------------------------------------------------------ batches */
+
+static void block_close(lln_req *req, lln_block *b) {
+  if (b->closed) return;
+  b->closed = 1;
+  if (req->kind == K_FAST_STREAM) {
+    b->data[b->len++] = ']';
+    b->data[b->len++] = '\0';
+  }
+}
+
+/* Under req->mu: appends a chunk to the pending batch. */
+static int append_chunk(lln_req *req, const char *chunk, size_t n) {
+  size_t need = n + 3; /* '[' or ',', and "]\0" (raw: '\0') */
+  lln_block *b = req->last;
+  if (b == NULL || b->closed || b->cap - b->len < need) {
+    if (b != NULL) block_close(req, b);
+    b = block_get(need);
+    if (b == NULL) return 0;
+    b->next = NULL;
+    b->len = 0;
+    b->closed = 0;
+    if (req->last) req->last->next = b;
+    else req->first = b;
+    req->last = b;
+  }
+  if (req->kind == K_RAW_STREAM) {
+    memcpy(b->data + b->len, chunk, n);
+    b->len += n;
+    b->data[b->len++] = '\0';
+  } else {
+    char sep = b->len == 0 ? '[' : ',';
+    b->data[b->len++] = sep;
+    memcpy(b->data + b->len, chunk, n);
+    b->len += n;
+  }
+  return 1;
+}
+
+/* JS thread: takes the pending batch and hands its strings to JS (raw:
+ * on_chunk per chunk until one returns truthy; fast: on_batch per block). */
+static void deliver_batch(napi_env env, lln_req *req) {
+  pthread_mutex_lock(&req->mu);
+  lln_block *list = req->first;
+  req->first = req->last = NULL;
+  req->batch_posted = 0;
+  pthread_mutex_unlock(&req->mu);
+  if (list == NULL) return;
+
+  napi_value fn = ref_value(env, req->on_chunk);
+  napi_value undef = lln_undefined(env);
+  int raw = req->kind == K_RAW_STREAM;
+  for (lln_block *b = list; b != NULL && fn != NULL; b = b->next) {
+    block_close(req, b);
+    for (char *p = b->data, *end = b->data + b->len; p < end;) {
+      size_t n = strlen(p);
+      if (raw && req->stop) break; /* JS asked to stop: no chunk after that one */
+      napi_value arg = NULL, ret = NULL;
+      napi_create_string_utf8(env, p, n, &arg);
+      if (napi_call_function(env, undef, fn, 1, &arg, &ret) != napi_ok) {
+        rethrow_uncaught(env);
+      } else if (raw && ret != NULL) {
+        bool stop = false;
+        napi_value v;
+        if (napi_coerce_to_bool(env, ret, &v) == napi_ok && napi_get_value_bool(env, v, &stop) == napi_ok && stop) {
+          pthread_mutex_lock(&req->mu);
+          req->stop = 1;
+          pthread_mutex_unlock(&req->mu);
+        }
+      }
+      p += n + 1;
+    }
+  }
+  blocks_put(list);
+}
+
+/* ------------------------------------------------------------ errors */
+
+/* The idiomatic layer's error for a status and an error object (may be NULL),
+ * made by its factory; `signal` (may be NULL) becomes the error's cause. On
+ * failure, the exception it threw. */
+static napi_value make_error(napi_env env, lln_envdata *ed, llm_status status, const llm_error_t *e,
+                             napi_value signal) {
+  napi_value fn = ref_value(env, ed->make_error);
+  napi_value argv[9];
+  llm_status es = llm_error_status(e);
+  argv[0] = lln_int32(env, (int32_t)(es != LLM_OK ? es : status));
+  argv[1] = lln_string(env, e != NULL ? llm_error_message(e) : NULL);
+  argv[2] = lln_int32(env, llm_error_http_status(e));
+  argv[3] = lln_string(env, llm_error_provider(e));
+  argv[4] = lln_string(env, llm_error_code(e));
+  argv[5] = lln_string(env, llm_error_type(e));
+  napi_create_double(env, (double)llm_error_retry_after_ms(e), &argv[6]);
+  argv[7] = lln_int32(env, llm_error_retries(e));
+  argv[8] = signal != NULL ? signal : lln_undefined(env);
+  napi_value result = NULL;
+  if (fn == NULL || napi_call_function(env, lln_undefined(env), fn, 9, argv, &result) != napi_ok || result == NULL) {
+    napi_get_and_clear_last_exception(env, &result);
+    if (result == NULL) result = lln_undefined(env);
+  }
+  return result;
+}
+
+/* ------------------------------------------------------------ the JS thread */
+
+/* The end of a fast request (promise chat, fast stream). */
+static void done_fast(napi_env env, lln_envdata *ed, lln_req *req) {
+  lln_event *ev = &req->done_ev;
+  llm_status status = ev->status;
+  char *response_json = ev->text;
+  llm_error_t *error = ev->error;
+  ev->text = NULL;
+  ev->error = NULL;
+  int kind = req->kind;
+  napi_deferred deferred = req->deferred;
+  req->deferred = NULL;
+  napi_value done_fn = kind == K_FAST_STREAM ? ref_value(env, req->on_done) : NULL;
+  napi_value signal = status == LLM_ERR_CANCELLED ? ref_value(env, req->signal) : NULL;
+  req_release_js(env, req); /* the request is over: its references go before user code runs */
+
+  napi_value value = NULL, err = NULL;
+  if (status == LLM_OK && response_json != NULL) {
+    napi_value text = NULL;
+    napi_create_string_utf8(env, response_json, NAPI_AUTO_LENGTH, &text);
+    if (kind == K_FAST_STREAM) {
+      value = text;
+    } else if (napi_call_function(env, ref_value(env, ed->json), ref_value(env, ed->json_parse), 1, &text, &value) !=
+               napi_ok) {
+      napi_get_and_clear_last_exception(env, &err);
+      value = NULL;
+    }
+  } else {
+    err = make_error(env, ed, status == LLM_OK ? LLM_ERR_OUT_OF_MEMORY : status, error, signal);
+  }
+  free(response_json);
+  llm_error_free(error);
+  if (kind == K_PROMISE_CHAT) {
+    if (err != NULL) napi_reject_deferred(env, deferred, err);
+    else napi_resolve_deferred(env, deferred, value);
+  } else if (done_fn != NULL) {
+    napi_value argv[3];
+    argv[0] = lln_int32(env, (int32_t)(err != NULL && status == LLM_OK ? LLM_ERR_OUT_OF_MEMORY : status));
+    argv[1] = value != NULL ? value : lln_string(env, NULL);
+    argv[2] = err != NULL ? err : lln_undefined(env);
+    if (napi_call_function(env, lln_undefined(env), done_fn, 3, argv, NULL) != napi_ok) rethrow_uncaught(env);
+  }
 }
 
 /* Runs on the JS thread (env NULL when the environment is going away). */
@@ -129,95 +404,109 @@ static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
   lln_event *ev = data;
   lln_req *req = ev->req;
   if (env == NULL) {
-    if (ev->type == EV_DONE) req_unref(req);
-    event_free(ev);
+    req_unref(req); /* the batch's share, or the JS side's */
     return;
   }
-  napi_value undef = lln_undefined(env);
-  if (ev->type == EV_CHUNK) {
-    napi_value fn = ref_value(env, req->on_chunk);
-    napi_value arg = lln_string(env, ev->text);
-    napi_value ret = NULL;
-    if (fn != NULL && napi_call_function(env, undef, fn, 1, &arg, &ret) == napi_ok && ret != NULL) {
-      bool stop = false;
-      napi_value b;
-      if (napi_coerce_to_bool(env, ret, &b) == napi_ok && napi_get_value_bool(env, b, &stop) == napi_ok && stop)
-        req->stop = 1;
-    }
-    event_free(ev);
+  if (ev->type == EV_BATCH) {
+    deliver_batch(env, req);
+    req_unref(req);
     return;
   }
   request_ended(env, ed, req);
+  if (req->kind == K_RAW_STREAM || req->kind == K_FAST_STREAM) deliver_batch(env, req); /* nothing left, normally */
+  if (req->kind == K_PROMISE_CHAT || req->kind == K_FAST_STREAM) {
+    done_fast(env, ed, req);
+    return;
+  }
+  napi_value undef = lln_undefined(env);
   napi_value fn = ref_value(env, req->on_done);
   napi_value argv[3];
   argv[0] = lln_int32(env, (int32_t)ev->status);
   argv[1] = lln_wrap_handle(env, LLN_H_llm_response_t, ev->response);
   ev->response = NULL; /* the External owns it now */
+  char *text = NULL;
   if (req->error_object) {
     argv[2] = lln_wrap_handle(env, LLN_H_llm_error_t, ev->error);
     ev->error = NULL;
   } else {
     argv[2] = lln_string(env, ev->text);
+    text = ev->text;
+    ev->text = NULL;
   }
   /* The request is over: its references go before user code runs. */
   napi_ref done_ref = req->on_done;
   req->on_done = NULL;
   req_release_js(env, req);
-  if (fn != NULL) napi_call_function(env, undef, fn, 3, argv, NULL);
+  if (fn != NULL && napi_call_function(env, undef, fn, 3, argv, NULL) != napi_ok) rethrow_uncaught(env);
   napi_delete_reference(env, done_ref);
-  event_free(ev);
+  free(text);
 }
 
-/* I/O thread: queue an event; the last one lets the I/O side go. */
-static void post(lln_req *req, lln_event *ev, int last) {
-  if (napi_call_threadsafe_function(req->tsfn, ev, napi_tsfn_nonblocking) != napi_ok) {
-    /* The environment is closing: nobody will see it. */
-    if (last) req_unref(req); /* the JS side's share: call_js will not run for it */
-    event_free(ev);
-  }
-  if (last) {
-    pthread_mutex_lock(&req->mu);
-    req->done_posted = 1;
-    pthread_cond_broadcast(&req->cv);
-    pthread_mutex_unlock(&req->mu);
-    req_unref(req);
-  }
+/* ------------------------------------------------------------ the I/O thread */
+
+static void post_done(lln_req *req) {
+  if (napi_call_threadsafe_function(req->tsfn, &req->done_ev, napi_tsfn_nonblocking) != napi_ok)
+    req_unref(req); /* the environment is closing: call_js will not run for the JS side's share */
+  pthread_mutex_lock(&req->mu);
+  req->done_posted = 1;
+  pthread_cond_broadcast(&req->cv);
+  pthread_mutex_unlock(&req->mu);
+  req_unref(req);
 }
 
 static int on_chunk_c(const char *chunk_json, void *user_data) {
   lln_req *req = user_data;
-  if (req->stop) return 1;
-  lln_event *ev = calloc(1, sizeof *ev);
-  if (ev == NULL) return 1;
-  ev->type = EV_CHUNK;
-  ev->req = req;
-  ev->text = dup_str(chunk_json);
-  if (ev->text == NULL) {
-    free(ev);
+  size_t n = strlen(chunk_json);
+  int post = 0;
+  pthread_mutex_lock(&req->mu);
+  if (req->stop || !append_chunk(req, chunk_json, n)) {
+    pthread_mutex_unlock(&req->mu);
+    return 1; /* stopped, or out of memory: cancel */
+  }
+  if (!req->batch_posted) {
+    req->batch_posted = 1;
+    req->refs++; /* the queued event's share */
+    post = 1;
+  }
+  pthread_mutex_unlock(&req->mu);
+  if (post && napi_call_threadsafe_function(req->tsfn, &req->batch_ev, napi_tsfn_nonblocking) != napi_ok) {
+    /* The environment is closing: nobody will take chunks any more. */
+    pthread_mutex_lock(&req->mu);
+    req->refs--; /* cannot reach 0: the I/O side's share is held */
+    req->stop = 1;
+    pthread_mutex_unlock(&req->mu);
     return 1;
   }
-  post(req, ev, 0);
   return 0;
 }
 
 static void on_done_c(llm_status status, llm_response_t *response, const char *error_message, void *user_data) {
   lln_req *req = user_data;
-  lln_event *done = req->done_ev;
+  lln_event *done = &req->done_ev;
   done->status = status;
   done->response = response;
   done->text = dup_str(error_message);
   if (done->text == NULL && error_message != NULL && status != LLM_OK) done->status = LLM_ERR_OUT_OF_MEMORY;
-  post(req, done, 1);
+  post_done(req);
 }
 
 static void on_done_e_c(llm_status status, llm_response_t *response, const llm_error_t *error, void *user_data) {
   lln_req *req = user_data;
-  lln_event *done = req->done_ev;
+  lln_event *done = &req->done_ev;
   done->status = status;
   done->response = response;
   done->error = llm_error_clone(error);
-  post(req, done, 1);
+  if (response != NULL && req->kind >= K_PROMISE_CHAT) {
+    /* The response's JSON is made (and the response freed) here, off the JS thread. */
+    done->text = dup_str(llm_response_json(response));
+    llm_response_free(response);
+    done->response = NULL;
+    if (done->text == NULL) done->status = LLM_ERR_OUT_OF_MEMORY;
+  }
+  post_done(req);
 }
+
+/* ------------------------------------------------------------ environments */
 
 static void envdata_finalize(napi_env env, void *data, void *hint) {
   (void)env;
@@ -251,52 +540,84 @@ static int ensure_tsfn(napi_env env, lln_envdata *ed) {
       napi_ok)
     return 0;
   napi_unref_threadsafe_function(env, ed->tsfn);
+  /* Registered after the thread-safe function, so it runs before the
+   * environment's own teardown of it (hooks run in reverse order). */
+  if (!ed->hooked && napi_add_env_cleanup_hook(env, env_cleanup, ed) == napi_ok) ed->hooked = 1;
   return 1;
 }
 
-/* JS: (client, request_json, [on_chunk,] on_done) -> { status, out_request_id[, error] } */
-static napi_value start(napi_env env, napi_callback_info info, int stream, int error_object) {
-  size_t argc = 4;
-  napi_value argv[4] = {NULL, NULL, NULL, NULL};
+/* The request JSON: into `stack` when it fits, else a malloc'd copy (*heap).
+ * NULL for null/undefined; 0 (exception pending) for anything else. */
+static int arg_json(napi_env env, napi_value v, char *stack, size_t size, char **json, char **heap) {
+  size_t n = 0;
+  *heap = NULL;
+  if (napi_get_value_string_utf8(env, v, stack, size, &n) == napi_ok && n + 4 < size) {
+    *json = stack;
+    return 1;
+  }
+  if (!lln_arg_string(env, v, heap)) return 0;
+  *json = *heap;
+  return 1;
+}
+
+/* Raw:        (client, request_json, [on_chunk,] on_done) -> { status, out_request_id[, error] }
+ * Promise:    (client, request_json, signal, keep) -> Promise (the id goes to the id slot)
+ * Fast stream: (client, request_json, on_batch, on_done, signal, keep) -> id (number) | error */
+static napi_value start(napi_env env, napi_callback_info info, int kind, int error_object) {
+  size_t argc = 6;
+  napi_value argv[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  int stream = kind == K_RAW_STREAM || kind == K_FAST_STREAM;
+  int fast = kind >= K_PROMISE_CHAT;
   void *client_p = NULL;
-  char *request_json = NULL;
   napi_value js_chunk = stream ? argv[2] : NULL;
-  napi_value js_done = stream ? argv[3] : argv[2];
+  napi_value js_done = kind == K_PROMISE_CHAT ? NULL : stream ? argv[3] : argv[2];
+  napi_value js_signal = kind == K_PROMISE_CHAT ? argv[2] : kind == K_FAST_STREAM ? argv[4] : NULL;
+  napi_value js_keep = kind == K_PROMISE_CHAT ? argv[3] : kind == K_FAST_STREAM ? argv[5] : NULL;
   if (!lln_arg_handle(env, argv[0], LLN_H_llm_client_t, 0, &client_p)) return NULL;
   if (stream && !lln_arg_function(env, js_chunk, "on_chunk")) return NULL;
-  if (!lln_arg_function(env, js_done, "on_done")) return NULL;
+  if (js_done != NULL && !lln_arg_function(env, js_done, "on_done")) return NULL;
   lln_envdata *ed = envdata(env);
-  if (ed == NULL || !ensure_tsfn(env, ed)) {
+  if (ed == NULL || !ensure_tsfn(env, ed) || (fast && ed->make_error == NULL)) {
     napi_throw_error(env, NULL, "literllm: cannot set up callbacks in this environment");
     return NULL;
   }
-  if (!lln_arg_string(env, argv[1], &request_json)) return NULL;
+  if (fast) {
+    napi_valuetype t = napi_undefined;
+    if (js_signal != NULL) napi_typeof(env, js_signal, &t);
+    if (t == napi_undefined || t == napi_null) js_signal = NULL;
+    if (js_keep != NULL) napi_typeof(env, js_keep, &t);
+    if (js_keep == NULL || t == napi_undefined || t == napi_null) js_keep = argv[0];
+  } else {
+    js_keep = argv[0];
+  }
+  char stack[4096];
+  char *request_json = NULL, *heap = NULL;
+  if (!arg_json(env, argv[1], stack, sizeof stack, &request_json, &heap)) return NULL;
 
   lln_req *req = calloc(1, sizeof *req);
   if (req == NULL) {
-    free(request_json);
+    free(heap);
     napi_throw_error(env, "LLM_ERR_OUT_OF_MEMORY", "out of memory");
     return NULL;
   }
-  req->done_ev = calloc(1, sizeof *req->done_ev);
-  if (req->done_ev == NULL) {
-    free(req);
-    free(request_json);
-    napi_throw_error(env, "LLM_ERR_OUT_OF_MEMORY", "out of memory");
-    return NULL;
-  }
-  req->done_ev->type = EV_DONE;
-  req->done_ev->req = req;
-  req->error_object = error_object;
+  req->kind = kind;
+  req->done_ev.type = EV_DONE;
+  req->done_ev.req = req;
+  req->batch_ev.type = EV_BATCH;
+  req->batch_ev.req = req;
+  req->error_object = fast || error_object;
   req->tsfn = ed->tsfn;
   req->refs = 2;
   pthread_mutex_init(&req->mu, NULL);
   pthread_cond_init(&req->cv, NULL);
-  if (napi_create_reference(env, js_done, 1, &req->on_done) != napi_ok ||
+  napi_value promise = NULL;
+  if ((js_done != NULL && napi_create_reference(env, js_done, 1, &req->on_done) != napi_ok) ||
       (stream && napi_create_reference(env, js_chunk, 1, &req->on_chunk) != napi_ok) ||
-      napi_create_reference(env, argv[0], 1, &req->client) != napi_ok) {
-    free(request_json);
+      (js_signal != NULL && napi_create_reference(env, js_signal, 1, &req->signal) != napi_ok) ||
+      napi_create_reference(env, js_keep, 1, &req->keep) != napi_ok ||
+      (kind == K_PROMISE_CHAT && napi_create_promise(env, &req->deferred, &promise) != napi_ok)) {
+    free(heap);
     req_release_js(env, req);
     req_unref(req);
     return NULL;
@@ -306,31 +627,44 @@ static napi_value start(napi_env env, napi_callback_info info, int stream, int e
   llm_error_t *error = NULL;
   llm_status st;
   llm_client_t *client = client_p;
-  if (stream && error_object)
+  if (stream && req->error_object)
     st = llm_chat_stream_async_e(client, request_json, on_chunk_c, on_done_e_c, req, &id, &error);
   else if (stream)
     st = llm_chat_stream_async(client, request_json, on_chunk_c, on_done_c, req, &id);
-  else if (error_object)
+  else if (req->error_object)
     st = llm_chat_async_e(client, request_json, on_done_e_c, req, &id, &error);
   else
     st = llm_chat_async(client, request_json, on_done_c, req, &id);
-  free(request_json);
+  free(heap);
+  napi_deferred deferred = req->deferred;
   if (st != LLM_OK) {
     /* No callback will run: both sides let go now. */
     request_ended(env, ed, req);
     req_release_js(env, req);
     req_unref(req);
+    id = 0;
   } else {
-    /* Registered after the thread-safe function, so it runs before the
-     * environment's own teardown of it (hooks run in reverse order). */
     req->client_c = client;
     req->id = id;
-    pthread_mutex_lock(&req->mu);
-    int open = !req->done_posted;
-    pthread_mutex_unlock(&req->mu);
-    if (open && napi_add_env_cleanup_hook(env, req_cleanup, req) == napi_ok) req->hooked = 1;
+    req->next = ed->head;
+    if (ed->head) ed->head->prev = req;
+    ed->head = req;
+    req->listed = 1;
   }
 
+  if (kind == K_PROMISE_CHAT) {
+    if (ed->id_slot != NULL) ed->id_slot[0] = (double)id;
+    if (st != LLM_OK) napi_reject_deferred(env, deferred, make_error(env, ed, st, error, NULL));
+    llm_error_free(error);
+    return promise;
+  }
+  if (kind == K_FAST_STREAM) {
+    napi_value result;
+    if (st != LLM_OK) result = make_error(env, ed, st, error, NULL);
+    else napi_create_double(env, (double)id, &result);
+    llm_error_free(error);
+    return result;
+  }
   napi_value result = lln_object(env);
   lln_set(env, result, "status", lln_int32(env, (int32_t)st));
   lln_set(env, result, "out_request_id", lln_uint64(env, id));
@@ -338,14 +672,77 @@ static napi_value start(napi_env env, napi_callback_info info, int stream, int e
   return result;
 }
 
-napi_value lln_manual_llm_chat_async(napi_env env, napi_callback_info info) { return start(env, info, 0, 0); }
-napi_value lln_manual_llm_chat_async_e(napi_env env, napi_callback_info info) { return start(env, info, 0, 1); }
-napi_value lln_manual_llm_chat_stream_async(napi_env env, napi_callback_info info) { return start(env, info, 1, 0); }
-napi_value lln_manual_llm_chat_stream_async_e(napi_env env, napi_callback_info info) { return start(env, info, 1, 1); }
+napi_value lln_manual_llm_chat_async(napi_env env, napi_callback_info info) { return start(env, info, K_RAW_CHAT, 0); }
+napi_value lln_manual_llm_chat_async_e(napi_env env, napi_callback_info info) {
+  return start(env, info, K_RAW_CHAT, 1);
+}
+napi_value lln_manual_llm_chat_stream_async(napi_env env, napi_callback_info info) {
+  return start(env, info, K_RAW_STREAM, 0);
+}
+napi_value lln_manual_llm_chat_stream_async_e(napi_env env, napi_callback_info info) {
+  return start(env, info, K_RAW_STREAM, 1);
+}
 
 /* Strings the library returns as `char *` are copied into JS and freed by the
  * wrapper that got them, so there is nothing for JS to free: a no-op. */
 napi_value lln_manual_llm_string_free(napi_env env, napi_callback_info info) {
   (void)info;
   return lln_undefined(env);
+}
+
+/* ------------------------------------------------------------ _internal */
+
+/* setup(makeError, idSlot): makeError(status, message, httpStatus, provider,
+ * code, type, retryAfterMs, retries, signal) -> Error; idSlot a Float64Array(1). */
+static napi_value internal_setup(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2] = {NULL, NULL};
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (!lln_arg_function(env, argv[0], "makeError")) return NULL;
+  lln_envdata *ed = envdata(env);
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = NULL;
+  if (ed == NULL || argv[1] == NULL ||
+      napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok ||
+      type != napi_float64_array || length < 1) {
+    napi_throw_type_error(env, NULL, "setup(makeError, Float64Array(1))");
+    return NULL;
+  }
+  napi_value global, json, parse;
+  napi_get_global(env, &global);
+  if (napi_get_named_property(env, global, "JSON", &json) != napi_ok ||
+      napi_get_named_property(env, json, "parse", &parse) != napi_ok)
+    return NULL;
+  if (ed->make_error) napi_delete_reference(env, ed->make_error);
+  if (ed->json) napi_delete_reference(env, ed->json);
+  if (ed->json_parse) napi_delete_reference(env, ed->json_parse);
+  if (ed->id_slot_ref) napi_delete_reference(env, ed->id_slot_ref);
+  napi_create_reference(env, argv[0], 1, &ed->make_error);
+  napi_create_reference(env, json, 1, &ed->json);
+  napi_create_reference(env, parse, 1, &ed->json_parse);
+  napi_create_reference(env, argv[1], 1, &ed->id_slot_ref);
+  ed->id_slot = data;
+  return lln_undefined(env);
+}
+
+static napi_value internal_chat(napi_env env, napi_callback_info info) { return start(env, info, K_PROMISE_CHAT, 1); }
+static napi_value internal_stream(napi_env env, napi_callback_info info) {
+  return start(env, info, K_FAST_STREAM, 1);
+}
+
+/* exports._internal (not enumerable): the idiomatic layer's entry points; not
+ * part of the raw layer (which mirrors the header). */
+napi_status lln_define_internal(napi_env env, napi_value exports) {
+  napi_value obj;
+  napi_status s = napi_create_object(env, &obj);
+  napi_property_descriptor fns[] = {
+      {"setup", NULL, internal_setup, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"chat", NULL, internal_chat, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"stream", NULL, internal_stream, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (s == napi_ok) s = napi_define_properties(env, obj, sizeof fns / sizeof fns[0], fns);
+  napi_property_descriptor prop = {"_internal", NULL, NULL, NULL, NULL, obj, napi_default, NULL};
+  if (s == napi_ok) s = napi_define_properties(env, exports, 1, &prop);
+  return s;
 }

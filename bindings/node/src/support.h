@@ -30,4 +30,7 @@ napi_value lln_object(napi_env env);
 napi_value lln_undefined(napi_env env);
 void lln_set(napi_env env, napi_value obj, const char *name, napi_value v);
 
+/* exports._internal (src/async.c): the idiomatic layer's own entry points. */
+napi_status lln_define_internal(napi_env env, napi_value exports);
+
 #endif

@@ -6,12 +6,15 @@
 //   cs_chat_async   LiterLlmClient.ChatAsync, awaited one at a time
 //   openai_sdk      the official OpenAI SDK's ChatClient.CompleteChat, same upstream
 //   c_async/1       llm_chat_async_e from the raw layer, one in flight: the C async call
+//   c_async_pool/1  c_async/1 with each answer handed to the thread pool, which starts the next call (JSON
+//                   unread): the floor for an async binding whose continuations stay off the I/O thread
 //   .../16          the same with 16 calls in flight (tasks; raw C: a sliding window of llm_chat_async_e)
 // Each round runs a slice of every variant in a fresh random order; ratios are per round (median).
 // Then RSS over 10,000 calls of cs_chat and of cs_chat_async.
 //
 //   LITERLLM_UPSTREAM=... dotnet run -c Release -- [--rounds=N] [--slice=CALLS] [--warmup=N] [--rss-calls=N]
 //                                                  [--only=variant,...] [--micro]
+// --micro: the binding's own work per call without I/O (serialize, parse), and managed bytes allocated per call.
 using System.ClientModel;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
@@ -57,6 +60,23 @@ static class Bench
                 var par = sw.Elapsed.TotalMicroseconds / 100000;
                 Console.WriteLine($"serialize request {ser:F2} us, parse response {par:F2} us ({json.Length} bytes)");
             }
+            // Managed bytes allocated per call (all threads), after warm-up.
+            var jsonReq = System.Text.Encoding.UTF8.GetString(reqBytes, 0, reqBytes.Length - 1);
+            foreach (var (name, call) in new (string, Func<Task>)[]
+            {
+                ("cs_chat", () => { client.Chat(req); return Task.CompletedTask; }),
+                ("cs_chat_json", () => { client.ChatJson(jsonReq); return Task.CompletedTask; }),
+                ("cs_chat_async", async () => await client.ChatAsync(req)),
+                ("cs_chat_json_async", async () => await client.ChatJsonAsync(jsonReq)),
+            })
+            {
+                for (var i = 0; i < 2000; i++) await call();
+                var b0 = GC.GetTotalAllocatedBytes(precise: true);
+                var g0 = GC.CollectionCount(0);
+                for (var i = 0; i < 2000; i++) await call();
+                Console.WriteLine($"allocated {name}: {(GC.GetTotalAllocatedBytes(precise: true) - b0) / 2000.0:F0} bytes/call, " +
+                    $"{(GC.CollectionCount(0) - g0) / 2.0:F1} gen0 GCs per 1000 calls");
+            }
             up.StandardInput.Close();
             return 0;
         }
@@ -73,6 +93,8 @@ static class Bench
             ("openai_sdk", n => { for (var i = 0; i < n; i++) Check(sdk.CompleteChat(sdkMessages).Value.Content[0].Text); return Task.CompletedTask; }),
             ("c_async/1", n => RawWindow(client, reqBytes, n, 1)),
             ("c_async/16", n => RawWindow(client, reqBytes, n, 16)),
+            ("c_async_pool/1", n => RawWindow(client, reqBytes, n, 1, pool: true)),
+            ("c_async_pool/16", n => RawWindow(client, reqBytes, n, 16, pool: true)),
             ("cs_chat_async/16", n => InFlight(n, 16, async () => Check((await client.ChatAsync(req)).Text))),
             ("openai_sdk_async/16", n => InFlight(n, 16, async () => Check((await sdk.CompleteChatAsync(sdkMessages)).Value.Content[0].Text))),
         };
@@ -116,11 +138,15 @@ static class Bench
         Ratio("cs_chat_async", "c_chat_json", wall, "wall");
         Ratio("cs_chat_async", "c_async/1", wall, "wall");
         Ratio("cs_chat_async/16", "c_async/16", wall, "wall");
+        Ratio("cs_chat_async", "c_async_pool/1", wall, "wall");
+        Ratio("cs_chat_async/16", "c_async_pool/16", wall, "wall");
         Ratio("cs_chat", "openai_sdk", wall, "wall");
         Ratio("cs_chat_async/16", "openai_sdk_async/16", wall, "wall");
         Ratio("cs_chat", "openai_sdk", cpu, "cpu ");
         Ratio("cs_chat_async", "openai_sdk", cpu, "cpu ");
         Ratio("cs_chat_async/16", "openai_sdk_async/16", cpu, "cpu ");
+        Ratio("cs_chat_async", "c_async_pool/1", cpu, "cpu ");
+        Ratio("cs_chat_async/16", "c_async_pool/16", cpu, "cpu ");
 
         foreach (var (name, run) in variants.Where(v => v.Name is "cs_chat" or "cs_chat_async" && rssCalls > 0))
         {
@@ -202,12 +228,13 @@ static class Bench
         public byte[] Request = Array.Empty<byte>();
         public GCHandle Pin;
         public IntPtr Client;
+        public bool Pool;
     }
 
     // A sliding window of llm_chat_async_e refilled from the done callback, as bench_chat does in C.
-    static unsafe Task RawWindow(LiterLlmClient client, byte[] request, int n, int width)
+    static unsafe Task RawWindow(LiterLlmClient client, byte[] request, int n, int width, bool pool = false)
     {
-        var w = new Window { Left = n, Total = n, Request = request, Client = (IntPtr)client.RawHandle };
+        var w = new Window { Left = n, Total = n, Request = request, Client = (IntPtr)client.RawHandle, Pool = pool };
         w.Pin = GCHandle.Alloc(request, GCHandleType.Pinned);
         var gch = GCHandle.Alloc(w);
         for (var i = 0; i < width && i < n; i++)
@@ -217,7 +244,8 @@ static class Bench
 
     static unsafe void StartOne(Window w, GCHandle gch)
     {
-        Interlocked.Increment(ref w.Started);
+        if (Interlocked.Increment(ref w.Started) > w.Total)
+            return; // the window is full (pool threads may race to refill it)
         var st = NativeMethods.llm_chat_async_e((llm_client_t*)w.Client, (byte*)w.Pin.AddrOfPinnedObject(),
             new llm_chat_done_e_cb(&OnDone), (void*)GCHandle.ToIntPtr(gch), null, null);
         if (st != LlmStatus.Ok)
@@ -230,9 +258,17 @@ static class Bench
         var gch = GCHandle.FromIntPtr((IntPtr)ud);
         var w = (Window)gch.Target!;
         NativeMethods.llm_response_free(r);
+        if (w.Pool)
+            ThreadPool.UnsafeQueueUserWorkItem(static g => Next((Window)g.Target!, g), gch, preferLocal: false);
+        else
+            Next(w, gch);
+    }
+
+    static void Next(Window w, GCHandle gch)
+    {
         if (Interlocked.Decrement(ref w.Left) == 0)
             w.Done.TrySetResult();
-        else if (Volatile.Read(ref w.Started) < w.Total)
+        else
             StartOne(w, gch);
     }
 }

@@ -7,24 +7,20 @@ using LiterLlm.Native;
 namespace LiterLlm;
 
 /// <summary>One llm_chat_async / llm_chat_stream_async call: holds the client until its done callback.</summary>
-internal sealed unsafe class AsyncOp
+internal abstract unsafe class AsyncOp
 {
     readonly LiterLlmClient _owner;
     readonly LlmClientHandle _client;
     bool _added;
     public readonly CancellationToken Token;
-    // Completed on a thread-pool thread by Completions, so continuations may run inline.
-    public readonly TaskCompletionSource<LlmResponseHandle> Result = new();
-    public LlmResponseHandle? Response;
-    public Exception? Error;
-    public AsyncChatStream? Stream;
-    readonly object _lock = new();
+    // LiterLlmClient's list of calls in flight (under its lock).
+    internal AsyncOp? Prev, Next;
     ulong _id;
-    int _state; // 0 starting, 1 running, 2 done
+    int _state; // 0 starting, 1 running, 2 done; under lock (this)
     bool _cancelRequested;
     CancellationTokenRegistration _reg;
 
-    public AsyncOp(LiterLlmClient owner, LlmClientHandle client, CancellationToken token)
+    protected AsyncOp(LiterLlmClient owner, LlmClientHandle client, CancellationToken token)
     {
         _owner = owner;
         _client = client;
@@ -52,7 +48,7 @@ internal sealed unsafe class AsyncOp
 
     public void Started(ulong id)
     {
-        lock (_lock)
+        lock (this)
         {
             if (_state == 2)
                 return;
@@ -68,7 +64,7 @@ internal sealed unsafe class AsyncOp
     /// <summary>Cancels the native call unless it has ended. Any thread.</summary>
     public void Cancel()
     {
-        lock (_lock)
+        lock (this)
         {
             if (_state == 0)
                 _cancelRequested = true;
@@ -80,13 +76,20 @@ internal sealed unsafe class AsyncOp
     /// <summary>Called once from the done callback, after the result is recorded.</summary>
     public void Finish()
     {
-        lock (_lock)
+        CancellationTokenRegistration reg;
+        lock (this)
         {
             _state = 2;
-            _reg.Unregister();
+            reg = _reg;
+            _reg = default;
         }
+        // Outside the lock: Unregister waits for nothing, but keeps the lock short.
+        reg.Unregister();
         Release();
     }
+
+    /// <summary>The done callback's work, on the I/O thread; error is borrowed for the call.</summary>
+    public abstract void Done(LlmStatus status, llm_response_t* response, llm_error_t* error);
 
     public Exception Failure(LlmStatus status, llm_error_t* error)
     {
@@ -97,17 +100,102 @@ internal sealed unsafe class AsyncOp
 }
 
 /// <summary>
+/// One ChatAsync / ChatJsonAsync call. The done callback (on the library's I/O thread) records
+/// the outcome, drops the client's reference and posts the op to <see cref="Completions"/>; on
+/// the pool thread the response is read straight from the library's UTF-8 bytes, freed, and the
+/// task completed, so its continuations run there (never on the I/O thread) with no further hop.
+/// ChatAsync returns this op's task itself: no async state machine, no SafeHandle per response.
+/// </summary>
+internal sealed unsafe class ChatOp<T> : AsyncOp, ICompletion
+{
+    readonly delegate*<llm_response_t*, T> _read;
+    readonly TaskCompletionSource<T> _result = new(); // completed on a pool thread: inline continuations are fine
+    llm_response_t* _response;
+    Exception? _error;
+
+    public ChatOp(LiterLlmClient owner, LlmClientHandle client, CancellationToken token, delegate*<llm_response_t*, T> read)
+        : base(owner, client, token) => _read = read;
+
+    public Task<T> Task => _result.Task;
+
+    /// <summary>The done callback, on the I/O thread: records the outcome and leaves the rest to the pool.</summary>
+    public override void Done(LlmStatus status, llm_response_t* response, llm_error_t* error)
+    {
+        if (status == LlmStatus.Ok)
+            _response = response;
+        else
+        {
+            if (response != null)
+                NativeMethods.llm_response_free(response);
+            try { _error = Failure(status, error); }
+            catch (Exception ex) { _error = ex; } // out of memory copying the error: the task still ends
+        }
+        Finish();
+        Completions.Post(this);
+    }
+
+    /// <summary>On a pool thread: reads the response, frees it, completes the task.</summary>
+    public void Complete()
+    {
+        if (_error != null)
+        {
+            SetError(_error);
+            return;
+        }
+        T value;
+        var r = _response;
+        _response = null;
+        try
+        {
+            value = _read(r);
+        }
+        catch (Exception ex)
+        {
+            _result.TrySetException(ex);
+            return;
+        }
+        finally
+        {
+            NativeMethods.llm_response_free(r);
+        }
+        _result.TrySetResult(value);
+    }
+
+    void SetError(Exception ex)
+    {
+        if (ex is OperationCanceledException oce)
+            _result.TrySetCanceled(oce.CancellationToken);
+        else
+            _result.TrySetException(ex);
+    }
+
+    /// <summary>A call that could not start: the task fails as an async method's would.</summary>
+    public Task<T> Failed(Exception ex)
+    {
+        SetError(ex);
+        return _result.Task;
+    }
+}
+
+/// <summary>A finished call whose task is completed on the thread pool.</summary>
+internal interface ICompletion
+{
+    /// <summary>On a pool thread: completes the call's task (its continuations run here, inline).</summary>
+    void Complete();
+}
+
+/// <summary>
 /// Hands finished calls from the I/O thread to the thread pool: one work item at a time drains the
 /// queue, asking for another worker only while more remain, so a burst of answers wakes one thread
 /// rather than one per answer.
 /// </summary>
 internal static class Completions
 {
-    static readonly System.Collections.Concurrent.ConcurrentQueue<AsyncOp> _queue = new();
+    static readonly System.Collections.Concurrent.ConcurrentQueue<ICompletion> _queue = new();
     static int _scheduled;
     static readonly Drainer _drainer = new();
 
-    public static void Post(AsyncOp op)
+    public static void Post(ICompletion op)
     {
         _queue.Enqueue(op);
         if (Interlocked.Exchange(ref _scheduled, 1) == 0)
@@ -124,10 +212,32 @@ internal static class Completions
             // More waiting: let another worker take them while this one runs op's continuation.
             if (!_queue.IsEmpty && Interlocked.Exchange(ref _scheduled, 1) == 0)
                 ThreadPool.UnsafeQueueUserWorkItem(_drainer, preferLocal: false);
-            if (op.Error != null)
-                op.Result.TrySetException(op.Error);
-            else if (!op.Result.TrySetResult(op.Response!))
-                op.Response!.Dispose();
+            op.Complete();
+        }
+    }
+}
+
+/// <summary>One llm_chat_stream_async call feeding an <see cref="AsyncChatStream"/>.</summary>
+internal sealed unsafe class StreamOp : AsyncOp
+{
+    public readonly AsyncChatStream Stream;
+
+    public StreamOp(LiterLlmClient owner, LlmClientHandle client, CancellationToken token, AsyncChatStream stream)
+        : base(owner, client, token) => Stream = stream;
+
+    public override void Done(LlmStatus status, llm_response_t* response, llm_error_t* error)
+    {
+        if (status == LlmStatus.Ok)
+        {
+            var h = new LlmResponseHandle(response);
+            Finish();
+            Stream.OnDone(h, null);
+        }
+        else
+        {
+            var ex = Failure(status, error);
+            Finish();
+            Stream.OnDone(null, ex);
         }
     }
 }
@@ -137,19 +247,14 @@ internal static unsafe class Callbacks
 {
     // Each callback only records the outcome and returns: user code runs on the thread pool.
     [UnmanagedCallersOnly]
-    public static void OnChatDone(LlmStatus status, llm_response_t* response, llm_error_t* error, void* userData)
+    public static void OnDone(LlmStatus status, llm_response_t* response, llm_error_t* error, void* userData)
     {
         try
         {
             var gch = GCHandle.FromIntPtr((IntPtr)userData);
             var op = (AsyncOp)gch.Target!;
             gch.Free();
-            if (status == LlmStatus.Ok)
-                op.Response = new LlmResponseHandle(response);
-            else
-                op.Error = op.Failure(status, error);
-            op.Finish();
-            Completions.Post(op);
+            op.Done(status, response, error);
         }
         catch
         {
@@ -162,39 +267,12 @@ internal static unsafe class Callbacks
     {
         try
         {
-            var op = (AsyncOp)GCHandle.FromIntPtr((IntPtr)userData).Target!;
-            return op.Stream!.OnChunk(Utf8.Span(chunkJson)) ? 0 : 1;
+            var op = (StreamOp)GCHandle.FromIntPtr((IntPtr)userData).Target!;
+            return op.Stream.OnChunk(Utf8.Span(chunkJson)) ? 0 : 1;
         }
         catch
         {
             return 1;
-        }
-    }
-
-    [UnmanagedCallersOnly]
-    public static void OnStreamDone(LlmStatus status, llm_response_t* response, llm_error_t* error, void* userData)
-    {
-        try
-        {
-            var gch = GCHandle.FromIntPtr((IntPtr)userData);
-            var op = (AsyncOp)gch.Target!;
-            gch.Free();
-            var stream = op.Stream!;
-            if (status == LlmStatus.Ok)
-            {
-                var h = new LlmResponseHandle(response);
-                op.Finish();
-                stream.OnDone(h, null);
-            }
-            else
-            {
-                var ex = op.Failure(status, error);
-                op.Finish();
-                stream.OnDone(null, ex);
-            }
-        }
-        catch
-        {
         }
     }
 }

@@ -300,5 +300,6 @@ public sealed class LiterLlmChatClient : AI.IChatClient
         OutputTokenCount = u.CompletionTokens,
         TotalTokenCount = u.TotalTokens,
         CachedInputTokenCount = u.PromptTokensDetails?.CachedTokens,
+        ReasoningTokenCount = u.CompletionTokensDetails?.ReasoningTokens,
     };
 }

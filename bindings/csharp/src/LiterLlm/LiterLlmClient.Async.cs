@@ -1,22 +1,28 @@
+using LiterLlm.Native;
+
 namespace LiterLlm;
 
-// The async methods live in a part without `unsafe` (await is not allowed in an unsafe context).
-public sealed partial class LiterLlmClient
+public sealed unsafe partial class LiterLlmClient
 {
     /// <summary>
-    /// Sends a request without blocking a thread: the library answers on its I/O thread.
+    /// Sends a request without blocking a thread: the library answers on its I/O thread, and the
+    /// task completes (and its continuations run) on the thread pool.
     /// Cancelling the token cancels the transfer (an <see cref="OperationCanceledException"/>).
     /// </summary>
-    public async Task<ChatResponse> ChatAsync(ChatRequest request, CancellationToken cancellationToken = default)
+    public Task<ChatResponse> ChatAsync(ChatRequest request, CancellationToken cancellationToken = default)
     {
-        using var response = await StartChat(Serialize(request), cancellationToken).ConfigureAwait(false);
-        return ParseResponse(response);
+        var op = new ChatOp<ChatResponse>(this, _handle, cancellationToken, &ParseResponse);
+        try { StartChat(SerializePooled(request), op); }
+        catch (Exception ex) { return op.Failed(ex); } // as an async method: errors go to the task
+        return op.Task;
     }
 
     /// <summary>As <see cref="ChatAsync(ChatRequest, CancellationToken)"/> with raw JSON text.</summary>
-    public async Task<string> ChatJsonAsync(string requestJson, CancellationToken cancellationToken = default)
+    public Task<string> ChatJsonAsync(string requestJson, CancellationToken cancellationToken = default)
     {
-        using var response = await StartChat(Encode(requestJson), cancellationToken).ConfigureAwait(false);
-        return ResponseJson(response);
+        var op = new ChatOp<string>(this, _handle, cancellationToken, &ResponseJson);
+        try { StartChat(EncodePooled(requestJson), op); }
+        catch (Exception ex) { return op.Failed(ex); }
+        return op.Task;
     }
 }

@@ -13,16 +13,41 @@ namespace LiterLlm;
 public sealed unsafe partial class LiterLlmClient : IDisposable
 {
     readonly LlmClientHandle _handle;
-    // Async calls in flight, cancelled by Dispose.
-    readonly System.Collections.Concurrent.ConcurrentDictionary<AsyncOp, byte> _ops = new();
+    // Async calls in flight (a list through AsyncOp.Prev/Next, under _opsLock), cancelled by Dispose.
+    readonly object _opsLock = new();
+    AsyncOp? _ops;
 
     LiterLlmClient(LlmClientHandle handle) => _handle = handle;
 
     /// <summary>The native client, for the benchmark's raw baseline (no lease taken).</summary>
     internal llm_client_t* RawHandle => _handle.Ptr;
 
-    internal void Track(AsyncOp op) => _ops.TryAdd(op, 0);
-    internal void Untrack(AsyncOp op) => _ops.TryRemove(op, out _);
+    internal void Track(AsyncOp op)
+    {
+        lock (_opsLock)
+        {
+            op.Next = _ops;
+            if (_ops != null)
+                _ops.Prev = op;
+            _ops = op;
+        }
+    }
+
+    internal void Untrack(AsyncOp op)
+    {
+        lock (_opsLock)
+        {
+            if (op.Prev != null)
+                op.Prev.Next = op.Next;
+            else if (_ops == op)
+                _ops = op.Next;
+            else
+                return; // not tracked
+            if (op.Next != null)
+                op.Next.Prev = op.Prev;
+            op.Prev = op.Next = null;
+        }
+    }
 
     /// <summary>Makes a client from a JSON configuration (null or "" for all defaults; see llm_client_new).</summary>
     public static LiterLlmClient Create(string? configJson = null)
@@ -62,7 +87,14 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
     public void Dispose()
     {
         _handle.Dispose();
-        foreach (var op in _ops.Keys)
+        List<AsyncOp> ops = new();
+        lock (_opsLock)
+        {
+            for (var op = _ops; op != null; op = op.Next)
+                ops.Add(op);
+        }
+        // Outside the lock: a cancel may run a done callback (which untracks) on the I/O thread.
+        foreach (var op in ops)
             op.Cancel();
     }
 
@@ -82,14 +114,40 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
         public void Dispose() { if (_added) _h.DangerousRelease(); }
     }
 
+    /// <summary>The request as a NUL-terminated UTF-8 array (kept by a stream until it starts).</summary>
     internal static byte[] Serialize(ChatRequest request)
     {
+        var req = SerializePooled(request);
+        try { return req.Span.ToArray(); }
+        finally { req.Return(); }
+    }
+
+    /// <summary>The request serialized into the thread's reusable buffer; the caller returns it.</summary>
+    internal static Utf8Request SerializePooled(ChatRequest request)
+    {
         ArgumentNullException.ThrowIfNull(request);
-        var req = new Utf8Request();
-        using (var w = new Utf8JsonWriter(req.Buffer))
-            JsonSerializer.Serialize(w, request, LiterLlmJson.Default.ChatRequest);
+        var req = Utf8Request.Rent();
+        try
+        {
+            JsonSerializer.Serialize(req.Writer(), request, LiterLlmJson.Default.ChatRequest);
+            req.Terminate();
+            return req;
+        }
+        catch
+        {
+            req.Return();
+            throw;
+        }
+    }
+
+    /// <summary>Raw request JSON text in the thread's reusable buffer; the caller returns it.</summary>
+    internal static Utf8Request EncodePooled(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        var req = Utf8Request.Rent();
+        req.Write(json);
         req.Terminate();
-        return req.Buffer.WrittenSpan.ToArray();
+        return req;
     }
 
     static byte[] Encode(string json) => Utf8.Encode(json ?? throw new ArgumentNullException(nameof(json)))!;
@@ -105,57 +163,66 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
     // ------------------------------------------------------------------ chat
 
     /// <summary>Sends a request and waits for the answer, blocking the calling thread.</summary>
-    public ChatResponse Chat(ChatRequest request) => ChatBytes(Serialize(request), ParseResponse);
+    public ChatResponse Chat(ChatRequest request) => ChatBytes(SerializePooled(request), &ParseResponse);
 
     /// <summary>As <see cref="Chat(ChatRequest)"/> with the request and the answer as raw JSON text.</summary>
-    public string ChatJson(string requestJson) =>
-        ChatBytes(Encode(requestJson), static r => Utf8.Read(NativeMethods.llm_response_json(r)) ?? throw new OutOfMemoryException());
+    public string ChatJson(string requestJson) => ChatBytes(EncodePooled(requestJson), &ResponseJson);
 
-    delegate T ResponseReader<T>(llm_response_t* r);
-
-    T ChatBytes<T>(byte[] request, ResponseReader<T> read)
+    T ChatBytes<T>(Utf8Request request, delegate*<llm_response_t*, T> read)
     {
         llm_response_t* r;
         llm_error_t* e;
         LlmStatus st;
-        using (var lease = new Lease(_handle))
+        try
         {
-            fixed (byte* p = request)
+            using var lease = new Lease(_handle);
+            fixed (byte* p = request.Span)
                 st = NativeMethods.llm_chat_e(lease.Ptr, p, &r, &e);
+        }
+        finally
+        {
+            request.Return();
         }
         LiterLlmException.Check(st, e);
         try { return read(r); }
         finally { NativeMethods.llm_response_free(r); }
     }
 
-    static ChatResponse ParseResponse(LlmResponseHandle h) => ParseResponse(h.Ptr);
+    internal static string ResponseJson(llm_response_t* r) =>
+        Utf8.Read(NativeMethods.llm_response_json(r)) ?? throw new OutOfMemoryException("llm_response_json gave NULL");
 
-    static string ResponseJson(LlmResponseHandle h) =>
-        Utf8.Read(NativeMethods.llm_response_json(h.Ptr)) ?? throw new OutOfMemoryException();
-
-    Task<LlmResponseHandle> StartChat(byte[] request, CancellationToken ct)
+    /// <summary>
+    /// Starts llm_chat_async_e for op (which then owns a reference on the client until its done
+    /// callback). Throws when the call cannot start; the request buffer is returned either way.
+    /// </summary>
+    void StartChat(Utf8Request request, AsyncOp op)
     {
-        ct.ThrowIfCancellationRequested();
-        // The op's reference may be dropped by a done callback that runs before the starting call
-        // returns: a lease of our own keeps the client alive across the call.
-        using var lease = new Lease(_handle);
-        var op = new AsyncOp(this, _handle, ct);
-        op.Acquire();
-        var gch = GCHandle.Alloc(op);
-        ulong id;
-        llm_error_t* e;
-        LlmStatus st;
-        fixed (byte* p = request)
-            st = NativeMethods.llm_chat_async_e(op.Client, p,
-                new llm_chat_done_e_cb(&Callbacks.OnChatDone), (void*)GCHandle.ToIntPtr(gch), &id, &e);
-        if (st != LlmStatus.Ok)
+        try
         {
-            gch.Free();
-            op.Release();
-            LiterLlmException.Check(st, e);
+            op.Token.ThrowIfCancellationRequested();
+            // The op's reference may be dropped by a done callback that runs before the starting call
+            // returns: a lease of our own keeps the client alive across the call.
+            using var lease = new Lease(_handle);
+            op.Acquire();
+            var gch = GCHandle.Alloc(op);
+            ulong id;
+            llm_error_t* e;
+            LlmStatus st;
+            fixed (byte* p = request.Span)
+                st = NativeMethods.llm_chat_async_e(op.Client, p,
+                    new llm_chat_done_e_cb(&Callbacks.OnDone), (void*)GCHandle.ToIntPtr(gch), &id, &e);
+            if (st != LlmStatus.Ok)
+            {
+                gch.Free();
+                op.Release();
+                LiterLlmException.Check(st, e);
+            }
+            op.Started(id);
         }
-        op.Started(id);
-        return op.Result.Task;
+        finally
+        {
+            request.Return();
+        }
     }
 
     // ---------------------------------------------------------------- stream
@@ -166,14 +233,19 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
     /// </summary>
     public ChatStream Stream(ChatRequest request)
     {
-        var bytes = Serialize(request);
+        var req = SerializePooled(request);
         llm_stream_t* s;
         llm_error_t* e;
         LlmStatus st;
-        using (var lease = new Lease(_handle))
+        try
         {
-            fixed (byte* p = bytes)
+            using var lease = new Lease(_handle);
+            fixed (byte* p = req.Span)
                 st = NativeMethods.llm_chat_stream_e(lease.Ptr, p, &s, &e);
+        }
+        finally
+        {
+            req.Return();
         }
         LiterLlmException.Check(st, e);
         return new ChatStream(new LlmStreamHandle(s));
@@ -193,11 +265,11 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
     public AsyncChatStream StartStream(ChatRequest request, CancellationToken cancellationToken = default) =>
         new AsyncChatStream(this, Serialize(request), cancellationToken);
 
-    internal AsyncOp StartStreamOp(byte[] request, AsyncChatStream target, CancellationToken ct)
+    internal StreamOp StartStreamOp(byte[] request, AsyncChatStream target, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         using var lease = new Lease(_handle); // as in StartChat
-        var op = new AsyncOp(this, _handle, ct) { Stream = target };
+        var op = new StreamOp(this, _handle, ct, target);
         op.Acquire();
         var gch = GCHandle.Alloc(op);
         ulong id;
@@ -206,7 +278,7 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
         fixed (byte* p = request)
             st = NativeMethods.llm_chat_stream_async_e(op.Client, p,
                 new llm_stream_chunk_cb(&Callbacks.OnStreamChunk),
-                new llm_chat_done_e_cb(&Callbacks.OnStreamDone), (void*)GCHandle.ToIntPtr(gch), &id, &e);
+                new llm_chat_done_e_cb(&Callbacks.OnDone), (void*)GCHandle.ToIntPtr(gch), &id, &e);
         if (st != LlmStatus.Ok)
         {
             gch.Free();
@@ -221,20 +293,25 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
 
     /// <summary>What a call would send (headers with credentials redacted), without sending it.</summary>
     public RequestPreview Preview(ChatRequest request, bool stream = false) =>
-        JsonSerializer.Deserialize(PreviewJson(Serialize(request), stream), LiterLlmJson.Default.RequestPreview)!;
+        JsonSerializer.Deserialize(PreviewJson(SerializePooled(request), stream), LiterLlmJson.Default.RequestPreview)!;
 
     /// <summary>As <see cref="Preview"/> with raw JSON text.</summary>
-    public string PreviewJson(string requestJson, bool stream = false) => PreviewJson(Encode(requestJson), stream);
+    public string PreviewJson(string requestJson, bool stream = false) => PreviewJson(EncodePooled(requestJson), stream);
 
-    string PreviewJson(byte[] request, bool stream)
+    string PreviewJson(Utf8Request request, bool stream)
     {
         byte* o;
         llm_error_t* e;
         LlmStatus st;
-        using (var lease = new Lease(_handle))
+        try
         {
-            fixed (byte* p = request)
+            using var lease = new Lease(_handle);
+            fixed (byte* p = request.Span)
                 st = NativeMethods.llm_preview_request_e(lease.Ptr, p, stream ? 1 : 0, &o, &e);
+        }
+        finally
+        {
+            request.Return();
         }
         LiterLlmException.Check(st, e);
         return Utf8.TakeOwned(o);

@@ -100,6 +100,7 @@ public sealed class ChatResponse
     public List<Choice> Choices { get; set; } = new();
     public Usage? Usage { get; set; }
     public string? SystemFingerprint { get; set; }
+    public string? ServiceTier { get; set; }
     public string? Provider { get; set; }
     public CallStats? Stats { get; set; }
     [JsonExtensionData] public Dictionary<string, JsonElement>? ExtensionData { get; set; }
@@ -137,12 +138,24 @@ public sealed class Usage
     public long CompletionTokens { get; set; }
     public long TotalTokens { get; set; }
     public PromptTokensDetails? PromptTokensDetails { get; set; }
+    public CompletionTokensDetails? CompletionTokensDetails { get; set; }
     [JsonExtensionData] public Dictionary<string, JsonElement>? ExtensionData { get; set; }
 }
 
 public sealed class PromptTokensDetails
 {
     public long CachedTokens { get; set; }
+    public long? AudioTokens { get; set; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? ExtensionData { get; set; }
+}
+
+/// <summary>usage.completion_tokens_details (OpenAI sends it with every answer).</summary>
+public sealed class CompletionTokensDetails
+{
+    public long? ReasoningTokens { get; set; }
+    public long? AudioTokens { get; set; }
+    public long? AcceptedPredictionTokens { get; set; }
+    public long? RejectedPredictionTokens { get; set; }
     [JsonExtensionData] public Dictionary<string, JsonElement>? ExtensionData { get; set; }
 }
 

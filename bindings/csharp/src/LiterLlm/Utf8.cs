@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.Json;
 
 namespace LiterLlm;
 
@@ -33,14 +34,65 @@ internal static unsafe class Utf8
     }
 }
 
-/// <summary>A NUL-terminated UTF-8 buffer written by a JSON writer.</summary>
+/// <summary>
+/// A NUL-terminated UTF-8 request buffer, reused by the thread that last returned it: a request
+/// is serialized straight into it and handed to the library, which copies what it needs before the
+/// starting call returns, so no array is allocated per call.
+/// </summary>
 internal sealed class Utf8Request
 {
+    // Larger buffers are dropped rather than kept alive by a thread.
+    const int MaxKept = 64 * 1024;
+
+    [ThreadStatic] static Utf8Request? t_cached;
+
     public readonly ArrayBufferWriter<byte> Buffer = new(1024);
+    Utf8JsonWriter? _writer;
+
+    /// <summary>The calling thread's buffer (or a new one), empty.</summary>
+    public static Utf8Request Rent()
+    {
+        var r = t_cached;
+        if (r == null)
+            return new Utf8Request();
+        t_cached = null;
+        return r;
+    }
+
+    /// <summary>Gives the buffer back to the calling thread for its next request.</summary>
+    public void Return()
+    {
+        if (Buffer.Capacity > MaxKept)
+            return;
+        Buffer.ResetWrittenCount();
+        t_cached = this;
+    }
+
+    /// <summary>A JSON writer over the buffer (reused, reset).</summary>
+    public Utf8JsonWriter Writer()
+    {
+        if (_writer == null)
+            _writer = new Utf8JsonWriter(Buffer, new JsonWriterOptions { SkipValidation = true });
+        else
+            _writer.Reset(Buffer);
+        return _writer;
+    }
+
+    /// <summary>Writes s as UTF-8.</summary>
+    public void Write(string s)
+    {
+        // The worst case for short text, the exact size for long text (no 3x over-allocation).
+        var size = s.Length <= 16 * 1024 ? Encoding.UTF8.GetMaxByteCount(s.Length) : Encoding.UTF8.GetByteCount(s);
+        var span = Buffer.GetSpan(size + 1);
+        Buffer.Advance(Encoding.UTF8.GetBytes(s, span));
+    }
 
     public void Terminate()
     {
         Buffer.GetSpan(1)[0] = 0;
         Buffer.Advance(1);
     }
+
+    /// <summary>The bytes written, NUL included.</summary>
+    public ReadOnlySpan<byte> Span => Buffer.WrittenSpan;
 }

@@ -216,6 +216,103 @@ public sealed class ApiTests
     }
 
     [Fact]
+    public async Task ChatAsyncContinuationsNeverRunOnTheIoThread()
+    {
+        using var c = NewClient();
+        // Synchronous continuations run where the task completes: always a pool thread, whether
+        // attached before the answer (the usual case) or after it.
+        for (var i = 0; i < 50; i++)
+        {
+            var call = c.ChatAsync(Req("where " + i));
+            if (i % 2 == 1)
+                await ((Task)call).ContinueWith(_ => { }, TaskScheduler.Default); // attach late
+            var onPool = await call.ContinueWith(t => (Thread.CurrentThread.IsThreadPoolThread, t.Result.Text),
+                TaskContinuationOptions.ExecuteSynchronously);
+            Assert.True(onPool.IsThreadPoolThread);
+            Assert.Equal("Hello from the local upstream. You said: where " + i, onPool.Text);
+            var json = await c.ChatJsonAsync("""{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"j"}]}""")
+                .ContinueWith(t => (Thread.CurrentThread.IsThreadPoolThread, t.Result), TaskContinuationOptions.ExecuteSynchronously);
+            Assert.True(json.IsThreadPoolThread);
+            Assert.Contains("You said: j", json.Result);
+        }
+    }
+
+    [Fact]
+    public async Task ChatAsyncFailuresGoToTheTask()
+    {
+        using var c = NewClient();
+        // As an async method: nothing is thrown by the call itself.
+        var nullRequest = c.ChatAsync(null!);
+        Assert.True(nullRequest.IsFaulted);
+        await Assert.ThrowsAsync<ArgumentNullException>(() => nullRequest);
+        var nullJson = c.ChatJsonAsync(null!);
+        await Assert.ThrowsAsync<ArgumentNullException>(() => nullJson);
+
+        using var pre = new CancellationTokenSource();
+        pre.Cancel();
+        var precancelled = c.ChatAsync(Req("x"), pre.Token);
+        Assert.True(precancelled.IsCanceled);
+        var oce = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => precancelled);
+        Assert.Equal(pre.Token, oce.CancellationToken);
+
+        using var cts = new CancellationTokenSource();
+        var call = c.ChatAsync(Req("x", new() { ["x-upstream-delay-ms"] = "5000" }), cts.Token);
+        cts.CancelAfter(50);
+        oce = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        Assert.True(call.IsCanceled);
+        Assert.Equal(cts.Token, oce.CancellationToken);
+
+        var invalid = c.ChatAsync(new ChatRequest { Model = "no-such-provider/x", Messages = { ChatMessage.User("x") } });
+        await Assert.ThrowsAsync<InvalidArgumentException>(() => invalid);
+
+        var d = NewClient();
+        d.Dispose();
+        var disposed = d.ChatJsonAsync("{}");
+        Assert.True(disposed.IsFaulted);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => disposed);
+    }
+
+    [Fact]
+    public async Task UsageDetailsAreTyped()
+    {
+        // OpenAI sends completion_tokens_details with every answer: typed, not extension data.
+        using var c = NewClient();
+        var r = await c.ChatAsync(Req("usage"));
+        Assert.NotNull(r.Usage);
+        Assert.Equal(0, r.Usage!.CompletionTokensDetails?.ReasoningTokens);
+        Assert.Null(r.Usage.ExtensionData);
+        Assert.Equal(0, r.Usage.PromptTokensDetails?.CachedTokens);
+        var again = JsonSerializer.Deserialize(JsonSerializer.Serialize(r, LiterLlmJson.Default.ChatResponse), LiterLlmJson.Default.ChatResponse)!;
+        Assert.Equal(0, again.Usage!.CompletionTokensDetails?.ReasoningTokens);
+        Assert.Null(again.Usage.CompletionTokensDetails!.AudioTokens);
+    }
+
+    [Fact]
+    public async Task RequestBuffersAreReusedSafely()
+    {
+        // Requests are serialized into a per-thread buffer: large ones, small ones after them, raw JSON
+        // text with non-ASCII characters, from many threads at once.
+        using var c = NewClient();
+        var big = new string('x', 100_000);
+        Assert.Equal("Hello from the local upstream. You said: " + big, c.Chat(Req(big)).Text);
+        Assert.Equal("Hello from the local upstream. You said: small", c.Chat(Req("small")).Text);
+        Assert.Equal("Hello from the local upstream. You said: " + big, (await c.ChatAsync(Req(big))).Text);
+        Assert.Equal("Hello from the local upstream. You said: é€😀", (await c.ChatAsync(Req("é€😀"))).Text);
+        var raw = """{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"héllo ☃"}]}""";
+        Assert.Contains("You said: héllo ☃", c.ChatJson(raw));
+        Assert.Contains("You said: héllo ☃", await c.ChatJsonAsync(raw));
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(async () =>
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                var text = $"t{t} i{i} " + new string('y', (t * 997 + i * 131) % 3000);
+                Assert.Equal("Hello from the local upstream. You said: " + text,
+                    i % 2 == 0 ? c.Chat(Req(text)).Text : (await c.ChatAsync(Req(text))).Text);
+            }
+        })));
+    }
+
+    [Fact]
     public async Task DisposingTheClientDuringManyCallsEndsThemAll()
     {
         var c = NewClient();
