@@ -58,25 +58,3 @@ func BenchmarkInterleaved16(b *testing.B) {
 	b.ReportMetric(float64(tg.Nanoseconds())/calls, "go-ns/call")
 	b.ReportMetric(ratios[len(ratios)/2], "median-go/c")
 }
-
-// BenchmarkProfileC and BenchmarkProfileGo run b.N sequential calls of the C
-// call and of Client.Chat: for instruction counts under callgrind (two runs,
-// N and 2N calls; bench/bindings.sh --callgrind).
-func BenchmarkProfileC(b *testing.B) {
-	c := testClient(b)
-	raw := benchRequest(b)
-	if err := benchCChat(c, raw, b.N); err != nil {
-		b.Fatal(err)
-	}
-}
-
-func BenchmarkProfileGo(b *testing.B) {
-	c := testClient(b)
-	req := hello("bench")
-	ctx := context.Background()
-	for i := 0; i < b.N; i++ {
-		if _, err := c.Chat(ctx, req); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

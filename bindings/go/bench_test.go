@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"runtime"
+	"sort"
 	"syscall"
 	"testing"
 	"time"
@@ -90,8 +91,9 @@ func BenchmarkChat16InFlightGo(b *testing.B) {
 	})
 }
 
-// BenchmarkRSS10000Calls reports the resident set before and after 10,000
-// chats (run with -benchtime 1x).
+// BenchmarkRSS10000Calls reports the resident set before, after the first
+// 10,000 chats and after b.N blocks of 10,000 (run with -benchtime 3x: flat
+// means the last two agree).
 func BenchmarkRSS10000Calls(b *testing.B) {
 	c := testClient(b)
 	req := hello("rss")
@@ -103,21 +105,28 @@ func BenchmarkRSS10000Calls(b *testing.B) {
 	}
 	runtime.GC()
 	start := rssKiB()
+	var first int64
 	for n := 0; n < b.N; n++ {
 		for i := 0; i < 10000; i++ {
 			if _, err := c.Chat(ctx, req); err != nil {
 				b.Fatal(err)
 			}
 		}
+		if n == 0 {
+			runtime.GC()
+			first = rssKiB()
+		}
 	}
 	runtime.GC()
 	b.ReportMetric(float64(start), "rss-start-KiB")
+	b.ReportMetric(float64(first), "rss-10k-KiB")
 	b.ReportMetric(float64(rssKiB()), "rss-end-KiB")
 }
 
 // BenchmarkInterleaved alternates blocks of C calls and Client.Chat calls in
 // one run, so that both see the same machine load; it reports each one's
-// mean time per call and their ratio (target: go/c <= 1.2), and the same for
+// mean time per call, their ratio and the median of the per-block ratios
+// (target: go/c <= 1.2), and the same for
 // the process's CPU time (getrusage: every thread of this process, the
 // library's I/O thread and Go's GC included, the upstream not), which a
 // loaded machine disturbs less than the wall time.
@@ -128,30 +137,43 @@ func BenchmarkInterleaved(b *testing.B) {
 	ctx := context.Background()
 	const block = 100
 	var tc, tg, cc, cg time.Duration
+	var ratios []float64
 	calls := 0
-	for n := 0; n < b.N; n++ {
-		u0 := cpuTime()
-		t0 := time.Now()
+	runC := func() (time.Duration, time.Duration) {
+		u0, t0 := cpuTime(), time.Now()
 		if err := benchCChat(c, raw, block); err != nil {
 			b.Fatal(err)
 		}
-		t1 := time.Now()
-		u1 := cpuTime()
+		return time.Since(t0), cpuTime() - u0
+	}
+	runGo := func() (time.Duration, time.Duration) {
+		u0, t0 := cpuTime(), time.Now()
 		for i := 0; i < block; i++ {
 			if _, err := c.Chat(ctx, req); err != nil {
 				b.Fatal(err)
 			}
 		}
-		tc += t1.Sub(t0)
-		tg += time.Since(t1)
-		u2 := cpuTime()
-		cc += u1 - u0
-		cg += u2 - u1
+		return time.Since(t0), cpuTime() - u0
+	}
+	for n := 0; n < b.N; n++ {
+		// Alternate which goes first, so neither always follows the other.
+		var wc, uc, wg, ug time.Duration
+		if n%2 == 0 {
+			wc, uc = runC()
+			wg, ug = runGo()
+		} else {
+			wg, ug = runGo()
+			wc, uc = runC()
+		}
+		tc, cc, tg, cg = tc+wc, cc+uc, tg+wg, cg+ug
+		ratios = append(ratios, float64(wg)/float64(wc))
 		calls += block
 	}
+	sort.Float64s(ratios)
 	b.ReportMetric(float64(tc.Nanoseconds())/float64(calls), "c-ns/call")
 	b.ReportMetric(float64(tg.Nanoseconds())/float64(calls), "go-ns/call")
 	b.ReportMetric(float64(tg)/float64(tc), "go/c")
+	b.ReportMetric(ratios[len(ratios)/2], "median-go/c")
 	b.ReportMetric(float64(cc.Nanoseconds())/float64(calls), "c-cpu-ns/call")
 	b.ReportMetric(float64(cg.Nanoseconds())/float64(calls), "go-cpu-ns/call")
 	b.ReportMetric(float64(cg)/float64(cc), "cpu-go/c")
