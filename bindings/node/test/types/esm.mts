@@ -1,6 +1,9 @@
 // Type check of the ESM entry point (tsc --noEmit; not run).
 import { Client, CancelledError, RateLimitedError, type ChatChunk } from 'literllm';
 import * as raw from 'literllm/raw';
+import literllm from 'literllm';
+
+export const defaultExportVersion: string = literllm.version();
 
 export async function demo(): Promise<string | null | undefined> {
   using client = new Client({ providers: { openai: { base_url: 'http://127.0.0.1:1/v1' } } });
