@@ -64,12 +64,9 @@ func NewClientJSON(configJSON string) (*Client, error) {
 		cs = C.CString(configJSON)
 		defer C.free(unsafe.Pointer(cs))
 	}
-	var out *C.llm_client_t
-	var e *C.llm_error_t
-	if st := llm_client_new_e(cs, &out, &e); st != C.LLM_OK {
-		return nil, takeError(st, e)
-	}
-	return newClient(out), nil
+	return newClient(func(out **C.llm_client_t, e **C.llm_error_t) C.llm_status {
+		return llm_client_new_e(cs, out, e)
+	})
 }
 
 // NewClientFromFile makes a client from a configuration file: TOML when the
@@ -77,18 +74,21 @@ func NewClientJSON(configJSON string) (*Client, error) {
 func NewClientFromFile(path string) (*Client, error) {
 	cs := C.CString(path)
 	defer C.free(unsafe.Pointer(cs))
-	var out *C.llm_client_t
-	var e *C.llm_error_t
-	if st := llm_client_new_from_file_e(cs, &out, &e); st != C.LLM_OK {
-		return nil, takeError(st, e)
-	}
-	return newClient(out), nil
+	return newClient(func(out **C.llm_client_t, e **C.llm_error_t) C.llm_status {
+		return llm_client_new_from_file_e(cs, out, e)
+	})
 }
 
-func newClient(p *C.llm_client_t) *Client {
-	c := &Client{ptr: p}
+// newClient wraps the client that create (an llm_client_new*_e call) gives, or its error.
+func newClient(create func(out **C.llm_client_t, e **C.llm_error_t) C.llm_status) (*Client, error) {
+	var out *C.llm_client_t
+	var e *C.llm_error_t
+	if st := create(&out, &e); st != C.LLM_OK {
+		return nil, takeError(st, e)
+	}
+	c := &Client{ptr: out}
 	runtime.SetFinalizer(c, func(c *Client) { c.Close() })
-	return c
+	return c, nil
 }
 
 // Close frees the client. It waits for blocking calls in progress; requests

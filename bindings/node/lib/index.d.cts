@@ -1,4 +1,4 @@
-// Types of the idiomatic layer (the raw layer's declarations are generated: raw.d.ts).
+// Types of the idiomatic layer (the raw layer's declarations are generated: raw.d.cts).
 // Requests and responses are the OpenAI chat-completions shapes; every model keeps an
 // index signature, so fields it does not name pass through unchanged (or pass a JSON string).
 
