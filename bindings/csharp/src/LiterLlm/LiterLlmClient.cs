@@ -203,27 +203,44 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
             // The op's reference may be dropped by a done callback that runs before the starting call
             // returns: a lease of our own keeps the client alive across the call.
             using var lease = new Lease(_handle);
-            op.Acquire();
-            var gch = GCHandle.Alloc(op);
-            ulong id;
-            llm_error_t* e;
-            LlmStatus st;
-            fixed (byte* p = request.Span)
-                st = NativeMethods.llm_chat_async_e(op.Client, p,
-                    new llm_chat_done_e_cb(&Callbacks.OnDone), (void*)GCHandle.ToIntPtr(gch), &id, &e);
-            if (st != LlmStatus.Ok)
-            {
-                gch.Free();
-                op.Release();
-                LiterLlmException.Check(st, e);
-            }
-            op.Started(id);
+            Launch(op, request.Span, &ChatAsyncE);
         }
         finally
         {
             request.Return();
         }
     }
+
+    /// <summary>
+    /// Makes one llm_*_async_e call (<paramref name="start"/>) for op, with op's GCHandle as the
+    /// user data: op then holds a reference on the client until its done callback. Throws when the
+    /// call cannot start (and lets both go again).
+    /// </summary>
+    static void Launch(AsyncOp op, ReadOnlySpan<byte> request,
+        delegate*<llm_client_t*, byte*, void*, ulong*, llm_error_t**, LlmStatus> start)
+    {
+        op.Acquire();
+        var gch = GCHandle.Alloc(op);
+        ulong id;
+        llm_error_t* e;
+        LlmStatus st;
+        fixed (byte* p = request)
+            st = start(op.Client, p, (void*)GCHandle.ToIntPtr(gch), &id, &e);
+        if (st != LlmStatus.Ok)
+        {
+            gch.Free();
+            op.Release();
+            LiterLlmException.Check(st, e);
+        }
+        op.Started(id);
+    }
+
+    static LlmStatus ChatAsyncE(llm_client_t* client, byte* request, void* userData, ulong* id, llm_error_t** e) =>
+        NativeMethods.llm_chat_async_e(client, request, new llm_chat_done_e_cb(&Callbacks.OnDone), userData, id, e);
+
+    static LlmStatus StreamAsyncE(llm_client_t* client, byte* request, void* userData, ulong* id, llm_error_t** e) =>
+        NativeMethods.llm_chat_stream_async_e(client, request, new llm_stream_chunk_cb(&Callbacks.OnStreamChunk),
+            new llm_chat_done_e_cb(&Callbacks.OnDone), userData, id, e);
 
     // ---------------------------------------------------------------- stream
 
@@ -270,22 +287,7 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
         ct.ThrowIfCancellationRequested();
         using var lease = new Lease(_handle); // as in StartChat
         var op = new StreamOp(this, _handle, ct, target);
-        op.Acquire();
-        var gch = GCHandle.Alloc(op);
-        ulong id;
-        llm_error_t* e;
-        LlmStatus st;
-        fixed (byte* p = request)
-            st = NativeMethods.llm_chat_stream_async_e(op.Client, p,
-                new llm_stream_chunk_cb(&Callbacks.OnStreamChunk),
-                new llm_chat_done_e_cb(&Callbacks.OnDone), (void*)GCHandle.ToIntPtr(gch), &id, &e);
-        if (st != LlmStatus.Ok)
-        {
-            gch.Free();
-            op.Release();
-            LiterLlmException.Check(st, e);
-        }
-        op.Started(id);
+        Launch(op, request, &StreamAsyncE);
         return op;
     }
 
