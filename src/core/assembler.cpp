@@ -63,6 +63,10 @@ void StreamAssembler::add(const json::Value& chunk) {
       c.has_reasoning |= append(*delta, "reasoning", c.reasoning);
       if (auto* an = json::find(*delta, "annotations"); an && an->IsArray())
         for (auto& e : an->GetArray()) c.annotations.PushBack(json::Value(e, a), a);
+      // Reasoning blocks a provider wants back verbatim (Anthropic's signed
+      // thinking), each whole in one delta.
+      if (auto* tb = json::find(*delta, "thinking_blocks"); tb && tb->IsArray())
+        for (auto& e : tb->GetArray()) c.thinking_blocks.PushBack(json::Value(e, a), a);
       if (auto* au = json::find(*delta, "audio"); au && au->IsObject()) {
         c.has_audio = true;
         take_string(*au, "id", c.audio_id);
@@ -168,6 +172,7 @@ json::Document StreamAssembler::build(Self& self) {
       msg.AddMember("tool_calls", tcs, a);
     }
     if (!c.annotations.Empty()) msg.AddMember("annotations", values(c.annotations), a);
+    if (!c.thinking_blocks.Empty()) msg.AddMember("thinking_blocks", values(c.thinking_blocks), a);
     if (c.has_audio) {
       json::Value au(rapidjson::kObjectType);
       au.AddMember("id", json::str(c.audio_id, a), a);

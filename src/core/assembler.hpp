@@ -44,6 +44,7 @@ class StreamAssembler {
     std::string fn_name, fn_arguments;  // the deprecated function_call
     bool has_function_call = false;
     json::Value annotations{rapidjson::kArrayType};  // url citations, appended as they come
+    json::Value thinking_blocks{rapidjson::kArrayType};  // signed reasoning blocks, appended as they come
     std::string audio_id, audio_data, audio_transcript;  // audio output: data and transcript arrive in pieces
     int64_t audio_expires_at = 0;
     bool has_audio = false;

@@ -46,13 +46,6 @@ const Error& oom_error() {
 }
 [[maybe_unused]] const Error& g_oom_at_load = oom_error();
 
-bool is_event_stream(const std::string* content_type) {
-  if (!content_type) return true;  // unsaid: the body decides
-  std::string_view v(*content_type);
-  constexpr std::string_view kSse = "text/event-stream";
-  return v.size() >= kSse.size() && http::iequals(v.substr(0, kSse.size()), kSse);
-}
-
 bool retryable_http(long s) { return s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504 || s == 529; }
 
 long backoff_ms(int attempt) {
@@ -76,8 +69,9 @@ std::string env_key(const EnvFn& env, const std::string& var) {
   return v;
 }
 
-// Replaces each {VAR} in a base URL with the environment variable's value.
-std::string expand_placeholders(const EnvFn& env, const std::string& url, const std::string& provider) {
+// Replaces each {name} in a base URL with the provider's setting of that
+// name ({region}, {project}), or else the environment variable ({VAR}).
+std::string expand_placeholders(const EnvFn& env, const Target& t, const std::string& url) {
   std::string out;
   size_t i = 0;
   while (i < url.size()) {
@@ -86,9 +80,9 @@ std::string expand_placeholders(const EnvFn& env, const std::string& url, const 
     size_t close = url.find('}', open);
     if (close == std::string::npos) break;
     std::string var = url.substr(open + 1, close - open - 1);
-    std::string val = env(var);
+    std::string val = find_setting(*t.spec, var) ? t.required(var) : env(var);
     if (val.empty())
-      invalid("provider " + provider + " needs " + var + " in the environment (its base URL is " + redact_url(url) +
+      invalid("provider " + t.spec->name + " needs " + var + " in the environment (its base URL is " + redact_url(url) +
               ")");
     out.append(url, i, open - i).append(val);
     i = close + 1;
@@ -121,7 +115,7 @@ struct Client::Call {
   long http_status = 0;
   http::Headers headers;
   std::string body;
-  http::SseFramer framer;
+  std::unique_ptr<StreamDecoder> decoder;  // a stream's framing and translation (one per attempt)
   StreamAssembler assembler;
   bool saw_done = false;        // the stream's end event arrived: the call is complete
   bool delivered = false;
@@ -136,8 +130,7 @@ struct Client::Call {
     headers.clear();
     std::string().swap(body);
     if (prep.stream) {
-      framer.reset();
-      framer.set_max_event_bytes(limits.max_event_bytes);
+      decoder = prep.op->stream_decoder(prep.target, limits);
       assembler = StreamAssembler(limits);
     }
     saw_done = false;
@@ -148,7 +141,7 @@ struct Client::Call {
 
   // Once finished, what the call held is of no more use, although its transfer
   // may still run for a moment (kAfterEndGraceMs) and keep the Call alive.
-  // What a late transfer callback reads stays: the target, the adapter, the flags.
+  // What a late transfer callback reads stays: the target, the operation, the flags.
   void release() {
     prep.request.SetNull();
     prep.request.GetAllocator().Clear();
@@ -157,7 +150,7 @@ struct Client::Call {
     headers.clear();
     std::string().swap(body);
     if (prep.stream) {
-      framer.reset();
+      decoder.reset();
       assembler = StreamAssembler();
     }
   }
@@ -257,12 +250,28 @@ void Client::complete_target(Target& t) const {
   // are the library's own; what the environment supplies, or fills in, is
   // checked here, so that a preview refuses what a call would.
   bool from_env = false;
+  // Settings: the config's, else the first environment variable set, else the row's default.
+  for (auto& st : s.settings) {
+    std::string v;
+    if (o)
+      for (auto& [k, val] : o->settings)
+        if (k == st.name) v = val;
+    if (v.empty())
+      for (auto& var : st.env)
+        if (v = st.secret ? env_key(env, var) : env(var); !v.empty()) break;
+    if (v.empty()) v = st.fallback;
+    if (st.secret) t.secrets.add(v);
+    t.settings.emplace_back(st.name, std::move(v));
+  }
   if (o && o->base_url) t.base_url = *o->base_url;
   else if (is_hint && cfg_.base_url) t.base_url = *cfg_.base_url;
   else if (std::string e = env(s.base_url_env); !e.empty()) t.base_url = trim_slashes(e), from_env = true;
   else t.base_url = s.base_url;
+  if (t.base_url.empty())
+    invalid("providers." + s.name + ".base_url: required (set it in the client config" +
+            (s.base_url_env.empty() ? std::string() : " or set " + s.base_url_env) + ")");
   if (t.base_url.find('{') != std::string::npos) {
-    t.base_url = expand_placeholders(env, t.base_url, s.name);
+    t.base_url = expand_placeholders(env, t, t.base_url);
     from_env = true;
   }
   if (from_env)
@@ -282,6 +291,7 @@ void Client::complete_target(Target& t) const {
     throw Error(LLM_ERR_AUTHENTICATION,
                 "no API key for provider " + s.name + ": " + how + "the client config providers." + s.name + ".api_key");
   }
+  t.credential = key_credential(s, t.api_key);
 
   t.headers = s.headers;
   for (auto& h : cfg_.headers) http::set_header(t.headers, h.first, h.second);
@@ -330,8 +340,11 @@ void Client::finish_prepare(PreparedCall& p, bool stream) const {
   for (const char* reserved : {"fallbacks", "retry"})
     if (p.request.HasMember(reserved))
       invalid(std::string("request.") + reserved + ": not supported by this version of literllm");
-  p.adapter = &adapter_for(p.target.spec->protocol);
-  p.http = p.adapter->build_chat(p.request, p.target, stream);
+  p.op = &require_operation(*p.target.spec, Endpoint::Chat);
+  p.http = p.op->build(p.request, p.target, stream);
+  // The body is final: the credential signs it (again before each later
+  // attempt when it is dated, see submit_attempt).
+  if (p.target.credential) p.target.credential->apply(p.http, std::chrono::system_clock::now());
   // What the transport would refuse, refused here, so a preview agrees. Each
   // header was checked where it entered (config, registration, extra_headers,
   // the key); together they may still be too many.
@@ -601,6 +614,8 @@ void Client::submit_attempt(const std::shared_ptr<Call>& c, bool from_start) {
     return;
   }
   c->reset_attempt(cfg_.limits);
+  if (seq > 1 && c->prep.target.credential && c->prep.target.credential->per_attempt())
+    c->prep.target.credential->apply(c->prep.http, std::chrono::system_clock::now());
 
   http::Callbacks cb;
   cb.on_headers = [this, c](long status, const http::Headers& h) {
@@ -608,7 +623,8 @@ void Client::submit_attempt(const std::shared_ptr<Call>& c, bool from_start) {
     c->headers = h;
     // A stream answered with something else (a JSON answer or error page sent
     // with 200): read it as an error body, and report it.
-    if (c->prep.stream && status >= 200 && status < 300 && !is_event_stream(http::find_header(h, "content-type")))
+    if (c->prep.stream && status >= 200 && status < 300 &&
+        !c->prep.op->is_stream_content_type(http::find_header(h, "content-type")))
       c->not_sse = true;
     // A sized answer is read into a buffer of its size: no growth by doubling,
     // which would hold up to three times the answer for a moment.
@@ -668,35 +684,39 @@ void Client::submit_attempt(const std::shared_ptr<Call>& c, bool from_start) {
   }
 }
 
+ChunkSink Client::chunk_sink(const std::shared_ptr<Call>& c) {
+  // A reference to the call: the sink lives only as long as one feed.
+  Call* call = c.get();
+  return [call](std::string_view text, const json::Value& chunk) {
+    call->assembler.add(chunk);
+    call->delivered = true;
+    if (call->on_chunk && !call->on_chunk(text)) {
+      call->chunk_cancelled = true;
+      return false;
+    }
+    return true;
+  };
+}
+
 bool Client::on_data(const std::shared_ptr<Call>& c, const char* data, size_t len) {
   {
     const std::string& provider = c->prep.target.spec->name;
     bool ok_status = c->http_status >= 200 && c->http_status < 300 && !c->not_sse;
     if (c->prep.stream && ok_status) {
       if (c->saw_done) return false;  // bytes after the end event are never read: drop the connection
-      bool go = true;
       try {
-        c->framer.feed(data, len, [&](const http::SseEvent& ev) {
-          bool more = c->prep.adapter->on_stream_event(
-              ev, c->prep.target, [&](std::string_view text, const json::Value& chunk) {
-                c->assembler.add(chunk);
-                c->delivered = true;
-                if (go && c->on_chunk && !c->on_chunk(text)) {
-                  go = false;
-                  c->chunk_cancelled = true;
-                }
-              });
-          if (!more && go) {
-            c->saw_done = true;
-            end_after_event(c);
-          }
-          return go && more;
-        });
+        auto fed = c->decoder->feed(data, len, chunk_sink(c));
+        if (fed == StreamDecoder::Fed::Ended) {
+          c->saw_done = true;
+          end_after_event(c);
+        }
+        // After the end event the body's last bytes (the chunked terminator)
+        // are still read, so that the connection stays reusable.
+        return fed != StreamDecoder::Fed::Stopped;
       } catch (const Error& e) {
         c->failure = e;
         return false;
       }
-      return go;
     }
     if (!ok_status) {
       // An error answer: its first kErrorBodyKeep bytes say all there is to say.
@@ -761,7 +781,7 @@ void Client::on_done(const std::shared_ptr<Call>& c, const http::Result& r) {
     }
     long s = c->http_status ? c->http_status : r.http_status;
     if (s < 200 || s >= 300) {
-      Error e = c->prep.adapter->http_error(c->prep.target, s, c->body, c->headers);
+      Error e = c->prep.op->http_error(c->prep.target, s, c->body, c->headers);
       if (!retryable_http(s) || e.retry_after > 60) return fail(e);
       return retry_or_fail(e, e.retry_after >= 0 ? static_cast<long>(e.retry_after * 1000) : backoff_ms(c->retries));
     }
@@ -781,9 +801,14 @@ void Client::on_done(const std::shared_ptr<Call>& c, const http::Result& r) {
       return fail(e);
     }
     if (c->prep.stream) {
-      c->framer.finish();
+      try {
+        c->decoder->finish(chunk_sink(c));
+      } catch (const Error& e) {
+        return fail(e);
+      }
+      if (c->chunk_cancelled) return fail(Error(LLM_ERR_CANCELLED, "the request was cancelled"));
       if (!c->assembler.all_finished())
-        return fail(Error(LLM_ERR_STREAMING, provider + " stream ended before it was complete (no [DONE] after " +
+        return fail(Error(LLM_ERR_STREAMING, provider + " stream ended before it was complete (no end event after " +
                                                  std::to_string(c->assembler.chunks()) + " chunks)"));
     }
     succeed(c);
@@ -796,7 +821,7 @@ void Client::succeed(const std::shared_ptr<Call>& c) {
     if (c->prep.stream) {
       doc = c->assembler.take();
     } else {
-      doc = c->prep.adapter->parse_chat_response(c->body, c->prep.target);
+      doc = c->prep.op->parse(c->body, c->prep.target);
       std::string().swap(c->body);  // the document holds the answer now: one copy, not two
     }
   } catch (const Error& e) {

@@ -24,7 +24,7 @@ namespace literllm {
 struct PreparedCall {
   json::Document request;
   Target target;
-  const Adapter* adapter = nullptr;
+  const Operation* op = nullptr;
   http::Request http;
   bool stream = false;
   long timeout_ms = 0;
@@ -119,6 +119,8 @@ class Client {
   void submit_attempt(const std::shared_ptr<Call>& c, bool from_start = false);
   // The transfer callbacks of an attempt (on the loop's thread).
   bool on_data(const std::shared_ptr<Call>& c, const char* data, size_t len);
+  // What a stream's decoder emits into: the assembler, then the caller.
+  static ChunkSink chunk_sink(const std::shared_ptr<Call>& c);
   void on_done(const std::shared_ptr<Call>& c, const http::Result& r);
   // Ends the call with LLM_ERR_OUT_OF_MEMORY (allocates nothing).
   void fail_oom(const std::shared_ptr<Call>& c) noexcept;

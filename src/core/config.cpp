@@ -124,12 +124,24 @@ Config from_json(const json::Value& d) {
                   "llm_register_provider(NULL, ...) before the client is made)");
         if (!p.value.IsObject()) invalid("config." + base + ": expected an object, got " + json::type_name(p.value));
         ProviderOverride o;
+        ProviderPtr spec = find_builtin(key);
+        if (!spec) spec = global_providers().find(key);
         for (auto& f : p.value.GetObject()) {
           std::string fk(json::sv(f.name));
           if (fk == "api_key") o.api_key = key_field(f.value, base + "." + fk);
           else if (fk == "base_url") o.base_url = url_field(f.value, base + "." + fk);
           else if (fk == "headers") o.headers = headers_field(f.value, base + "." + fk);
-          else invalid("config." + base + "." + fk + ": unknown field (expected api_key, base_url, headers)");
+          else if (const SettingSpec* st = spec ? find_setting(*spec, fk) : nullptr) {
+            std::string val = st->secret ? key_field(f.value, base + "." + fk) : string_field(f.value, base + "." + fk);
+            if (!st->secret && !http::is_valid_value(val))
+              invalid("config." + base + "." + fk + ": contains a control character");
+            o.settings.emplace_back(st->name, std::move(val));
+          } else {
+            std::string expected = "api_key, base_url, headers";
+            if (spec)
+              for (auto& ss : spec->settings) expected += ", " + ss.name;
+            invalid("config." + base + "." + fk + ": unknown field (expected " + expected + ")");
+          }
         }
         if (!c.providers.emplace(key, std::move(o)).second)
           invalid("config." + base + ": configures provider " + key + " a second time (under another spelling)");

@@ -14,6 +14,8 @@ struct ProviderOverride {
   std::optional<std::string> api_key;
   std::optional<std::string> base_url;
   http::Headers headers;
+  // The provider's own settings given (names from its row's SettingSpec list).
+  std::vector<std::pair<std::string, std::string>> settings;
 };
 
 // How much of an answer the library holds. Crossing one ends the call with

@@ -25,14 +25,15 @@ void rename_member(json::Value& obj, const char* from, const char* to, json::All
   obj.AddMember(json::Value(to, a), v, a);
 }
 
+}  // namespace
+
 void set_member(json::Value& obj, const char* key, json::Value v, json::Allocator& a) {
   auto it = obj.FindMember(key);
   if (it != obj.MemberEnd()) it->value = std::move(v);
   else obj.AddMember(json::Value(key, a), v, a);
 }
 
-// Moves each member of `extra` into `obj` unless `obj` already has that name
-// (the first of repeated names wins). Both are objects of one document.
+// The first of repeated names wins. Both are objects of one document.
 void add_new_members(json::Value& obj, json::Value& extra, json::Allocator& a) {
   const size_t n = extra.MemberCount();
   if (n * (obj.MemberCount() + n) <= 4096) {  // the usual few members: look each up
@@ -58,6 +59,8 @@ void add_new_members(json::Value& obj, json::Value& extra, json::Allocator& a) {
   for (auto& m : extra.GetObject())
     if (kept[i++]) obj.AddMember(m.name, m.value, a);
 }
+
+namespace {
 
 // Some hosts spell cached prompt tokens their own way; one shape for all:
 // usage.prompt_tokens_details.cached_tokens is always an integer.
@@ -132,9 +135,55 @@ bool flatten_choices(json::Document& d, const char* key) {
   return changed;
 }
 
-class OpenAIAdapter final : public Adapter {
+}  // namespace
+
+bool openai_stream_event(const http::SseEvent& ev, const Target& t, const ChunkSink& emit) {
+  std::string_view data = ev.data;
+  if (data == "[DONE]") return false;
+  if (!ev.event.empty() && ev.event == "error") {
+    std::string code;
+    std::string msg = error_body_message(data, &code, t.secrets);
+    throw Error(LLM_ERR_STREAMING, t.spec->name + " sent an error event: " + msg);
+  }
+  json::Document d = json::parse(data, (t.spec->name + " stream event").c_str(), LLM_ERR_STREAMING);
+  if (!d.IsObject()) throw Error(LLM_ERR_STREAMING, t.spec->name + " stream event is not a JSON object");
+  if (auto err = d.FindMember("error"); err != d.MemberEnd() && !err->value.IsNull()) {
+    std::string code;
+    std::string msg = error_body_message(data, &code, t.secrets);
+    llm_status st = status_for_http(0, msg, code);
+    if (st == LLM_ERR_SERVER_ERROR) st = LLM_ERR_STREAMING;
+    throw Error(st, t.spec->name + " sent an error in the stream: " + msg);
+  }
+  // Normalizing changes the text: re-serialize only then (the common chunk passes through as sent).
+  bool changed = flatten_choices(d, "delta");
+  auto u = d.FindMember("usage");
+  if (u != d.MemberEnd() && u->value.IsObject()) {
+    normalize_usage(u->value, d.GetAllocator());
+    changed = true;
+  }
+  if (changed) {
+    std::string text = json::dump(d);
+    return emit(text, d);
+  }
+  return emit(data, d);
+}
+
+namespace {
+
+// The streamed answer: OpenAI's chunks pass through (normalized where a host
+// differs); `data: [DONE]` ends it.
+class OpenAIStream final : public SseStreamDecoder {
  public:
-  http::Request build_chat(json::Document& req, const Target& t, bool stream) const override {
+  OpenAIStream(const Target& t, const Limits& limits) : SseStreamDecoder(limits), t_(t) {}
+  bool on_event(const http::SseEvent& ev, const ChunkSink& emit) override { return openai_stream_event(ev, t_, emit); }
+
+ private:
+  const Target& t_;
+};
+
+class OpenAIChat final : public Operation {
+ public:
+  http::Request build(json::Document& req, const Target& t, bool stream) const override {
     auto& a = req.GetAllocator();
     const Quirks& q = t.spec->quirks;
     set_member(req, "model", json::str(t.model, a), a);
@@ -165,6 +214,7 @@ class OpenAIAdapter final : public Adapter {
           role->value.SetString("system", a);
       }
     }
+    merge_provider_options(req, req, t, a);
     // extra_body: its members are added, never replace one the request has,
     // nor set the call's own stream flags (validation refuses both; skipped
     // here as well).
@@ -181,16 +231,15 @@ class OpenAIAdapter final : public Adapter {
 
     http::Request r;
     r.method = "POST";
-    r.url = http::join_path(t.base_url, "/chat/completions");
+    r.url = provider_url(t, "/chat/completions");
     r.body = json::dump(req);
     r.headers.emplace_back("Content-Type", "application/json");
     r.headers.emplace_back("Accept", stream ? "text/event-stream" : "application/json");
-    add_auth(r, t);
     for (auto& h : t.headers) http::set_header(r.headers, h.first, h.second);
     return r;
   }
 
-  json::Document parse_chat_response(std::string_view body, const Target& t) const override {
+  json::Document parse(std::string_view body, const Target& t) const override {
     json::Document d = json::parse(body, (t.spec->name + " response").c_str(), LLM_ERR_SERIALIZATION);
     if (!d.IsObject()) throw Error(LLM_ERR_SERIALIZATION, t.spec->name + " response is not a JSON object");
     if (auto err = d.FindMember("error"); err != d.MemberEnd() && !err->value.IsNull()) {
@@ -206,63 +255,19 @@ class OpenAIAdapter final : public Adapter {
     return d;
   }
 
-  bool on_stream_event(const http::SseEvent& ev, const Target& t, const ChunkSink& emit) const override {
-    std::string_view data = ev.data;
-    if (data == "[DONE]") return false;
-    if (!ev.event.empty() && ev.event == "error") {
-      std::string code;
-      std::string msg = error_body_message(data, &code, t.secrets);
-      throw Error(LLM_ERR_STREAMING, t.spec->name + " sent an error event: " + msg);
-    }
-    json::Document d = json::parse(data, (t.spec->name + " stream event").c_str(), LLM_ERR_STREAMING);
-    if (!d.IsObject()) throw Error(LLM_ERR_STREAMING, t.spec->name + " stream event is not a JSON object");
-    if (auto err = d.FindMember("error"); err != d.MemberEnd() && !err->value.IsNull()) {
-      std::string code;
-      std::string msg = error_body_message(data, &code, t.secrets);
-      llm_status st = status_for_http(0, msg, code);
-      if (st == LLM_ERR_SERVER_ERROR) st = LLM_ERR_STREAMING;
-      throw Error(st, t.spec->name + " sent an error in the stream: " + msg);
-    }
-    // Normalizing changes the text: re-serialize only then (the common chunk passes through as sent).
-    bool changed = flatten_choices(d, "delta");
-    auto u = d.FindMember("usage");
-    if (u != d.MemberEnd() && u->value.IsObject()) {
-      normalize_usage(u->value, d.GetAllocator());
-      changed = true;
-    }
-    if (changed) {
-      std::string text = json::dump(d);
-      emit(text, d);
-    } else {
-      emit(data, d);
-    }
-    return true;
+  std::unique_ptr<StreamDecoder> stream_decoder(const Target& t, const Limits& limits) const override {
+    return std::make_unique<OpenAIStream>(t, limits);
   }
 };
 
 }  // namespace
 
-Error Adapter::http_error(const Target& t, long status, std::string_view body, const http::Headers& headers) const {
-  return literllm::http_error(t.spec->name, status, body, headers, t.secrets);
-}
-
-void add_auth(http::Request& req, const Target& t) {
-  if (t.api_key.empty() || t.spec->auth == AuthKind::None) return;
-  if (t.spec->auth == AuthKind::Bearer) {
-    req.headers.emplace_back("Authorization", "Bearer " + t.api_key);
-    req.secret_headers.emplace_back("Authorization");
-  } else {
-    req.headers.emplace_back(t.spec->auth_header, t.api_key);
-    req.secret_headers.push_back(t.spec->auth_header);
+const Operation* openai_operation(Endpoint e) {
+  static const OpenAIChat* chat = new OpenAIChat;  // leaked: an I/O thread may use it during exit
+  switch (e) {
+    case Endpoint::Chat: return chat;
   }
-}
-
-const Adapter& adapter_for(Protocol p) {
-  static const OpenAIAdapter* openai = new OpenAIAdapter;  // leaked: an I/O thread may use it during exit
-  switch (p) {
-    case Protocol::OpenAI: return *openai;
-  }
-  return *openai;
+  return nullptr;
 }
 
 }  // namespace literllm

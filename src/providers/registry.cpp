@@ -43,6 +43,20 @@ Quirks local() {  // a local server: no key, Hugging Face ids ("Qwen/Qwen2.5-7B-
   return q;
 }
 
+// A provider that speaks its own protocol, with its credential header.
+std::shared_ptr<ProviderSpec> native(std::string name, std::vector<std::string> aliases, std::string base_url,
+                                     Protocol protocol, AuthKind auth, std::string auth_header,
+                                     std::vector<std::string> key_env, std::string base_url_env,
+                                     std::vector<SettingSpec> settings = {}) {
+  auto p = row(std::move(name), std::move(aliases), std::move(base_url), std::move(key_env), Quirks{},
+               std::move(base_url_env));
+  p->protocol = protocol;
+  p->auth = auth;
+  p->auth_header = std::move(auth_header);
+  p->settings = std::move(settings);
+  return p;
+}
+
 std::vector<ProviderPtr> make_builtins() {
   Quirks openai;
   openai.tokens = TokensField::MaxCompletionTokens;  // o-series and gpt-5 reject max_tokens
@@ -59,6 +73,31 @@ std::vector<ProviderPtr> make_builtins() {
   auto nim = row("nvidia_nim", {"nvidia", "nim"}, "https://integrate.api.nvidia.com/v1",
                  {"NVIDIA_NIM_API_KEY", "NVIDIA_API_KEY"}, hosts_others(compat()));
   nim->kept_prefixes = {"nvidia"};
+
+  // Cloudflare: the account (and the gateway) are part of the URL.
+  auto cloudflare = row("cloudflare", {"cloudflare_workers_ai", "workers_ai", "cf"},
+                        "https://api.cloudflare.com/client/v4/accounts/{account_id}/ai/v1",
+                        {"CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY"}, hosts_others(compat()));
+  cloudflare->settings = {{"account_id", {"CLOUDFLARE_ACCOUNT_ID"}, "", false}};
+  // The gateway's OpenAI-compatible endpoint takes "<provider>/<model>" ids.
+  auto ai_gateway = row("cloudflare_ai_gateway", {"ai_gateway"},
+                        "https://gateway.ai.cloudflare.com/v1/{account_id}/{gateway_id}/compat",
+                        {"CLOUDFLARE_AI_GATEWAY_API_KEY"}, hosts_others(compat()));
+  ai_gateway->settings = {{"account_id", {"CLOUDFLARE_ACCOUNT_ID"}, "", false},
+                          {"gateway_id", {"CLOUDFLARE_GATEWAY_ID"}, "", false}};
+
+  // Azure OpenAI: the model names the deployment; api-key header.
+  auto azure = row("azure_openai", {"azure", "azure_open_ai"}, "", {"AZURE_OPENAI_API_KEY", "AZURE_API_KEY"}, openai,
+                   "AZURE_OPENAI_ENDPOINT");
+  azure->auth = AuthKind::Header;
+  azure->auth_header = "api-key";
+  azure->chat_path = "/openai/deployments/{model}/chat/completions?api-version={api_version}";
+  azure->settings = {{"api_version", {"AZURE_API_VERSION", "OPENAI_API_VERSION"}, "2024-10-21", false}};
+  // Microsoft Foundry (Azure AI model inference): any of its models, api-key header.
+  auto foundry = row("microsoft_foundry", {"ms_foundry", "azure_foundry"}, "",
+                     {"AZURE_AI_API_KEY", "MICROSOFT_FOUNDRY_API_KEY"}, hosts_others(compat()), "AZURE_AI_API_BASE");
+  foundry->auth = AuthKind::Header;
+  foundry->auth_header = "api-key";
 
   std::vector<ProviderPtr> v = {
       row("openai", {}, "https://api.openai.com/v1", {"OPENAI_API_KEY"}, openai, "OPENAI_BASE_URL"),
@@ -79,19 +118,42 @@ std::vector<ProviderPtr> make_builtins() {
       row("nebius", {"nebius_ai"}, "https://api.studio.nebius.com/v1", {"NEBIUS_API_KEY"}, hosts_others(compat())),
       row("moonshot", {"moonshot_ai", "moonshotai", "kimi"}, "https://api.moonshot.ai/v1", {"MOONSHOT_API_KEY"},
           compat()),
-      row("dashscope", {"qwen", "alibaba", "aliyun"}, "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
-          {"DASHSCOPE_API_KEY"}, compat()),
-      row("cloudflare", {"cloudflare_workers_ai", "workers_ai", "cf"},
-          "https://api.cloudflare.com/client/v4/accounts/{CLOUDFLARE_ACCOUNT_ID}/ai/v1",
-          {"CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY"}, hosts_others(compat())),
+      row("dashscope", {"dash_scope", "alibaba", "alibaba_cloud", "qwen", "aliyun"},
+          "https://dashscope-intl.aliyuncs.com/compatible-mode/v1", {"DASHSCOPE_API_KEY"}, compat()),
+      cloudflare,
+      ai_gateway,
       row("github", {"github_models", "gh"}, "https://models.github.ai/inference", {"GITHUB_TOKEN"}, hosts_others(compat())),
+      foundry,
+      // Gemini's OpenAI-compatible endpoint.
+      row("gemini_enterprise", {"google_gemini_enterprise", "google_openai"},
+          "https://generativelanguage.googleapis.com/v1beta/openai", {"GEMINI_API_KEY", "GOOGLE_API_KEY"}, compat()),
       row("ollama", {}, "http://localhost:11434/v1", {"OLLAMA_API_KEY"}, ollama, "OLLAMA_BASE_URL"),
       row("lm_studio", {"lmstudio"}, "http://localhost:1234/v1", {"LM_STUDIO_API_KEY"}, local(),
           "LM_STUDIO_BASE_URL"),
       row("vllm", {"hosted_vllm"}, "http://localhost:8000/v1", {"VLLM_API_KEY"}, local(), "VLLM_BASE_URL"),
       row("sglang", {}, "http://localhost:30000/v1", {"SGLANG_API_KEY"}, local(), "SGLANG_BASE_URL"),
-      row("llamacpp", {"llama.cpp", "llama_cpp"}, "http://localhost:8080/v1", {"LLAMACPP_API_KEY"}, local(),
-          "LLAMACPP_BASE_URL"),
+      row("llama_cpp", {"llamacpp", "llama_cpp_python", "llama.cpp"}, "http://localhost:8080/v1",
+          {"LLAMACPP_API_KEY", "LLAMA_CPP_API_KEY"}, local(), "LLAMACPP_BASE_URL"),
+      // Native protocols.
+      native("anthropic", {"claude"}, "https://api.anthropic.com", Protocol::Anthropic, AuthKind::Header, "x-api-key",
+             {"ANTHROPIC_API_KEY"}, "ANTHROPIC_BASE_URL"),
+      native("gemini", {"google"}, "https://generativelanguage.googleapis.com", Protocol::Gemini, AuthKind::Header,
+             "x-goog-api-key", {"GEMINI_API_KEY", "GOOGLE_API_KEY"}, "GEMINI_BASE_URL"),
+      native("vertex_ai", {"vertex"}, "https://{location}-aiplatform.googleapis.com", Protocol::VertexAI,
+             AuthKind::None, "", {}, "VERTEXAI_BASE_URL",
+             {{"project", {"VERTEXAI_PROJECT", "GOOGLE_CLOUD_PROJECT"}, "", false},
+              {"location", {"VERTEXAI_LOCATION", "GOOGLE_CLOUD_LOCATION"}, "us-central1", false},
+              {"credentials_file", {"GOOGLE_APPLICATION_CREDENTIALS"}, "", false},
+              {"access_token", {"VERTEXAI_ACCESS_TOKEN"}, "", true}}),
+      native("bedrock", {"amazon_bedrock", "aws_bedrock"}, "https://bedrock-runtime.{region}.amazonaws.com",
+             Protocol::Bedrock, AuthKind::None, "", {}, "BEDROCK_BASE_URL",
+             {{"region", {"AWS_REGION", "AWS_DEFAULT_REGION"}, "", false},
+              {"aws_access_key_id", {"AWS_ACCESS_KEY_ID"}, "", false},
+              {"aws_secret_access_key", {"AWS_SECRET_ACCESS_KEY"}, "", true},
+              {"aws_session_token", {"AWS_SESSION_TOKEN"}, "", true}}),
+      azure,
+      native("cohere", {"co"}, "https://api.cohere.com", Protocol::Cohere, AuthKind::Bearer, "",
+             {"COHERE_API_KEY", "CO_API_KEY"}, "COHERE_BASE_URL"),
   };
   return v;
 }
@@ -117,6 +179,24 @@ void ProviderSpec::index_keys() {
   match_keys.push_back(normalize_provider_name(name));
   for (auto& a : aliases) match_keys.push_back(normalize_provider_name(a));
   for (auto& a : prefixes) match_keys.push_back(normalize_provider_name(a));
+}
+
+const SettingSpec* find_setting(const ProviderSpec& p, std::string_view name) {
+  for (auto& s : p.settings)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+const char* protocol_name(Protocol p) {
+  switch (p) {
+    case Protocol::OpenAI: return "openai";
+    case Protocol::Anthropic: return "anthropic";
+    case Protocol::Gemini: return "gemini";
+    case Protocol::VertexAI: return "vertex_ai";
+    case Protocol::Bedrock: return "bedrock";
+    case Protocol::Cohere: return "cohere";
+  }
+  return "openai";
 }
 
 std::string normalize_provider_name(std::string_view s) {
@@ -281,6 +361,10 @@ void provider_to_json(const ProviderSpec& p, json::Value& out, json::Allocator& 
   for (auto& s : p.aliases) prefixes.PushBack(json::str(s, a), a);
   for (auto& s : p.prefixes) prefixes.PushBack(json::str(s, a), a);
   out.AddMember("prefixes", prefixes, a);
+  out.AddMember("protocol", json::str(protocol_name(p.protocol), a), a);
+  json::Value settings(rapidjson::kArrayType);
+  for (auto& st : p.settings) settings.PushBack(json::str(st.name, a), a);
+  out.AddMember("settings", settings, a);
   out.AddMember("registered", p.registered, a);
 }
 

@@ -14,8 +14,21 @@
 
 namespace literllm {
 
-// Which adapter speaks to the provider (src/providers/<protocol>.cpp).
-enum class Protocol { OpenAI };
+// Which wire protocol the provider speaks (src/providers/<protocol>.cpp).
+enum class Protocol { OpenAI, Anthropic, Gemini, VertexAI, Bedrock, Cohere };
+const char* protocol_name(Protocol p);  // "openai", "anthropic", "gemini", "vertex_ai", "bedrock", "cohere"
+
+// A provider setting beyond api_key/base_url/headers (a Vertex project, an AWS
+// region): set under providers.<name>.<setting> in the client config, else
+// read from the first environment variable of `env` that is set, else
+// `fallback`.
+struct SettingSpec {
+  std::string name;
+  std::vector<std::string> env;
+  std::string fallback;
+  bool secret = false;  // redacted wherever it could show (an AWS secret key, a token)
+};
+using Settings = std::vector<std::pair<std::string, std::string>>;
 
 enum class AuthKind { Bearer, Header, None };
 
@@ -50,6 +63,10 @@ struct ProviderSpec {
   // and stay in the model sent. Normalized.
   std::vector<std::string> kept_prefixes;
   Quirks quirks;
+  // The chat path after base_url when it is not the protocol's own
+  // ("/chat/completions" for OpenAI). May hold {model} and {setting} placeholders.
+  std::string chat_path;
+  std::vector<SettingSpec> settings;
   // Normalized name, aliases and prefixes (normalize_provider_name), computed
   // once by index_keys() so that routing compares without allocating.
   std::vector<std::string> match_keys;
@@ -61,6 +78,9 @@ struct ProviderSpec {
 };
 
 using ProviderPtr = std::shared_ptr<const ProviderSpec>;
+
+// The row's setting of that name, or nullptr.
+const SettingSpec* find_setting(const ProviderSpec& p, std::string_view name);
 
 // Lower-cases ASCII and maps '-' and ' ' to '_', so "Mistral-AI" finds "mistral_ai".
 std::string normalize_provider_name(std::string_view s);
@@ -89,7 +109,7 @@ ProviderPtr find_builtin(std::string_view prefix);
 // Parses llm_register_provider's JSON; throws Error(LLM_ERR_INVALID_ARGUMENT) naming the field.
 ProviderPtr parse_provider_registration(std::string_view json_text);
 
-// {"name","aliases","base_url","auth","api_key_env","prefixes","registered"}
+// {"name","aliases","base_url","auth","api_key_env","prefixes","protocol","settings","registered"}
 void provider_to_json(const ProviderSpec& p, json::Value& out, json::Allocator& a);
 
 }  // namespace literllm

@@ -44,6 +44,7 @@ Target make_target(bool mistral) {
   if (!t.spec) fail("built-in provider row missing");
   t.base_url = std::string(kBaseUrl);
   t.api_key = std::string(kApiKey);
+  t.credential = key_credential(*t.spec, t.api_key);
   t.model = mistral ? "mistral-small-latest" : "gpt-4o-mini";
   return t;
 }
@@ -160,10 +161,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // extra_body may only add fields the library does not own: what the
     // library decides (model, stream, token field, seed, roles) still holds.
     const bool skip_semantics = false;
-    http::Request r = adapter_for(Protocol::OpenAI).build_chat(req, t, stream);
+    http::Request r = operation_for(Protocol::OpenAI, Endpoint::Chat)->build(req, t, stream);
+    if (t.credential) t.credential->apply(r, std::chrono::system_clock::now());  // the signing stage
     check_built(r, t, stream, key_in_input, skip_semantics);
   } catch (const Error& e) {
-    fail("build_chat threw on a validated request", e.what());
+    fail("the OpenAI chat operation's build threw on a validated request", e.what());
   } catch (...) {
     fuzz::fail_foreign_exception(kName);
   }

@@ -1,12 +1,12 @@
-// libFuzzer target for the streamed-answer path: the OpenAI adapter's
-// on_stream_event, chunk by chunk, into a StreamAssembler.
+// libFuzzer target for the streamed-answer path: the OpenAI stream
+// translation (openai_stream_event), chunk by chunk, into a StreamAssembler.
 //
 // Input: lines (LF or CRLF). A line "event: NAME" sets the type of the next
 // event (so the error-event path is reachable); any other line is one event's
 // data, after an optional "data:" / "data: " prefix (so lines copied from a
 // recorded stream work as seeds). "[DONE]" ends the stream, as does an error.
 // Checked (any failure aborts):
-//  - only literllm::Error leaves on_stream_event, add and finish;
+//  - only literllm::Error leaves openai_stream_event, add and finish;
 //  - each emitted chunk text re-parses as JSON equal to the emitted DOM;
 //  - finish() gives a chat.completion that serializes, re-parses to the same
 //    DOM, and has one choice per distinct choice index seen.
@@ -55,7 +55,6 @@ void note_indexes(const json::Value& chunk, std::set<int64_t>& seen) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view in(reinterpret_cast<const char*>(data), size);
-  const Adapter& adapter = adapter_for(Protocol::OpenAI);
   StreamAssembler assembler;
   std::set<int64_t> indexes;
   size_t emitted = 0;
@@ -66,6 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ++emitted;
     note_indexes(chunk, indexes);
     assembler.add(chunk);
+    return true;
   };
 
   try {
@@ -90,7 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (line.empty() && event.empty()) continue;  // a blank line between events
       const std::string owned(line);  // the framer's views die after the event; so does this
       http::SseEvent ev{event, owned, {}};
-      const bool more = adapter.on_stream_event(ev, target(), sink);
+      const bool more = openai_stream_event(ev, target(), sink);
       event.clear();
       if (!more) break;
     }

@@ -344,7 +344,7 @@ TEST(ConfigJson, ProviderAliasesAreCanonicalized) {
     const char* canonical;
   } cases[] = {
       {"MISTRAL_AI", "mistral"}, {"mistral-ai", "mistral"}, {"MistralAI", "mistral"}, {"Grok", "xai"},
-      {"KIMI", "moonshot"},      {"QWEN", "dashscope"},     {"Together_AI", "together"}, {"LLAMA.CPP", "llamacpp"},
+      {"KIMI", "moonshot"},      {"QWEN", "dashscope"},     {"Together_AI", "together"}, {"LLAMA.CPP", "llama_cpp"},
       {"LM Studio", "lm_studio"}, {"OpenAI", "openai"},
   };
   for (auto& cs : cases) {

@@ -33,7 +33,30 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const Adapter& openai() { return adapter_for(Protocol::OpenAI); }
+// The OpenAI chat operation as a call runs it: build, then the credential.
+struct OpenAIChatSteps {
+  const Operation& op = *operation_for(Protocol::OpenAI, Endpoint::Chat);
+  http::Request build_chat(json::Document& req, const Target& t, bool stream) const {
+    http::Request r = op.build(req, t, stream);
+    if (t.credential) t.credential->apply(r, std::chrono::system_clock::now());
+    return r;
+  }
+  json::Document parse_chat_response(std::string_view body, const Target& t) const { return op.parse(body, t); }
+  Error http_error(const Target& t, long status, std::string_view body, const http::Headers& h) const {
+    return op.http_error(t, status, body, h);
+  }
+  template <class F>
+  bool on_stream_event(const http::SseEvent& ev, const Target& t, F&& f) const {
+    return openai_stream_event(ev, t, [&](std::string_view text, const json::Value& chunk) {
+      f(text, chunk);
+      return true;
+    });
+  }
+};
+const OpenAIChatSteps& openai() {
+  static const OpenAIChatSteps steps;
+  return steps;
+}
 
 Target target_for(const std::string& provider, const std::string& key = "sk-test-key-123", const std::string& model = "m-1") {
   Target t;
@@ -43,6 +66,7 @@ Target target_for(const std::string& provider, const std::string& key = "sk-test
   t.api_key = key;
   t.secrets.add(key);
   t.model = model;
+  if (t.spec) t.credential = key_credential(*t.spec, key);
   return t;
 }
 
@@ -59,6 +83,7 @@ Target custom_target(AuthKind auth, const std::string& header = "", const std::s
   t.api_key = key;
   t.secrets.add(key);
   t.model = "acme-model";
+  t.credential = key_credential(*p, key);
   return t;
 }
 
@@ -383,9 +408,9 @@ TEST(OpenAIBuild, TargetHeadersOverrideCaseInsensitively) {
   EXPECT_TRUE(is_secret(cb.http, "x-api-key"));
 }
 
-TEST(OpenAIBuild, AddAuthDirectly) {
+TEST(OpenAIBuild, KeyCredentialDirectly) {
   http::Request r;
-  add_auth(r, target_for("groq", "gsk-1"));
+  target_for("groq", "gsk-1").credential->apply(r, std::chrono::system_clock::now());
   ASSERT_EQ(r.headers.size(), 1u);
   EXPECT_EQ(r.headers[0], (std::pair<std::string, std::string>{"Authorization", "Bearer gsk-1"}));
   EXPECT_EQ(r.secret_headers, std::vector<std::string>{"Authorization"});

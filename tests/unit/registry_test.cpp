@@ -86,11 +86,19 @@ TEST(Builtins, EveryRowIsComplete) {
     EXPECT_FALSE(p->name.empty());
     EXPECT_EQ(p->name, normalize_provider_name(p->name)) << "the canonical name is lower case";
     EXPECT_EQ(p->name.find('/'), std::string::npos);
-    EXPECT_EQ(p->protocol, Protocol::OpenAI);
-    EXPECT_EQ(p->auth, AuthKind::Bearer);
+    // Signed protocols (SigV4, Google tokens) take no static key; every other
+    // row sends its key in Authorization or a header of its own.
+    const bool signs = p->protocol == Protocol::VertexAI || p->protocol == Protocol::Bedrock;
+    if (signs) EXPECT_EQ(p->auth, AuthKind::None);
+    else if (p->auth == AuthKind::Header) EXPECT_FALSE(p->auth_header.empty());
+    else EXPECT_EQ(p->auth, AuthKind::Bearer);
     EXPECT_FALSE(p->registered);
     EXPECT_TRUE(p->api_key.empty()) << "a built-in row carries no key";
-    EXPECT_FALSE(p->base_url.empty());
+    if (p->base_url.empty()) {
+      // Each user's own endpoint (Azure): named by config or the environment.
+      EXPECT_FALSE(p->base_url_env.empty());
+      continue;
+    }
     EXPECT_NE(p->base_url.back(), '/') << p->base_url;
     if (p->quirks.key_optional) {
       // Local servers: plain http on localhost, overridable from the environment.
@@ -98,7 +106,12 @@ TEST(Builtins, EveryRowIsComplete) {
       EXPECT_FALSE(p->base_url_env.empty());
     } else {
       EXPECT_TRUE(starts_with(p->base_url, "https://")) << p->base_url;
-      EXPECT_FALSE(p->api_key_env.empty()) << "a hosted provider names the environment variable of its key";
+      if (!signs) EXPECT_FALSE(p->api_key_env.empty()) << "a hosted provider names the environment variable of its key";
+    }
+    // Every {placeholder} of the base URL is one of the row's settings.
+    for (size_t open = p->base_url.find('{'); open != std::string::npos; open = p->base_url.find('{', open + 1)) {
+      std::string name = p->base_url.substr(open + 1, p->base_url.find('}', open) - open - 1);
+      EXPECT_NE(find_setting(*p, name), nullptr) << name;
     }
     for (auto& e : p->api_key_env) {
       EXPECT_FALSE(e.empty());
@@ -141,11 +154,85 @@ TEST(Builtins, AliasesAreCaseInsensitive) {
     const char* name;
   } cases[] = {
       {"Grok", "xai"},          {"KIMI", "moonshot"},       {"QWEN", "dashscope"},   {"mistral-ai", "mistral"},
-      {"Together_AI", "together"}, {"LLAMA.CPP", "llamacpp"}, {"OpenAI", "openai"},   {"GROQ", "groq"},
+      {"Together_AI", "together"}, {"LLAMA.CPP", "llama_cpp"}, {"OpenAI", "openai"},   {"GROQ", "groq"},
       {"Mistral AI", "mistral"}, {"MistralAI", "mistral"},   {"Deep-Seek", "deepseek"}, {"X-AI", "xai"},
       {"LMStudio", "lm_studio"}, {"lm-studio", "lm_studio"}, {"Hosted-VLLM", "vllm"}, {"PPLX", "perplexity"},
       {"NVIDIA", "nvidia_nim"}, {"Workers-AI", "cloudflare"}, {"GH", "github"},       {"Open-Router", "openrouter"},
   };
+  for (auto& c : cases) {
+    ProviderPtr p = find_builtin(c.typed);
+    ASSERT_TRUE(p) << c.typed;
+    EXPECT_EQ(p->name, c.name) << c.typed;
+  }
+}
+
+// Every provider key the product promises, with each alias that must resolve
+// to it, and the protocol it speaks.
+TEST(Builtins, EveryPromisedProviderKey) {
+  struct Row {
+    const char* name;
+    std::vector<const char*> aliases;
+    const char* protocol;
+  } rows[] = {
+      {"openai", {}, "openai"},
+      {"openrouter", {}, "openai"},
+      {"groq", {}, "openai"},
+      {"mistral", {"mistralai", "mistral_ai"}, "openai"},
+      {"deepseek", {"deep_seek"}, "openai"},
+      {"xai", {"x_ai", "grok"}, "openai"},
+      {"together", {"togetherai", "together_ai"}, "openai"},
+      {"fireworks", {"fireworksai", "fireworks_ai"}, "openai"},
+      {"cerebras", {}, "openai"},
+      {"perplexity", {}, "openai"},
+      {"sambanova", {"samba_nova"}, "openai"},
+      {"nvidia_nim", {"nvidia", "nim"}, "openai"},
+      {"nebius", {}, "openai"},
+      {"moonshot", {"moonshotai", "moonshot_ai", "kimi"}, "openai"},
+      {"dashscope", {"dash_scope", "alibaba", "alibaba_cloud", "qwen"}, "openai"},
+      {"cloudflare", {"cloudflare_workers_ai", "workers_ai"}, "openai"},
+      {"cloudflare_ai_gateway", {"ai_gateway"}, "openai"},
+      {"github", {"github_models"}, "openai"},
+      {"microsoft_foundry", {"ms_foundry", "azure_foundry"}, "openai"},
+      {"gemini_enterprise", {"google_gemini_enterprise", "google_openai"}, "openai"},
+      {"ollama", {}, "openai"},
+      {"lm_studio", {"lmstudio"}, "openai"},
+      {"vllm", {}, "openai"},
+      {"sglang", {}, "openai"},
+      {"llama_cpp", {"llamacpp", "llama_cpp_python"}, "openai"},
+      {"anthropic", {"claude"}, "anthropic"},
+      {"gemini", {"google"}, "gemini"},
+      {"vertex_ai", {"vertex"}, "vertex_ai"},
+      {"bedrock", {"amazon_bedrock", "aws_bedrock"}, "bedrock"},
+      {"azure_openai", {"azure", "azure_open_ai"}, "openai"},
+      {"cohere", {"co"}, "cohere"},
+  };
+  for (auto& r : rows) {
+    ProviderPtr p = find_builtin(r.name);
+    ASSERT_TRUE(p) << r.name;
+    EXPECT_EQ(p->name, r.name);
+    EXPECT_STREQ(protocol_name(p->protocol), r.protocol) << r.name;
+    for (const char* a : r.aliases) {
+      for (std::string spelling : {std::string(a), normalize_provider_name(a)}) {
+        // Upper case, and '-' or ' ' for '_': the same provider.
+        std::string upper = spelling, dashed = spelling, spaced = spelling;
+        for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        for (auto& c : dashed) c = c == '_' ? '-' : c;
+        for (auto& c : spaced) c = c == '_' ? ' ' : c;
+        for (auto& s : {spelling, upper, dashed, spaced}) {
+          ProviderPtr found = find_builtin(s);
+          ASSERT_TRUE(found) << s;
+          EXPECT_EQ(found->name, r.name) << s;
+        }
+      }
+    }
+  }
+}
+
+TEST(Builtins, UnknownSpellingsAreNotProviders) {
+  struct Case {
+    const char* typed;
+    const char* name;
+  } cases[] = {{"OpenAI", "openai"}};
   for (auto& c : cases) {
     ProviderPtr p = find_builtin(c.typed);
     ASSERT_TRUE(p) << c.typed;
@@ -403,7 +490,8 @@ TEST(ProviderJson, RegisteredShape) {
   ASSERT_TRUE(d.IsObject());
   std::set<std::string> keys;
   for (auto& m : d.GetObject()) keys.insert(m.name.GetString());
-  EXPECT_EQ(keys, (std::set<std::string>{"name", "aliases", "base_url", "auth", "api_key_env", "prefixes", "registered"}));
+  EXPECT_EQ(keys, (std::set<std::string>{"name", "aliases", "base_url", "auth", "api_key_env", "prefixes", "protocol",
+                                         "settings", "registered"}));
   EXPECT_STREQ(d["name"].GetString(), "acme");
   ASSERT_TRUE(d["aliases"].IsArray());
   ASSERT_EQ(d["aliases"].Size(), 1u);
@@ -439,9 +527,16 @@ TEST(ProviderJson, BuiltinRows) {
     SCOPED_TRACE(p->name);
     EXPECT_EQ(std::string(d["name"].GetString()), p->name);
     EXPECT_EQ(std::string(d["base_url"].GetString()), p->base_url);
-    EXPECT_STREQ(d["auth"].GetString(), "bearer");
-    ASSERT_TRUE(d["api_key_env"].IsString());
-    EXPECT_EQ(std::string(d["api_key_env"].GetString()), p->api_key_env.front());
+    std::string auth = p->auth == AuthKind::Bearer ? "bearer" : p->auth == AuthKind::None ? "none" : "header:" + p->auth_header;
+    EXPECT_EQ(std::string(d["auth"].GetString()), auth);
+    if (p->api_key_env.empty()) {
+      EXPECT_TRUE(d["api_key_env"].IsNull());
+    } else {
+      ASSERT_TRUE(d["api_key_env"].IsString());
+      EXPECT_EQ(std::string(d["api_key_env"].GetString()), p->api_key_env.front());
+    }
+    EXPECT_EQ(std::string(d["protocol"].GetString()), protocol_name(p->protocol));
+    ASSERT_EQ(d["settings"].Size(), p->settings.size());
     EXPECT_FALSE(d["registered"].GetBool());
     ASSERT_EQ(d["prefixes"].Size(), 1 + p->aliases.size() + p->prefixes.size());
     EXPECT_EQ(std::string(d["prefixes"][0].GetString()), p->name);
