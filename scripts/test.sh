@@ -77,7 +77,7 @@ if command -v clang-14 >/dev/null 2>&1 && command -v clang++-14 >/dev/null 2>&1;
   cmake --build build-fuzz -j"$jobs" --target fuzz_targets
   rm -rf build-fuzz/fuzz-smoke build-fuzz/fuzz-findings
   mkdir -p build-fuzz/fuzz-findings
-  for t in fuzz_sse fuzz_request fuzz_stream fuzz_error_body fuzz_config; do
+  for t in fuzz_sse fuzz_eventstream fuzz_request fuzz_stream fuzz_native_stream fuzz_error_body fuzz_config; do
     case $t in
       fuzz_sse) dict=sse.dict ;;
       fuzz_config) dict=config.dict ;;

@@ -106,6 +106,8 @@ const Operation& require_operation(const ProviderSpec& spec, Endpoint e);
 // The protocols' operations, one function per protocol file.
 const Operation* openai_operation(Endpoint e);
 const Operation* anthropic_operation(Endpoint e);
+const Operation* bedrock_operation(Endpoint e);
+const Operation* gemini_operation(Endpoint e);
 
 // One OpenAI stream event: its chunk passes through (normalized where a host
 // differs). Returns false at `data: [DONE]`. Throws Error on an error event.
@@ -114,6 +116,10 @@ bool openai_stream_event(const http::SseEvent& ev, const Target& t, const ChunkS
 // The credential of a provider's key, by its row's auth kind (Authorization:
 // Bearer, or the row's header); null when there is no key or no auth.
 std::shared_ptr<const auth::Credential> key_credential(const ProviderSpec& spec, const std::string& key);
+// The credential of a resolved target: its key's, or for a protocol that signs
+// (AuthKind::Signed) the signer its settings make (Bedrock: SigV4 from the AWS
+// keys and region). Throws LLM_ERR_AUTHENTICATION naming what is missing.
+std::shared_ptr<const auth::Credential> make_credential(const Target& t);
 
 // base_url + `path`, or + the row's chat_path when it has one; {model} (URL-
 // encoded) and {setting} placeholders filled in. Throws LLM_ERR_INVALID_ARGUMENT

@@ -10,6 +10,7 @@
 #include "core/errors.hpp"
 #include "providers/adapter.hpp"
 #include "providers/anthropic.hpp"
+#include "providers/codec.hpp"
 
 namespace literllm {
 
@@ -22,22 +23,9 @@ constexpr const char* kJsonTool = "literllm_json_answer";
 constexpr int kDefaultMaxTokens = 4096;
 constexpr int kMaxCacheBreakpoints = 4;
 
-[[noreturn]] void bad(const std::string& path, const std::string& why) { invalid("request." + path + ": " + why); }
-
-std::string_view str_of(const Value& obj, const char* key) {
-  const Value* v = json::find(obj, key);
-  return v && v->IsString() ? json::sv(*v) : std::string_view();
-}
-
-// A "data:<media type>;base64,<data>" URL split in two; false for any other URL.
-bool split_data_url(std::string_view url, std::string_view& media_type, std::string_view& data) {
-  if (url.substr(0, 5) != "data:") return false;
-  size_t semi = url.find(";base64,");
-  if (semi == std::string_view::npos) return false;
-  media_type = url.substr(5, semi - 5);
-  data = url.substr(semi + 8);
-  return true;
-}
+using codec::bad;
+using codec::split_data_url;
+using codec::str_of;
 
 // Builds the Messages body. One per call; `a` is the body's allocator.
 class RequestBuilder {
@@ -213,18 +201,7 @@ class RequestBuilder {
     b.AddMember("type", "tool_use", a_);
     b.AddMember("id", json::str(str_of(tc, "id"), a_), a_);
     b.AddMember("name", json::str(str_of(*fn, "name"), a_), a_);
-    std::string_view args = str_of(*fn, "arguments");
-    Value input(rapidjson::kObjectType);
-    if (!args.empty()) {
-      json::Document parsed;
-      try {
-        parsed = json::parse(args, "arguments", LLM_ERR_INVALID_ARGUMENT);
-      } catch (const Error&) {
-        bad(path + ".function.arguments", "is not valid JSON (anthropic takes the arguments as an object)");
-      }
-      if (!parsed.IsObject()) bad(path + ".function.arguments", "must be a JSON object for anthropic");
-      input.CopyFrom(parsed, a_);
-    }
+    Value input = codec::arguments_object(str_of(*fn, "arguments"), path, "anthropic", a_);
     b.AddMember("input", input, a_);
     return b;
   }
@@ -271,13 +248,7 @@ class RequestBuilder {
     body_.AddMember("max_tokens", max_tokens, a_);
     for (const char* k : {"temperature", "top_p", "top_k"})
       if (const Value* v = json::find(req_, k); v && v->IsNumber()) body_.AddMember(Value(k, a_), Value(*v, a_), a_);
-    if (const Value* stop = json::find(req_, "stop")) {
-      Value seqs(rapidjson::kArrayType);
-      if (stop->IsString()) seqs.PushBack(Value(*stop, a_), a_);
-      else if (stop->IsArray())
-        for (auto& s : stop->GetArray()) seqs.PushBack(Value(s, a_), a_);
-      if (!seqs.Empty()) body_.AddMember("stop_sequences", seqs, a_);
-    }
+    if (Value seqs = codec::stop_sequences(req_, a_); !seqs.Empty()) body_.AddMember("stop_sequences", seqs, a_);
     if (std::string_view user = str_of(req_, "user"); !user.empty()) {
       Value md(rapidjson::kObjectType);
       md.AddMember("user_id", json::str(user, a_), a_);
@@ -398,22 +369,8 @@ Value usage_of(const Value& u, json::Allocator& a) {
     const Value* v = json::find(u, k);
     return v && v->IsInt64() ? v->GetInt64() : 0;
   };
-  int64_t in = num("input_tokens"), out = num("output_tokens"), write = num("cache_creation_input_tokens"),
-          read = num("cache_read_input_tokens");
-  Value r(rapidjson::kObjectType);
-  r.AddMember("prompt_tokens", in + write + read, a);
-  r.AddMember("completion_tokens", out, a);
-  r.AddMember("total_tokens", in + write + read + out, a);
-  Value details(rapidjson::kObjectType);
-  details.AddMember("cached_tokens", read, a);
-  r.AddMember("prompt_tokens_details", details, a);
-  r.AddMember("cache_creation_input_tokens", write, a);
-  r.AddMember("cache_read_input_tokens", read, a);
-  return r;
-}
-
-int64_t now_secs() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return codec::usage(num("input_tokens"), num("output_tokens"), num("cache_read_input_tokens"),
+                      num("cache_creation_input_tokens"), a);
 }
 
 // The status of an error named by its Anthropic type (HTTP errors carry the status itself).
@@ -464,37 +421,17 @@ class AnthropicStream final : public SseStreamDecoder {
     std::string thinking, signature;
   };
 
-  // A chunk with one choice whose delta `fill` writes (or no choice at all).
   template <class F>
-  bool chunk(const ChunkSink& emit, F&& fill, const char* finish = nullptr, const Value* usage = nullptr) {
-    json::Document c(rapidjson::kObjectType);
-    auto& a = c.GetAllocator();
-    c.AddMember("id", json::str(id_, a), a);
-    c.AddMember("object", "chat.completion.chunk", a);
-    c.AddMember("created", created_, a);
-    c.AddMember("model", json::str(model_, a), a);
-    Value choices(rapidjson::kArrayType);
-    if (!usage) {
-      Value ch(rapidjson::kObjectType);
-      ch.AddMember("index", 0, a);
-      Value delta(rapidjson::kObjectType);
-      fill(delta, a);
-      ch.AddMember("delta", delta, a);
-      if (finish) ch.AddMember("finish_reason", Value(finish, a), a);
-      else ch.AddMember("finish_reason", Value(), a);
-      choices.PushBack(ch, a);
-    }
-    c.AddMember("choices", choices, a);
-    if (usage) c.AddMember("usage", Value(*usage, a), a);
-    return emit(json::dump(c), c);
+  bool chunk(const ChunkSink& emit, F&& fill, const char* finish = nullptr) {
+    return codec::emit_chunk(emit, head_, std::forward<F>(fill), finish);
   }
 
   bool message_start(const json::Document& d, const ChunkSink& emit) {
     const Value* m = json::find(d, "message");
     if (!m || !m->IsObject()) throw Error(LLM_ERR_STREAMING, "anthropic message_start has no message");
-    id_ = std::string(str_of(*m, "id"));
-    model_ = std::string(str_of(*m, "model"));
-    created_ = now_secs();
+    head_.id = std::string(str_of(*m, "id"));
+    head_.model = std::string(str_of(*m, "model"));
+    head_.created = codec::now_secs();
     if (const Value* u = json::find(*m, "usage"); u && u->IsObject()) usage_.CopyFrom(*u, usage_.GetAllocator());
     if (!chunk(emit, [](Value& delta, json::Allocator& a) {
           delta.AddMember("role", "assistant", a);
@@ -519,22 +456,9 @@ class AnthropicStream final : public SseStreamDecoder {
     return true;
   }
 
-  // A tool call's first chunk: its id, name and the arguments known so far.
   bool tool_call(const ChunkSink& emit, int64_t index, std::string_view id, std::string_view name,
                  std::string_view arguments) {
-    return chunk(emit, [&](Value& delta, json::Allocator& a) {
-      Value tcs(rapidjson::kArrayType);
-      Value tc(rapidjson::kObjectType);
-      tc.AddMember("index", index, a);
-      tc.AddMember("id", json::str(id, a), a);
-      tc.AddMember("type", "function", a);
-      Value fn(rapidjson::kObjectType);
-      fn.AddMember("name", json::str(name, a), a);
-      fn.AddMember("arguments", json::str(arguments, a), a);
-      tc.AddMember("function", fn, a);
-      tcs.PushBack(tc, a);
-      delta.AddMember("tool_calls", tcs, a);
-    });
+    return codec::emit_tool_call(emit, head_, index, id, name, arguments);
   }
 
   Block& block_at(const json::Document& d) {
@@ -592,16 +516,7 @@ class AnthropicStream final : public SseStreamDecoder {
       if (b.json_answer)
         return chunk(emit, [&](Value& out, json::Allocator& a) { out.AddMember("content", json::str(part, a), a); });
       if (b.tool_index < 0) return true;  // a server tool's input: not a call for the caller to make
-      return chunk(emit, [&](Value& out, json::Allocator& a) {
-        Value tcs(rapidjson::kArrayType);
-        Value tc(rapidjson::kObjectType);
-        tc.AddMember("index", b.tool_index, a);
-        Value fn(rapidjson::kObjectType);
-        fn.AddMember("arguments", json::str(part, a), a);
-        tc.AddMember("function", fn, a);
-        tcs.PushBack(tc, a);
-        out.AddMember("tool_calls", tcs, a);
-      });
+      return tool_call(emit, b.tool_index, "", "", part);
     }
     if (type == "thinking_delta") {
       std::string_view text = str_of(*delta, "thinking");
@@ -650,14 +565,12 @@ class AnthropicStream final : public SseStreamDecoder {
       if (!chunk(emit, [](Value&, json::Allocator&) {}, fr)) return true;
     }
     json::Document u;
-    Value usage = usage_of(usage_, u.GetAllocator());
-    return chunk(emit, [](Value&, json::Allocator&) {}, nullptr, &usage);
+    return codec::emit_usage(emit, head_, usage_of(usage_, u.GetAllocator()));
   }
 
   const Target& t_;
   bool json_tool_;
-  std::string id_, model_;
-  int64_t created_ = 0;
+  codec::ChunkHead head_;
   int64_t next_tool_ = 0;
   bool json_answered_ = false;
   std::vector<Block> blocks_;
@@ -682,64 +595,30 @@ json::Document anthropic_response(std::string_view text, const Target& t) {
   }
   const Value* content = json::find(src, "content");
   if (!content || !content->IsArray()) throw Error(LLM_ERR_SERIALIZATION, "anthropic response has no \"content\" array");
-  json::Document d(rapidjson::kObjectType);
-  auto& a = d.GetAllocator();
-  d.AddMember("id", json::str(str_of(src, "id"), a), a);
-  d.AddMember("object", "chat.completion", a);
-  d.AddMember("created", now_secs(), a);
-  d.AddMember("model", json::str(str_of(src, "model"), a), a);
-  std::string text_out, reasoning;
-  bool has_text = false, json_answered = false;
-  Value tool_calls(rapidjson::kArrayType), thinking(rapidjson::kArrayType);
+  codec::Completion out;
+  auto& a = out.allocator();
+  bool json_answered = false;
   for (auto& b : content->GetArray()) {
     std::string_view type = str_of(b, "type");
     if (type == "text") {
-      text_out.append(str_of(b, "text"));
-      has_text = true;
+      out.add_text(str_of(b, "text"));
     } else if (type == "tool_use") {
       const Value* input = json::find(b, "input");
       std::string args = input ? json::dump(*input) : "{}";
       if (json_tool && str_of(b, "name") == kJsonTool) {
-        text_out += args;
-        has_text = true;
+        out.add_text(args);
         json_answered = true;
-        continue;
+      } else {
+        out.add_tool_call(str_of(b, "id"), str_of(b, "name"), std::move(args));
       }
-      Value tc(rapidjson::kObjectType);
-      tc.AddMember("id", json::str(str_of(b, "id"), a), a);
-      tc.AddMember("type", "function", a);
-      Value fn(rapidjson::kObjectType);
-      fn.AddMember("name", json::str(str_of(b, "name"), a), a);
-      fn.AddMember("arguments", json::str(args, a), a);
-      tc.AddMember("function", fn, a);
-      tool_calls.PushBack(tc, a);
     } else if (type == "thinking" || type == "redacted_thinking") {
-      reasoning.append(str_of(b, "thinking"));
-      thinking.PushBack(Value(b, a), a);
+      out.add_thinking(Value(b, a), str_of(b, "thinking"));
     }
   }
-  Value msg(rapidjson::kObjectType);
-  msg.AddMember("role", "assistant", a);
-  if (has_text) msg.AddMember("content", json::str(text_out, a), a);
-  else msg.AddMember("content", Value(), a);
-  msg.AddMember("refusal", Value(), a);
-  if (!thinking.Empty()) {
-    msg.AddMember("reasoning_content", json::str(reasoning, a), a);
-    msg.AddMember("thinking_blocks", thinking, a);
-  }
-  if (!tool_calls.Empty()) msg.AddMember("tool_calls", tool_calls, a);
-  Value choice(rapidjson::kObjectType);
-  choice.AddMember("index", 0, a);
-  choice.AddMember("message", msg, a);
   std::string_view stop = str_of(src, "stop_reason");
-  const char* fr = stop == "tool_use" && json_answered && tool_calls.Empty() ? "stop" : finish_reason(stop);
-  choice.AddMember("finish_reason", Value(fr, a), a);
-  choice.AddMember("logprobs", Value(), a);
-  Value choices(rapidjson::kArrayType);
-  choices.PushBack(choice, a);
-  d.AddMember("choices", choices, a);
-  if (const Value* u = json::find(src, "usage"); u && u->IsObject()) d.AddMember("usage", usage_of(*u, a), a);
-  return d;
+  const char* fr = stop == "tool_use" && json_answered && !out.has_tool_calls() ? "stop" : finish_reason(stop);
+  const Value* u = json::find(src, "usage");
+  return out.build(str_of(src, "id"), str_of(src, "model"), fr, u && u->IsObject() ? usage_of(*u, a) : Value());
 }
 
 std::unique_ptr<StreamDecoder> anthropic_stream(const Target& t, const Limits& limits) {

@@ -2,10 +2,12 @@
 // provider settings and URLs, provider_options.
 #include <algorithm>
 
+#include "auth/sigv4.hpp"
 #include "core/errors.hpp"
 #include "http/headers.hpp"
 #include "http/url.hpp"
 #include "providers/adapter.hpp"
+#include "providers/codec.hpp"
 
 namespace literllm {
 
@@ -66,9 +68,9 @@ const Operation* operation_for(Protocol p, Endpoint e) {
   switch (p) {
     case Protocol::OpenAI: return openai_operation(e);
     case Protocol::Anthropic: return anthropic_operation(e);
-    case Protocol::Gemini:
+    case Protocol::Bedrock: return bedrock_operation(e);
+    case Protocol::Gemini: return gemini_operation(e);
     case Protocol::VertexAI:
-    case Protocol::Bedrock:
     case Protocol::Cohere: return nullptr;
   }
   return nullptr;
@@ -87,8 +89,28 @@ std::shared_ptr<const auth::Credential> key_credential(const ProviderSpec& spec,
     case AuthKind::Bearer: return auth::header_key("Authorization", "Bearer ", key);
     case AuthKind::Header: return auth::header_key(spec.auth_header, "", key);
     case AuthKind::None: return nullptr;
+    case AuthKind::Signed: return auth::header_key("Authorization", "Bearer ", key);  // a bearer key instead
   }
   return nullptr;
+}
+
+std::shared_ptr<const auth::Credential> make_credential(const Target& t) {
+  const ProviderSpec& s = *t.spec;
+  if (s.auth != AuthKind::Signed || !t.api_key.empty()) return key_credential(s, t.api_key);
+  if (s.protocol == Protocol::Bedrock) {
+    const std::string& id = t.setting("aws_access_key_id");
+    const std::string& secret = t.setting("aws_secret_access_key");
+    if (id.empty() || secret.empty())
+      throw Error(LLM_ERR_AUTHENTICATION,
+                  "no AWS credentials for provider bedrock: set providers.bedrock.aws_access_key_id and "
+                  "aws_secret_access_key (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or an API key in "
+                  "providers.bedrock.api_key (or AWS_BEARER_TOKEN_BEDROCK)");
+    auto signer = std::make_shared<const auth::SigV4Signer>(
+        auth::AwsCredentials{id, secret, t.setting("aws_session_token")}, t.required("region"), "bedrock");
+    return auth::sigv4_credential(std::move(signer));
+  }
+  throw Error(LLM_ERR_ENDPOINT_NOT_SUPPORTED, "provider " + s.name + ": its authentication is not supported by this "
+                                              "version of literllm (give an access token or API key instead)");
 }
 
 std::string url_encode(std::string_view s) {
@@ -161,3 +183,125 @@ void merge_provider_options(json::Value& req, json::Value& body, const Target& t
 }
 
 }  // namespace literllm
+
+namespace literllm::codec {
+
+bool emit_usage(const ChunkSink& emit, const ChunkHead& h, const json::Value& usage) {
+  json::Document c(rapidjson::kObjectType);
+  auto& a = c.GetAllocator();
+  c.AddMember("id", json::str(h.id, a), a);
+  c.AddMember("object", "chat.completion.chunk", a);
+  c.AddMember("created", h.created, a);
+  c.AddMember("model", json::str(h.model, a), a);
+  c.AddMember("choices", json::Value(rapidjson::kArrayType), a);
+  c.AddMember("usage", json::Value(usage, a), a);
+  return emit(json::dump(c), c);
+}
+
+bool emit_tool_call(const ChunkSink& emit, const ChunkHead& h, int64_t tool_index, std::string_view id,
+                    std::string_view name, std::string_view arguments, int64_t choice) {
+  return emit_chunk(
+      emit, h,
+      [&](json::Value& delta, json::Allocator& a) {
+        json::Value tcs(rapidjson::kArrayType);
+        json::Value tc(rapidjson::kObjectType);
+        tc.AddMember("index", tool_index, a);
+        if (!id.empty()) {
+          tc.AddMember("id", json::str(id, a), a);
+          tc.AddMember("type", "function", a);
+        }
+        json::Value fn(rapidjson::kObjectType);
+        if (!name.empty()) fn.AddMember("name", json::str(name, a), a);
+        fn.AddMember("arguments", json::str(arguments, a), a);
+        tc.AddMember("function", fn, a);
+        tcs.PushBack(tc, a);
+        delta.AddMember("tool_calls", tcs, a);
+      },
+      nullptr, choice);
+}
+
+json::Value usage(int64_t input, int64_t output, int64_t cache_read, int64_t cache_write, json::Allocator& a) {
+  json::Value r(rapidjson::kObjectType);
+  r.AddMember("prompt_tokens", input + cache_read + cache_write, a);
+  r.AddMember("completion_tokens", output, a);
+  r.AddMember("total_tokens", input + cache_read + cache_write + output, a);
+  json::Value details(rapidjson::kObjectType);
+  details.AddMember("cached_tokens", cache_read, a);
+  r.AddMember("prompt_tokens_details", details, a);
+  r.AddMember("cache_creation_input_tokens", cache_write, a);
+  r.AddMember("cache_read_input_tokens", cache_read, a);
+  return r;
+}
+
+json::Value arguments_object(std::string_view arguments, const std::string& path, const char* provider,
+                             json::Allocator& a) {
+  json::Value input(rapidjson::kObjectType);
+  if (arguments.empty()) return input;
+  json::Document parsed;
+  try {
+    parsed = json::parse(arguments, "arguments", LLM_ERR_INVALID_ARGUMENT);
+  } catch (const Error&) {
+    bad(path + ".function.arguments", std::string("is not valid JSON (") + provider + " takes the arguments as an object)");
+  }
+  if (!parsed.IsObject()) bad(path + ".function.arguments", std::string("must be a JSON object for ") + provider);
+  input.CopyFrom(parsed, a);
+  return input;
+}
+
+json::Value stop_sequences(const json::Value& req, json::Allocator& a) {
+  json::Value seqs(rapidjson::kArrayType);
+  if (const json::Value* stop = json::find(req, "stop")) {
+    if (stop->IsString()) seqs.PushBack(json::Value(*stop, a), a);
+    else if (stop->IsArray())
+      for (auto& s : stop->GetArray()) seqs.PushBack(json::Value(s, a), a);
+  }
+  return seqs;
+}
+
+void Completion::add_tool_call(std::string_view id, std::string_view name, std::string arguments) {
+  auto& a = d_.GetAllocator();
+  json::Value tc(rapidjson::kObjectType);
+  tc.AddMember("id", json::str(id, a), a);
+  tc.AddMember("type", "function", a);
+  json::Value fn(rapidjson::kObjectType);
+  fn.AddMember("name", json::str(name, a), a);
+  fn.AddMember("arguments", json::str(arguments, a), a);
+  tc.AddMember("function", fn, a);
+  tool_calls_.PushBack(tc, a);
+}
+
+void Completion::add_thinking(json::Value block, std::string_view text) {
+  reasoning_.append(text);
+  thinking_.PushBack(block, d_.GetAllocator());
+}
+
+json::Document Completion::build(std::string_view id, std::string_view model, const char* finish_reason,
+                                 json::Value usage) {
+  auto& a = d_.GetAllocator();
+  d_.AddMember("id", json::str(id, a), a);
+  d_.AddMember("object", "chat.completion", a);
+  d_.AddMember("created", now_secs(), a);
+  d_.AddMember("model", json::str(model, a), a);
+  json::Value msg(rapidjson::kObjectType);
+  msg.AddMember("role", "assistant", a);
+  if (has_text_) msg.AddMember("content", json::str(text_, a), a);
+  else msg.AddMember("content", json::Value(), a);
+  msg.AddMember("refusal", json::Value(), a);
+  if (!thinking_.Empty()) {
+    msg.AddMember("reasoning_content", json::str(reasoning_, a), a);
+    msg.AddMember("thinking_blocks", thinking_, a);
+  }
+  if (!tool_calls_.Empty()) msg.AddMember("tool_calls", tool_calls_, a);
+  json::Value choice(rapidjson::kObjectType);
+  choice.AddMember("index", 0, a);
+  choice.AddMember("message", msg, a);
+  choice.AddMember("finish_reason", json::Value(finish_reason, a), a);
+  choice.AddMember("logprobs", json::Value(), a);
+  json::Value choices(rapidjson::kArrayType);
+  choices.PushBack(choice, a);
+  d_.AddMember("choices", choices, a);
+  if (!usage.IsNull()) d_.AddMember("usage", usage, a);
+  return std::move(d_);
+}
+
+}  // namespace literllm::codec

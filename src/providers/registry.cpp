@@ -140,13 +140,13 @@ std::vector<ProviderPtr> make_builtins() {
       native("gemini", {"google"}, "https://generativelanguage.googleapis.com", Protocol::Gemini, AuthKind::Header,
              "x-goog-api-key", {"GEMINI_API_KEY", "GOOGLE_API_KEY"}, "GEMINI_BASE_URL"),
       native("vertex_ai", {"vertex"}, "https://{location}-aiplatform.googleapis.com", Protocol::VertexAI,
-             AuthKind::None, "", {}, "VERTEXAI_BASE_URL",
+             AuthKind::Signed, "", {}, "VERTEXAI_BASE_URL",
              {{"project", {"VERTEXAI_PROJECT", "GOOGLE_CLOUD_PROJECT"}, "", false},
               {"location", {"VERTEXAI_LOCATION", "GOOGLE_CLOUD_LOCATION"}, "us-central1", false},
               {"credentials_file", {"GOOGLE_APPLICATION_CREDENTIALS"}, "", false},
               {"access_token", {"VERTEXAI_ACCESS_TOKEN"}, "", true}}),
       native("bedrock", {"amazon_bedrock", "aws_bedrock"}, "https://bedrock-runtime.{region}.amazonaws.com",
-             Protocol::Bedrock, AuthKind::None, "", {}, "BEDROCK_BASE_URL",
+             Protocol::Bedrock, AuthKind::Signed, "", {"AWS_BEARER_TOKEN_BEDROCK"}, "BEDROCK_BASE_URL",
              {{"region", {"AWS_REGION", "AWS_DEFAULT_REGION"}, "", false},
               {"aws_access_key_id", {"AWS_ACCESS_KEY_ID"}, "", false},
               {"aws_secret_access_key", {"AWS_SECRET_ACCESS_KEY"}, "", true},
@@ -352,7 +352,10 @@ void provider_to_json(const ProviderSpec& p, json::Value& out, json::Allocator& 
   for (auto& s : p.aliases) aliases.PushBack(json::str(s, a), a);
   out.AddMember("aliases", aliases, a);
   out.AddMember("base_url", json::str(redact_url(p.base_url), a), a);
-  std::string auth = p.auth == AuthKind::Bearer ? "bearer" : p.auth == AuthKind::None ? "none" : "header:" + p.auth_header;
+  std::string auth = p.auth == AuthKind::Bearer   ? "bearer"
+                     : p.auth == AuthKind::None   ? "none"
+                     : p.auth == AuthKind::Signed ? "signed"
+                                                  : "header:" + p.auth_header;
   out.AddMember("auth", json::str(auth, a), a);
   if (p.api_key_env.empty()) out.AddMember("api_key_env", json::Value(), a);
   else out.AddMember("api_key_env", json::str(p.api_key_env.front(), a), a);

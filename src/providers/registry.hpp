@@ -30,7 +30,10 @@ struct SettingSpec {
 };
 using Settings = std::vector<std::pair<std::string, std::string>>;
 
-enum class AuthKind { Bearer, Header, None };
+// How the key is sent: "Authorization: Bearer", a header of the provider's
+// own, not at all, or by a signature the protocol makes (Bedrock's SigV4,
+// Vertex AI's OAuth tokens: see make_credential).
+enum class AuthKind { Bearer, Header, None, Signed };
 
 // How a host spells the token limit.
 enum class TokensField { AsGiven, MaxTokens, MaxCompletionTokens };

@@ -89,7 +89,7 @@ TEST(Builtins, EveryRowIsComplete) {
     // Signed protocols (SigV4, Google tokens) take no static key; every other
     // row sends its key in Authorization or a header of its own.
     const bool signs = p->protocol == Protocol::VertexAI || p->protocol == Protocol::Bedrock;
-    if (signs) EXPECT_EQ(p->auth, AuthKind::None);
+    if (signs) EXPECT_EQ(p->auth, AuthKind::Signed);
     else if (p->auth == AuthKind::Header) EXPECT_FALSE(p->auth_header.empty());
     else EXPECT_EQ(p->auth, AuthKind::Bearer);
     EXPECT_FALSE(p->registered);
@@ -527,7 +527,10 @@ TEST(ProviderJson, BuiltinRows) {
     SCOPED_TRACE(p->name);
     EXPECT_EQ(std::string(d["name"].GetString()), p->name);
     EXPECT_EQ(std::string(d["base_url"].GetString()), p->base_url);
-    std::string auth = p->auth == AuthKind::Bearer ? "bearer" : p->auth == AuthKind::None ? "none" : "header:" + p->auth_header;
+    std::string auth = p->auth == AuthKind::Bearer   ? "bearer"
+                       : p->auth == AuthKind::None   ? "none"
+                       : p->auth == AuthKind::Signed ? "signed"
+                                                     : "header:" + p->auth_header;
     EXPECT_EQ(std::string(d["auth"].GetString()), auth);
     if (p->api_key_env.empty()) {
       EXPECT_TRUE(d["api_key_env"].IsNull());

@@ -17,6 +17,9 @@
 #include <sstream>
 #include <string_view>
 
+#include "anthropic.hpp"
+#include "bedrock.hpp"
+#include "gemini.hpp"
 #include "gzip.hpp"
 
 namespace literllm::testing {
@@ -1212,6 +1215,20 @@ Plan Handler::handle(RecordedRequest req) {
     requests_.push_back(req);
   }
 
+  // Anthropic's routes answer errors in Anthropic's shape, with the request id in the body.
+  std::string anthropic_model, rid;
+  const AnthropicRoute anthropic = anthropic_route(path, &anthropic_model);
+  if (anthropic != AnthropicRoute::none) rid = "req_upstream_" + std::to_string(++seq_);
+  // Bedrock's routes (bedrock.cpp): AWS's error shape, a request id like AWS's (a UUID).
+  std::string bedrock_model;
+  const BedrockRoute bedrock = bedrock_route(path, &bedrock_model);
+  if (bedrock != BedrockRoute::none) {
+    std::string n = std::to_string(++seq_);
+    rid = "00000000-0000-4000-8000-" + std::string(n.size() < 12 ? 12 - n.size() : 0, '0') + n;
+  }
+  std::string gemini_model;  // gemini.cpp: Google's error shape
+  const GeminiRoute gemini = gemini_route(path, &gemini_model);
+
   auto decide = [&]() -> Plan {
     if (header_true(req, "x-upstream-reset")) {
       Plan p;
@@ -1219,13 +1236,18 @@ Plan Handler::handle(RecordedRequest req) {
       return p;
     }
 
-    if (!opts_.require_api_key.empty()) {
+    if (bedrock != BedrockRoute::none) {
+      if (auto denied = bedrock_auth(req, opts_, rid)) return *denied;
+    } else if (gemini != GeminiRoute::none) {
+      if (auto denied = gemini_auth(req, gemini, opts_)) return *denied;
+    } else if (!opts_.require_api_key.empty()) {
       const std::string& want = opts_.require_api_key;
       std::string auth(trim(req.header("authorization")));
       bool ok = (auth.size() > 7 && iequals(auth.substr(0, 7), "bearer ") && trim(auth.substr(7)) == want) ||
                 req.header("x-api-key") == want || req.header("api-key") == want;
       if (!ok) {
         bool any = !auth.empty() || !req.header("x-api-key").empty() || !req.header("api-key").empty();
+        if (anthropic != AnthropicRoute::none) return anthropic_auth_error(anthropic, any, rid);
         return error_plan(401,
                           any ? "Incorrect API key provided."
                               : "You didn't provide an API key. Send it as \"Authorization: Bearer <key>\".",
@@ -1313,6 +1335,9 @@ Plan Handler::handle(RecordedRequest req) {
         return p;
       }
       if (has_error_bytes) return sized_error(static_cast<int>(status), static_cast<uint64_t>(error_bytes));
+      if (anthropic != AnthropicRoute::none) return anthropic_error_plan(static_cast<int>(status), rid);
+      if (bedrock != BedrockRoute::none) return bedrock_status_plan(static_cast<int>(status), rid);
+      if (gemini != GeminiRoute::none) return gemini_status_plan(static_cast<int>(status), gemini);
       return json_plan(static_cast<int>(status), error_body_for_status(static_cast<int>(status)));
     }
     if (has_replay) return replay(req, 200);
@@ -1320,6 +1345,19 @@ Plan Handler::handle(RecordedRequest req) {
     auto ends_with = [&](std::string_view suffix) {
       return path.size() >= suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
     };
+    if (bedrock != BedrockRoute::none) {
+      if (req.method != "POST")
+        return bedrock_error_plan(404, "UnknownOperationException", "", rid);
+      return handle_bedrock(req, bedrock, bedrock_model, rid);
+    }
+    if (gemini != GeminiRoute::none) {
+      if (req.method != "POST") return gemini_error_plan(404, "Method not found.", "NOT_FOUND");
+      return handle_gemini(req, gemini, gemini_model, ++counter_);
+    }
+    if (anthropic != AnthropicRoute::none) {
+      if (req.method != "POST") return anthropic_error_plan(405, rid, "Method Not Allowed");
+      return handle_anthropic(req, anthropic, anthropic_model, rid, ++counter_);
+    }
     if (ends_with("/chat/completions")) {
       if (req.method != "POST")
         return error_plan(405, "Method " + req.method + " not allowed on " + path + "; use POST",
@@ -1330,6 +1368,7 @@ Plan Handler::handle(RecordedRequest req) {
       if (req.method != "GET")
         return error_plan(405, "Method " + req.method + " not allowed on " + path + "; use GET",
                           "invalid_request_error", "method_not_allowed");
+      if (!req.header("anthropic-version").empty()) return json_plan(200, anthropic_models_body());
       rapidjson::StringBuffer sb;
       Writer w(sb);
       w.StartObject();
@@ -1375,7 +1414,9 @@ Plan Handler::handle(RecordedRequest req) {
     p.headers.emplace_back("content-encoding", "gzip");
   }
   if (!p.stream && header_true(req, "x-upstream-chunked")) p.chunked = true;
-  p.headers.emplace_back("x-request-id", "req_upstream_" + std::to_string(++seq_));
+  if (rid.empty()) rid = "req_upstream_" + std::to_string(++seq_);
+  p.headers.emplace_back("x-request-id", rid);
+  if (anthropic != AnthropicRoute::none) p.headers.emplace_back("request-id", rid);
   return p;
 }
 
@@ -1528,6 +1569,31 @@ Plan Handler::handle_chat(const RecordedRequest& req) {
   after_done(req, p, chunk_head(r));
   return p;
 }
+
+// ---- helpers shared with anthropic.cpp ----------------------------------------
+
+namespace shared {
+bool header_number(const RecordedRequest& req, std::string_view name, long& out) {
+  return detail::header_number(req, name, out);
+}
+bool header_true(const RecordedRequest& req, std::string_view name) { return detail::header_true(req, name); }
+bool iequals(std::string_view a, std::string_view b) { return testing::iequals(a, b); }
+std::string_view trim(std::string_view s) { return testing::trim(s); }
+size_t count_words(std::string_view s) { return detail::count_words(s); }
+std::string first_words(std::string_view s, size_t n) {
+  auto ws = detail::words(s, n);
+  return n == 0 || ws.empty() ? std::string() : std::string(s.substr(0, ws.back().second));
+}
+std::vector<std::string> two_word_pieces(std::string_view s) { return detail::two_word_pieces(s); }
+std::vector<std::string> three_pieces(std::string_view s) { return detail::three_pieces(s); }
+std::string object_sample(const rapidjson::Value* schema, bool recurse) {
+  return detail::object_sample(schema, recurse);
+}
+std::string schema_sample(const rapidjson::Value& schema) { return detail::schema_sample(schema); }
+Plan json_plan(int status, std::string body) { return detail::json_plan(status, std::move(body)); }
+Plan sse_plan() { return detail::sse_plan(); }
+void after_done(const RecordedRequest& req, Plan& p) { detail::after_done(req, p, {}); }
+}  // namespace shared
 
 }  // namespace detail
 }  // namespace literllm::testing

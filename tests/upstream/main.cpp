@@ -1,7 +1,8 @@
 // literllm-upstream: the local upstream as a process, for tests in other
 // languages, benchmarks and the README demo.
 //
-//   literllm-upstream [--port N] [--fixtures DIR] [--require-key KEY] [--no-record] [--exit-on-stdin-eof]
+//   literllm-upstream [--port N] [--fixtures DIR] [--require-key KEY] [--aws-key ID:SECRET[:TOKEN]]
+//                     [--no-record] [--exit-on-stdin-eof]
 //
 // Prints "LISTENING <port>" on stdout once it accepts connections, then serves
 // until SIGINT or SIGTERM (or, with --exit-on-stdin-eof, until stdin closes:
@@ -24,10 +25,12 @@ namespace {
 
 void usage(FILE* to) {
   std::fputs(
-      "usage: literllm-upstream [--port N] [--fixtures DIR] [--require-key KEY] [--no-record] [--exit-on-stdin-eof]\n"
+      "usage: literllm-upstream [--port N] [--fixtures DIR] [--require-key KEY] [--aws-key ID:SECRET[:TOKEN]]\n"
+      "                         [--no-record] [--exit-on-stdin-eof]\n"
       "  --port N             listen on 127.0.0.1:N (default: a free port)\n"
       "  --fixtures DIR       root for x-upstream-replay paths\n"
       "  --require-key KEY    answer 401 unless a request carries KEY (Bearer, x-api-key or api-key)\n"
+      "  --aws-key ID:SECRET[:TOKEN]  Bedrock routes: require SigV4 signatures made with these AWS credentials\n"
       "  --no-record          keep no copy of requests (GET /__requests answers [])\n"
       "  --exit-on-stdin-eof  stop when stdin reaches end of file\n"
       "Prints \"LISTENING <port>\" when ready; stops on SIGINT or SIGTERM.\n",
@@ -61,6 +64,18 @@ int main(int argc, char** argv) {
       opts.fixtures_dir = value();
     } else if (a == "--require-key") {
       opts.require_api_key = value();
+    } else if (a == "--aws-key") {
+      // ID:SECRET or ID:SECRET:TOKEN (the session token may hold ':' itself).
+      std::string v = value();
+      size_t c1 = v.find(':');
+      size_t c2 = c1 == std::string::npos ? std::string::npos : v.find(':', c1 + 1);
+      if (c1 == std::string::npos || c1 == 0 || c1 + 1 == v.size() || c2 == c1 + 1) {
+        std::fprintf(stderr, "literllm-upstream: --aws-key takes ID:SECRET or ID:SECRET:TOKEN\n");
+        return 2;
+      }
+      opts.aws_credentials.access_key_id = v.substr(0, c1);
+      opts.aws_credentials.secret_access_key = v.substr(c1 + 1, c2 == std::string::npos ? std::string::npos : c2 - c1 - 1);
+      if (c2 != std::string::npos) opts.aws_credentials.session_token = v.substr(c2 + 1);
     } else if (a == "--no-record") {
       opts.record_requests = false;
     } else if (a == "--exit-on-stdin-eof") {

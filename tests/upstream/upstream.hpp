@@ -1,5 +1,6 @@
 // The local upstream: a real HTTP/1.1 server on 127.0.0.1 that speaks the
-// OpenAI chat-completions wire format, for end-to-end tests, benchmarks and
+// OpenAI chat-completions wire format (and Anthropic's Messages API, direct
+// and on Vertex: anthropic.cpp), for end-to-end tests, benchmarks and
 // the README demo. One Asio thread serves every connection (thousands of
 // concurrent streams), with keep-alive, chunked or sized request bodies, and
 // fault injection chosen per request by `x-upstream-*` headers (see
@@ -27,12 +28,24 @@ struct RecordedRequest {
   std::string header(std::string_view name) const;
 };
 
+// AWS credentials the Bedrock routes verify SigV4 signatures against.
+struct UpstreamAwsCredentials {
+  std::string access_key_id;      // empty: no SigV4 verification
+  std::string secret_access_key;
+  std::string session_token;      // non-empty: requests must carry it (X-Amz-Security-Token)
+};
+
 struct UpstreamOptions {
   std::string fixtures_dir;     // root for x-upstream-replay paths
   std::string require_api_key;  // non-empty: requests must carry "Authorization: Bearer <key>",
                                 // "x-api-key: <key>" or "api-key: <key>", else 401 OpenAI error body
+                                // (Anthropic routes: Anthropic's; Vertex: Google's)
   uint16_t port = 0;            // 0: the kernel picks a free port
   bool record_requests = true;  // false: keep no copies (long benchmarks); requests() stays empty
+  // Bedrock routes (/model/{id}/converse[-stream]): with an access key id, every
+  // request must be signed (SigV4, service "bedrock") with these credentials,
+  // else 403 in AWS's shape (bedrock.cpp).
+  UpstreamAwsCredentials aws_credentials;
 };
 
 class Upstream {
