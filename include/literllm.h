@@ -235,8 +235,32 @@ typedef struct llm_client llm_client_t;
  *                           past 60 s), else exponential backoff from 0.5 s
  *                           with jitter
  *   "providers":    object  per provider: {"<name or alias>": {"api_key": s,
- *                           "base_url": s, "headers": {name: value}}}; the
- *                           provider must be known (as for model_hint)
+ *                           "base_url": s, "headers": {name: value}, and the
+ *                           provider's own settings}}; the provider must be
+ *                           known (as for model_hint). Settings (strings; each
+ *                           falls back to the environment variables named,
+ *                           then to a default; llm_providers_json lists each
+ *                           provider's):
+ *                           vertex_ai: "project" (VERTEXAI_PROJECT), "location"
+ *                             (VERTEXAI_LOCATION, default us-central1),
+ *                             "credentials_file"
+ *                             (GOOGLE_APPLICATION_CREDENTIALS), "access_token";
+ *                           bedrock: "region" (AWS_REGION, AWS_DEFAULT_REGION),
+ *                             "aws_access_key_id", "aws_secret_access_key",
+ *                             "aws_session_token" (the AWS_* variables of the
+ *                             same names); its "api_key" (or
+ *                             AWS_BEARER_TOKEN_BEDROCK) is sent as a bearer
+ *                             token instead of a SigV4 signature;
+ *                           azure_openai: "api_version" (AZURE_API_VERSION,
+ *                             default 2024-10-21), and "base_url" falls back
+ *                             to AZURE_OPENAI_ENDPOINT;
+ *                           cloudflare, cloudflare_ai_gateway: "account_id"
+ *                             (CLOUDFLARE_ACCOUNT_ID), and for the gateway
+ *                             "gateway_id" (CLOUDFLARE_GATEWAY_ID).
+ *                           A call to a provider whose URL needs a setting
+ *                           that is not set fails with LLM_ERR_INVALID_ARGUMENT
+ *                           naming providers.<name>.<setting>, at
+ *                           llm_preview_request as at the call
  *   "headers":      object  extra headers sent with every request
  * Limits on what an answer may make the library hold (integers; crossing one
  * ends the call with LLM_ERR_LIMIT_EXCEEDED naming it, and the memory a call
@@ -351,6 +375,19 @@ typedef struct llm_response llm_response_t;
  *   "extra_headers": object of extra HTTP headers for this request (the
  *                    rules of the config's "headers" apply)
  *   "timeout_secs":  number, this request's whole timeout (as the config's)
+ *   "provider_options": {"<provider name or alias>": {...}}: the object of
+ *                    the provider the call goes to is merged into its native
+ *                    request body (its fields win; objects merge one level
+ *                    deep), e.g. {"anthropic": {"top_k": 5}}, {"gemini":
+ *                    {"safetySettings": [...]}}; the other providers' are
+ *                    dropped (a fallback may use them)
+ * Native providers (anthropic, bedrock, gemini, vertex_ai, cohere) get the
+ * request translated to their own API; what it cannot carry fails with
+ * LLM_ERR_INVALID_ARGUMENT naming the field (n > 1, logprobs, audio input,
+ * ...). Their answers come back in the OpenAI shape; reasoning a provider
+ * wants back verbatim (Anthropic's signed thinking, Bedrock's reasoning
+ * blocks) is kept on the message as "thinking_blocks", and sent back as it is
+ * when the message is part of a later request.
  * A field of the wrong type or shape fails with LLM_ERR_INVALID_ARGUMENT
  * naming it, before anything is sent; "stream" must be absent or false here
  * (use llm_chat_stream). The structure is checked for every provider; value
@@ -536,9 +573,13 @@ LLM_API llm_status llm_preview_request_e(llm_client_t *client, const char *reque
                                          char **out, llm_error_t **error);
 
 /* The providers this client knows, as a JSON array of {"name", "aliases",
- * "base_url", "auth", "api_key_env", "prefixes", "registered"}, registered
- * ones first. A NULL client lists the global table. Caller owns *out
- * (llm_string_free). */
+ * "base_url", "auth", "api_key_env", "prefixes", "protocol", "settings",
+ * "registered"}, registered ones first. "protocol" is the wire protocol the
+ * provider speaks ("openai", "anthropic", "gemini", "vertex_ai", "bedrock",
+ * "cohere"); "auth" is "bearer", "header:<name>", "none" or "signed" (the
+ * protocol signs each request: SigV4, Google OAuth); "settings" names the
+ * provider's own config fields (see llm_client_new). A NULL client lists the
+ * global table. Caller owns *out (llm_string_free). */
 LLM_API llm_status llm_providers_json(llm_client_t *client, char **out);
 LLM_API llm_status llm_providers_json_e(llm_client_t *client, char **out, llm_error_t **error);
 

@@ -196,3 +196,49 @@ TEST(Providers, TheListingGivesEachProtocolAndItsSettings) {
       EXPECT_EQ(s, (std::vector<std::string>{"region", "aws_access_key_id", "aws_secret_access_key", "aws_session_token"}));
     }
 }
+
+TEST(Bedrock, PreviewIsSignedWithTheSecretsRedacted) {
+  llm_client_t* c = client_for(
+      R"({"providers":{"bedrock":{"region":"eu-west-3","aws_access_key_id":"AKIDEXAMPLE","aws_secret_access_key":"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY","aws_session_token":"session-token-0123456789"}}})");
+  char* out = nullptr;
+  ASSERT_EQ(llm_preview_request(c, chat_req("bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0", "hi").c_str(), 1, &out),
+            LLM_OK)
+      << llm_last_error();
+  std::string text = out;
+  llm_string_free(out);
+  rapidjson::Document d = parse(text.c_str());
+  EXPECT_STREQ(d["url"].GetString(),
+               "https://bedrock-runtime.eu-west-3.amazonaws.com/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse-stream");
+  EXPECT_STREQ(d["headers"]["Authorization"].GetString(), "[REDACTED]");
+  EXPECT_STREQ(d["headers"]["X-Amz-Security-Token"].GetString(), "[REDACTED]");
+  EXPECT_EQ(std::string(d["headers"]["X-Amz-Date"].GetString()).size(), 16u);
+  EXPECT_EQ(text.find("wJalrXUtnFEMI"), std::string::npos);
+  EXPECT_EQ(text.find("session-token-0123456789"), std::string::npos);
+  rapidjson::Document body = parse(d["body"].GetString());
+  EXPECT_STREQ(body["messages"][0]["content"][0]["text"].GetString(), "hi");
+  llm_client_free(c);
+  // What is missing is named: the region (in the URL), the keys.
+  unsetenv("AWS_REGION");
+  unsetenv("AWS_DEFAULT_REGION");
+  unsetenv("AWS_ACCESS_KEY_ID");
+  unsetenv("AWS_SECRET_ACCESS_KEY");
+  unsetenv("AWS_BEARER_TOKEN_BEDROCK");
+  llm_client_t* no_region = client_for(R"({"providers":{"bedrock":{"aws_access_key_id":"AKID","aws_secret_access_key":"secret-0123456789"}}})");
+  Failure f = preview_failure(no_region, chat_req("bedrock/amazon.nova-pro-v1:0", "x"));
+  EXPECT_EQ(f.status, LLM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(f.message.find("providers.bedrock.region"), std::string::npos) << f.message;
+  llm_client_free(no_region);
+  llm_client_t* no_keys = client_for(R"({"providers":{"bedrock":{"region":"us-east-1"}}})");
+  f = chat_failure(no_keys, chat_req("bedrock/amazon.nova-pro-v1:0", "x"));
+  EXPECT_EQ(f.status, LLM_ERR_AUTHENTICATION);
+  EXPECT_NE(f.message.find("aws_access_key_id"), std::string::npos) << f.message;
+  llm_client_free(no_keys);
+  // An API key instead: a bearer token, no signature.
+  llm_client_t* keyed = client_for(R"({"providers":{"bedrock":{"region":"us-east-1","api_key":"bedrock-api-key-0123456789"}}})");
+  ASSERT_EQ(llm_preview_request(keyed, chat_req("bedrock/amazon.nova-pro-v1:0", "x").c_str(), 0, &out), LLM_OK);
+  rapidjson::Document k = parse(out);
+  llm_string_free(out);
+  EXPECT_STREQ(k["headers"]["Authorization"].GetString(), "[REDACTED]");
+  EXPECT_FALSE(k["headers"].HasMember("X-Amz-Date"));
+  llm_client_free(keyed);
+}

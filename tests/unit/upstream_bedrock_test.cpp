@@ -356,12 +356,16 @@ TEST_F(UpstreamBedrock, StreamText) {
     EXPECT_EQ(m.content_type, "application/json");
     auto d = parse(m.payload);
     EXPECT_TRUE(d.HasMember("p"));  // Bedrock's padding
-    if (m.event_type == "messageStart") EXPECT_EQ(str(d["role"]), "assistant");
+    if (m.event_type == "messageStart") {
+      EXPECT_EQ(str(d["role"]), "assistant");
+    }
     if (m.event_type == "contentBlockDelta") {
       EXPECT_EQ(d["contentBlockIndex"].GetInt(), 0);
       text += str(d["delta"]["text"]);
     }
-    if (m.event_type == "messageStop") EXPECT_EQ(str(d["stopReason"]), "end_turn");
+    if (m.event_type == "messageStop") {
+      EXPECT_EQ(str(d["stopReason"]), "end_turn");
+    }
     if (m.event_type == "metadata") {
       EXPECT_EQ(d["usage"]["inputTokens"].GetInt(), 4);
       EXPECT_EQ(d["usage"]["outputTokens"].GetInt(), 9);
