@@ -70,8 +70,8 @@ const Operation* operation_for(Protocol p, Endpoint e) {
     case Protocol::Anthropic: return anthropic_operation(e);
     case Protocol::Bedrock: return bedrock_operation(e);
     case Protocol::Gemini: return gemini_operation(e);
-    case Protocol::VertexAI:
-    case Protocol::Cohere: return nullptr;
+    case Protocol::Cohere: return cohere_operation(e);
+    case Protocol::VertexAI: return nullptr;
   }
   return nullptr;
 }

@@ -1,9 +1,9 @@
 // libFuzzer target for the native protocols' stream translators: the bytes
 // of a streamed answer fed, split at chosen points, into the StreamDecoder of
-// the Anthropic, Gemini or Bedrock chat operation (framing and translation
+// the Anthropic, Gemini, Bedrock or Cohere chat operation (framing and translation
 // together), every chunk into a StreamAssembler.
 //
-// Input: byte 0 picks the protocol (mod 3), byte 1 the piece size (1..256);
+// Input: byte 0 picks the protocol (mod 4), byte 1 the piece size (1..256);
 // the rest is the body. For Bedrock, lines of the rest ("<eventType> <json>")
 // are first encoded as event-stream messages (so that translation, not only
 // the CRCs, is reached), unless byte 0 is >= 128: then the bytes are the raw
@@ -32,10 +32,10 @@ constexpr const char* kName = "fuzz_native_stream";
 [[noreturn]] void fail(const char* what, std::string_view detail = {}) { fuzz::fail(kName, what, detail); }
 
 const Target& target(int which) {
-  static const std::array<Target, 3> targets = [] {
-    const char* names[3] = {"anthropic", "gemini", "bedrock"};
-    std::array<Target, 3> out;
-    for (int i = 0; i < 3; ++i) {
+  static const std::array<Target, 4> targets = [] {
+    const char* names[4] = {"anthropic", "gemini", "bedrock", "cohere"};
+    std::array<Target, 4> out;
+    for (int i = 0; i < 4; ++i) {
       out[i].spec = find_builtin(names[i]);
       if (!out[i].spec) fail("built-in provider row missing");
       out[i].base_url = "https://llm.example.test";
@@ -70,7 +70,7 @@ std::string bedrock_frames(std::string_view text) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
-  const int which = data[0] % 3;
+  const int which = data[0] % 4;
   const bool raw = data[0] >= 128;
   const size_t piece = static_cast<size_t>(data[1]) + 1;
   std::string body(reinterpret_cast<const char*>(data + 2), size - 2);
