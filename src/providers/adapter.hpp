@@ -108,6 +108,7 @@ const Operation* openai_operation(Endpoint e);
 const Operation* anthropic_operation(Endpoint e);
 const Operation* bedrock_operation(Endpoint e);
 const Operation* cohere_operation(Endpoint e);
+const Operation* vertex_operation(Endpoint e);
 const Operation* gemini_operation(Endpoint e);
 
 // One OpenAI stream event: its chunk passes through (normalized where a host

@@ -71,7 +71,7 @@ const Operation* operation_for(Protocol p, Endpoint e) {
     case Protocol::Bedrock: return bedrock_operation(e);
     case Protocol::Gemini: return gemini_operation(e);
     case Protocol::Cohere: return cohere_operation(e);
-    case Protocol::VertexAI: return nullptr;
+    case Protocol::VertexAI: return vertex_operation(e);
   }
   return nullptr;
 }
@@ -109,8 +109,20 @@ std::shared_ptr<const auth::Credential> make_credential(const Target& t) {
         auth::AwsCredentials{id, secret, t.setting("aws_session_token")}, t.required("region"), "bedrock");
     return auth::sigv4_credential(std::move(signer));
   }
-  throw Error(LLM_ERR_ENDPOINT_NOT_SUPPORTED, "provider " + s.name + ": its authentication is not supported by this "
-                                              "version of literllm (give an access token or API key instead)");
+  if (s.protocol == Protocol::VertexAI) {
+    if (const std::string& token = t.setting("access_token"); !token.empty())
+      return auth::header_key("Authorization", "Bearer ", token);
+    if (!t.setting("credentials_file").empty())
+      throw Error(LLM_ERR_AUTHENTICATION,
+                  "provider vertex_ai: exchanging a service-account key (providers.vertex_ai.credentials_file, "
+                  "GOOGLE_APPLICATION_CREDENTIALS) for a token is not supported by this version of literllm; set "
+                  "providers.vertex_ai.access_token (or VERTEXAI_ACCESS_TOKEN), e.g. from "
+                  "`gcloud auth print-access-token`");
+    throw Error(LLM_ERR_AUTHENTICATION,
+                "no credentials for provider vertex_ai: set providers.vertex_ai.access_token (or "
+                "VERTEXAI_ACCESS_TOKEN)");
+  }
+  throw Error(LLM_ERR_AUTHENTICATION, "provider " + s.name + " has no way to sign its requests");
 }
 
 std::string url_encode(std::string_view s) {

@@ -276,3 +276,39 @@ TEST_F(Anthropic, PreviewShowsTheNativeRequestWithTheKeyRedacted) {
   EXPECT_STREQ(body["messages"][0]["content"][0]["text"].GetString(), "hi");
   EXPECT_TRUE(up->requests().empty());
 }
+
+TEST_F(Anthropic, ClaudeOnVertexAIThroughRawPredict) {
+  std::string cfg = R"({"max_retries":0,"providers":{"vertex_ai":{"base_url":"http://127.0.0.1:)" + std::to_string(up->port()) +
+                    R"(","project":"my-proj","location":"europe-west1","access_token":)" + q(kAntKey) + "}}}";
+  llm_client_t* c = nullptr;
+  ASSERT_EQ(llm_client_new(cfg.c_str(), &c), LLM_OK) << llm_last_error();
+  rapidjson::Document d = chat(chat_req("vertex/claude-sonnet-4-5@20250929", "hello vertex"), c);
+  EXPECT_STREQ(d["choices"][0]["message"]["content"].GetString(), "Hello from the local upstream. You said: hello vertex");
+  EXPECT_STREQ(d["provider"].GetString(), "vertex_ai");
+  auto reqs = up->requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].target,
+            "/v1/projects/my-proj/locations/europe-west1/publishers/anthropic/models/claude-sonnet-4-5%4020250929:rawPredict");
+  EXPECT_EQ(reqs[0].header("authorization"), std::string("Bearer ") + kAntKey);
+  rapidjson::Document body = parse(reqs[0].body.c_str());
+  EXPECT_STREQ(body["anthropic_version"].GetString(), "vertex-2023-10-16");
+  EXPECT_FALSE(body.HasMember("model"));
+  // Streamed: streamRawPredict, the same answer.
+  llm_stream_t* s = nullptr;
+  ASSERT_EQ(llm_chat_stream(c, chat_req("vertex_ai/claude-sonnet-4-5@20250929", "a b c d").c_str(), &s), LLM_OK);
+  StreamResult sr = drain(s);
+  llm_stream_free(s);
+  EXPECT_EQ(sr.status, LLM_OK) << sr.error;
+  EXPECT_EQ(sr.content, "Hello from the local upstream. You said: a b c d");
+  EXPECT_NE(up->requests().back().target.find(":streamRawPredict"), std::string::npos);
+  llm_client_free(c);
+  // No project: named, before anything is sent.
+  unsetenv("VERTEXAI_PROJECT");
+  unsetenv("GOOGLE_CLOUD_PROJECT");
+  llm_client_t* np = nullptr;
+  ASSERT_EQ(llm_client_new(R"({"providers":{"vertex":{"access_token":"tok-0123456789"}}})", &np), LLM_OK);
+  llm_response_t* r = nullptr;
+  EXPECT_EQ(llm_chat(np, chat_req("vertex/gemini-2.5-pro", "x").c_str(), &r), LLM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(llm_last_error()).find("providers.vertex_ai.project"), std::string::npos) << llm_last_error();
+  llm_client_free(np);
+}
