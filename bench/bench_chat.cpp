@@ -77,13 +77,23 @@ using literllm::testing::Upstream;
 using literllm::testing::UpstreamOptions;
 
 constexpr const char* kApiKey = "k-bench";
-constexpr const char* kRequest =
+// --provider=anthropic measures Anthropic's Messages API instead (the
+// upstream speaks it at the same port; the baseline sends the same native bytes).
+std::string g_provider = "openai";
+const char* kOpenAIRequest =
     R"({"model":"openai/gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},)"
     R"({"role":"user","content":"Say hello to the benchmark."}],"temperature":0.2,"max_tokens":64})";
+const char* kAnthropicRequest =
+    R"({"model":"anthropic/claude-sonnet-4-5","messages":[{"role":"system","content":"You are terse."},)"
+    R"({"role":"user","content":"Say hello to the benchmark."}],"temperature":0.2,"max_tokens":64})";
+const char* kRequest = kOpenAIRequest;
 constexpr int kAsyncBatch = 256;
 
 std::string client_config(const std::string& base_url) {
-  return std::string(R"({"providers":{"openai":{"base_url":")") + base_url + R"(","api_key":")" + kApiKey +
+  std::string url = base_url;
+  if (g_provider == "anthropic" && url.size() > 3 && url.compare(url.size() - 3, 3, "/v1") == 0)
+    url.resize(url.size() - 3);  // Anthropic's base URL is the host: the path is /v1/messages
+  return std::string(R"({"providers":{")") + g_provider + R"(":{"base_url":")" + url + R"(","api_key":")" + kApiKey +
          R"("}},"max_retries":0})";
 }
 
@@ -852,9 +862,12 @@ int main(int argc, char** argv) {
     if (a.rfind("--pairs=", 0) == 0) rounds = std::atoi(a.c_str() + 8);
     else if (a.rfind("--slice=", 0) == 0) slice = std::max(1, std::atoi(a.c_str() + 8));
     else if (a == "--only-pairs") gbench = false;
+    else if (a == "--provider=anthropic") g_provider = "anthropic", kRequest = kAnthropicRequest;
+    else if (a == "--provider=openai") g_provider = "openai", kRequest = kOpenAIRequest;
     else if (a.rfind("--profile=", 0) == 0) profile = a.substr(10);
     else if (a == "--help" || a == "-h") {
       std::printf("usage: %s [--pairs=ROUNDS (default 40; 0: none)] [--slice=CALLS (default 100)] [--only-pairs]\n"
+                  "          [--provider=openai|anthropic (the wire format measured; default openai)]\n"
                   "          [--profile=VARIANT:N (run N calls of one variant, nothing else: for valgrind)]\n"
                   "          [Google Benchmark flags]\n",
                   argv[0]);
