@@ -252,8 +252,10 @@ typedef struct llm_client llm_client_t;
  *                             AWS_BEARER_TOKEN_BEDROCK) is sent as a bearer
  *                             token instead of a SigV4 signature;
  *                           azure_openai: "api_version" (AZURE_API_VERSION,
- *                             default 2024-10-21), and "base_url" falls back
- *                             to AZURE_OPENAI_ENDPOINT;
+ *                             default 2024-10-21), "azure_ad_token"
+ *                             (AZURE_OPENAI_AD_TOKEN: an Entra ID token sent
+ *                             as a bearer token when no key is given), and
+ *                             "base_url" falls back to AZURE_OPENAI_ENDPOINT;
  *                           cloudflare, cloudflare_ai_gateway: "account_id"
  *                             (CLOUDFLARE_ACCOUNT_ID), and for the gateway
  *                             "gateway_id" (CLOUDFLARE_GATEWAY_ID).

@@ -286,7 +286,9 @@ void Client::complete_target(Target& t) const {
     for (auto& var : s.api_key_env)
       if (t.api_key = env_key(env, var); !t.api_key.empty()) break;
   t.secrets.add(t.api_key);
-  if (t.api_key.empty() && s.auth != AuthKind::None && s.auth != AuthKind::Signed && !s.quirks.key_optional) {
+  const bool has_bearer = !s.bearer_setting.empty() && !t.setting(s.bearer_setting).empty();
+  if (t.api_key.empty() && !has_bearer && s.auth != AuthKind::None && s.auth != AuthKind::Signed &&
+      !s.quirks.key_optional) {
     std::string how = s.api_key_env.empty() ? std::string() : "set " + s.api_key_env.front() + " or ";
     throw Error(LLM_ERR_AUTHENTICATION,
                 "no API key for provider " + s.name + ": " + how + "the client config providers." + s.name + ".api_key");

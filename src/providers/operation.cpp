@@ -96,6 +96,9 @@ std::shared_ptr<const auth::Credential> key_credential(const ProviderSpec& spec,
 
 std::shared_ptr<const auth::Credential> make_credential(const Target& t) {
   const ProviderSpec& s = *t.spec;
+  if (t.api_key.empty() && !s.bearer_setting.empty())
+    if (const std::string& token = t.setting(s.bearer_setting); !token.empty())
+      return auth::header_key("Authorization", "Bearer ", token);
   if (s.auth != AuthKind::Signed || !t.api_key.empty()) return key_credential(s, t.api_key);
   if (s.protocol == Protocol::Bedrock) {
     const std::string& id = t.setting("aws_access_key_id");

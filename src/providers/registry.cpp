@@ -92,7 +92,9 @@ std::vector<ProviderPtr> make_builtins() {
   azure->auth = AuthKind::Header;
   azure->auth_header = "api-key";
   azure->chat_path = "/openai/deployments/{model}/chat/completions?api-version={api_version}";
-  azure->settings = {{"api_version", {"AZURE_API_VERSION", "OPENAI_API_VERSION"}, "2024-10-21", false}};
+  azure->settings = {{"api_version", {"AZURE_API_VERSION", "OPENAI_API_VERSION"}, "2024-10-21", false},
+                     {"azure_ad_token", {"AZURE_OPENAI_AD_TOKEN", "AZURE_AD_TOKEN"}, "", true}};
+  azure->bearer_setting = "azure_ad_token";
   // Microsoft Foundry (Azure AI model inference): any of its models, api-key header.
   auto foundry = row("microsoft_foundry", {"ms_foundry", "azure_foundry"}, "",
                      {"AZURE_AI_API_KEY", "MICROSOFT_FOUNDRY_API_KEY"}, hosts_others(compat()), "AZURE_AI_API_BASE");

@@ -70,6 +70,9 @@ struct ProviderSpec {
   // ("/chat/completions" for OpenAI). May hold {model} and {setting} placeholders.
   std::string chat_path;
   std::vector<SettingSpec> settings;
+  // A setting holding a bearer token sent instead of the key when no key is
+  // given (Azure's Entra ID token). Empty: none.
+  std::string bearer_setting;
   // Normalized name, aliases and prefixes (normalize_provider_name), computed
   // once by index_keys() so that routing compares without allocating.
   std::vector<std::string> match_keys;

@@ -242,3 +242,28 @@ TEST(Bedrock, PreviewIsSignedWithTheSecretsRedacted) {
   EXPECT_FALSE(k["headers"].HasMember("X-Amz-Date"));
   llm_client_free(keyed);
 }
+
+TEST_F(E2E, AzureOpenAIWithAnEntraIdTokenInsteadOfAKey) {
+  unsetenv("AZURE_OPENAI_API_KEY");
+  unsetenv("AZURE_API_KEY");
+  llm_client_t* c = client_for(R"({"max_retries":0,"providers":{"azure_openai":{"base_url":)" + q(root(up)) +
+                               R"(,"azure_ad_token":"eyJ0eXAiOiJKV1QiLCJhbGciOi.entra-token"}}})");
+  llm_response_t* r = nullptr;
+  ASSERT_EQ(llm_chat(c, chat_req("azure/dep-1", "hi").c_str(), &r), LLM_OK) << llm_last_error();
+  llm_response_free(r);
+  auto reqs = up.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].header("authorization"), "Bearer eyJ0eXAiOiJKV1QiLCJhbGciOi.entra-token");
+  EXPECT_EQ(reqs[0].header("api-key"), "");
+  char* out = nullptr;
+  ASSERT_EQ(llm_preview_request(c, chat_req("azure/dep-1", "hi").c_str(), 0, &out), LLM_OK);
+  EXPECT_EQ(std::string(out).find("entra-token"), std::string::npos) << out;
+  llm_string_free(out);
+  llm_client_free(c);
+  // Neither a key nor a token: the key is asked for.
+  llm_client_t* none = client_for(R"({"providers":{"azure_openai":{"base_url":)" + q(root(up)) + "}}}");
+  Failure f = chat_failure(none, chat_req("azure/dep-1", "hi"));
+  EXPECT_EQ(f.status, LLM_ERR_AUTHENTICATION);
+  EXPECT_NE(f.message.find("AZURE_OPENAI_API_KEY"), std::string::npos) << f.message;
+  llm_client_free(none);
+}

@@ -344,8 +344,10 @@ export declare function llm_init_e(): { status: llm_status; error: llm_error_t |
  *                             AWS_BEARER_TOKEN_BEDROCK) is sent as a bearer
  *                             token instead of a SigV4 signature;
  *                           azure_openai: "api_version" (AZURE_API_VERSION,
- *                             default 2024-10-21), and "base_url" falls back
- *                             to AZURE_OPENAI_ENDPOINT;
+ *                             default 2024-10-21), "azure_ad_token"
+ *                             (AZURE_OPENAI_AD_TOKEN: an Entra ID token sent
+ *                             as a bearer token when no key is given), and
+ *                             "base_url" falls back to AZURE_OPENAI_ENDPOINT;
  *                           cloudflare, cloudflare_ai_gateway: "account_id"
  *                             (CLOUDFLARE_ACCOUNT_ID), and for the gateway
  *                             "gateway_id" (CLOUDFLARE_GATEWAY_ID).
@@ -457,8 +459,10 @@ export declare function llm_client_new(config_json: string | null): { status: ll
  *                             AWS_BEARER_TOKEN_BEDROCK) is sent as a bearer
  *                             token instead of a SigV4 signature;
  *                           azure_openai: "api_version" (AZURE_API_VERSION,
- *                             default 2024-10-21), and "base_url" falls back
- *                             to AZURE_OPENAI_ENDPOINT;
+ *                             default 2024-10-21), "azure_ad_token"
+ *                             (AZURE_OPENAI_AD_TOKEN: an Entra ID token sent
+ *                             as a bearer token when no key is given), and
+ *                             "base_url" falls back to AZURE_OPENAI_ENDPOINT;
  *                           cloudflare, cloudflare_ai_gateway: "account_id"
  *                             (CLOUDFLARE_ACCOUNT_ID), and for the gateway
  *                             "gateway_id" (CLOUDFLARE_GATEWAY_ID).
