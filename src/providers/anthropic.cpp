@@ -154,8 +154,11 @@ class RequestBuilder {
         if (content) content_blocks(*content, blocks, path + ".content");
       } else if (role == "assistant") {
         turn = "assistant";
+        // Anthropic's own blocks only (another provider's, from a conversation that moved, are not its).
         if (const Value* tb = json::find(m, "thinking_blocks"); tb && tb->IsArray())
-          for (auto& b : tb->GetArray()) blocks.PushBack(Value(b, a_), a_);
+          for (auto& b : tb->GetArray())
+            if (str_of(b, "type") == "thinking" || str_of(b, "type") == "redacted_thinking")
+              blocks.PushBack(Value(b, a_), a_);
         if (content) content_blocks(*content, blocks, path + ".content");
         if (const Value* tcs = json::find(m, "tool_calls"); tcs && tcs->IsArray())
           for (rapidjson::SizeType k = 0; k < tcs->Size(); ++k)

@@ -146,7 +146,9 @@ class RequestBuilder {
         turn = "assistant";
         // Signed reasoning (kept in Anthropic's shape on our messages) goes back first.
         if (const Value* tb = json::find(m, "thinking_blocks"); tb && tb->IsArray())
-          for (auto& b : tb->GetArray()) blocks.PushBack(reasoning_block(b), a_);
+          for (auto& b : tb->GetArray())
+            if (str_of(b, "type") == "thinking" || str_of(b, "type") == "redacted_thinking")
+              blocks.PushBack(reasoning_block(b), a_);
         if (content) content_blocks(*content, blocks, path + ".content");
         if (const Value* tcs = json::find(m, "tool_calls"); tcs && tcs->IsArray())
           for (rapidjson::SizeType k = 0; k < tcs->Size(); ++k)

@@ -574,9 +574,11 @@ llm_status status_for_rpc(std::string_view status, long code, std::string_view m
   throw e;
 }
 
+constexpr int64_t kMaxPathIndex = 10000;  // an array index in partialArgs: beyond it, a broken stream
+
 // Sets `path` (a JSONPath such as $.a.b[2].c, or $['a']) in `root` to `v`;
 // a string continuing the previous piece of the same path is appended.
-void set_at_path(Value& root, std::string_view path, Value& v, bool append, json::Allocator& a) {
+void set_at_path(Value& root, std::string_view path, Value& v, bool append, json::Allocator& a, llm_status broken) {
   if (path.substr(0, 1) == "$") path.remove_prefix(1);
   Value* cur = &root;
   while (!path.empty()) {
@@ -589,7 +591,7 @@ void set_at_path(Value& root, std::string_view path, Value& v, bool append, json
       path = end == std::string_view::npos ? std::string_view() : path.substr(end);
     } else if (path[0] == '[') {
       size_t close = path.find(']');
-      if (close == std::string_view::npos) throw Error(LLM_ERR_STREAMING, "gemini sent a malformed jsonPath");
+      if (close == std::string_view::npos) throw Error(broken, "gemini sent a malformed jsonPath");
       std::string_view inner = path.substr(1, close - 1);
       path.remove_prefix(close + 1);
       if (!inner.empty() && (inner[0] == '\'' || inner[0] == '"')) {
@@ -597,12 +599,14 @@ void set_at_path(Value& root, std::string_view path, Value& v, bool append, json
       } else {
         index = 0;
         for (char ch : inner) {
-          if (ch < '0' || ch > '9' || index > 100000) throw Error(LLM_ERR_STREAMING, "gemini sent a malformed jsonPath");
+          if (ch < '0' || ch > '9') throw Error(broken, "gemini sent a malformed jsonPath");
           index = index * 10 + (ch - '0');
+          if (index > kMaxPathIndex) throw Error(broken, "gemini sent a jsonPath index out of range");
         }
+        if (inner.empty()) throw Error(broken, "gemini sent a malformed jsonPath");
       }
     } else {
-      throw Error(LLM_ERR_STREAMING, "gemini sent a malformed jsonPath");
+      throw Error(broken, "gemini sent a malformed jsonPath");
     }
     Value* next;
     if (index >= 0) {
@@ -636,6 +640,7 @@ struct CallBuilder {
   std::string name, id, signature;
   json::Document args{rapidjson::kObjectType};
   std::string open_path;  // the path whose string value continues
+  llm_status broken = LLM_ERR_STREAMING;  // the error for a malformed piece
 
   void apply(const Value& fc) {
     const Value* partial = json::find(fc, "partialArgs");
@@ -650,7 +655,7 @@ struct CallBuilder {
       else if (json::find(pa, "nullValue")) v.SetNull();
       else continue;
       bool string = v.IsString();
-      set_at_path(args, path, v, string && open_path == path, a);
+      set_at_path(args, path, v, string && open_path == path, a, broken);
       if (string && true_at(pa, "willContinue")) open_path = std::string(path);
       else open_path.clear();
     }
@@ -670,14 +675,6 @@ struct CallBuilder {
 // One finished tool call.
 struct Call {
   std::string id, name, arguments, signature;
-};
-
-// The parts of one candidate: text, reasoning, calls and signatures, in order.
-struct Folded {
-  std::string text, reasoning;
-  bool has_text = false, has_reasoning = false;
-  std::vector<Call> calls;
-  std::vector<std::string> text_signatures;
 };
 
 Call finish_call(CallBuilder& b, std::string_view response_id, int64_t candidate, int64_t index) {
@@ -902,6 +899,7 @@ json::Document gemini_response(std::string_view text, const Target& t) {
     bool has_text = false, has_reasoning = false;
     Value tool_calls(rapidjson::kArrayType), blocks(rapidjson::kArrayType);
     CallBuilder pending;
+    pending.broken = LLM_ERR_SERIALIZATION;
     int64_t next_tool = 0;
     auto close_call = [&]() {
       Call c = finish_call(pending, response_id, index, next_tool++);

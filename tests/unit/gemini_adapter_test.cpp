@@ -154,6 +154,14 @@ TEST(GeminiBuild, ToolCallsResultsAndTheNameLookup) {
   EXPECT_EQ(s(named["toolConfig"]["functionCallingConfig"]["allowedFunctionNames"][0]), "g");
   EXPECT_EQ(s(choice(R"("none")")["toolConfig"]["functionCallingConfig"]["mode"]), "NONE");
   EXPECT_EQ(s(choice(R"("auto")")["toolConfig"]["functionCallingConfig"]["mode"]), "AUTO");
+  json::Document must = choice(R"({"type":"allowed_tools","allowed_tools":{"mode":"required","tools":[{"type":"function","function":{"name":"f"}}]}})");
+  EXPECT_EQ(s(must["toolConfig"]["functionCallingConfig"]["mode"]), "ANY");
+  EXPECT_EQ(s(must["toolConfig"]["functionCallingConfig"]["allowedFunctionNames"][0]), "f");
+  json::Document may = choice(R"({"type":"allowed_tools","allowed_tools":{"mode":"auto","tools":[{"type":"function","function":{"name":"g"}}]}})");
+  EXPECT_EQ(s(may["toolConfig"]["functionCallingConfig"]["mode"]), "AUTO");
+  EXPECT_FALSE(may["toolConfig"]["functionCallingConfig"].HasMember("allowedFunctionNames")) << "only with ANY";
+  ASSERT_EQ(may["tools"][0]["functionDeclarations"].Size(), 1u) << "auto among some: only those declared";
+  EXPECT_EQ(s(may["tools"][0]["functionDeclarations"][0]["name"]), "g");
 }
 
 TEST(GeminiBuild, ImagesFilesAndAudio) {
@@ -700,6 +708,37 @@ TEST(GeminiStream, ErrorEventsAreTyped) {
     EXPECT_NE(std::string(e.what()).find("exhausted"), std::string::npos);
   }
   EXPECT_THROW(stream("data: {nope\n\n", 100), Error);
+  for (const char* path : {"$.a[99999999]", "$.a[]", "$.a[x]", "nope", "$.a[1"}) {
+    SCOPED_TRACE(path);
+    std::string ev = std::string(R"({"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","partialArgs":[{"jsonPath":")") +
+                     path + R"(","numberValue":1}]}}]},"finishReason":"STOP"}]})";
+    try {
+      stream(sse_of({ev}, "\n"), 100);
+      ADD_FAILURE() << "a malformed jsonPath streamed";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.status(), LLM_ERR_STREAMING);
+    }
+    try {
+      gemini_response(ev, target());
+      ADD_FAILURE() << "a malformed jsonPath parsed";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.status(), LLM_ERR_SERIALIZATION);
+    }
+  }
+}
+
+// Any prefix of a recorded stream decodes or fails with a typed Error, never worse.
+TEST(GeminiStream, EveryPrefixOfARecordedStream) {
+  const fs::path p = kFixtures / "vercel-ai" / "google" / "google-stream-no-args-tool-call.chunks.txt";
+  if (!fs::exists(p)) GTEST_SKIP() << "SKIPPED: fixtures not found";
+  std::string sse = sse_of(lines_of(p), "\r\n");
+  for (size_t cut = 0; cut < sse.size(); cut += 97) {
+    try {
+      stream(sse.substr(0, cut), 13);
+    } catch (const Error& e) {
+      ADD_FAILURE() << "cut at " << cut << ": " << e.what();  // a prefix is just a shorter stream
+    }
+  }
 }
 
 // ---------------------------------------------------------------- round trip

@@ -84,8 +84,25 @@ std::string compact(const Value& v) {
   fail("1 validation error detected: Value " + value + " at '" + at + "' failed to satisfy constraint: " + what);
 }
 [[noreturn]] void null_at(const std::string& at) { constraint("null", at, "Member must not be null"); }
-[[noreturn]] void extraneous(std::string_view key) {
-  fail("Malformed input request: extraneous key [" + std::string(key) +
+// A Coral member path ("messages.1.member.content") as the JSON pointer Bedrock's schema validator
+// names ("#/messages/0/content").
+std::string pointer(const std::string& coral) {
+  std::string out = "#";
+  size_t at = 0;
+  while (at <= coral.size() && !coral.empty()) {
+    size_t dot = coral.find('.', at);
+    std::string part = coral.substr(at, dot == std::string::npos ? std::string::npos : dot - at);
+    if (part != "member") {
+      bool number = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+      out += "/" + (number ? std::to_string(std::stoul(part) - 1) : part);
+    }
+    if (dot == std::string::npos) break;
+    at = dot + 1;
+  }
+  return out;
+}
+[[noreturn]] void extraneous(std::string_view key, const std::string& at = {}) {
+  fail("Malformed input request: " + pointer(at) + ": extraneous key [" + std::string(key) +
        "] is not permitted, please reformat your input and try again.");
 }
 [[noreturn]] void malformed(const std::string& at, const std::string& why) {
@@ -100,7 +117,7 @@ std::string quoted(const Value& v) {
 void only_keys(const Value& obj, const std::string& at, std::initializer_list<std::string_view> keys) {
   if (!obj.IsObject()) malformed(at, "expected type: JSONObject, found: " + compact(obj));
   for (const auto& m : obj.GetObject())
-    if (std::find(keys.begin(), keys.end(), sv(m.name)) == keys.end()) extraneous(sv(m.name));
+    if (std::find(keys.begin(), keys.end(), sv(m.name)) == keys.end()) extraneous(sv(m.name), at);
 }
 
 const Value& need(const Value& obj, const char* key, const std::string& at) {
@@ -119,7 +136,7 @@ std::string_view need_string(const Value& obj, const char* key, const std::strin
 std::string_view union_member(const Value& obj, const std::string& at, std::initializer_list<std::string_view> members) {
   if (!obj.IsObject()) malformed(at, "expected type: JSONObject, found: " + compact(obj));
   for (const auto& m : obj.GetObject())
-    if (std::find(members.begin(), members.end(), sv(m.name)) == members.end()) extraneous(sv(m.name));
+    if (std::find(members.begin(), members.end(), sv(m.name)) == members.end()) extraneous(sv(m.name), at);
   if (obj.MemberCount() != 1)
     fail("1 validation error detected: Value at '" + at + "' failed to satisfy constraint: Member must have exactly "
          "one member set");
@@ -875,9 +892,13 @@ std::string percent_decode(std::string_view s) {
 }  // namespace
 
 BedrockRoute bedrock_route(std::string_view path, std::string* model) {
+  // Any prefix (a base URL with a path): the last "/model/" followed by "{modelId}/{verb}".
   constexpr std::string_view kPrefix = "/model/";
-  if (path.substr(0, kPrefix.size()) != kPrefix) return BedrockRoute::none;
-  std::string_view rest = path.substr(kPrefix.size());
+  size_t at = path.rfind(kPrefix);
+  while (at != std::string_view::npos && path.substr(at + kPrefix.size()).find('/') == std::string_view::npos)
+    at = at == 0 ? std::string_view::npos : path.rfind(kPrefix, at - 1);
+  if (at == std::string_view::npos) return BedrockRoute::none;
+  std::string_view rest = path.substr(at + kPrefix.size());
   size_t slash = rest.find('/');
   if (slash == 0 || slash == std::string_view::npos) return BedrockRoute::none;
   std::string_view verb = rest.substr(slash + 1);

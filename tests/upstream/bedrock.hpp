@@ -27,7 +27,7 @@ Plan bedrock_status_plan(int status, std::string_view request_id);
 
 // Authentication on a Bedrock route: SigV4 when opts.aws_credentials has a key
 // id, `Authorization: Bearer <key>` (Bedrock API keys) with require_api_key.
-// nullopt: accepted; else the 403 to answer. `now` is the server's clock.
+// nullopt: accepted; else the 403 to answer (signatures dated more than 5 minutes from now refused).
 std::optional<Plan> bedrock_auth(const RecordedRequest& req, const UpstreamOptions& opts,
                                  std::string_view request_id);
 

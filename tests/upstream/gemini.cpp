@@ -192,7 +192,9 @@ bool gemini3(std::string_view model) { return model.find("gemini-3") != std::str
 
 // Whether the model thinks unless told not to (Gemini 2.5 and later).
 bool thinks_by_default(std::string_view model) {
-  return model.find("gemini-2.5") != std::string_view::npos || gemini3(model);
+  if (gemini3(model)) return true;
+  // 2.5 Flash-Lite thinks only when asked.
+  return model.find("gemini-2.5") != std::string_view::npos && model.find("flash-lite") == std::string_view::npos;
 }
 
 bool is_dummy_signature(std::string_view s) {
@@ -843,10 +845,12 @@ GeminiRoute gemini_route(std::string_view path, std::string* model) {
     if (model) *model = std::string(name);
     return stream ? GeminiRoute::vertex_stream : GeminiRoute::vertex_generate;
   }
-  for (std::string_view prefix : {"/v1beta/models/", "/v1/models/", "/v1alpha/models/"}) {
-    if (head.substr(0, prefix.size()) != prefix) continue;
-    std::string_view name = head.substr(prefix.size());
-    if (name.empty() || name.find('/') != std::string_view::npos) return GeminiRoute::none;
+  // Any prefix (a base URL with a path): ".../{v1beta|v1|v1alpha}/models/{model}".
+  for (std::string_view version : {"/v1beta/models/", "/v1/models/", "/v1alpha/models/"}) {
+    size_t at = head.rfind(version);
+    if (at == std::string_view::npos) continue;
+    std::string_view name = head.substr(at + version.size());
+    if (name.empty() || name.find('/') != std::string_view::npos) continue;
     if (model) *model = std::string(name);
     return stream ? GeminiRoute::stream : GeminiRoute::generate;
   }

@@ -19,6 +19,7 @@
 
 #include "anthropic.hpp"
 #include "bedrock.hpp"
+#include "cohere.hpp"
 #include "gemini.hpp"
 #include "gzip.hpp"
 
@@ -1358,6 +1359,7 @@ Plan Handler::handle(RecordedRequest req) {
       if (req.method != "POST") return anthropic_error_plan(405, rid, "Method Not Allowed");
       return handle_anthropic(req, anthropic, anthropic_model, rid, ++counter_);
     }
+    if (is_cohere_route(path)) return handle_cohere(req, ++counter_);  // cohere.cpp
     if (ends_with("/chat/completions")) {
       if (req.method != "POST")
         return error_plan(405, "Method " + req.method + " not allowed on " + path + "; use POST",
