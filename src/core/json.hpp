@@ -96,8 +96,9 @@ inline const Value* find(const Value& obj, std::string_view key) {
 
 inline std::string_view sv(const Value& v) { return {v.GetString(), v.GetStringLength()}; }
 
+// A string value holding a copy of `s` (an empty view may have no data: "" then).
 inline Value str(std::string_view s, Allocator& a) {
-  return Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), a);
+  return Value(s.data() ? s.data() : "", static_cast<rapidjson::SizeType>(s.size()), a);
 }
 
 }  // namespace literllm::json
