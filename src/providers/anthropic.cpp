@@ -304,12 +304,13 @@ class RequestBuilder {
         choice.AddMember("name", json::str(fn ? str_of(*fn, "name") : std::string_view(), a_), a_);
       }
     }
-    if (const Value* ptc = json::find(req_, "parallel_tool_calls"); ptc && ptc->IsFalse() && !out.Empty()) {
+    const bool has_tools = !out.Empty();
+    if (const Value* ptc = json::find(req_, "parallel_tool_calls"); ptc && ptc->IsFalse() && has_tools) {
       if (!choice.HasMember("type")) choice.AddMember("type", "auto", a_);
       if (str_of(choice, "type") != "none") choice.AddMember("disable_parallel_tool_use", true, a_);
     }
-    if (!out.Empty()) body_.AddMember("tools", out, a_);
-    if (!out.Empty() && choice.HasMember("type")) body_.AddMember("tool_choice", choice, a_);
+    if (has_tools) body_.AddMember("tools", out, a_);  // moves `out`
+    if (has_tools && choice.HasMember("type")) body_.AddMember("tool_choice", choice, a_);
   }
 
   // response_format: a json_schema is Anthropic's output_config.format; a

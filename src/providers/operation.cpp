@@ -180,18 +180,20 @@ void merge_provider_options(json::Value& req, json::Value& body, const Target& t
     if (!m.value.IsObject())
       invalid("request.provider_options." + std::string(json::sv(m.name)) + ": expected an object, got " +
               json::type_name(m.value));
+    // Copies, not moves: `body` may be another document than `req` (a native
+    // body), whose allocator must own what it holds.
     for (auto& f : m.value.GetObject()) {
       auto have = body.FindMember(f.name);
       if (have == body.MemberEnd()) {
-        body.AddMember(f.name, f.value, a);
+        body.AddMember(json::Value(f.name, a), json::Value(f.value, a), a);
       } else if (have->value.IsObject() && f.value.IsObject()) {
         for (auto& g : f.value.GetObject()) {  // one level deep: the option's members win
           auto inner = have->value.FindMember(g.name);
-          if (inner != have->value.MemberEnd()) inner->value = g.value;
-          else have->value.AddMember(g.name, g.value, a);
+          if (inner != have->value.MemberEnd()) inner->value.CopyFrom(g.value, a);
+          else have->value.AddMember(json::Value(g.name, a), json::Value(g.value, a), a);
         }
       } else {
-        have->value = f.value;  // the provider's own spelling wins over the translation
+        have->value.CopyFrom(f.value, a);  // the provider's own spelling wins over the translation
       }
     }
   }

@@ -564,10 +564,12 @@ TEST(GeminiStream, RecordedJsGenaiStreams) {
   if (!fs::exists(kFixtures / "gemini" / "recordings")) GTEST_SKIP() << "SKIPPED: fixtures not found";
   size_t ok = 0;
   size_t n = for_each_interaction(":streamGenerateContent", [&](const json::Value& resp) {
-    if (resp["statusCode"].GetInt64() != 200 || resp["bodySegments"].Empty()) return;
+    const json::Value* code = json::find(resp, "statusCode");
+    const json::Value* segs = json::find(resp, "bodySegments");
+    if (!code || !code->IsInt64() || code->GetInt64() != 200 || !segs || !segs->IsArray() || segs->Empty()) return;
     ++ok;
     std::vector<std::string> events;
-    for (auto& seg : resp["bodySegments"].GetArray()) events.push_back(json::dump(seg));
+    for (auto& seg : segs->GetArray()) events.push_back(json::dump(seg));
     check_stream(events, sse_of(events, "\r\n"));
   });
   EXPECT_GE(n, 30u);
