@@ -15,69 +15,20 @@
 #include <vector>
 
 #include "upstream.hpp"
+#include "upstream_client.hpp"
 
 namespace {
 
 using literllm::testing::Upstream;
 using literllm::testing::UpstreamOptions;
 
-struct Answer {
-  CURLcode code = CURLE_OK;
-  long status = 0;
-  std::string body;
-  std::vector<std::string> headers;
-
-  std::string header(const std::string& name) const {
-    for (const std::string& line : headers) {
-      auto colon = line.find(':');
-      if (colon != name.size() || strncasecmp(line.c_str(), name.c_str(), name.size()) != 0) continue;
-      std::string v = line.substr(colon + 1);
-      while (!v.empty() && v.front() == ' ') v.erase(0, 1);
-      while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.pop_back();
-      return v;
-    }
-    return {};
-  }
-};
-
-size_t on_body(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
-  return size * n;
-}
-
-size_t on_header(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::vector<std::string>*>(user)->emplace_back(data, size * n);
-  return size * n;
-}
+using upstream_client::Answer;
 
 const std::vector<std::string> kVersion = {"anthropic-version: 2023-06-01"};
 
 Answer post(const Upstream& up, const std::string& path, const std::string& body,
             std::vector<std::string> headers = kVersion, const char* method = "POST") {
-  CURL* easy = curl_easy_init();
-  Answer a;
-  std::string url = "http://127.0.0.1:" + std::to_string(up.port()) + path;
-  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
-  if (std::string_view(method) == "POST") {
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  } else {
-    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
-  }
-  curl_slist* list = curl_slist_append(nullptr, "content-type: application/json");
-  for (const std::string& h : headers) list = curl_slist_append(list, h.c_str());
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, list);
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &a.body);
-  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &a.headers);
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 5000L);
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  a.code = curl_easy_perform(easy);
-  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &a.status);
-  curl_slist_free_all(list);
-  curl_easy_cleanup(easy);
-  return a;
+  return upstream_client::request(up, path, body, headers, method);
 }
 
 Answer messages(const Upstream& up, const std::string& body, std::vector<std::string> extra = {}) {
