@@ -244,7 +244,24 @@ typedef struct llm_client llm_client_t;
  *                           vertex_ai: "project" (VERTEXAI_PROJECT), "location"
  *                             (VERTEXAI_LOCATION, default us-central1),
  *                             "credentials_file"
- *                             (GOOGLE_APPLICATION_CREDENTIALS), "access_token";
+ *                             (GOOGLE_APPLICATION_CREDENTIALS): a service-
+ *                             account key file (or its JSON itself), read
+ *                             when a call first needs it; the client signs
+ *                             a JWT with its key, exchanges it at the file's
+ *                             token_uri for an access token on its I/O
+ *                             thread, shares that token among its calls
+ *                             (one exchange however many calls wait),
+ *                             renews it 5 minutes before it expires, and
+ *                             once per call when the provider answers 401.
+ *                             A file that cannot be read or is not a
+ *                             service-account key: LLM_ERR_INVALID_ARGUMENT
+ *                             naming the setting (at llm_preview_request
+ *                             too, which exchanges nothing); an exchange
+ *                             refused: LLM_ERR_AUTHENTICATION; an endpoint
+ *                             that cannot be reached: LLM_ERR_NETWORK,
+ *                             retried as a call is. "access_token"
+ *                             (VERTEXAI_ACCESS_TOKEN): a fixed token
+ *                             instead, which wins over the file;
  *                           bedrock: "region" (AWS_REGION, AWS_DEFAULT_REGION),
  *                             "aws_access_key_id", "aws_secret_access_key",
  *                             "aws_session_token" (the AWS_* variables of the

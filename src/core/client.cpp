@@ -124,6 +124,10 @@ struct Client::Call {
   bool not_sse = false;         // a stream answered 2xx with a body that is not an event stream
   bool oom = false;             // memory ran out in a callback: the call ends with LLM_ERR_OUT_OF_MEMORY
   std::optional<Error> failure;
+  // The credential was just fetched: the next attempt applies it without
+  // asking whether it is ready (a token may be short-lived).
+  bool credential_fetched = false;
+  bool credential_refreshed = false;  // refused once (HTTP 401) and fetched anew: not again
 
   void reset_attempt(const Limits& limits) {
     http_status = 0;
@@ -293,13 +297,12 @@ void Client::complete_target(Target& t) const {
     throw Error(LLM_ERR_AUTHENTICATION,
                 "no API key for provider " + s.name + ": " + how + "the client config providers." + s.name + ".api_key");
   }
-  t.credential = make_credential(t);
-
   t.headers = s.headers;
   for (auto& h : cfg_.headers) http::set_header(t.headers, h.first, h.second);
   if (o)
     for (auto& h : o->headers) http::set_header(t.headers, h.first, h.second);
   for (auto& [name, value] : t.headers) t.secrets.add_header(name, value);
+  t.credential = make_credential(t, &tokens_);
 }
 
 PreparedCall Client::prepare(std::string_view request_json, bool stream) const {
@@ -337,6 +340,11 @@ void Client::finish_prepare(PreparedCall& p, bool stream) const {
     }
     p.request.RemoveMember(it);
   }
+  // A header the caller set that a fetched credential would set is the
+  // caller's credential: nothing is fetched.
+  if (p.target.credential && !p.target.credential->header().empty() &&
+      http::find_header(p.target.headers, p.target.credential->header()))
+    p.target.credential.reset();
   // Reserved for the policy layer (fallbacks, per-request retry); refused rather
   // than forwarded to a provider that would not know them.
   for (const char* reserved : {"fallbacks", "retry"})
@@ -599,8 +607,16 @@ void Client::submit_attempt(const std::shared_ptr<Call>& c, bool from_start) {
     }
     return;
   }
+  const auto& cred = c->prep.target.credential;
+  const auto now = std::chrono::system_clock::now();
   uint64_t seq = 0;
   bool cancelled = false;
+  {
+    std::lock_guard lk(c->mu);
+    if (c->finished) return;
+    cancelled = c->cancelled;
+  }
+  if (!cancelled && cred && !c->credential_fetched && !cred->ready(now)) return await_credential(c);
   {
     std::lock_guard lk(c->mu);
     if (c->finished) return;
@@ -616,8 +632,14 @@ void Client::submit_attempt(const std::shared_ptr<Call>& c, bool from_start) {
     return;
   }
   c->reset_attempt(cfg_.limits);
-  if (seq > 1 && c->prep.target.credential && c->prep.target.credential->per_attempt())
-    c->prep.target.credential->apply(c->prep.http, std::chrono::system_clock::now());
+  if (cred && cred->per_attempt() && (seq > 1 || c->credential_fetched)) {
+    cred->apply(c->prep.http, now);
+    // A fetched token is a secret of this call from now on.
+    if (!cred->header().empty())
+      if (const std::string* v = http::find_header(c->prep.http.headers, cred->header()))
+        c->prep.target.secrets.add_header(cred->header(), *v);
+  }
+  c->credential_fetched = false;
 
   http::Callbacks cb;
   cb.on_headers = [this, c](long status, const http::Headers& h) {
@@ -684,6 +706,64 @@ void Client::submit_attempt(const std::shared_ptr<Call>& c, bool from_start) {
       // No memory to queue the cancel: the call runs its course.
     }
   }
+}
+
+void Client::retry_or_fail(const std::shared_ptr<Call>& c, const Error& e, long delay_ms) {
+  if (c->retries >= cfg_.max_retries || Clock::now() + std::chrono::milliseconds(delay_ms) >= c->deadline)
+    return finish(c, e.status(), nullptr, &e);
+  ++c->retries;
+  transport_.schedule(delay_ms, [this, c] { submit_attempt(c); });
+}
+
+void Client::await_credential(const std::shared_ptr<Call>& c) {
+  // The answer may come at once (another call fetched meanwhile) or from the
+  // loop: the attempt is submitted from the loop either way, as callbacks are.
+  c->prep.target.credential->fetch(token_exchange(), std::chrono::system_clock::now(), [this, c](const Error* e) {
+    try {
+      if (!e) {
+        transport_.schedule(0, [this, c] {
+          c->credential_fetched = true;
+          submit_attempt(c);
+        });
+        return;
+      }
+      Error err(e->status(), c->prep.target.spec->name + ": " + e->what(), e->http_status());
+      err.code = e->code;
+      const llm_status st = e->status();
+      const bool again = st == LLM_ERR_NETWORK || st == LLM_ERR_TIMEOUT || st == LLM_ERR_SERVER_ERROR ||
+                         st == LLM_ERR_SERVICE_UNAVAILABLE || st == LLM_ERR_RATE_LIMITED;
+      transport_.schedule(0, [this, c, err, again] {
+        if (again) retry_or_fail(c, err, backoff_ms(c->retries));
+        else finish(c, err.status(), nullptr, &err);
+      });
+    } catch (...) {
+      fail_oom(c);  // no memory to go on: the call ends (from the loop, where the exchange answered)
+    }
+  });
+}
+
+auth::Exchange Client::token_exchange() {
+  return [this](http::Request req, std::function<void(auth::ExchangeResult)> done) {
+    constexpr size_t kMaxTokenAnswer = 64u << 10;
+    auto answer = std::make_shared<auth::ExchangeResult>();
+    http::Callbacks cb;
+    cb.on_headers = [answer](long status, const http::Headers&) { answer->http_status = status; };
+    cb.on_data = [answer](const char* data, size_t len) {
+      if (answer->body.size() + len > kMaxTokenAnswer) return false;
+      answer->body.append(data, len);
+      return true;
+    };
+    cb.on_done = [answer, done = std::move(done)](const http::Result& r) {
+      if (r.status != LLM_OK)
+        answer->error.emplace(r.status == LLM_ERR_CANCELLED && answer->body.size() >= kMaxTokenAnswer
+                                  ? Error(LLM_ERR_SERIALIZATION, "the token endpoint answered with more than 64 KiB")
+                                  : Error(r.status, r.error));
+      else if (!answer->http_status)
+        answer->http_status = r.http_status;
+      done(std::move(*answer));
+    };
+    transport_.submit(std::move(req), std::move(cb), http::Timing{secs_to_ms(std::min(cfg_.timeout_secs, 60.0))});
+  };
 }
 
 ChunkSink Client::chunk_sink(const std::shared_ptr<Call>& c) {
@@ -753,14 +833,6 @@ void Client::on_done(const std::shared_ptr<Call>& c, const http::Result& r) {
     c->stats.http_status = c->http_status ? c->http_status : r.http_status;
 
     auto fail = [&](const Error& e) { finish(c, e.status(), nullptr, &e); };
-    // Another attempt after `delay_ms`, if retries are left and the wait ends
-    // before the call's deadline; else the caller gets this attempt's error.
-    auto retry_or_fail = [&](const Error& e, long delay_ms) {
-      if (c->retries >= cfg_.max_retries || Clock::now() + std::chrono::milliseconds(delay_ms) >= c->deadline)
-        return fail(e);
-      ++c->retries;
-      transport_.schedule(delay_ms, [this, c] { submit_attempt(c); });
-    };
 
     if (c->oom || r.status == LLM_ERR_OUT_OF_MEMORY) return fail_oom(c);
     if (c->failure) return fail(*c->failure);
@@ -778,14 +850,21 @@ void Client::on_done(const std::shared_ptr<Call>& c, const http::Result& r) {
       // tried again, as is one that broke; a certificate that does not verify
       // will not verify next time.
       if (!r.permanent && (r.connect_failed || r.status == LLM_ERR_NETWORK))
-        return retry_or_fail(e, backoff_ms(c->retries));
+        return retry_or_fail(c, e, backoff_ms(c->retries));
       return fail(e);
     }
     long s = c->http_status ? c->http_status : r.http_status;
     if (s < 200 || s >= 300) {
       Error e = c->prep.op->http_error(c->prep.target, s, c->body, c->headers);
+      // A refused token is fetched anew, once per call (not a retry: the
+      // call may allow none).
+      const auto& cred = c->prep.target.credential;
+      if (s == 401 && cred && !c->credential_refreshed && cred->refused(c->prep.http)) {
+        c->credential_refreshed = true;
+        return transport_.schedule(0, [this, c] { submit_attempt(c); });
+      }
       if (!retryable_http(s) || e.retry_after > 60) return fail(e);
-      return retry_or_fail(e, e.retry_after >= 0 ? static_cast<long>(e.retry_after * 1000) : backoff_ms(c->retries));
+      return retry_or_fail(c, e, e.retry_after >= 0 ? static_cast<long>(e.retry_after * 1000) : backoff_ms(c->retries));
     }
     if (c->not_sse) {
       // What was meant as a stream came back whole: say what it said.

@@ -124,6 +124,15 @@ class Client {
   void on_done(const std::shared_ptr<Call>& c, const http::Result& r);
   // Ends the call with LLM_ERR_OUT_OF_MEMORY (allocates nothing).
   void fail_oom(const std::shared_ptr<Call>& c) noexcept;
+  // Another attempt after `delay_ms`, if retries are left and the wait ends
+  // before the call's deadline; else the call ends with `e`. On the loop.
+  void retry_or_fail(const std::shared_ptr<Call>& c, const Error& e, long delay_ms);
+  // The call's credential is not ready (an access token to fetch): fetches it
+  // on the transport, then submits the attempt (or ends the call with the
+  // exchange's error).
+  void await_credential(const std::shared_ptr<Call>& c);
+  // How a credential reaches its token endpoint: a request on this client's transport.
+  auth::Exchange token_exchange();
   // The answer is complete: build the response and finish with LLM_OK.
   void succeed(const std::shared_ptr<Call>& c);
   // A stream's end event arrived (on the loop, inside a curl callback).
@@ -141,6 +150,7 @@ class Client {
   unsigned fork_generation_;
   std::unordered_map<std::string, std::string> env_;
   ProviderTable registered_;
+  mutable auth::TokenSources tokens_;  // service-account tokens, shared by the calls (make_credential)
   std::mutex mu_;
   std::unordered_map<uint64_t, std::shared_ptr<Call>> calls_;
   http::Transport transport_;  // last: destroyed first, while the members its callbacks use still live

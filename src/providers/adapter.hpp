@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "auth/credential.hpp"
+#include "auth/token_source.hpp"
 #include "core/config.hpp"
 #include "core/error.hpp"
 #include "core/json.hpp"
@@ -120,15 +121,18 @@ bool openai_stream_event(const http::SseEvent& ev, const Target& t, const ChunkS
 std::shared_ptr<const auth::Credential> key_credential(const ProviderSpec& spec, const std::string& key);
 // The credential of a resolved target: its key's, or for a protocol that signs
 // (AuthKind::Signed) the signer its settings make (Bedrock: SigV4 from the AWS
-// keys and region). Throws LLM_ERR_AUTHENTICATION naming what is missing.
-std::shared_ptr<const auth::Credential> make_credential(const Target& t);
+// keys and region; Vertex AI: a fixed access token, or one exchanged for a
+// service-account key, whose source `tokens` keeps). Throws
+// LLM_ERR_AUTHENTICATION naming what is missing, LLM_ERR_INVALID_ARGUMENT
+// naming a key file that cannot be read or used.
+std::shared_ptr<const auth::Credential> make_credential(const Target& t, auth::TokenSources* tokens = nullptr);
 
 // base_url + `path`, or + the row's chat_path when it has one; {model} (URL-
 // encoded) and {setting} placeholders filled in. Throws LLM_ERR_INVALID_ARGUMENT
 // naming a required setting that is unset.
 std::string provider_url(const Target& t, std::string_view path);
-// Percent-encodes everything but RFC 3986's unreserved characters.
-std::string url_encode(std::string_view s);
+// Percent-encodes everything but RFC 3986's unreserved characters and those in `keep`.
+std::string url_encode(std::string_view s, std::string_view keep = {});
 
 // Shared by the OpenAI-shaped codecs (openai.cpp).
 void set_member(json::Value& obj, const char* key, json::Value v, json::Allocator& a);

@@ -94,7 +94,7 @@ std::shared_ptr<const auth::Credential> key_credential(const ProviderSpec& spec,
   return nullptr;
 }
 
-std::shared_ptr<const auth::Credential> make_credential(const Target& t) {
+std::shared_ptr<const auth::Credential> make_credential(const Target& t, auth::TokenSources* tokens) {
   const ProviderSpec& s = *t.spec;
   if (t.api_key.empty() && !s.bearer_setting.empty())
     if (const std::string& token = t.setting(s.bearer_setting); !token.empty())
@@ -115,26 +115,24 @@ std::shared_ptr<const auth::Credential> make_credential(const Target& t) {
   if (s.protocol == Protocol::VertexAI) {
     if (const std::string& token = t.setting("access_token"); !token.empty())
       return auth::header_key("Authorization", "Bearer ", token);
-    if (!t.setting("credentials_file").empty())
-      throw Error(LLM_ERR_AUTHENTICATION,
-                  "provider vertex_ai: exchanging a service-account key (providers.vertex_ai.credentials_file, "
-                  "GOOGLE_APPLICATION_CREDENTIALS) for a token is not supported by this version of literllm; set "
-                  "providers.vertex_ai.access_token (or VERTEXAI_ACCESS_TOKEN), e.g. from "
-                  "`gcloud auth print-access-token`");
+    if (const std::string& file = t.setting("credentials_file"); !file.empty() && tokens)
+      return auth::bearer_token_credential(
+          tokens->service_account(file, "providers.vertex_ai.credentials_file (or GOOGLE_APPLICATION_CREDENTIALS)"));
     throw Error(LLM_ERR_AUTHENTICATION,
-                "no credentials for provider vertex_ai: set providers.vertex_ai.access_token (or "
-                "VERTEXAI_ACCESS_TOKEN)");
+                "no credentials for provider vertex_ai: set providers.vertex_ai.credentials_file (or "
+                "GOOGLE_APPLICATION_CREDENTIALS) to a service-account key file, or providers.vertex_ai.access_token "
+                "(or VERTEXAI_ACCESS_TOKEN)");
   }
   throw Error(LLM_ERR_AUTHENTICATION, "provider " + s.name + " has no way to sign its requests");
 }
 
-std::string url_encode(std::string_view s) {
+std::string url_encode(std::string_view s, std::string_view keep) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;
   out.reserve(s.size());
   for (unsigned char c : s) {
     if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-        c == '.' || c == '~') {
+        c == '.' || c == '~' || keep.find(static_cast<char>(c)) != std::string_view::npos) {
       out.push_back(static_cast<char>(c));
     } else {
       out.push_back('%');

@@ -29,11 +29,15 @@ std::string vertex_base(const Target& t) {
   return t.base_url;
 }
 
+// A model id's version ("claude-sonnet-4-5@20250929") is sent as Google's
+// own clients send it: '@' may stand in a path segment (RFC 3986 pchar).
+constexpr std::string_view kModelKeeps = "@";
+
 std::string vertex_url(const Target& t, bool stream) {
   std::string path = "/v1/projects/" + url_encode(t.required("project")) + "/locations/" +
                      url_encode(t.required("location")) + "/publishers/";
-  if (is_claude(t)) path += "anthropic/models/" + url_encode(t.model) + (stream ? ":streamRawPredict" : ":rawPredict");
-  else path += "google/models/" + url_encode(t.model) + (stream ? ":streamGenerateContent?alt=sse" : ":generateContent");
+  if (is_claude(t)) path += "anthropic/models/" + url_encode(t.model, kModelKeeps) + (stream ? ":streamRawPredict" : ":rawPredict");
+  else path += "google/models/" + url_encode(t.model, kModelKeeps) + (stream ? ":streamGenerateContent?alt=sse" : ":generateContent");
   return http::join_path(vertex_base(t), path);
 }
 

@@ -288,7 +288,7 @@ TEST_F(Anthropic, ClaudeOnVertexAIThroughRawPredict) {
   auto reqs = up->requests();
   ASSERT_EQ(reqs.size(), 1u);
   EXPECT_EQ(reqs[0].target,
-            "/v1/projects/my-proj/locations/europe-west1/publishers/anthropic/models/claude-sonnet-4-5%4020250929:rawPredict");
+            "/v1/projects/my-proj/locations/europe-west1/publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict");
   EXPECT_EQ(reqs[0].header("authorization"), std::string("Bearer ") + kAntKey);
   rapidjson::Document body = parse(reqs[0].body.c_str());
   EXPECT_STREQ(body["anthropic_version"].GetString(), "vertex-2023-10-16");

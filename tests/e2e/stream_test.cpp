@@ -122,7 +122,9 @@ TEST_F(E2E, RecordedOpenAIStreamsReplayThroughTheLibrary) {
     }
     llm_client_free(client);
     up.stop();
-    literllm::testing::Upstream replay(literllm::testing::UpstreamOptions{LITERLLM_FIXTURES_DIR, "", 0});
+    literllm::testing::UpstreamOptions replay_opts;
+    replay_opts.fixtures_dir = LITERLLM_FIXTURES_DIR;
+    literllm::testing::Upstream replay(replay_opts);
     replay.start();
     std::string cfg = "{\"max_retries\":0,\"providers\":{\"openai\":{\"base_url\":" + q(replay.base_url()) +
                       ",\"api_key\":\"k-123456\"}}}";

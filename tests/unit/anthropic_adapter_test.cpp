@@ -202,16 +202,16 @@ TEST(AnthropicParse, RecordedWholeAnswers) {
       if (type == "tool_use") ++tool_uses;
     }
     const auto& msg = d["choices"][0]["message"];
-    if (!text.empty()) EXPECT_EQ(std::string(msg["content"].GetString()), text);
+    if (!text.empty()) { EXPECT_EQ(std::string(msg["content"].GetString()), text); }
     size_t calls = msg.HasMember("tool_calls") ? msg["tool_calls"].Size() : 0;
     EXPECT_EQ(calls, tool_uses);
     for (size_t i = 0; i < calls; ++i)
       EXPECT_TRUE(parse(msg["tool_calls"][static_cast<rapidjson::SizeType>(i)]["function"]["arguments"].GetString()).IsObject());
     std::string stop = src["stop_reason"].IsString() ? src["stop_reason"].GetString() : "";
     std::string fr = d["choices"][0]["finish_reason"].GetString();
-    if (stop == "tool_use") EXPECT_EQ(fr, "tool_calls");
-    if (stop == "end_turn") EXPECT_EQ(fr, "stop");
-    if (stop == "refusal") EXPECT_EQ(fr, "content_filter");
+    if (stop == "tool_use") { EXPECT_EQ(fr, "tool_calls"); }
+    if (stop == "end_turn") { EXPECT_EQ(fr, "stop"); }
+    if (stop == "refusal") { EXPECT_EQ(fr, "content_filter"); }
     const auto& su = src["usage"];
     int64_t read = su.HasMember("cache_read_input_tokens") && su["cache_read_input_tokens"].IsInt64()
                        ? su["cache_read_input_tokens"].GetInt64() : 0;
@@ -288,10 +288,10 @@ void check_stream(const std::vector<std::string>& events, const std::string& sse
   for (size_t step : {sse.size(), size_t{1}, size_t{7}, size_t{100}}) {
     SCOPED_TRACE("pieces of " + std::to_string(step));
     Streamed s = stream(sse, step);
-    if (want.has_stop_event) EXPECT_EQ(s.last, StreamDecoder::Fed::Ended);
+    if (want.has_stop_event) { EXPECT_EQ(s.last, StreamDecoder::Fed::Ended); }
     json::Document d = s.assembler.finish();
     const auto& msg = d["choices"][0]["message"];
-    if (!want.text.empty()) EXPECT_EQ(std::string(msg["content"].GetString()), want.text);
+    if (!want.text.empty()) { EXPECT_EQ(std::string(msg["content"].GetString()), want.text); }
     if (!want.thinking.empty()) {
       EXPECT_EQ(std::string(msg["reasoning_content"].GetString()), want.thinking);
       ASSERT_TRUE(msg.HasMember("thinking_blocks"));
@@ -305,10 +305,10 @@ void check_stream(const std::vector<std::string>& events, const std::string& sse
     if (!want.stop.empty()) {
       EXPECT_TRUE(s.assembler.all_finished());
       std::string fr = d["choices"][0]["finish_reason"].GetString();
-      if (want.stop == "refusal") EXPECT_EQ(fr, "content_filter");
-      if (want.stop == "tool_use") EXPECT_EQ(fr, "tool_calls");
-      if (want.stop == "end_turn") EXPECT_EQ(fr, "stop");
-      if (want.stop == "max_tokens") EXPECT_EQ(fr, "length");
+      if (want.stop == "refusal") { EXPECT_EQ(fr, "content_filter"); }
+      if (want.stop == "tool_use") { EXPECT_EQ(fr, "tool_calls"); }
+      if (want.stop == "end_turn") { EXPECT_EQ(fr, "stop"); }
+      if (want.stop == "max_tokens") { EXPECT_EQ(fr, "length"); }
       EXPECT_TRUE(d.HasMember("usage"));
     }
   }

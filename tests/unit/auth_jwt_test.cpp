@@ -17,14 +17,11 @@
 #include <thread>
 #include <vector>
 
+#include "fixtures.hpp"
 #include "auth/crypto.hpp"
 #include "auth/jwt.hpp"
 #include "core/error.hpp"
 #include "core/json.hpp"
-
-#ifndef LITERLLM_FIXTURES_DIR
-#define LITERLLM_FIXTURES_DIR ""
-#endif
 
 namespace fs = std::filesystem;
 using namespace literllm;
@@ -33,22 +30,9 @@ using std::chrono::system_clock;
 
 namespace {
 
+using fixtures::slurp;
+
 fs::path auth_dir() { return fs::path(LITERLLM_FIXTURES_DIR) / "auth"; }
-
-#define REQUIRE_FIXTURE(path)                                                                        \
-  do {                                                                                               \
-    if (!fs::exists(path))                                                                           \
-      GTEST_SKIP() << "\n*** FIXTURE MISSING: " << (path)                                            \
-                   << " (set -DLITERLLM_FIXTURES_DIR=<shared/fixtures>); this test did NOT run ***\n"; \
-  } while (0)
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  if (!f) throw std::runtime_error("cannot read " + p.string());
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 std::string str(const json::Value& o, const char* k) {
   const json::Value* v = json::find(o, k);

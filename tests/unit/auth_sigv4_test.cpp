@@ -17,14 +17,11 @@
 #include <string>
 #include <vector>
 
+#include "fixtures.hpp"
 #include "auth/crypto.hpp"
 #include "auth/sigv4.hpp"
 #include "core/error.hpp"
 #include "core/json.hpp"
-
-#ifndef LITERLLM_FIXTURES_DIR
-#define LITERLLM_FIXTURES_DIR ""
-#endif
 
 namespace fs = std::filesystem;
 using namespace literllm;
@@ -33,22 +30,9 @@ using std::chrono::system_clock;
 
 namespace {
 
+using fixtures::slurp;
+
 fs::path sigv4_dir() { return fs::path(LITERLLM_FIXTURES_DIR) / "aws-sigv4"; }
-
-#define REQUIRE_DIR(dir)                                                                              \
-  do {                                                                                                \
-    if (!fs::is_directory(dir))                                                                       \
-      GTEST_SKIP() << "\n*** FIXTURES MISSING: " << (dir)                                             \
-                   << " (set -DLITERLLM_FIXTURES_DIR=<shared/fixtures>); this test did NOT run ***\n"; \
-  } while (0)
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  if (!f) throw std::runtime_error("cannot read " + p.string());
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 std::string rtrim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
@@ -381,7 +365,7 @@ TEST(SigV4, PresignKeepsTheUrlAndBoundsExpiry) {
 // .creq does not sign (post-sts-header-after), that token added unsigned.
 TEST(SigV4, BotocoreSuite) {
   const fs::path dir = sigv4_dir() / "botocore";
-  REQUIRE_DIR(dir);
+  REQUIRE_FIXTURE(dir);
   // A .sreq whose Authorization disagrees with the case's own .authz: a known
   // error of the suite (its .sreq was copied from get-vanilla: same signature
   // 5fa00fa3..., while .authz/.sts/.creq agree with each other and with us). The
@@ -460,7 +444,7 @@ TEST(SigV4, BotocoreSuite) {
 // fails the test, so that nothing new goes unchecked.
 TEST(SigV4, AwsCAuthSuite) {
   const fs::path dir = sigv4_dir() / "aws-c-auth-v4";
-  REQUIRE_DIR(dir);
+  REQUIRE_FIXTURE(dir);
   const std::set<std::string> kHeaderFiles = {"header-canonical-request.txt", "header-string-to-sign.txt",
                                               "header-signature.txt", "header-signed-request.txt"};
   const std::set<std::string> kQueryFiles = {"query-canonical-request.txt", "query-string-to-sign.txt",

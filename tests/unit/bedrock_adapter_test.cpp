@@ -148,12 +148,12 @@ TEST(BedrockParse, RecordedConverseAnswers) {
       if (b.HasMember("reasoningContent")) ++reasoning;
     }
     const auto& msg = d["choices"][0]["message"];
-    if (!text.empty()) EXPECT_EQ(std::string(msg["content"].GetString()), text);
+    if (!text.empty()) { EXPECT_EQ(std::string(msg["content"].GetString()), text); }
     EXPECT_EQ(msg.HasMember("tool_calls") ? msg["tool_calls"].Size() : 0u, tools);
     EXPECT_EQ(msg.HasMember("thinking_blocks") ? msg["thinking_blocks"].Size() : 0u, reasoning);
     std::string stop = src["stopReason"].GetString(), fr = d["choices"][0]["finish_reason"].GetString();
-    if (stop == "tool_use") EXPECT_EQ(fr, "tool_calls");
-    if (stop == "end_turn") EXPECT_EQ(fr, "stop");
+    if (stop == "tool_use") { EXPECT_EQ(fr, "tool_calls"); }
+    if (stop == "end_turn") { EXPECT_EQ(fr, "stop"); }
     EXPECT_EQ(d["usage"]["completion_tokens"].GetInt64(), src["usage"]["outputTokens"].GetInt64());
     EXPECT_EQ(d["usage"]["total_tokens"].GetInt64(), d["usage"]["prompt_tokens"].GetInt64() + d["usage"]["completion_tokens"].GetInt64());
   }
@@ -216,14 +216,14 @@ TEST(BedrockStream, RecordedEventsFramedAndSplitAnywhere) {
       StreamDecoder::Fed last = StreamDecoder::Fed::More;
       for (size_t i = 0; i < wire.size() && last == StreamDecoder::Fed::More; i += step)
         last = dec->feed(wire.data() + i, std::min(step, wire.size() - i), sink);
-      if (has_metadata) EXPECT_EQ(last, StreamDecoder::Fed::Ended);
+      if (has_metadata) { EXPECT_EQ(last, StreamDecoder::Fed::Ended); }
       json::Document d = a.finish();
       const auto& msg = d["choices"][0]["message"];
       bool json_tool = false;
       if (msg.HasMember("tool_calls"))
         for (auto& tc : msg["tool_calls"].GetArray())
           json_tool |= std::string(tc["function"]["name"].GetString()) == "literllm_json_answer";
-      if (!text.empty()) EXPECT_EQ(std::string(msg["content"].GetString()), text);
+      if (!text.empty()) { EXPECT_EQ(std::string(msg["content"].GetString()), text); }
       if (!thinking.empty()) {
         EXPECT_EQ(std::string(msg["reasoning_content"].GetString()), thinking);
         EXPECT_FALSE(std::string(msg["thinking_blocks"][0]["signature"].GetString()).empty());
@@ -232,10 +232,10 @@ TEST(BedrockStream, RecordedEventsFramedAndSplitAnywhere) {
       EXPECT_EQ(calls, args.size()) << (json_tool ? "json tool" : "");
       size_t k = 0;
       for (auto& [index, want] : args) {
-        if (k < calls) EXPECT_EQ(std::string(msg["tool_calls"][static_cast<rapidjson::SizeType>(k)]["function"]["arguments"].GetString()), want);
+        if (k < calls) { EXPECT_EQ(std::string(msg["tool_calls"][static_cast<rapidjson::SizeType>(k)]["function"]["arguments"].GetString()), want); }
         ++k;
       }
-      if (has_metadata) EXPECT_TRUE(d.HasMember("usage"));
+      if (has_metadata) { EXPECT_TRUE(d.HasMember("usage")); }
     }
   }
   EXPECT_GE(files, 8u);

@@ -114,15 +114,16 @@ TEST(CohereParse, RecordedAnswers) {
     if (src["message"].HasMember("content"))
       for (auto& c : src["message"]["content"].GetArray())
         if (std::string(c["type"].GetString()) == "text") text += c["text"].GetString();
-    if (!text.empty()) EXPECT_EQ(std::string(msg["content"].GetString()), text);
+    if (!text.empty()) { EXPECT_EQ(std::string(msg["content"].GetString()), text); }
     size_t calls = src["message"].HasMember("tool_calls") ? src["message"]["tool_calls"].Size() : 0;
     EXPECT_EQ(msg.HasMember("tool_calls") ? msg["tool_calls"].Size() : 0u, calls);
     if (calls) {
       EXPECT_STREQ(d["choices"][0]["finish_reason"].GetString(), "tool_calls");
       EXPECT_STREQ(msg["reasoning_content"].GetString(), src["message"]["tool_plan"].GetString());
     }
-    if (src["message"].HasMember("citations"))
+    if (src["message"].HasMember("citations")) {
       EXPECT_EQ(msg["annotations"].Size(), src["message"]["citations"].Size());
+    }
     EXPECT_EQ(d["usage"]["prompt_tokens"].GetInt64(), src["usage"]["tokens"]["input_tokens"].GetInt64());
     EXPECT_EQ(d["usage"]["completion_tokens"].GetInt64(), src["usage"]["tokens"]["output_tokens"].GetInt64());
   }
@@ -175,15 +176,15 @@ TEST(CohereStream, RecordedEventsSplitAnywhere) {
       EXPECT_EQ(last, StreamDecoder::Fed::Ended);
       json::Document d = a.finish();
       const auto& msg = d["choices"][0]["message"];
-      if (!text.empty()) EXPECT_EQ(std::string(msg["content"].GetString()), text);
-      if (!thinking.empty() || !plan.empty()) EXPECT_EQ(std::string(msg["reasoning_content"].GetString()), plan + thinking);
+      if (!text.empty()) { EXPECT_EQ(std::string(msg["content"].GetString()), text); }
+      if (!thinking.empty() || !plan.empty()) { EXPECT_EQ(std::string(msg["reasoning_content"].GetString()), plan + thinking); }
       ASSERT_EQ(msg.HasMember("tool_calls") ? msg["tool_calls"].Size() : 0u, args.size());
       size_t k = 0;
       for (auto& [i, want] : args)
         EXPECT_EQ(std::string(msg["tool_calls"][static_cast<rapidjson::SizeType>(k++)]["function"]["arguments"].GetString()), want);
-      if (finish == "TOOL_CALL") EXPECT_STREQ(d["choices"][0]["finish_reason"].GetString(), "tool_calls");
-      if (finish == "COMPLETE") EXPECT_STREQ(d["choices"][0]["finish_reason"].GetString(), "stop");
-      if (cached >= 0) EXPECT_EQ(d["usage"]["prompt_tokens_details"]["cached_tokens"].GetInt64(), cached);
+      if (finish == "TOOL_CALL") { EXPECT_STREQ(d["choices"][0]["finish_reason"].GetString(), "tool_calls"); }
+      if (finish == "COMPLETE") { EXPECT_STREQ(d["choices"][0]["finish_reason"].GetString(), "stop"); }
+      if (cached >= 0) { EXPECT_EQ(d["usage"]["prompt_tokens_details"]["cached_tokens"].GetInt64(), cached); }
     }
   }
   EXPECT_GE(files, 3u);

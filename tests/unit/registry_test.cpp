@@ -106,7 +106,7 @@ TEST(Builtins, EveryRowIsComplete) {
       EXPECT_FALSE(p->base_url_env.empty());
     } else {
       EXPECT_TRUE(starts_with(p->base_url, "https://")) << p->base_url;
-      if (!signs) EXPECT_FALSE(p->api_key_env.empty()) << "a hosted provider names the environment variable of its key";
+      if (!signs) { EXPECT_FALSE(p->api_key_env.empty()) << "a hosted provider names the environment variable of its key"; }
     }
     // Every {placeholder} of the base URL is one of the row's settings.
     for (size_t open = p->base_url.find('{'); open != std::string::npos; open = p->base_url.find('{', open + 1)) {

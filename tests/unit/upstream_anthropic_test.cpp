@@ -37,16 +37,8 @@ Answer messages(const Upstream& up, const std::string& body, std::vector<std::st
   return post(up, "/v1/messages", body, headers);
 }
 
-rapidjson::Document parse(const std::string& text) {
-  rapidjson::Document d;
-  d.Parse(text.c_str(), text.size());
-  EXPECT_FALSE(d.HasParseError()) << text;
-  return d;
-}
-
-std::string str(const rapidjson::Value& v) {
-  return v.IsString() ? std::string(v.GetString(), v.GetStringLength()) : "<not a string>";
-}
+using upstream_client::parse;
+using upstream_client::str;
 
 std::string to_json(const rapidjson::Value& v) {
   rapidjson::StringBuffer sb;

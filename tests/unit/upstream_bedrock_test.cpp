@@ -36,16 +36,8 @@ Answer post(const Upstream& up, const std::string& path, const std::string& body
   return upstream_client::request(up, path, body, headers, method);
 }
 
-rapidjson::Document parse(std::string_view text) {
-  rapidjson::Document d;
-  d.Parse(text.data(), text.size());
-  EXPECT_FALSE(d.HasParseError()) << text;
-  return d;
-}
-
-std::string str(const rapidjson::Value& v) {
-  return v.IsString() ? std::string(v.GetString(), v.GetStringLength()) : "<not a string>";
-}
+using upstream_client::parse;
+using upstream_client::str;
 
 std::string to_json(const rapidjson::Value& v) {
   rapidjson::StringBuffer sb;

@@ -2,6 +2,8 @@
 // HTTP request over a real socket with libcurl, the answer whole.
 #pragma once
 #include <curl/curl.h>
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
 #include <strings.h>
 
 #include <string>
@@ -42,21 +44,25 @@ inline size_t on_header(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
-// `method` "POST" sends `body` as JSON; anything else is a GET. `headers` are
-// "name: value" lines, added after Content-Type.
+// `method` "GET" sends no body; any other sends `body` with `content_type`
+// (empty: no Content-Type header at all). `headers` are "name: value" lines,
+// added after Content-Type.
 inline Answer request(const literllm::testing::Upstream& up, const std::string& path, const std::string& body,
-                      const std::vector<std::string>& headers, const char* method = "POST") {
+                      const std::vector<std::string>& headers, const char* method = "POST",
+                      const std::string& content_type = "application/json") {
   CURL* easy = curl_easy_init();
   Answer a;
   std::string url = "http://127.0.0.1:" + std::to_string(up.port()) + path;
   curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
-  if (std::string_view(method) == "POST") {
+  if (std::string_view(method) != "GET") {
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body.c_str());
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
   } else {
     curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
   }
-  curl_slist* list = curl_slist_append(nullptr, "content-type: application/json");
+  curl_slist* list =
+      curl_slist_append(nullptr, content_type.empty() ? "Content-Type:" : ("Content-Type: " + content_type).c_str());
   for (const std::string& h : headers) list = curl_slist_append(list, h.c_str());
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
@@ -70,6 +76,18 @@ inline Answer request(const literllm::testing::Upstream& up, const std::string& 
   curl_slist_free_all(list);
   curl_easy_cleanup(easy);
   return a;
+}
+
+// An answer's JSON (a parse error fails the test).
+inline rapidjson::Document parse(std::string_view text) {
+  rapidjson::Document d;
+  d.Parse(text.data(), text.size());
+  EXPECT_FALSE(d.HasParseError()) << text;
+  return d;
+}
+
+inline std::string str(const rapidjson::Value& v) {
+  return v.IsString() ? std::string(v.GetString(), v.GetStringLength()) : "<not a string>";
 }
 
 }  // namespace upstream_client

@@ -21,6 +21,7 @@
 #include "bedrock.hpp"
 #include "cohere.hpp"
 #include "gemini.hpp"
+#include "google_token.hpp"
 #include "gzip.hpp"
 
 namespace literllm::testing {
@@ -1124,6 +1125,11 @@ Plan gzip_bomb() {
 
 // ---- the handler -----------------------------------------------------------------
 
+Handler::Handler(UpstreamOptions opts)
+    : opts_(std::move(opts)), google_(std::make_unique<GoogleTokens>(opts_.google_accounts)) {}
+
+Handler::~Handler() = default;
+
 std::vector<RecordedRequest> Handler::requests() const {
   std::lock_guard lock(mu_);
   return requests_;
@@ -1229,6 +1235,10 @@ Plan Handler::handle(RecordedRequest req) {
   }
   std::string gemini_model;  // gemini.cpp: Google's error shape
   const GeminiRoute gemini = gemini_route(path, &gemini_model);
+  // Google's token endpoint (google_token.cpp); the Vertex routes take its tokens.
+  const bool google_token = path == "/token";
+  const bool vertex = gemini == GeminiRoute::vertex_generate || gemini == GeminiRoute::vertex_stream ||
+                      anthropic == AnthropicRoute::vertex_raw || anthropic == AnthropicRoute::vertex_stream;
 
   auto decide = [&]() -> Plan {
     if (header_true(req, "x-upstream-reset")) {
@@ -1237,7 +1247,11 @@ Plan Handler::handle(RecordedRequest req) {
       return p;
     }
 
-    if (bedrock != BedrockRoute::none) {
+    if (google_token) {
+      // The token endpoint takes no key: the assertion is the credential.
+    } else if (vertex && google_->enabled()) {
+      if (auto denied = google_->vertex_auth(req, opts_.require_api_key)) return *denied;
+    } else if (bedrock != BedrockRoute::none) {
       if (auto denied = bedrock_auth(req, opts_, rid)) return *denied;
     } else if (gemini != GeminiRoute::none) {
       if (auto denied = gemini_auth(req, gemini, opts_)) return *denied;
@@ -1337,6 +1351,7 @@ Plan Handler::handle(RecordedRequest req) {
       }
       if (has_error_bytes) return sized_error(static_cast<int>(status), static_cast<uint64_t>(error_bytes));
       if (anthropic != AnthropicRoute::none) return anthropic_error_plan(static_cast<int>(status), rid);
+      if (google_token) return GoogleTokens::injected_error(static_cast<int>(status));
       if (bedrock != BedrockRoute::none) return bedrock_status_plan(static_cast<int>(status), rid);
       if (gemini != GeminiRoute::none) return gemini_status_plan(static_cast<int>(status), gemini);
       return json_plan(static_cast<int>(status), error_body_for_status(static_cast<int>(status)));
@@ -1346,6 +1361,14 @@ Plan Handler::handle(RecordedRequest req) {
     auto ends_with = [&](std::string_view suffix) {
       return path.size() >= suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
     };
+    if (google_token) {
+      if (req.method != "POST") {
+        Plan p = GoogleTokens::injected_error(405, "Method " + req.method + " not allowed on /token; use POST");
+        p.headers.emplace_back("allow", "POST");
+        return p;
+      }
+      return google_->exchange(req, opts_.google_token_lifetime_secs);
+    }
     if (bedrock != BedrockRoute::none) {
       if (req.method != "POST")
         return bedrock_error_plan(404, "UnknownOperationException", "", rid);
@@ -1400,6 +1423,7 @@ Plan Handler::handle(RecordedRequest req) {
 
   Plan p = decide();
   if (p.reset) return p;
+  if (google_token && opts_.google_token_delay_ms > 0) p.delay_ms = static_cast<unsigned>(opts_.google_token_delay_ms);
   long v = 0;
   if (header_number(req, "x-upstream-delay-ms", v)) p.delay_ms = static_cast<unsigned>(std::min(v, 600000L));
   if (header_number(req, "x-upstream-chunk-delay-ms", v))

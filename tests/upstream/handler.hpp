@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -61,9 +62,13 @@ std::string error_body_for_status(int status, std::string_view message = {});
 // "Not Found" for 404 and so on; "Unknown" when there is none.
 const char* reason_phrase(int status);
 
+class GoogleTokens;  // google_token.hpp
+
 class Handler {
  public:
-  explicit Handler(UpstreamOptions opts) : opts_(std::move(opts)) {}
+  // Throws std::invalid_argument for a Google account whose PEM is no RSA public key.
+  explicit Handler(UpstreamOptions opts);
+  ~Handler();
 
   // Decides the answer to one complete request and records it. Thread-safe.
   Plan handle(RecordedRequest req);
@@ -71,12 +76,16 @@ class Handler {
   std::vector<RecordedRequest> requests() const;
   void clear_requests();
 
+  // Google's token endpoint (google_token.cpp): its tokens, the port its audience names.
+  GoogleTokens& google_tokens() { return *google_; }
+
  private:
   Plan handle_chat(const RecordedRequest& req);
   Plan replay(const RecordedRequest& req, int status);
   std::string requests_json() const;
 
   UpstreamOptions opts_;
+  std::unique_ptr<GoogleTokens> google_;
   mutable std::mutex mu_;
   std::vector<RecordedRequest> requests_;
   std::map<std::string, long> fail_counts_;

@@ -2,7 +2,8 @@
 // languages, benchmarks and the README demo.
 //
 //   literllm-upstream [--port N] [--fixtures DIR] [--require-key KEY] [--aws-key ID:SECRET[:TOKEN]]
-//                     [--no-record] [--exit-on-stdin-eof]
+//                     [--google-account EMAIL=CERT_PEM_FILE]... [--google-token-lifetime SECS]
+//                     [--google-token-delay-ms MS] [--no-record] [--exit-on-stdin-eof]
 //
 // Prints "LISTENING <port>" on stdout once it accepts connections, then serves
 // until SIGINT or SIGTERM (or, with --exit-on-stdin-eof, until stdin closes:
@@ -16,6 +17,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <fstream>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -26,11 +30,17 @@ namespace {
 void usage(FILE* to) {
   std::fputs(
       "usage: literllm-upstream [--port N] [--fixtures DIR] [--require-key KEY] [--aws-key ID:SECRET[:TOKEN]]\n"
-      "                         [--no-record] [--exit-on-stdin-eof]\n"
+      "                         [--google-account EMAIL=CERT_PEM_FILE]... [--google-token-lifetime SECS]\n"
+      "                         [--google-token-delay-ms MS] [--no-record] [--exit-on-stdin-eof]\n"
       "  --port N             listen on 127.0.0.1:N (default: a free port)\n"
       "  --fixtures DIR       root for x-upstream-replay paths\n"
       "  --require-key KEY    answer 401 unless a request carries KEY (Bearer, x-api-key or api-key)\n"
       "  --aws-key ID:SECRET[:TOKEN]  Bedrock routes: require SigV4 signatures made with these AWS credentials\n"
+      "  --google-account EMAIL=CERT_PEM_FILE  POST /token accepts JWT assertions of this service account, checked\n"
+      "                       with the RSA key of the PEM (X.509 certificate or public key); Vertex routes then\n"
+      "                       require the access tokens it issues (may repeat)\n"
+      "  --google-token-lifetime SECS  expires_in of the tokens issued (default 3599)\n"
+      "  --google-token-delay-ms MS    POST /token waits this long before answering\n"
       "  --no-record          keep no copy of requests (GET /__requests answers [])\n"
       "  --exit-on-stdin-eof  stop when stdin reaches end of file\n"
       "Prints \"LISTENING <port>\" when ready; stops on SIGINT or SIGTERM.\n",
@@ -76,6 +86,30 @@ int main(int argc, char** argv) {
       opts.aws_credentials.access_key_id = v.substr(0, c1);
       opts.aws_credentials.secret_access_key = v.substr(c1 + 1, c2 == std::string::npos ? std::string::npos : c2 - c1 - 1);
       if (c2 != std::string::npos) opts.aws_credentials.session_token = v.substr(c2 + 1);
+    } else if (a == "--google-account") {
+      std::string v = value();
+      size_t eq = v.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == v.size()) {
+        std::fprintf(stderr, "literllm-upstream: --google-account takes EMAIL=CERT_PEM_FILE\n");
+        return 2;
+      }
+      std::ifstream f(v.substr(eq + 1), std::ios::binary);
+      std::ostringstream pem;
+      if (!f || !(pem << f.rdbuf())) {
+        std::fprintf(stderr, "literllm-upstream: cannot read '%s'\n", v.substr(eq + 1).c_str());
+        return 2;
+      }
+      opts.google_accounts.push_back({v.substr(0, eq), pem.str(), ""});
+    } else if (a == "--google-token-lifetime" || a == "--google-token-delay-ms") {
+      char* end = nullptr;
+      const char* v = value();
+      long n = std::strtol(v, &end, 10);
+      if (!*v || *end || n < 0 || n > 86400000) {
+        std::fprintf(stderr, "literllm-upstream: bad %s '%s'\n", a.c_str(), v);
+        return 2;
+      }
+      int& field = a == "--google-token-lifetime" ? opts.google_token_lifetime_secs : opts.google_token_delay_ms;
+      field = static_cast<int>(n);
     } else if (a == "--no-record") {
       opts.record_requests = false;
     } else if (a == "--exit-on-stdin-eof") {
@@ -99,13 +133,15 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  literllm::testing::Upstream server(opts);
+  std::unique_ptr<literllm::testing::Upstream> holder;
   try {
-    server.start();
+    holder = std::make_unique<literllm::testing::Upstream>(opts);  // throws for a PEM that is no RSA key
+    holder->start();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;
   }
+  literllm::testing::Upstream& server = *holder;
   std::printf("LISTENING %u\n", static_cast<unsigned>(server.port()));
   std::fflush(stdout);
 

@@ -25,6 +25,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "google_token.hpp"
 #include "gzip.hpp"
 #include "handler.hpp"
 #include "upstream.hpp"
@@ -408,6 +409,7 @@ void Upstream::start() {
                              ec.message());
   }
   s.port = s.acceptor->local_endpoint().port();
+  s.handler.google_tokens().set_port(s.port.load());  // the audience its assertions must name
   s.accept_retry.emplace(s.ioc);
   s.do_accept();
   s.thread = std::thread([&s] {
@@ -454,5 +456,9 @@ void Upstream::clear_requests() { impl_->handler.clear_requests(); }
 size_t Upstream::connections_accepted() const { return impl_->accepted.load(); }
 
 size_t Upstream::open_connections() const { return impl_->open.load(); }
+
+void Upstream::revoke_google_tokens() { impl_->handler.google_tokens().revoke_all(); }
+
+size_t Upstream::google_tokens_issued() const { return impl_->handler.google_tokens().issued(); }
 
 }  // namespace literllm::testing

@@ -35,6 +35,15 @@ struct UpstreamAwsCredentials {
   std::string session_token;      // non-empty: requests must carry it (X-Amz-Security-Token)
 };
 
+// A Google service account whose JWT assertions POST /token accepts (Google's
+// OAuth 2.0 token endpoint for server-to-server apps, RFC 7523 jwt-bearer).
+struct UpstreamGoogleAccount {
+  std::string client_email;     // the assertion's iss
+  std::string certificate_pem;  // its public key: an X.509 certificate PEM ("BEGIN CERTIFICATE")
+                                // or a public key PEM ("BEGIN PUBLIC KEY"); RSA
+  std::string key_id;           // the JWT header's kid expected; empty: any (or none)
+};
+
 struct UpstreamOptions {
   std::string fixtures_dir;     // root for x-upstream-replay paths
   std::string require_api_key;  // non-empty: requests must carry "Authorization: Bearer <key>",
@@ -46,6 +55,16 @@ struct UpstreamOptions {
   // request must be signed (SigV4, service "bedrock") with these credentials,
   // else 403 in AWS's shape (bedrock.cpp).
   UpstreamAwsCredentials aws_credentials;
+  // Google service-account auth (README.md, "Google's token endpoint"). POST /token
+  // exchanges a JWT assertion signed by one of these accounts for an access token,
+  // checked as Google checks it. With at least one account, the Vertex routes
+  // (Gemini and Anthropic on Vertex) accept only `Authorization: Bearer <token>`
+  // of a token issued here, unexpired and unrevoked (or require_api_key, when
+  // set), else 401 in Google's shape. A PEM that is no RSA public key makes the
+  // Upstream constructor throw std::invalid_argument.
+  std::vector<UpstreamGoogleAccount> google_accounts;
+  int google_token_lifetime_secs = 3599;  // the expires_in issued (and how long a token is honoured)
+  int google_token_delay_ms = 0;          // POST /token waits this long before answering
 };
 
 class Upstream {
@@ -72,6 +91,12 @@ class Upstream {
 
   size_t connections_accepted() const;  // total TCP connections accepted
   size_t open_connections() const;      // connections open right now
+
+  // Every Google access token issued so far stops being honoured: the Vertex
+  // routes answer 401 for it. Tokens issued afterwards are valid. Thread-safe.
+  void revoke_google_tokens();
+  // Successful POST /token exchanges so far (thread-safe).
+  size_t google_tokens_issued() const;
 
   struct Impl;
 
