@@ -194,3 +194,36 @@ TEST_F(Native, GeminiOnVertexAI) {
   EXPECT_EQ(sr.content, "Hello from the local upstream. You said: a b");
   llm_client_free(c);
 }
+
+TEST_F(Native, CachedPromptTokensReachUsageStreamedOrNot) {
+  // Bedrock's cacheReadInputTokens and Gemini's cachedContentTokenCount become
+  // usage.prompt_tokens_details.cached_tokens, in a whole answer and in a
+  // stream's final usage.
+  const std::string cached = headers(R"({"x-upstream-cached-tokens":"6"})");
+  struct Case {
+    const char* name;
+    llm_client_t* client;
+    std::string model;
+  };
+  Case cases[] = {{"bedrock", bedrock(), "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0"},
+                  {"gemini", gemini(), "gemini/gemini-2.5-flash"}};
+  for (auto& k : cases) {
+    SCOPED_TRACE(k.name);
+    auto [st, d] = chat(k.client, chat_req(k.model, "one two three four five six seven", cached));
+    ASSERT_EQ(st, LLM_OK) << last_error;
+    EXPECT_EQ(d["usage"]["prompt_tokens_details"]["cached_tokens"].GetInt64(), 6) << dump(d["usage"]);
+    EXPECT_GE(d["usage"]["prompt_tokens"].GetInt64(), 6) << dump(d["usage"]);
+    auto [sr, sd] = stream(k.client, chat_req(k.model, "one two three four five six seven",
+                                              cached + R"(,"stream_options":{"include_usage":true})"));
+    ASSERT_EQ(sr.status, LLM_OK) << sr.error;
+    EXPECT_EQ(sd["usage"]["prompt_tokens_details"]["cached_tokens"].GetInt64(), 6) << dump(sd["usage"]);
+    // Without the header: no cached tokens claimed.
+    auto [st0, d0] = chat(k.client, chat_req(k.model, "x"));
+    ASSERT_EQ(st0, LLM_OK) << last_error;
+    const auto& u = d0["usage"];
+    EXPECT_TRUE(!u.HasMember("prompt_tokens_details") || !u["prompt_tokens_details"].HasMember("cached_tokens") ||
+                u["prompt_tokens_details"]["cached_tokens"].GetInt64() == 0)
+        << dump(u);
+    llm_client_free(k.client);
+  }
+}
