@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/json_fast.hpp"
 
 namespace literllm::json {
 
@@ -199,6 +200,47 @@ void convert(simdjson::dom::element e, Value& out, Allocator& a) {
   }
 }
 
+// simdjson gives a parser its working state through process-wide objects that
+// exit() destroys; a parser started after that calls a pure virtual function.
+// Parsers start under start_lock, and an exit handler, registered once those
+// objects exist (so it runs before their destructors), stops the starting: a
+// parser that has not started then leaves its texts to RapidJSON.
+pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+bool exiting = false;           // under start_lock
+bool exit_handler_set = false;  // under start_lock
+
+void lock_starts() { pthread_mutex_lock(&start_lock); }
+void unlock_starts() { pthread_mutex_unlock(&start_lock); }
+void stop_starts() {
+  lock_starts();
+  exiting = true;
+  unlock_starts();
+}
+
+}  // namespace
+
+bool start_simdjson_parser(simdjson::dom::parser& p, size_t capacity, size_t max_depth) {
+  // Fork handlers that leave start_lock unlocked in a child, set before it is first taken.
+  static const bool fork_handlers = pthread_atfork(lock_starts, unlock_starts, unlock_starts) == 0;
+  (void)fork_handlers;
+  lock_starts();
+  bool ok = false;
+  simdjson::error_code e = simdjson::SUCCESS;
+  if (!exiting) {
+    e = p.allocate(capacity, max_depth);
+    ok = e == simdjson::SUCCESS;
+    if (!exit_handler_set) {  // simdjson's objects exist now
+      exit_handler_set = true;
+      if (std::atexit(stop_starts) != 0) exiting = true;  // no handler: start no more parsers
+    }
+  }
+  unlock_starts();
+  if (e == simdjson::MEMALLOC) throw std::bad_alloc();
+  return ok;
+}
+
+namespace {
+
 // A thread's simdjson parser, its document and the padded copy of the text.
 struct ParseState {
   simdjson::dom::parser parser{kFastParseMax};
@@ -218,25 +260,7 @@ void free_state(void* p) {
   delete static_cast<ParseState*>(p);
 }
 
-// simdjson gives a parser its working state through process-wide objects that
-// exit() destroys; a parser started after that calls a pure virtual function.
-// Parsers start under start_lock, and an exit handler, registered once those
-// objects exist (so it runs before their destructors), stops the starting:
-// a thread whose parser has not started then leaves its texts to RapidJSON.
-pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
-bool exiting = false;           // under start_lock
-bool exit_handler_set = false;  // under start_lock
-
-void lock_starts() { pthread_mutex_lock(&start_lock); }
-void unlock_starts() { pthread_mutex_unlock(&start_lock); }
-void stop_starts() {
-  lock_starts();
-  exiting = true;
-  unlock_starts();
-}
-
-// Once per process (never undone): the key, and fork handlers that leave
-// start_lock unlocked in a child. Trivially destructible.
+// Once per process (never undone): the key. Trivially destructible.
 struct Setup {
   pthread_key_t key;
   bool key_ok;
@@ -245,7 +269,6 @@ const Setup& setup() {
   static const Setup s = [] {
     Setup r{};
     r.key_ok = pthread_key_create(&r.key, free_state) == 0;
-    pthread_atfork(lock_starts, unlock_starts, unlock_starts);
     return r;
   }();
   return s;
@@ -270,22 +293,10 @@ ParseState* thread_state() {
 }
 
 // Gives `st.parser` its working state, for texts of `len` bytes. False once
-// exit() has begun (see start_lock).
+// exit() has begun (see start_simdjson_parser).
 bool start(ParseState& st, size_t len) {
-  if (st.started) return true;
-  setup();  // the fork handlers, before start_lock is first taken
-  lock_starts();
-  simdjson::error_code e = simdjson::SUCCESS;
-  if (!exiting) {
-    e = st.parser.allocate(std::max(len, simdjson::dom::MINIMAL_DOCUMENT_CAPACITY));
-    if (!exit_handler_set) {  // simdjson's objects exist now
-      exit_handler_set = true;
-      if (std::atexit(stop_starts) != 0) exiting = true;  // no handler: start no more parsers
-    }
-    st.started = e == simdjson::SUCCESS;
-  }
-  unlock_starts();
-  if (e == simdjson::MEMALLOC) throw std::bad_alloc();
+  if (!st.started)
+    st.started = start_simdjson_parser(st.parser, std::max(len, simdjson::dom::MINIMAL_DOCUMENT_CAPACITY));
   return st.started;
 }
 

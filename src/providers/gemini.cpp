@@ -7,15 +7,22 @@
 #include "providers/gemini.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
+#include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
 
+
 #include "core/errors.hpp"
+#include "core/json_fast.hpp"
 #include "http/headers.hpp"
 #include "providers/adapter.hpp"
 
@@ -501,6 +508,135 @@ class RequestBuilder {
   std::map<std::string, std::string, std::less<>> call_names_;  // tool call id -> function name, as seen so far
 };
 
+// ------------------------------------------------------------- JSON views
+// An answer is read through one of two views of the same JSON: RapidJSON's
+// DOM (json::parse), or, for stream events, simdjson's own DOM as simdjson
+// left it (no copy into RapidJSON; see GeminiStream::parse). Both give the
+// first of repeated member names, and the same number types: simdjson's
+// INT64 is RapidJSON's Int64, its UINT64 (past INT64_MAX) and DOUBLE are not.
+struct RjView {
+  using N = const Value*;
+  static N at(N o, const char* k) { return o ? json::find(*o, k) : nullptr; }
+  static bool is_object(N v) { return v && v->IsObject(); }
+  static bool is_array(N v) { return v && v->IsArray(); }
+  static bool is_string(N v) { return v && v->IsString(); }
+  static bool is_number(N v) { return v && v->IsNumber(); }
+  static bool is_bool(N v) { return v && v->IsBool(); }
+  static bool is_true(N v) { return v && v->IsTrue(); }
+  static bool get_bool(N v) { return v->GetBool(); }
+  static std::string_view str(N v) { return v && v->IsString() ? json::sv(*v) : std::string_view(); }
+  static bool int64(N v, int64_t& out) {
+    if (!v || !v->IsInt64()) return false;
+    out = v->GetInt64();
+    return true;
+  }
+  static bool empty(N a) { return a->Empty(); }
+  template <class F>
+  static bool each(N a, F&& f) {  // false once f returned false
+    for (auto& x : a->GetArray())
+      if (!f(N(&x))) return false;
+    return true;
+  }
+  static void copy(N v, Value& out, json::Allocator& a) { out.CopyFrom(*v, a); }
+  // out[i]: o's first member named keys[i] (none when o is not an object).
+  template <size_t K>
+  static void pick(N o, const std::string_view (&keys)[K], N (&out)[K]) {
+    for (size_t i = 0; i < K; ++i) out[i] = at(o, keys[i]);
+  }
+  static N at(N o, std::string_view k) { return o ? json::find(*o, k) : nullptr; }
+};
+
+struct SjView {
+  using element = simdjson::dom::element;
+  using type = simdjson::dom::element_type;
+  struct N {
+    element e;
+    bool ok = false;
+    explicit operator bool() const { return ok; }
+  };
+  static N at(N o, const char* k) {
+    if (!o.ok || o.e.type() != type::OBJECT) return {};
+    element r;
+    if (object(o).at_key(k).get(r) != simdjson::SUCCESS) return {};
+    return {r, true};
+  }
+  // One pass over the members for all the names.
+  template <size_t K>
+  static void pick(N o, const std::string_view (&keys)[K], N (&out)[K]) {
+    for (auto& x : out) x = N{};
+    if (!is_object(o)) return;
+    size_t left = K;
+    for (auto field : object(o)) {
+      for (size_t i = 0; i < K; ++i) {
+        if (out[i].ok || field.key != keys[i]) continue;
+        out[i] = N{field.value, true};
+        if (--left == 0) return;
+        break;
+      }
+    }
+  }
+  static bool is(N v, type t) { return v.ok && v.e.type() == t; }
+  static bool is_object(N v) { return is(v, type::OBJECT); }
+  static bool is_array(N v) { return is(v, type::ARRAY); }
+  static bool is_string(N v) { return is(v, type::STRING); }
+  static bool is_number(N v) { return is(v, type::INT64) || is(v, type::UINT64) || is(v, type::DOUBLE); }
+  static bool is_bool(N v) { return is(v, type::BOOL); }
+  static bool is_true(N v) { return is_bool(v) && v.e.get_bool().value_unsafe(); }
+  static bool get_bool(N v) { return v.e.get_bool().value_unsafe(); }
+  static std::string_view str(N v) { return is_string(v) ? v.e.get_string().value_unsafe() : std::string_view(); }
+  static bool int64(N v, int64_t& out) {
+    if (!is(v, type::INT64)) return false;
+    out = v.e.get_int64().value_unsafe();
+    return true;
+  }
+  // Copies: value_unsafe() refers into a temporary result.
+  static simdjson::dom::object object(N v) { return simdjson::dom::object(v.e.get_object().value_unsafe()); }
+  static simdjson::dom::array array(N v) { return simdjson::dom::array(v.e.get_array().value_unsafe()); }
+  static bool empty(N a) {
+    simdjson::dom::array arr = array(a);
+    return arr.begin() == arr.end();
+  }
+  template <class F>
+  static bool each(N a, F&& f) {
+    simdjson::dom::array arr = array(a);
+    for (element x : arr)
+      if (!f(N{x, true})) return false;
+    return true;
+  }
+  // The RapidJSON value of `v` (what json::parse would have made of it).
+  static void copy(N v, Value& out, json::Allocator& a) {
+    switch (v.e.type()) {
+      case type::OBJECT:
+        out.SetObject();
+        for (auto field : object(v)) {
+          Value name(field.key.data(), static_cast<rapidjson::SizeType>(field.key.size()), a);
+          Value x;
+          copy(N{field.value, true}, x, a);
+          out.AddMember(name, x, a);
+        }
+        return;
+      case type::ARRAY:
+        out.SetArray();
+        for (element item : array(v)) {
+          Value x;
+          copy(N{item, true}, x, a);
+          out.PushBack(x, a);
+        }
+        return;
+      case type::STRING: {
+        std::string_view s = v.e.get_string().value_unsafe();
+        out.SetString(s.data(), static_cast<rapidjson::SizeType>(s.size()), a);
+        return;
+      }
+      case type::INT64: out.SetInt64(v.e.get_int64().value_unsafe()); return;
+      case type::UINT64: out.SetUint64(v.e.get_uint64().value_unsafe()); return;
+      case type::DOUBLE: out.SetDouble(v.e.get_double().value_unsafe()); return;
+      case type::BOOL: out.SetBool(v.e.get_bool().value_unsafe()); return;
+      case type::NULL_VALUE: out.SetNull(); return;
+    }
+  }
+};
+
 // ------------------------------------------------------------------- answers
 
 const char* finish_reason(std::string_view r, bool tool_calls) {
@@ -513,29 +649,51 @@ const char* finish_reason(std::string_view r, bool tool_calls) {
   return tool_calls ? "tool_calls" : "stop";
 }
 
-int64_t count(const Value& u, const char* k) {
-  const Value* v = json::find(u, k);
-  return v && v->IsInt64() ? v->GetInt64() : 0;
+// usageMetadata's counts, as OpenAI usage reports them.
+struct UsageCounts {
+  int64_t prompt = 0, completion = 0, total = 0, cached = 0, thoughts = 0;
+};
+
+// False when usageMetadata carries no counts (a Vertex stream's events before
+// the last carry only trafficType).
+template <class D>
+bool usage_counts(typename D::N u, UsageCounts& c) {
+  if (!D::is_object(u)) return false;
+  static constexpr std::string_view kKeys[] = {"totalTokenCount",    "promptTokenCount",     "toolUsePromptTokenCount",
+                                               "thoughtsTokenCount", "candidatesTokenCount", "cachedContentTokenCount"};
+  typename D::N f[6];
+  D::pick(u, kKeys, f);
+  auto n = [&](int i) {
+    int64_t v = 0;
+    return D::int64(f[i], v) ? v : 0;
+  };
+  if (!f[1] && !f[0]) return false;
+  c.prompt = n(1) + n(2);
+  c.thoughts = n(3);
+  c.completion = n(4) + c.thoughts;
+  c.total = f[0] ? n(0) : c.prompt + c.completion;
+  c.cached = n(5);
+  return true;
 }
 
-// usageMetadata as OpenAI usage; false when it carries no counts (a Vertex
-// stream's events before the last carry only trafficType).
-bool usage_of(const Value& u, Value& r, json::Allocator& a) {
-  if (!u.IsObject() || !(u.HasMember("promptTokenCount") || u.HasMember("totalTokenCount"))) return false;
-  int64_t prompt = count(u, "promptTokenCount") + count(u, "toolUsePromptTokenCount");
-  int64_t thoughts = count(u, "thoughtsTokenCount");
-  int64_t completion = count(u, "candidatesTokenCount") + thoughts;
-  int64_t total = u.HasMember("totalTokenCount") ? count(u, "totalTokenCount") : prompt + completion;
+void usage_value(const UsageCounts& c, Value& r, json::Allocator& a) {
   r.SetObject();
-  r.AddMember("prompt_tokens", prompt, a);
-  r.AddMember("completion_tokens", completion, a);
-  r.AddMember("total_tokens", total, a);
+  r.AddMember("prompt_tokens", c.prompt, a);
+  r.AddMember("completion_tokens", c.completion, a);
+  r.AddMember("total_tokens", c.total, a);
   Value pd(rapidjson::kObjectType);
-  pd.AddMember("cached_tokens", count(u, "cachedContentTokenCount"), a);
+  pd.AddMember("cached_tokens", c.cached, a);
   r.AddMember("prompt_tokens_details", pd, a);
   Value cd(rapidjson::kObjectType);
-  cd.AddMember("reasoning_tokens", thoughts, a);
+  cd.AddMember("reasoning_tokens", c.thoughts, a);
   r.AddMember("completion_tokens_details", cd, a);
+}
+
+// usageMetadata as OpenAI usage; false when it carries no counts.
+bool usage_of(const Value& u, Value& r, json::Allocator& a) {
+  UsageCounts c;
+  if (!usage_counts<RjView>(&u, c)) return false;
+  usage_value(c, r, a);
   return true;
 }
 
@@ -582,20 +740,21 @@ void set_at_path(Value& root, std::string_view path, Value& v, bool append, json
   if (path.substr(0, 1) == "$") path.remove_prefix(1);
   Value* cur = &root;
   while (!path.empty()) {
-    std::string key;
+    std::string_view key;  // a view into the path
     int64_t index = -1;
     if (path[0] == '.') {
       path.remove_prefix(1);
-      size_t end = path.find_first_of(".[");
-      key = std::string(path.substr(0, end));
-      path = end == std::string_view::npos ? std::string_view() : path.substr(end);
+      size_t end = 0;
+      while (end < path.size() && path[end] != '.' && path[end] != '[') ++end;
+      key = path.substr(0, end);
+      path.remove_prefix(end);
     } else if (path[0] == '[') {
       size_t close = path.find(']');
       if (close == std::string_view::npos) throw Error(broken, "gemini sent a malformed jsonPath");
       std::string_view inner = path.substr(1, close - 1);
       path.remove_prefix(close + 1);
       if (!inner.empty() && (inner[0] == '\'' || inner[0] == '"')) {
-        key = std::string(inner.substr(1, inner.size() >= 2 ? inner.size() - 2 : 0));
+        key = inner.substr(1, inner.size() >= 2 ? inner.size() - 2 : 0);
       } else {
         index = 0;
         for (char ch : inner) {
@@ -615,19 +774,28 @@ void set_at_path(Value& root, std::string_view path, Value& v, bool append, json
       next = &(*cur)[static_cast<rapidjson::SizeType>(index)];
     } else {
       if (!cur->IsObject()) cur->SetObject();
-      auto it = cur->FindMember(rapidjson::StringRef(key.data(), key.size()));
+      // Looked up as far as its first NUL (as a NUL-terminated name is), by length.
+      const std::string_view probe = key.substr(0, key.find('\0'));
+      const Value name(rapidjson::StringRef(probe.data() ? probe.data() : "", probe.size()));
+      auto it = cur->FindMember(name);
       if (it == cur->MemberEnd()) {
         cur->AddMember(json::str(key, a), Value(), a);
-        it = cur->FindMember(rapidjson::StringRef(key.data(), key.size()));
+        it = cur->MemberEnd() - 1;  // the member just added
       }
       next = &it->value;
     }
     cur = next;
   }
   if (append && cur->IsString() && v.IsString()) {
-    std::string joined(json::sv(*cur));
-    joined.append(json::sv(v));
-    cur->SetString(joined.data(), static_cast<rapidjson::SizeType>(joined.size()), a);
+    // The two joined in the document's own memory (a pool: it lives as long
+    // as the document), the value referring to it.
+    const std::string_view head = json::sv(*cur), tail = json::sv(v);
+    const size_t n = head.size() + tail.size();
+    char* joined = static_cast<char*>(a.Malloc(n + 1));
+    std::memcpy(joined, head.data(), head.size());
+    std::memcpy(joined + head.size(), tail.data(), tail.size());
+    joined[n] = '\0';
+    cur->SetString(rapidjson::StringRef(joined, static_cast<rapidjson::SizeType>(n)));
   } else {
     cur->CopyFrom(v, a);
   }
@@ -642,33 +810,47 @@ struct CallBuilder {
   std::string open_path;  // the path whose string value continues
   llm_status broken = LLM_ERR_STREAMING;  // the error for a malformed piece
 
-  void apply(const Value& fc) {
-    const Value* partial = json::find(fc, "partialArgs");
-    if (!partial || !partial->IsArray()) return;
+  template <class D>
+  void apply(typename D::N fc) {
+    apply_partial<D>(D::at(fc, "partialArgs"));
+  }
+  // functionCall.partialArgs.
+  template <class D>
+  void apply_partial(typename D::N partial) {
+    if (!D::is_array(partial)) return;
     auto& a = args.GetAllocator();
-    for (auto& pa : partial->GetArray()) {
-      std::string_view path = str_of(pa, "jsonPath");
+    D::each(partial, [&](typename D::N pa) {
+      static constexpr std::string_view kKeys[] = {"jsonPath",  "stringValue", "numberValue",
+                                                   "boolValue", "nullValue",   "willContinue"};
+      typename D::N f[6];
+      D::pick(pa, kKeys, f);
+      std::string_view path = D::str(f[0]);
       Value v;
-      if (const Value* s = json::find(pa, "stringValue"); s && s->IsString()) v.CopyFrom(*s, a);
-      else if (const Value* n = json::find(pa, "numberValue"); n && n->IsNumber()) v.CopyFrom(*n, a);
-      else if (const Value* b = json::find(pa, "boolValue"); b && b->IsBool()) v.SetBool(b->GetBool());
-      else if (json::find(pa, "nullValue")) v.SetNull();
-      else continue;
+      if (D::is_string(f[1])) D::copy(f[1], v, a);
+      else if (D::is_number(f[2])) D::copy(f[2], v, a);
+      else if (D::is_bool(f[3])) v.SetBool(D::get_bool(f[3]));
+      else if (f[4]) v.SetNull();
+      else return true;
       bool string = v.IsString();
       set_at_path(args, path, v, string && open_path == path, a, broken);
-      if (string && true_at(pa, "willContinue")) open_path = std::string(path);
+      if (string && D::is_true(f[5])) open_path.assign(path);
       else open_path.clear();
-    }
+      return true;
+    });
   }
-  void start(const Value& fc, std::string_view sig) {
+  template <class D>
+  void start(typename D::N fc, std::string_view sig) {
+    static constexpr std::string_view kKeys[] = {"name", "id", "args", "partialArgs"};
+    typename D::N f[4];
+    D::pick(fc, kKeys, f);
     active = true;
-    name = std::string(str_of(fc, "name"));
-    id = std::string(str_of(fc, "id"));
+    name = std::string(D::str(f[0]));
+    id = std::string(D::str(f[1]));
     signature = std::string(sig);
     args.SetObject();
     open_path.clear();
-    if (const Value* a = json::find(fc, "args"); a && a->IsObject()) args.CopyFrom(*a, args.GetAllocator());
-    apply(fc);
+    if (D::is_object(f[2])) D::copy(f[2], args, args.GetAllocator());
+    apply_partial<D>(f[3]);
   }
 };
 
@@ -680,7 +862,7 @@ struct Call {
 Call finish_call(CallBuilder& b, std::string_view response_id, int64_t candidate, int64_t index) {
   Call c;
   c.name = b.name;
-  c.arguments = json::dump(b.args);
+  c.arguments = json::TextWriter::dump(b.args);
   c.id = !b.id.empty() ? b.id : synth_id(response_id, candidate, index, c.name, c.arguments);
   c.signature = b.signature;
   b.active = false;
@@ -717,46 +899,25 @@ json::Document parse_answer(std::string_view text, const char* what, llm_status 
 
 class GeminiStream final : public SseStreamDecoder {
  public:
-  GeminiStream(const Target& t, const Limits& limits) : SseStreamDecoder(limits), t_(t) {}
+  GeminiStream(const Target& t, const Limits& limits)
+      : SseStreamDecoder(limits), t_(t), chunk_(rapidjson::kObjectType) {}
 
   bool on_event(const http::SseEvent& ev, const ChunkSink& emit) override {
     if (ev.data.empty()) return true;
+    SjView::N root;
+    if (parse(ev.data, root)) {
+      if (!SjView::is_object(root)) throw Error(LLM_ERR_STREAMING, "gemini stream event is not a JSON object");
+      return event<SjView>(root, emit);
+    }
+    // What simdjson refused (json::parse words the error, or reads what
+    // RapidJSON takes and simdjson does not), or a parser that cannot start.
     json::Document d = parse_answer(ev.data, "gemini stream event", LLM_ERR_STREAMING);
-    if (const Value* err = json::find(d, "error"); err && err->IsObject())
-      throw_error_object(*err, t_, LLM_ERR_STREAMING, "in the stream");
-    if (id_.empty()) id_ = std::string(str_of(d, "responseId"));
-    if (model_.empty()) {
-      model_ = std::string(str_of(d, "modelVersion"));
-      if (model_.empty()) model_ = t_.model;
-    }
-    if (created_ == 0) created_ = now_secs();
-    if (const Value* u = json::find(d, "usageMetadata"); u && u->IsObject()) {
-      json::Document fresh;
-      Value r;
-      if (usage_of(*u, r, fresh.GetAllocator())) {
-        fresh.CopyFrom(r, fresh.GetAllocator());
-        usage_.Swap(fresh);
-      }
-    }
-    const Value* cands = json::find(d, "candidates");
-    if (!cands || !cands->IsArray() || cands->Empty()) {
-      if (const Value* pf = json::find(d, "promptFeedback"); pf && !str_of(*pf, "blockReason").empty())
-        throw_blocked(*pf);
-      return true;
-    }
-    for (rapidjson::SizeType k = 0; k < cands->Size(); ++k) {
-      const Value& cand = (*cands)[k];
-      const Value* iv = json::find(cand, "index");
-      int64_t index = iv && iv->IsInt64() ? iv->GetInt64() : static_cast<int64_t>(k);
-      if (index < 0 || index > 4096) throw Error(LLM_ERR_STREAMING, "gemini stream event has a bad candidate index");
-      if (!candidate(cand, index, emit)) return true;
-    }
-    return true;
+    return event<RjView>(&d, emit);
   }
 
   void finish(const ChunkSink& emit) override {
     SseStreamDecoder::finish(emit);
-    if (usage_.IsObject()) chunk(emit, 0, [](Value&, json::Allocator&) {}, nullptr, &usage_);
+    if (has_usage_) chunk(emit, 0, [](Value&, json::Allocator&) {}, nullptr, true);
   }
 
  private:
@@ -766,15 +927,72 @@ class GeminiStream final : public SseStreamDecoder {
     CallBuilder pending;
   };
 
-  // A chunk with one choice whose delta `fill` writes (or, with usage, no choice).
+  // `text` parsed by this stream's own simdjson parser, as json::parse would
+  // accept it (see kMaxDepth: simdjson refuses everything else json::parse's
+  // checks refuse); false to leave the text to json::parse.
+  bool parse(std::string_view text, SjView::N& root) {
+    simdjson::dom::element e;
+    if (!parser_.parse(text, e)) return false;
+    root = SjView::N{e, true};
+    return true;
+  }
+
+  template <class D>
+  [[noreturn]] void throw_error(typename D::N err) {
+    json::Document v;
+    D::copy(err, v, v.GetAllocator());
+    throw_error_object(v, t_, LLM_ERR_STREAMING, "in the stream");
+  }
+
+  template <class D>
+  bool event(typename D::N d, const ChunkSink& emit) {
+    static constexpr std::string_view kKeys[] = {"error",         "responseId", "modelVersion",
+                                                 "usageMetadata", "candidates", "promptFeedback"};
+    typename D::N f[6];
+    D::pick(d, kKeys, f);
+    if (D::is_object(f[0])) throw_error<D>(f[0]);
+    if (id_.empty()) id_ = std::string(D::str(f[1]));
+    if (model_.empty()) {
+      model_ = std::string(D::str(f[2]));
+      if (model_.empty()) model_ = t_.model;
+    }
+    if (created_ == 0) created_ = now_secs();
+    if (D::is_object(f[3]) && usage_counts<D>(f[3], usage_)) has_usage_ = true;
+    auto cands = f[4];
+    if (!D::is_array(cands) || D::empty(cands)) {
+      if (auto pf = f[5]; pf && !D::str(D::at(pf, "blockReason")).empty()) {
+        json::Document v;
+        D::copy(pf, v, v.GetAllocator());
+        throw_blocked(v);
+      }
+      return true;
+    }
+    int64_t k = 0;
+    D::each(cands, [&](typename D::N cand) {
+      static constexpr std::string_view kKeys[] = {"index", "content", "finishReason"};
+      typename D::N f[3];
+      D::pick(cand, kKeys, f);
+      int64_t index = k++;
+      D::int64(f[0], index);
+      if (index < 0 || index > 4096) throw Error(LLM_ERR_STREAMING, "gemini stream event has a bad candidate index");
+      return candidate<D>(f[1], f[2], index, emit);
+    });
+    return true;
+  }
+
+  // A chunk with one choice whose delta `fill` writes (or, with usage, no
+  // choice). The document and the text are this stream's, reused chunk after
+  // chunk; the sink copies what it keeps.
   template <class F>
-  bool chunk(const ChunkSink& emit, int64_t index, F&& fill, const char* finish = nullptr, const Value* usage = nullptr) {
-    json::Document c(rapidjson::kObjectType);
-    auto& a = c.GetAllocator();
-    c.AddMember("id", json::str(id_, a), a);
-    c.AddMember("object", "chat.completion.chunk", a);
-    c.AddMember("created", created_, a);
-    c.AddMember("model", json::str(model_, a), a);
+  bool chunk(const ChunkSink& emit, int64_t index, F&& fill, const char* finish = nullptr, bool usage = false) {
+    chunk_.SetNull();
+    auto& a = chunk_.GetAllocator();
+    if (a.Size() > kChunkKeep) a.Clear();
+    chunk_.SetObject();
+    chunk_.AddMember("id", json::str(id_, a), a);
+    chunk_.AddMember("object", "chat.completion.chunk", a);
+    chunk_.AddMember("created", created_, a);
+    chunk_.AddMember("model", json::str(model_, a), a);
     Value choices(rapidjson::kArrayType);
     if (!usage) {
       Cand& cs = cands_[index];
@@ -791,9 +1009,15 @@ class GeminiStream final : public SseStreamDecoder {
       else ch.AddMember("finish_reason", Value(), a);
       choices.PushBack(ch, a);
     }
-    c.AddMember("choices", choices, a);
-    if (usage) c.AddMember("usage", Value(*usage, a), a);
-    return emit(json::dump(c), c);
+    chunk_.AddMember("choices", choices, a);
+    if (usage) {
+      Value u;
+      usage_value(usage_, u, a);
+      chunk_.AddMember("usage", u, a);
+    }
+    const bool go = text_.write(chunk_) ? emit(text_.view(), chunk_) : emit(json::dump(chunk_), chunk_);
+    text_.trim(kTextKeep);  // the buffer of a rare huge chunk is not kept
+    return go;
   }
 
   bool signature(const ChunkSink& emit, int64_t index, std::string_view sig, std::string_view call_id) {
@@ -818,37 +1042,13 @@ class GeminiStream final : public SseStreamDecoder {
   }
 
   // One candidate of one event; false once the sink stopped.
-  bool candidate(const Value& cand, int64_t index, const ChunkSink& emit) {
+  template <class D>
+  bool candidate(typename D::N content, typename D::N finish, int64_t index, const ChunkSink& emit) {
     Cand& cs = cands_[index];
-    const Value* content = json::find(cand, "content");
-    const Value* parts = content ? json::find(*content, "parts") : nullptr;
-    if (parts && parts->IsArray())
-      for (auto& p : parts->GetArray()) {
-        std::string_view sig = str_of(p, "thoughtSignature");
-        if (const Value* fc = json::find(p, "functionCall"); fc && fc->IsObject()) {
-          if (cs.pending.active && !str_of(*fc, "name").empty() && !call(emit, index, cs)) return false;
-          if (cs.pending.active) {
-            cs.pending.apply(*fc);
-            if (cs.pending.signature.empty()) cs.pending.signature = std::string(sig);
-            if (!true_at(*fc, "willContinue") && !call(emit, index, cs)) return false;
-          } else if (!str_of(*fc, "name").empty()) {
-            cs.pending.start(*fc, sig);
-            if (!true_at(*fc, "willContinue") && !call(emit, index, cs)) return false;
-          }
-          continue;
-        }
-        if (const Value* t = json::find(p, "text"); t && t->IsString()) {
-          std::string_view text = json::sv(*t);
-          bool thought = true_at(p, "thought");
-          if (!text.empty() &&
-              !chunk(emit, index, [&](Value& delta, json::Allocator& a) {
-                delta.AddMember(rapidjson::StringRef(thought ? "reasoning_content" : "content"), json::str(text, a), a);
-              }))
-            return false;
-        }
-        if (!sig.empty() && !signature(emit, index, sig, {})) return false;
-      }
-    std::string_view fr = str_of(cand, "finishReason");
+    auto parts = content ? D::at(content, "parts") : typename D::N{};
+    if (D::is_array(parts) && !D::each(parts, [&](typename D::N p) { return part<D>(p, index, cs, emit); }))
+      return false;
+    std::string_view fr = D::str(finish);
     if (fr.empty()) {
       // A candidate that said nothing yet (an empty content) still opens its choice.
       if (!cs.role_sent) return chunk(emit, index, [](Value&, json::Allocator&) {});
@@ -859,11 +1059,55 @@ class GeminiStream final : public SseStreamDecoder {
     return chunk(emit, index, [](Value&, json::Allocator&) {}, reason);
   }
 
+  // One part of a candidate's content; false once the sink stopped.
+  template <class D>
+  bool part(typename D::N p, int64_t index, Cand& cs, const ChunkSink& emit) {
+    static constexpr std::string_view kKeys[] = {"thoughtSignature", "functionCall", "text", "thought"};
+    typename D::N f[4];
+    D::pick(p, kKeys, f);
+    std::string_view sig = D::str(f[0]);
+    if (auto fc = f[1]; D::is_object(fc)) {
+      static constexpr std::string_view kCallKeys[] = {"name", "willContinue", "partialArgs"};
+      typename D::N g[3];
+      D::pick(fc, kCallKeys, g);
+      bool named = !D::str(g[0]).empty();
+      bool more = D::is_true(g[1]);
+      if (cs.pending.active && named && !call(emit, index, cs)) return false;
+      if (cs.pending.active) {
+        cs.pending.template apply_partial<D>(g[2]);
+        if (cs.pending.signature.empty()) cs.pending.signature = std::string(sig);
+        if (!more && !call(emit, index, cs)) return false;
+      } else if (named) {
+        cs.pending.template start<D>(fc, sig);
+        if (!more && !call(emit, index, cs)) return false;
+      }
+      return true;
+    }
+    if (auto t = f[2]; D::is_string(t)) {
+      std::string_view text = D::str(t);
+      bool thought = D::is_true(f[3]);
+      if (!text.empty() &&
+          !chunk(emit, index, [&](Value& delta, json::Allocator& a) {
+            delta.AddMember(rapidjson::StringRef(thought ? "reasoning_content" : "content"), json::str(text, a), a);
+          }))
+        return false;
+    }
+    if (!sig.empty() && !signature(emit, index, sig, {})) return false;
+    return true;
+  }
+
+  static constexpr size_t kChunkKeep = 32u << 10;  // chunk memory kept between chunks
+  static constexpr size_t kTextKeep = 256u << 10;  // text buffer kept between chunks
+
   const Target& t_;
   std::string id_, model_;
   int64_t created_ = 0;
   std::map<int64_t, Cand> cands_;
-  json::Document usage_;  // the latest counts, sent once the body ends
+  UsageCounts usage_;  // the latest counts, sent once the body ends
+  bool has_usage_ = false;
+  json::StreamParser parser_;
+  json::Document chunk_;  // the chunk being emitted
+  json::TextWriter text_;  // its text
 };
 
 }  // namespace
@@ -915,10 +1159,10 @@ json::Document gemini_response(std::string_view text, const Target& t) {
           // Whole in an answer; in pieces only if streamFunctionCallArguments was asked.
           if (pending.active && !str_of(*fc, "name").empty()) close_call();
           if (pending.active) {
-            pending.apply(*fc);
+            pending.apply<RjView>(fc);
             if (!true_at(*fc, "willContinue")) close_call();
           } else if (!str_of(*fc, "name").empty()) {
-            pending.start(*fc, sig);
+            pending.start<RjView>(fc, sig);
             if (!true_at(*fc, "willContinue")) close_call();
           }
           continue;
