@@ -28,7 +28,7 @@ using codec::split_data_url;
 using codec::str_of;
 
 // Builds the Messages body. One per call; `a` is the body's allocator.
-class RequestBuilder {
+class RequestBuilder final : codec::TurnWriter {
  public:
   RequestBuilder(json::Document& req, const Target& t, bool stream, AnthropicFlavor flavor)
       : req_(req), t_(t), stream_(stream), flavor_(flavor), body_(rapidjson::kObjectType), a_(body_.GetAllocator()) {}
@@ -44,12 +44,7 @@ class RequestBuilder {
     if (breakpoints_ > kMaxCacheBreakpoints)
       invalid("request: " + std::to_string(breakpoints_) + " cache_control breakpoints; anthropic allows at most " +
               std::to_string(kMaxCacheBreakpoints) + " (on system, message parts and tools together)");
-    merge_provider_options(req_, body_, t_, a_);
-    if (auto eb = req_.FindMember("extra_body"); eb != req_.MemberEnd() && eb->value.IsObject()) {
-      Value extra(eb->value, a_);
-      while (extra.RemoveMember("stream")) {}
-      add_new_members(body_, extra, a_);
-    }
+    codec::finish_body(req_, body_, t_, a_, true);
     return std::move(body_);
   }
 
@@ -122,7 +117,7 @@ class RequestBuilder {
   }
 
   // Appends a message's content (string or parts) to `blocks`.
-  void content_blocks(const Value& content, Value& blocks, const std::string& path) {
+  void content_blocks(const Value& content, Value& blocks, const std::string& path) override {
     if (content.IsString()) {
       if (content.GetStringLength() > 0) blocks.PushBack(text_block(json::sv(content)), a_);
     } else if (content.IsArray()) {
@@ -131,73 +126,20 @@ class RequestBuilder {
     }
   }
 
-  // The message list: system and developer messages go to "system"; tool
-  // results join the user turn that follows the assistant's tool calls;
-  // consecutive turns of one role become one.
-  void messages() {
-    Value system(rapidjson::kArrayType);
-    Value out(rapidjson::kArrayType);
-    const Value& msgs = req_["messages"];
-    for (rapidjson::SizeType i = 0; i < msgs.Size(); ++i) {
-      const Value& m = msgs[i];
-      std::string path = "messages[" + std::to_string(i) + "]";
-      std::string_view role = str_of(m, "role");
-      const Value* content = json::find(m, "content");
-      if (role == "system" || role == "developer") {
-        if (content) content_blocks(*content, system, path + ".content");
-        if (content && !system.Empty()) copy_cache_control(m, system[system.Size() - 1]);
-        continue;
-      }
-      Value blocks(rapidjson::kArrayType);
-      std::string_view turn = "user";
-      if (role == "user") {
-        if (content) content_blocks(*content, blocks, path + ".content");
-      } else if (role == "assistant") {
-        turn = "assistant";
-        // Anthropic's own blocks only (another provider's, from a conversation that moved, are not its).
-        if (const Value* tb = json::find(m, "thinking_blocks"); tb && tb->IsArray())
-          for (auto& b : tb->GetArray())
-            if (str_of(b, "type") == "thinking" || str_of(b, "type") == "redacted_thinking")
-              blocks.PushBack(Value(b, a_), a_);
-        if (content) content_blocks(*content, blocks, path + ".content");
-        if (const Value* tcs = json::find(m, "tool_calls"); tcs && tcs->IsArray())
-          for (rapidjson::SizeType k = 0; k < tcs->Size(); ++k)
-            blocks.PushBack(tool_use((*tcs)[k], path + ".tool_calls[" + std::to_string(k) + "]"), a_);
-      } else if (role == "tool" || role == "function") {
-        blocks.PushBack(tool_result(m, path), a_);
-      } else {
-        bad(path + ".role", "\"" + std::string(role) + "\" cannot be sent to anthropic");
-      }
-      if (blocks.Empty()) continue;  // an empty turn (the API refuses empty content)
-      if (!blocks.Empty()) copy_cache_control(m, blocks[blocks.Size() - 1]);
-      if (!out.Empty() && str_of(out[out.Size() - 1], "role") == turn) {
-        Value& prev = out[out.Size() - 1]["content"];
-        // Tool results come first in their user turn.
-        bool results = str_of(blocks[0], "type") == "tool_result";
-        if (results) {
-          Value merged(rapidjson::kArrayType);
-          for (auto& b : prev.GetArray())
-            if (str_of(b, "type") == "tool_result") merged.PushBack(b, a_);
-          for (auto& b : blocks.GetArray()) merged.PushBack(b, a_);
-          for (auto& b : prev.GetArray())
-            if (!b.IsNull() && str_of(b, "type") != "tool_result") merged.PushBack(b, a_);
-          prev = merged;
-        } else {
-          for (auto& b : blocks.GetArray()) prev.PushBack(b, a_);
-        }
-        continue;
-      }
-      Value msg(rapidjson::kObjectType);
-      msg.AddMember("role", json::str(turn, a_), a_);
-      msg.AddMember("content", blocks, a_);
-      out.PushBack(msg, a_);
-    }
-    if (!system.Empty()) body_.AddMember("system", system, a_);
-    if (out.Empty()) invalid("request.messages: anthropic needs at least one user or assistant message");
-    body_.AddMember("messages", out, a_);
+  // The message list (codec::conversation): tool results go first in their
+  // user turn; a message's cache_control goes on its last block.
+  void messages() { codec::conversation(req_["messages"], *this, "anthropic", true, body_, a_); }
+
+  // Anthropic's own blocks, as they were.
+  Value thinking_block(const Value& b) override { return Value(b, a_); }
+
+  void cache_mark(const Value& from, Value& blocks) override {
+    if (!blocks.Empty()) copy_cache_control(from, blocks[blocks.Size() - 1]);
   }
 
-  Value tool_use(const Value& tc, const std::string& path) {
+  bool leads_turn(const Value& block) const override { return str_of(block, "type") == "tool_result"; }
+
+  Value tool_use(const Value& tc, const std::string& path) override {
     const Value* fn = json::find(tc, "function");
     if (!fn || !fn->IsObject()) bad(path + ".function", "expected an object");
     Value b(rapidjson::kObjectType);
@@ -209,7 +151,7 @@ class RequestBuilder {
     return b;
   }
 
-  Value tool_result(const Value& m, const std::string& path) {
+  Value tool_result(const Value& m, const std::string& path) override {
     Value b(rapidjson::kObjectType);
     b.AddMember("type", "tool_result", a_);
     std::string_view id = str_of(m, "tool_call_id");
@@ -279,14 +221,7 @@ class RequestBuilder {
         Value t(rapidjson::kObjectType);
         t.AddMember("name", json::str(str_of(*fn, "name"), a_), a_);
         if (std::string_view d = str_of(*fn, "description"); !d.empty()) t.AddMember("description", json::str(d, a_), a_);
-        if (const Value* p = json::find(*fn, "parameters"); p && p->IsObject()) {
-          t.AddMember("input_schema", Value(*p, a_), a_);
-        } else {
-          Value schema(rapidjson::kObjectType);
-          schema.AddMember("type", "object", a_);
-          schema.AddMember("properties", Value(rapidjson::kObjectType), a_);
-          t.AddMember("input_schema", schema, a_);
-        }
+        t.AddMember("input_schema", codec::tool_schema(json::find(*fn, "parameters"), a_), a_);
         if (const Value* strict = json::find(*fn, "strict"); strict && strict->IsBool())
           t.AddMember("strict", strict->GetBool(), a_);
         copy_cache_control(tool, t);
@@ -336,12 +271,7 @@ class RequestBuilder {
       Value schema(rapidjson::kObjectType);
       schema.AddMember("type", "object", a_);
       t.AddMember("input_schema", schema, a_);
-      auto tools = body_.FindMember("tools");
-      if (tools == body_.MemberEnd()) {
-        body_.AddMember("tools", Value(rapidjson::kArrayType), a_);
-        tools = body_.FindMember("tools");
-      }
-      tools->value.PushBack(t, a_);
+      codec::member_or_add(body_, "tools", rapidjson::kArrayType, a_).PushBack(t, a_);
       body_.RemoveMember("tool_choice");
       Value choice(rapidjson::kObjectType);
       choice.AddMember("type", "tool", a_);
@@ -369,12 +299,8 @@ const char* finish_reason(std::string_view stop) {
 
 // Anthropic's usage as OpenAI's: prompt tokens count the cached ones too.
 Value usage_of(const Value& u, json::Allocator& a) {
-  auto num = [&](const char* k) -> int64_t {
-    const Value* v = json::find(u, k);
-    return v && v->IsInt64() ? v->GetInt64() : 0;
-  };
-  return codec::usage(num("input_tokens"), num("output_tokens"), num("cache_read_input_tokens"),
-                      num("cache_creation_input_tokens"), a);
+  return codec::usage_of(u, {"input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"},
+                         a);
 }
 
 // The status of an error named by its Anthropic type (HTTP errors carry the status itself).
@@ -634,16 +560,8 @@ namespace {
 class AnthropicChat final : public Operation {
  public:
   http::Request build(json::Document& req, const Target& t, bool stream) const override {
-    json::Document body = anthropic_body(req, t, stream, AnthropicFlavor::Direct);
-    http::Request r;
-    r.method = "POST";
-    r.url = provider_url(t, "/v1/messages");
-    r.body = json::dump(body);
-    r.headers.emplace_back("Content-Type", "application/json");
-    r.headers.emplace_back("Accept", stream ? "text/event-stream" : "application/json");
-    r.headers.emplace_back("anthropic-version", "2023-06-01");
-    for (auto& h : t.headers) http::set_header(r.headers, h.first, h.second);
-    return r;
+    return codec::post_json(t, provider_url(t, "/v1/messages"), anthropic_body(req, t, stream, AnthropicFlavor::Direct),
+                            stream ? "text/event-stream" : "application/json", {{"anthropic-version", "2023-06-01"}});
   }
   json::Document parse(std::string_view body, const Target& t) const override {
     return anthropic_response(body, t);
@@ -655,12 +573,6 @@ class AnthropicChat final : public Operation {
 
 }  // namespace
 
-const Operation* anthropic_operation(Endpoint e) {
-  static const AnthropicChat* chat = new AnthropicChat;  // leaked: an I/O thread may use it during exit
-  switch (e) {
-    case Endpoint::Chat: return chat;
-  }
-  return nullptr;
-}
+const Operation* anthropic_operation(Endpoint e) { return codec::chat_only<AnthropicChat>(e); }
 
 }  // namespace literllm

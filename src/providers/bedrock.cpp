@@ -39,7 +39,7 @@ std::string_view format_of(std::string_view media_type) {
   return f;
 }
 
-class RequestBuilder {
+class RequestBuilder final : codec::TurnWriter {
  public:
   RequestBuilder(json::Document& req, const Target& t)
       : req_(req), t_(t), body_(rapidjson::kObjectType), a_(body_.GetAllocator()) {}
@@ -50,16 +50,13 @@ class RequestBuilder {
     tools();
     output();
     reasoning();
-    merge_provider_options(req_, body_, t_, a_);
-    if (auto eb = req_.FindMember("extra_body"); eb != req_.MemberEnd() && eb->value.IsObject()) {
-      Value extra(eb->value, a_);
-      add_new_members(body_, extra, a_);
-    }
+    codec::finish_body(req_, body_, t_, a_, false);
     return std::move(body_);
   }
 
  private:
-  void cache_point(const Value& from, Value& blocks) {
+  // A cachePoint block after the blocks made from `from` when it has cache_control.
+  void cache_mark(const Value& from, Value& blocks) override {
     const Value* cc = json::find(from, "cache_control");
     if (!cc || cc->IsNull()) return;
     Value cp(rapidjson::kObjectType), type(rapidjson::kObjectType);
@@ -91,7 +88,7 @@ class RequestBuilder {
     return b;
   }
 
-  void content_blocks(const Value& content, Value& blocks, const std::string& path) {
+  void content_blocks(const Value& content, Value& blocks, const std::string& path) override {
     if (content.IsString()) {
       if (content.GetStringLength() > 0) blocks.PushBack(text_block(json::sv(content)), a_);
       return;
@@ -120,62 +117,16 @@ class RequestBuilder {
       } else {
         bad(p + ".type", "\"" + std::string(type) + "\" parts cannot be sent to bedrock");
       }
-      cache_point(part, blocks);
+      cache_mark(part, blocks);
     }
   }
 
-  void messages() {
-    Value system(rapidjson::kArrayType);
-    Value out(rapidjson::kArrayType);
-    const Value& msgs = req_["messages"];
-    for (rapidjson::SizeType i = 0; i < msgs.Size(); ++i) {
-      const Value& m = msgs[i];
-      std::string path = "messages[" + std::to_string(i) + "]";
-      std::string_view role = str_of(m, "role");
-      const Value* content = json::find(m, "content");
-      if (role == "system" || role == "developer") {
-        if (content) content_blocks(*content, system, path + ".content");
-        cache_point(m, system);
-        continue;
-      }
-      Value blocks(rapidjson::kArrayType);
-      std::string_view turn = "user";
-      if (role == "user") {
-        if (content) content_blocks(*content, blocks, path + ".content");
-      } else if (role == "assistant") {
-        turn = "assistant";
-        // Signed reasoning (kept in Anthropic's shape on our messages) goes back first.
-        if (const Value* tb = json::find(m, "thinking_blocks"); tb && tb->IsArray())
-          for (auto& b : tb->GetArray())
-            if (str_of(b, "type") == "thinking" || str_of(b, "type") == "redacted_thinking")
-              blocks.PushBack(reasoning_block(b), a_);
-        if (content) content_blocks(*content, blocks, path + ".content");
-        if (const Value* tcs = json::find(m, "tool_calls"); tcs && tcs->IsArray())
-          for (rapidjson::SizeType k = 0; k < tcs->Size(); ++k)
-            blocks.PushBack(tool_use((*tcs)[k], path + ".tool_calls[" + std::to_string(k) + "]"), a_);
-      } else if (role == "tool") {
-        blocks.PushBack(tool_result(m, path), a_);
-      } else {
-        bad(path + ".role", "\"" + std::string(role) + "\" cannot be sent to bedrock");
-      }
-      cache_point(m, blocks);
-      if (blocks.Empty()) continue;
-      if (!out.Empty() && str_of(out[out.Size() - 1], "role") == turn) {
-        Value& prev = out[out.Size() - 1]["content"];
-        for (auto& b : blocks.GetArray()) prev.PushBack(b, a_);
-        continue;
-      }
-      Value msg(rapidjson::kObjectType);
-      msg.AddMember("role", json::str(turn, a_), a_);
-      msg.AddMember("content", blocks, a_);
-      out.PushBack(msg, a_);
-    }
-    if (!system.Empty()) body_.AddMember("system", system, a_);
-    if (out.Empty()) invalid("request.messages: bedrock needs at least one user or assistant message");
-    body_.AddMember("messages", out, a_);
-  }
+  // The message list (codec::conversation): merged turns keep their order; a
+  // message's cache_control is a cachePoint after its blocks.
+  void messages() { codec::conversation(req_["messages"], *this, "bedrock", false, body_, a_); }
 
-  Value reasoning_block(const Value& b) {
+  // Signed reasoning, kept in Anthropic's shape on our messages, as reasoningContent.
+  Value thinking_block(const Value& b) override {
     Value out(rapidjson::kObjectType), rc(rapidjson::kObjectType);
     if (str_of(b, "type") == "redacted_thinking") {
       rc.AddMember("redactedContent", json::str(str_of(b, "data"), a_), a_);
@@ -189,7 +140,7 @@ class RequestBuilder {
     return out;
   }
 
-  Value tool_use(const Value& tc, const std::string& path) {
+  Value tool_use(const Value& tc, const std::string& path) override {
     const Value* fn = json::find(tc, "function");
     if (!fn || !fn->IsObject()) bad(path + ".function", "expected an object");
     Value inner(rapidjson::kObjectType);
@@ -202,7 +153,7 @@ class RequestBuilder {
     return b;
   }
 
-  Value tool_result(const Value& m, const std::string& path) {
+  Value tool_result(const Value& m, const std::string& path) override {
     std::string_view id = str_of(m, "tool_call_id");
     if (id.empty()) bad(path + ".tool_call_id", "is required");
     Value inner(rapidjson::kObjectType);
@@ -235,29 +186,18 @@ class RequestBuilder {
     spec.AddMember("name", json::str(name, a_), a_);
     if (!description.empty()) spec.AddMember("description", json::str(description, a_), a_);
     Value input(rapidjson::kObjectType);
-    if (schema && schema->IsObject()) {
-      input.AddMember("json", Value(*schema, a_), a_);
-    } else {
-      Value s(rapidjson::kObjectType);
-      s.AddMember("type", "object", a_);
-      s.AddMember("properties", Value(rapidjson::kObjectType), a_);
-      input.AddMember("json", s, a_);
-    }
+    input.AddMember("json", codec::tool_schema(schema, a_), a_);
     spec.AddMember("inputSchema", input, a_);
     Value t(rapidjson::kObjectType);
     t.AddMember("toolSpec", spec, a_);
     return t;
   }
 
+  // toolConfig, with its tools array.
   Value& tool_config() {
-    auto tc = body_.FindMember("toolConfig");
-    if (tc == body_.MemberEnd()) {
-      Value c(rapidjson::kObjectType);
-      c.AddMember("tools", Value(rapidjson::kArrayType), a_);
-      body_.AddMember("toolConfig", c, a_);
-      tc = body_.FindMember("toolConfig");
-    }
-    return tc->value;
+    Value& cfg = codec::member_or_add(body_, "toolConfig", rapidjson::kObjectType, a_);
+    codec::member_or_add(cfg, "tools", rapidjson::kArrayType, a_);
+    return cfg;
   }
 
   void tools() {
@@ -269,7 +209,7 @@ class RequestBuilder {
       const Value* fn = json::find(tool, "function");
       if (!fn || !fn->IsObject()) bad("tools[" + std::to_string(i) + "].function", "expected an object");
       cfg["tools"].PushBack(tool_spec(str_of(*fn, "name"), str_of(*fn, "description"), json::find(*fn, "parameters")), a_);
-      cache_point(tool, cfg["tools"]);
+      cache_mark(tool, cfg["tools"]);
     }
     if (const Value* tc = json::find(req_, "tool_choice")) {
       Value choice(rapidjson::kObjectType);
@@ -323,20 +263,8 @@ class RequestBuilder {
     Value th(rapidjson::kObjectType);
     th.AddMember("type", "enabled", a_);
     th.AddMember("budget_tokens", budget, a_);
-    auto amf = body_.FindMember("additionalModelRequestFields");
-    if (amf == body_.MemberEnd()) {
-      body_.AddMember("additionalModelRequestFields", Value(rapidjson::kObjectType), a_);
-      amf = body_.FindMember("additionalModelRequestFields");
-    }
-    amf->value.AddMember("thinking", th, a_);
-    Value& ic = [&]() -> Value& {
-      auto it = body_.FindMember("inferenceConfig");
-      if (it == body_.MemberEnd()) {
-        body_.AddMember("inferenceConfig", Value(rapidjson::kObjectType), a_);
-        it = body_.FindMember("inferenceConfig");
-      }
-      return it->value;
-    }();
+    codec::member_or_add(body_, "additionalModelRequestFields", rapidjson::kObjectType, a_).AddMember("thinking", th, a_);
+    Value& ic = codec::member_or_add(body_, "inferenceConfig", rapidjson::kObjectType, a_);
     if (!ic.HasMember("maxTokens")) ic.AddMember("maxTokens", budget + 4096, a_);
   }
 
@@ -354,12 +282,7 @@ const char* finish_reason(std::string_view stop) {
 }
 
 Value usage_of(const Value& u, json::Allocator& a) {
-  auto num = [&](const char* k) -> int64_t {
-    const Value* v = json::find(u, k);
-    return v && v->IsInt64() ? v->GetInt64() : 0;
-  };
-  return codec::usage(num("inputTokens"), num("outputTokens"), num("cacheReadInputTokens"),
-                      num("cacheWriteInputTokens"), a);
+  return codec::usage_of(u, {"inputTokens", "outputTokens", "cacheReadInputTokens", "cacheWriteInputTokens"}, a);
 }
 
 // A stream's exception message (":message-type: exception") as its error kind.
@@ -541,15 +464,8 @@ class BedrockStream final : public StreamDecoder {
 class BedrockConverse final : public Operation {
  public:
   http::Request build(json::Document& req, const Target& t, bool stream) const override {
-    json::Document body = bedrock_body(req, t);
-    http::Request r;
-    r.method = "POST";
-    r.url = provider_url(t, stream ? "/model/{model}/converse-stream" : "/model/{model}/converse");
-    r.body = json::dump(body);
-    r.headers.emplace_back("Content-Type", "application/json");
-    r.headers.emplace_back("Accept", stream ? "application/vnd.amazon.eventstream" : "application/json");
-    for (auto& h : t.headers) http::set_header(r.headers, h.first, h.second);
-    return r;
+    return codec::post_json(t, provider_url(t, stream ? "/model/{model}/converse-stream" : "/model/{model}/converse"),
+                            bedrock_body(req, t), stream ? "application/vnd.amazon.eventstream" : "application/json");
   }
   json::Document parse(std::string_view body, const Target& t) const override { return bedrock_response(body, t); }
   std::unique_ptr<StreamDecoder> stream_decoder(const Target& t, const Limits& limits) const override {
@@ -629,12 +545,6 @@ bool BedrockEvents::on_event(std::string_view type, std::string_view payload, co
   return impl_->events.on_event(type, d, emit);
 }
 
-const Operation* bedrock_operation(Endpoint e) {
-  static const BedrockConverse* converse = new BedrockConverse;  // leaked: an I/O thread may use it during exit
-  switch (e) {
-    case Endpoint::Chat: return converse;
-  }
-  return nullptr;
-}
+const Operation* bedrock_operation(Endpoint e) { return codec::chat_only<BedrockConverse>(e); }
 
 }  // namespace literllm

@@ -30,12 +30,7 @@ class RequestBuilder {
     tools();
     output();
     if (stream_) body_.AddMember("stream", true, a_);
-    merge_provider_options(req_, body_, t_, a_);
-    if (auto eb = req_.FindMember("extra_body"); eb != req_.MemberEnd() && eb->value.IsObject()) {
-      Value extra(eb->value, a_);
-      while (extra.RemoveMember("stream")) {}
-      add_new_members(body_, extra, a_);
-    }
+    codec::finish_body(req_, body_, t_, a_, true);
     return std::move(body_);
   }
 
@@ -319,15 +314,8 @@ class CohereStream final : public SseStreamDecoder {
 class CohereChat final : public Operation {
  public:
   http::Request build(json::Document& req, const Target& t, bool stream) const override {
-    json::Document body = RequestBuilder(req, t, stream).build();
-    http::Request r;
-    r.method = "POST";
-    r.url = provider_url(t, "/v2/chat");
-    r.body = json::dump(body);
-    r.headers.emplace_back("Content-Type", "application/json");
-    r.headers.emplace_back("Accept", stream ? "text/event-stream" : "application/json");
-    for (auto& h : t.headers) http::set_header(r.headers, h.first, h.second);
-    return r;
+    return codec::post_json(t, provider_url(t, "/v2/chat"), RequestBuilder(req, t, stream).build(),
+                            stream ? "text/event-stream" : "application/json");
   }
 
   json::Document parse(std::string_view text, const Target& t) const override { return cohere_response(text, t); }
@@ -373,12 +361,6 @@ json::Document cohere_response(std::string_view text, const Target& t) {
   return d;
 }
 
-const Operation* cohere_operation(Endpoint e) {
-  static const CohereChat* chat = new CohereChat;  // leaked: an I/O thread may use it during exit
-  switch (e) {
-    case Endpoint::Chat: return chat;
-  }
-  return nullptr;
-}
+const Operation* cohere_operation(Endpoint e) { return codec::chat_only<CohereChat>(e); }
 
 }  // namespace literllm

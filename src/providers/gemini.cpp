@@ -25,6 +25,7 @@
 #include "core/json_fast.hpp"
 #include "http/headers.hpp"
 #include "providers/adapter.hpp"
+#include "providers/codec.hpp"
 
 namespace literllm {
 
@@ -34,30 +35,14 @@ using json::Value;
 
 constexpr const char* kSignatureBlock = "gemini_thought_signature";
 
-[[noreturn]] void bad(const std::string& path, const std::string& why) { invalid("request." + path + ": " + why); }
-
-std::string_view str_of(const Value& obj, const char* key) {
-  const Value* v = json::find(obj, key);
-  return v && v->IsString() ? json::sv(*v) : std::string_view();
-}
+using codec::bad;
+using codec::now_secs;
+using codec::split_data_url;
+using codec::str_of;
 
 bool true_at(const Value& obj, const char* key) {
   const Value* v = json::find(obj, key);
   return v && v->IsTrue();
-}
-
-int64_t now_secs() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// A "data:<media type>;base64,<data>" URL split in two; false for any other URL.
-bool split_data_url(std::string_view url, std::string_view& media_type, std::string_view& data) {
-  if (url.substr(0, 5) != "data:") return false;
-  size_t semi = url.find(";base64,");
-  if (semi == std::string_view::npos) return false;
-  media_type = url.substr(5, semi - 5);
-  data = url.substr(semi + 8);
-  return true;
 }
 
 bool ends_with_ci(std::string_view s, std::string_view suffix) {
@@ -1272,12 +1257,6 @@ class GeminiChat final : public Operation {
 
 }  // namespace
 
-const Operation* gemini_operation(Endpoint e) {
-  static const GeminiChat* chat = new GeminiChat;  // leaked: an I/O thread may use it during exit
-  switch (e) {
-    case Endpoint::Chat: return chat;
-  }
-  return nullptr;
-}
+const Operation* gemini_operation(Endpoint e) { return codec::chat_only<GeminiChat>(e); }
 
 }  // namespace literllm

@@ -8,6 +8,7 @@
 #include "core/errors.hpp"
 #include "http/url.hpp"
 #include "providers/adapter.hpp"
+#include "providers/codec.hpp"
 
 namespace literllm {
 
@@ -262,12 +263,6 @@ class OpenAIChat final : public Operation {
 
 }  // namespace
 
-const Operation* openai_operation(Endpoint e) {
-  static const OpenAIChat* chat = new OpenAIChat;  // leaked: an I/O thread may use it during exit
-  switch (e) {
-    case Endpoint::Chat: return chat;
-  }
-  return nullptr;
-}
+const Operation* openai_operation(Endpoint e) { return codec::chat_only<OpenAIChat>(e); }
 
 }  // namespace literllm

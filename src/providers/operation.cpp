@@ -202,12 +202,8 @@ void merge_provider_options(json::Value& req, json::Value& body, const Target& t
 namespace literllm::codec {
 
 bool emit_usage(const ChunkSink& emit, const ChunkHead& h, const json::Value& usage) {
-  json::Document c(rapidjson::kObjectType);
+  json::Document c = chunk_of(h);
   auto& a = c.GetAllocator();
-  c.AddMember("id", json::str(h.id, a), a);
-  c.AddMember("object", "chat.completion.chunk", a);
-  c.AddMember("created", h.created, a);
-  c.AddMember("model", json::str(h.model, a), a);
   c.AddMember("choices", json::Value(rapidjson::kArrayType), a);
   c.AddMember("usage", json::Value(usage, a), a);
   return emit(json::dump(c), c);

@@ -10,6 +10,7 @@
 #include "core/errors.hpp"
 #include "http/url.hpp"
 #include "providers/adapter.hpp"
+#include "providers/codec.hpp"
 #include "providers/anthropic.hpp"
 #include "providers/gemini.hpp"
 
@@ -67,12 +68,6 @@ class VertexChat final : public Operation {
 
 }  // namespace
 
-const Operation* vertex_operation(Endpoint e) {
-  static const VertexChat* chat = new VertexChat;  // leaked: an I/O thread may use it during exit
-  switch (e) {
-    case Endpoint::Chat: return chat;
-  }
-  return nullptr;
-}
+const Operation* vertex_operation(Endpoint e) { return codec::chat_only<VertexChat>(e); }
 
 }  // namespace literllm

@@ -21,12 +21,15 @@
 #include <utility>
 #include <vector>
 
+#include "json_util.hpp"
+#include "reply.hpp"
+
 namespace literllm::testing::detail {
 
 namespace {
 
 using rapidjson::Value;
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using namespace json_util;  // find, sv, string_member, put, json, ...
 using shared::count_words;
 
 constexpr std::string_view kVertexVersion = "vertex-2023-10-16";
@@ -39,23 +42,6 @@ struct Fail {
 };
 
 [[noreturn]] void fail(std::string message) { throw Fail{400, "invalid_request_error", std::move(message)}; }
-
-const Value* find(const Value& obj, const char* key) {
-  if (!obj.IsObject()) return nullptr;
-  auto it = obj.FindMember(key);
-  return it == obj.MemberEnd() ? nullptr : &it->value;
-}
-
-std::string_view sv(const Value& v) { return {v.GetString(), v.GetStringLength()}; }
-
-std::string_view string_member(const Value& obj, const char* key) {
-  const Value* v = find(obj, key);
-  return v && v->IsString() ? sv(*v) : std::string_view{};
-}
-
-void put(Writer& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
-
-std::string done(rapidjson::StringBuffer& sb) { return std::string(sb.GetString(), sb.GetSize()); }
 
 std::string quoted_list(std::initializer_list<std::string_view> words, std::string_view last_sep) {
   std::string out;
@@ -122,10 +108,7 @@ bool blank(std::string_view s) { return std::all_of(s.begin(), s.end(), is_space
 
 // ---- the request, checked ---------------------------------------------------------
 
-struct Tool {
-  std::string name;
-  const Value* schema;
-};
+using replies::Tool;
 
 struct Request {
   bool vertex = false, count_tokens = false;
@@ -694,6 +677,38 @@ void write_stop_details(Writer& w) {
   w.EndObject();
 }
 
+// A content block: whole, or as content_block_start carries it (`start`:
+// text, thinking and signature empty, input {}; the deltas bring them).
+void write_block(Writer& w, const Block& b, bool start) {
+  w.StartObject();
+  w.Key("type");
+  if (b.kind == Kind::text) {
+    w.String("text");
+    w.Key("text");
+    put(w, start ? std::string_view() : b.text);
+  } else if (b.kind == Kind::thinking) {
+    w.String("thinking");
+    w.Key("thinking");
+    put(w, start ? std::string_view() : b.text);
+    w.Key("signature");
+    put(w, start ? std::string_view() : b.signature);
+  } else {
+    w.String("tool_use");
+    w.Key("id");
+    put(w, b.id);
+    w.Key("name");
+    put(w, b.name);
+    w.Key("input");
+    if (start) {
+      w.StartObject();
+      w.EndObject();
+    } else {
+      w.RawValue(b.input.data(), b.input.size(), rapidjson::kObjectType);
+    }
+  }
+  w.EndObject();
+}
+
 // The message object; `partial`: as message_start carries it (no content, no stop yet).
 void write_message(Writer& w, const Reply& r, bool partial) {
   w.StartObject();
@@ -707,32 +722,8 @@ void write_message(Writer& w, const Reply& r, bool partial) {
   put(w, r.model);
   w.Key("content");
   w.StartArray();
-  if (!partial) {
-    for (const Block& b : r.blocks) {
-      w.StartObject();
-      w.Key("type");
-      if (b.kind == Kind::text) {
-        w.String("text");
-        w.Key("text");
-        put(w, b.text);
-      } else if (b.kind == Kind::thinking) {
-        w.String("thinking");
-        w.Key("thinking");
-        put(w, b.text);
-        w.Key("signature");
-        put(w, b.signature);
-      } else {
-        w.String("tool_use");
-        w.Key("id");
-        put(w, b.id);
-        w.Key("name");
-        put(w, b.name);
-        w.Key("input");
-        w.RawValue(b.input.data(), b.input.size(), rapidjson::kObjectType);
-      }
-      w.EndObject();
-    }
-  }
+  if (!partial)
+    for (const Block& b : r.blocks) write_block(w, b, false);
   w.EndArray();
   w.Key("stop_reason");
   if (partial)
@@ -752,14 +743,6 @@ void write_message(Writer& w, const Reply& r, bool partial) {
 
 std::string event(std::string_view type, const std::string& json) {
   return "event: " + std::string(type) + "\ndata: " + json + "\n\n";
-}
-
-template <class F>
-std::string json(F&& f) {
-  rapidjson::StringBuffer sb;
-  Writer w(sb);
-  f(w);
-  return done(sb);
 }
 
 std::string block_event(const char* type, size_t index, const std::function<void(Writer&)>& body) {
@@ -832,29 +815,7 @@ std::vector<std::string> stream_events(const Reply& r, std::string_view error_ty
     const Block& b = r.blocks[i];
     ev.push_back(block_event("content_block_start", i, [&](Writer& w) {
       w.Key("content_block");
-      w.StartObject();
-      w.Key("type");
-      if (b.kind == Kind::text) {
-        w.String("text");
-        w.Key("text");
-        w.String("");
-      } else if (b.kind == Kind::thinking) {
-        w.String("thinking");
-        w.Key("thinking");
-        w.String("");
-        w.Key("signature");
-        w.String("");
-      } else {
-        w.String("tool_use");
-        w.Key("id");
-        put(w, b.id);
-        w.Key("name");
-        put(w, b.name);
-        w.Key("input");
-        w.StartObject();
-        w.EndObject();
-      }
-      w.EndObject();
+      write_block(w, b, true);
     }));
     if (i == 0) ev.push_back(kPing);
     if (b.kind == Kind::text) {
@@ -1036,7 +997,7 @@ Plan anthropic_error_plan(int status, std::string_view request_id, std::string_v
         msg = "Overloaded";
         break;
       default:
-        msg = "local upstream: injected HTTP " + std::to_string(status) + " (" + reason_phrase(status) + ")";
+        msg = injected_message(status);
     }
   }
   return shared::json_plan(status,
@@ -1173,15 +1134,7 @@ Plan handle_anthropic(const RecordedRequest& req, AnthropicRoute route, const st
         reply.blocks.push_back(std::move(b));
       }
       if (!echo && !r.tools.empty() && r.choice != "none" && !r.last_is_tool_results) {
-        std::vector<const Tool*> calls;
-        if (r.choice == "tool") {
-          for (const Tool& t : r.tools)
-            if (t.name == r.choice_name) calls.push_back(&t);
-        } else if (r.tools.size() >= 2 && !r.disable_parallel) {
-          for (const Tool& t : r.tools) calls.push_back(&t);
-        } else {
-          calls.push_back(&r.tools.front());
-        }
+        std::vector<const Tool*> calls = replies::tools_to_call(r.tools, r.choice, r.choice_name, !r.disable_parallel);
         for (size_t k = 0; k < calls.size(); ++k)
           reply.blocks.push_back(Block{Kind::tool_use,
                                        {},
@@ -1196,24 +1149,10 @@ Plan handle_anthropic(const RecordedRequest& req, AnthropicRoute route, const st
                            : r.output_schema ? shared::schema_sample(*r.output_schema)
                                              : "Hello from the local upstream. You said: " + r.last_user_text;
         if (!echo) {
-          // Whichever comes first: a stop sequence, or max_tokens words.
-          size_t limit = static_cast<size_t>(r.max_tokens);
-          std::string cut = count_words(text) > limit ? shared::first_words(text, limit) : text;
-          size_t best = std::string::npos;
-          for (const std::string& s : r.stop_sequences) {
-            size_t at = s.empty() ? std::string::npos : cut.find(s);
-            if (at < best) {
-              best = at;
-              reply.stop_sequence = s;
-            }
-          }
-          if (best != std::string::npos) {
-            text = cut.substr(0, best);
-            reply.stop_reason = "stop_sequence";
-          } else if (cut.size() != text.size()) {
-            text = cut;
-            reply.stop_reason = "max_tokens";
-          }
+          replies::Cut cut = replies::cut_text(std::move(text), static_cast<size_t>(r.max_tokens), r.stop_sequences);
+          text = std::move(cut.text);
+          if (cut.stop) reply.stop_reason = cut.stop;
+          if (!cut.sequence.empty()) reply.stop_sequence = std::move(cut.sequence);
         }
         reply.output_tokens += static_cast<long>(count_words(text));
         // max_tokens 0 (cache pre-warming): no block at all.
@@ -1235,9 +1174,8 @@ Plan handle_anthropic(const RecordedRequest& req, AnthropicRoute route, const st
 data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":")";
       p.after = [head, bytes = static_cast<size_t>(std::min(bytes, 16L << 20)),
                  k = size_t{0}](std::string& out) mutable {
-        static constexpr std::string_view kLetters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
         out += head;
-        for (size_t i = 0; i < bytes; ++i) out += kLetters[(k + i) % kLetters.size()];
+        out += replies::letters(k, bytes);
         k += bytes;
         out += "\"}}\n\n";
         return true;

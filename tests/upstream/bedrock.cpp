@@ -25,13 +25,15 @@
 #include "anthropic.hpp"  // shared helpers, thinking_signature
 #include "auth/sigv4.hpp"
 #include "http/eventstream.hpp"
+#include "json_util.hpp"
+#include "reply.hpp"
 
 namespace literllm::testing::detail {
 
 namespace {
 
 using rapidjson::Value;
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using namespace json_util;  // find, sv, string_member, put, json, ...
 using shared::count_words;
 
 constexpr std::string_view kCoralService = "http://internal.amazon.com/coral/com.amazon.coral.service/";
@@ -50,33 +52,6 @@ struct Fail {
 };
 
 [[noreturn]] void fail(std::string message) { throw Fail{400, "ValidationException", std::move(message)}; }
-
-const Value* find(const Value& obj, const char* key) {
-  if (!obj.IsObject()) return nullptr;
-  auto it = obj.FindMember(key);
-  return it == obj.MemberEnd() ? nullptr : &it->value;
-}
-
-std::string_view sv(const Value& v) { return {v.GetString(), v.GetStringLength()}; }
-
-std::string_view string_member(const Value& obj, const char* key) {
-  const Value* v = find(obj, key);
-  return v && v->IsString() ? sv(*v) : std::string_view{};
-}
-
-void put(Writer& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
-
-template <class F>
-std::string json(F&& f) {
-  rapidjson::StringBuffer sb;
-  Writer w(sb);
-  f(w);
-  return std::string(sb.GetString(), sb.GetSize());
-}
-
-std::string compact(const Value& v) {
-  return json([&](Writer& w) { v.Accept(w); });
-}
 
 // ---- Coral's constraint messages (1-based member paths) ---------------------------
 
@@ -152,10 +127,7 @@ void enum_of(const Value& v, const std::string& at, std::initializer_list<std::s
 
 // ---- the request, checked ---------------------------------------------------------
 
-struct Tool {
-  std::string name;
-  const Value* schema;
-};
+using replies::Tool;
 
 struct Request {
   std::vector<Tool> tools;
@@ -951,9 +923,7 @@ Plan bedrock_status_plan(int status, std::string_view request_id) {
                                 request_id);
     default:
       return bedrock_error_plan(status, status >= 500 ? "InternalServerException" : "ValidationException",
-                                "local upstream: injected HTTP " + std::to_string(status) + " (" +
-                                    reason_phrase(status) + ")",
-                                request_id);
+                                injected_message(status), request_id);
   }
 }
 
@@ -1007,15 +977,7 @@ Plan handle_bedrock(const RecordedRequest& req, BedrockRoute route, const std::s
       reply.blocks.push_back(std::move(b));
     }
     if (!echo && !r.tools.empty() && !r.last_is_tool_results) {
-      std::vector<const Tool*> calls;
-      if (r.choice == "tool") {
-        for (const Tool& t : r.tools)
-          if (t.name == r.choice_name) calls.push_back(&t);
-      } else if (r.tools.size() >= 2) {
-        for (const Tool& t : r.tools) calls.push_back(&t);
-      } else {
-        calls.push_back(&r.tools.front());
-      }
+      std::vector<const Tool*> calls = replies::tools_to_call(r.tools, r.choice, r.choice_name, true);
       for (size_t k = 0; k < calls.size(); ++k)
         reply.blocks.push_back(Block{Kind::tool_use,
                                      {},
@@ -1028,17 +990,11 @@ Plan handle_bedrock(const RecordedRequest& req, BedrockRoute route, const std::s
     } else {
       std::string text = echo ? req.body : "Hello from the local upstream. You said: " + r.last_user_text;
       if (!echo) {
-        size_t limit = r.max_tokens < 0 ? SIZE_MAX : static_cast<size_t>(r.max_tokens);
-        std::string cut = count_words(text) > limit ? shared::first_words(text, limit) : text;
-        size_t best = std::string::npos;
-        for (const std::string& s : r.stop_sequences) best = std::min(best, cut.find(s));
-        if (best != std::string::npos) {
-          text = cut.substr(0, best);
-          reply.stop_reason = "stop_sequence";
-        } else if (cut.size() != text.size()) {
-          text = cut;
-          reply.stop_reason = "max_tokens";
-        }
+        // Whichever comes first: a stop sequence (the check refuses empty ones), or maxTokens words.
+        replies::Cut cut = replies::cut_text(std::move(text), r.max_tokens < 0 ? SIZE_MAX : static_cast<size_t>(r.max_tokens),
+                                         r.stop_sequences);
+        text = std::move(cut.text);
+        if (cut.stop) reply.stop_reason = cut.stop;
       }
       reply.output_tokens += static_cast<long>(count_words(text));
       reply.blocks.push_back(Block{Kind::text, std::move(text), {}, {}, {}, {}});
@@ -1063,9 +1019,7 @@ Plan handle_bedrock(const RecordedRequest& req, BedrockRoute route, const std::s
       long bytes = 64;
       shared::header_number(req, "x-upstream-generate-bytes", bytes);
       p.after = [bytes = static_cast<size_t>(std::min(bytes, 16L << 20)), k = size_t{0}](std::string& out) mutable {
-        static constexpr std::string_view kLetters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-        std::string text;
-        for (size_t i = 0; i < bytes; ++i) text += kLetters[(k + i) % kLetters.size()];
+        std::string text = replies::letters(k, bytes);
         k += bytes;
         out += event("contentBlockDelta", json([&](Writer& w) {
                        w.StartObject();

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "anthropic.hpp"  // the shared helpers of handler.cpp
+#include "json_util.hpp"
 
 namespace literllm::testing::detail {
 
@@ -176,35 +177,13 @@ std::vector<std::string> events_of(const Reply& r) {
       ev.push_back(event("tool-call-start", [&](Writer& w) {
         w.Key("index");
         w.Uint64(i);
-        message_delta(w, "tool_calls", [&](Writer& x) {
-          x.StartObject();
-          x.Key("id");
-          x.String(c.id.c_str());
-          x.Key("type");
-          x.String("function");
-          x.Key("function");
-          x.StartObject();
-          x.Key("name");
-          x.String(c.name.c_str());
-          x.Key("arguments");
-          x.String("");
-          x.EndObject();
-          x.EndObject();
-        });
+        message_delta(w, "tool_calls", [&](Writer& x) { json_util::tool_call_delta(x, -1, true, c.id, c.name, ""); });
       }));
       for (auto& piece : shared::three_pieces(c.arguments))
         ev.push_back(event("tool-call-delta", [&](Writer& w) {
           w.Key("index");
           w.Uint64(i);
-          message_delta(w, "tool_calls", [&](Writer& x) {
-            x.StartObject();
-            x.Key("function");
-            x.StartObject();
-            x.Key("arguments");
-            x.String(piece.c_str());
-            x.EndObject();
-            x.EndObject();
-          });
+          message_delta(w, "tool_calls", [&](Writer& x) { json_util::tool_call_delta(x, -1, false, "", "", piece); });
         }));
       ev.push_back(event("tool-call-end", [&](Writer& w) {
         w.Key("index");

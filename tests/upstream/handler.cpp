@@ -23,6 +23,7 @@
 #include "gemini.hpp"
 #include "google_token.hpp"
 #include "gzip.hpp"
+#include "json_util.hpp"
 
 namespace literllm::testing {
 
@@ -60,7 +61,7 @@ namespace detail {
 namespace {
 
 using rapidjson::Value;
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using namespace json_util;  // find, sv, string_member, put, json, ...
 
 constexpr int64_t kCreated = 1700000000;
 constexpr const char* kFingerprint = "fp_upstream";
@@ -84,28 +85,12 @@ bool header_true(const RecordedRequest& req, std::string_view name) {
   return t == "1" || iequals(t, "true") || iequals(t, "yes");
 }
 
-const Value* find(const Value& obj, const char* key) {
-  if (!obj.IsObject()) return nullptr;
-  auto it = obj.FindMember(key);
-  return it == obj.MemberEnd() ? nullptr : &it->value;
-}
-
-std::string_view sv(const Value& v) { return {v.GetString(), v.GetStringLength()}; }
-
-std::string_view string_member(const Value& obj, const char* key) {
-  const Value* v = find(obj, key);
-  return v && v->IsString() ? sv(*v) : std::string_view{};
-}
-
 bool bool_member(const Value& obj, const char* key) {
   const Value* v = find(obj, key);
   return v && v->IsBool() && v->GetBool();
 }
 
-void put(Writer& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
 void key(Writer& w, std::string_view s) { w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
-
-std::string done(rapidjson::StringBuffer& sb) { return std::string(sb.GetString(), sb.GetSize()); }
 
 // ---- words -----------------------------------------------------------------
 
@@ -421,6 +406,16 @@ std::string chunk(const Reply& r, size_t index, F&& delta, const char* finish) {
   return event(done(sb));
 }
 
+// The tool_calls delta of call `index`: its start (id, type, function name,
+// arguments "") when `start` is given, else a piece of its arguments.
+void tool_calls_delta(Writer& w, size_t index, const ToolCall* start, std::string_view arguments) {
+  w.Key("tool_calls");
+  w.StartArray();
+  tool_call_delta(w, static_cast<long>(index), start != nullptr, "call_" + std::to_string(index),
+                  start ? std::string_view(start->name) : std::string_view(), arguments);
+  w.EndArray();
+}
+
 std::vector<std::string> stream_events(const Reply& r, bool include_usage) {
   std::vector<std::string> ev;
   for (size_t i = 0; i < r.n; ++i)
@@ -442,45 +437,13 @@ std::vector<std::string> stream_events(const Reply& r, bool include_usage) {
       for (size_t i = 0; i < r.n; ++i)
         ev.push_back(chunk(
             r, i,
-            [&](Writer& w) {
-              w.Key("tool_calls");
-              w.StartArray();
-              w.StartObject();
-              w.Key("index");
-              w.Uint64(j);
-              w.Key("id");
-              put(w, "call_" + std::to_string(j));
-              w.Key("type");
-              w.String("function");
-              w.Key("function");
-              w.StartObject();
-              w.Key("name");
-              put(w, call.name);
-              w.Key("arguments");
-              w.String("");
-              w.EndObject();
-              w.EndObject();
-              w.EndArray();
-            },
+            [&](Writer& w) { tool_calls_delta(w, j, &call, ""); },
             nullptr));
       for (const std::string& piece : three_pieces(call.arguments))
         for (size_t i = 0; i < r.n; ++i)
           ev.push_back(chunk(
               r, i,
-              [&](Writer& w) {
-                w.Key("tool_calls");
-                w.StartArray();
-                w.StartObject();
-                w.Key("index");
-                w.Uint64(j);
-                w.Key("function");
-                w.StartObject();
-                w.Key("arguments");
-                put(w, piece);
-                w.EndObject();
-                w.EndObject();
-                w.EndArray();
-              },
+              [&](Writer& w) { tool_calls_delta(w, j, nullptr, piece); },
               nullptr));
     }
   } else {
@@ -578,65 +541,49 @@ std::string error_body(std::string_view message, std::string_view type, std::str
   return done(sb);
 }
 
+namespace {
+
+struct Phrase {
+  int status;
+  const char* text;
+};
+
+constexpr Phrase kPhrases[] = {
+    {100, "Continue"},
+    {200, "OK"},
+    {201, "Created"},
+    {202, "Accepted"},
+    {204, "No Content"},
+    {301, "Moved Permanently"},
+    {302, "Found"},
+    {304, "Not Modified"},
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {402, "Payment Required"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {408, "Request Timeout"},
+    {409, "Conflict"},
+    {413, "Payload Too Large"},
+    {415, "Unsupported Media Type"},
+    {422, "Unprocessable Entity"},
+    {429, "Too Many Requests"},
+    {431, "Request Header Fields Too Large"},
+    {500, "Internal Server Error"},
+    {501, "Not Implemented"},
+    {502, "Bad Gateway"},
+    {503, "Service Unavailable"},
+    {504, "Gateway Timeout"},
+    {529, "Site Overloaded"},
+};
+
+}  // namespace
+
 const char* reason_phrase(int status) {
-  switch (status) {
-    case 100:
-      return "Continue";
-    case 200:
-      return "OK";
-    case 201:
-      return "Created";
-    case 202:
-      return "Accepted";
-    case 204:
-      return "No Content";
-    case 301:
-      return "Moved Permanently";
-    case 302:
-      return "Found";
-    case 304:
-      return "Not Modified";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 402:
-      return "Payment Required";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 409:
-      return "Conflict";
-    case 413:
-      return "Payload Too Large";
-    case 415:
-      return "Unsupported Media Type";
-    case 422:
-      return "Unprocessable Entity";
-    case 429:
-      return "Too Many Requests";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 501:
-      return "Not Implemented";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    case 529:
-      return "Site Overloaded";
-    default:
-      return "Unknown";
-  }
+  for (const Phrase& p : kPhrases)
+    if (p.status == status) return p.text;
+  return "Unknown";
 }
 
 namespace {
@@ -646,68 +593,52 @@ struct ErrorKind {
   const char* code;
 };
 
+// The statuses with an OpenAI error type or code of their own (type null:
+// the default, invalid_request_error or from 500 on server_error).
+struct StatusKind {
+  int status;
+  const char* type;
+  const char* code;
+};
+
+constexpr StatusKind kStatusKinds[] = {
+    {400, nullptr, "bad_request"},
+    {401, nullptr, "invalid_api_key"},
+    {403, "permission_error", "permission_denied"},
+    {404, nullptr, "not_found"},
+    {408, "timeout_error", "request_timeout"},
+    {409, nullptr, "conflict"},
+    {413, nullptr, "request_too_large"},
+    {422, nullptr, "unprocessable_entity"},
+    {429, "rate_limit_exceeded", "rate_limit_exceeded"},
+    {500, nullptr, "internal_error"},
+    {502, nullptr, "bad_gateway"},
+    {503, nullptr, "service_unavailable"},
+    {504, nullptr, "gateway_timeout"},
+    {529, "overloaded_error", "overloaded"},
+};
+
 // The type and code of the OpenAI error body for an HTTP status.
 ErrorKind error_kind(int status) {
   ErrorKind k{status >= 500 ? "server_error" : "invalid_request_error", ""};
-  switch (status) {
-    case 400:
-      k.code = "bad_request";
-      break;
-    case 401:
-      k.code = "invalid_api_key";
-      break;
-    case 403:
-      k.type = "permission_error";
-      k.code = "permission_denied";
-      break;
-    case 404:
-      k.code = "not_found";
-      break;
-    case 408:
-      k.type = "timeout_error";
-      k.code = "request_timeout";
-      break;
-    case 409:
-      k.code = "conflict";
-      break;
-    case 413:
-      k.code = "request_too_large";
-      break;
-    case 422:
-      k.code = "unprocessable_entity";
-      break;
-    case 429:
-      k.type = "rate_limit_exceeded";
-      k.code = "rate_limit_exceeded";
-      break;
-    case 500:
-      k.code = "internal_error";
-      break;
-    case 502:
-      k.code = "bad_gateway";
-      break;
-    case 503:
-      k.code = "service_unavailable";
-      break;
-    case 504:
-      k.code = "gateway_timeout";
-      break;
-    case 529:
-      k.type = "overloaded_error";
-      k.code = "overloaded";
-      break;
-    default:
-      break;
-  }
+  for (const StatusKind& s : kStatusKinds)
+    if (s.status == status) {
+      if (s.type) k.type = s.type;
+      k.code = s.code;
+    }
   return k;
 }
 
 }  // namespace
 
+std::string injected_message(int status) {
+  return "local upstream: injected HTTP " + std::to_string(status) + " (" + reason_phrase(status) + ")";
+}
+
 std::string error_body_for_status(int status, std::string_view message) {
   ErrorKind kind = error_kind(status);
   std::string msg(message);
-  if (msg.empty()) msg = "local upstream: injected HTTP " + std::to_string(status) + " (" + reason_phrase(status) + ")";
+  if (msg.empty()) msg = injected_message(status);
   return error_body(msg, kind.type, kind.code);
 }
 

@@ -61,6 +61,9 @@ std::string error_body(std::string_view message, std::string_view type, std::str
 std::string error_body_for_status(int status, std::string_view message = {});
 // "Not Found" for 404 and so on; "Unknown" when there is none.
 const char* reason_phrase(int status);
+// The message of an error answer injected for `status` with none given:
+// "local upstream: injected HTTP 503 (Service Unavailable)".
+std::string injected_message(int status);
 
 class GoogleTokens;  // google_token.hpp
 
