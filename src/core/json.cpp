@@ -17,9 +17,8 @@
 namespace literllm::json {
 
 namespace {
-// Nesting deeper than this is refused before parsing: RapidJSON's writer and our
-// own walkers recurse, and no real request or response nests this deep.
-constexpr int kMaxDepth = 512;
+// Nesting deeper than kMaxDepth (json_fast.hpp) is refused: RapidJSON's writer
+// and our own walkers recurse, and no real request or response nests this deep.
 
 int hex4(std::string_view t, size_t i) {  // the 4 hex digits at t[i..i+4), or -1
   if (i + 4 > t.size()) return -1;
@@ -87,7 +86,7 @@ const char* prescan(std::string_view t, size_t& at, bool& non_ascii) {
       at = i;  // RapidJSON would take it for the end of the text and ignore what follows
       return "has a NUL byte outside a string";
     } else if (c == '[' || c == '{') {
-      if (++depth > kMaxDepth) {
+      if (++depth > static_cast<int>(kMaxDepth)) {
         at = i;
         return "nests deeper than 512 levels";
       }
@@ -150,7 +149,7 @@ constexpr size_t kFastParseMax = 256u << 10;
 // it for that parse only.
 constexpr size_t kKeepMax = 16u << 10;
 
-// The RapidJSON value of a simdjson element. Recursion is bounded: prescan has
+// The RapidJSON value of a simdjson element. Recursion is bounded: the parser
 // refused anything nested deeper than kMaxDepth.
 void convert(simdjson::dom::element e, Value& out, Allocator& a) {
   using Type = simdjson::dom::element_type;
@@ -296,7 +295,8 @@ ParseState* thread_state() {
 // exit() has begun (see start_simdjson_parser).
 bool start(ParseState& st, size_t len) {
   if (!st.started)
-    st.started = start_simdjson_parser(st.parser, std::max(len, simdjson::dom::MINIMAL_DOCUMENT_CAPACITY));
+    st.started =
+        start_simdjson_parser(st.parser, std::max(len, simdjson::dom::MINIMAL_DOCUMENT_CAPACITY), kMaxDepth);
   return st.started;
 }
 
@@ -347,12 +347,15 @@ bool fast_parse(std::string_view text, Document& d) {
 }  // namespace
 
 Document parse(std::string_view text, const char* what, llm_status status) {
+  // simdjson, limited to kMaxDepth levels, accepts nothing that prescan
+  // refuses (deep nesting, a lone low surrogate, a NUL between tokens): what
+  // it accepts needs no prescan.
+  Document d;
+  if (fast_parse(text, d)) return d;
   size_t at = 0;
   bool non_ascii = false;
   if (const char* why = prescan(text, at, non_ascii))
     throw Error(status, std::string(what) + " " + why + " (at byte " + std::to_string(at) + ")");
-  Document d;
-  if (fast_parse(text, d)) return d;
   // RapidJSON decides. The text is copied once into the document's own memory
   // and parsed there in place: its strings stay where they are (a plain parse
   // would hold each string twice more, on the reader's stack then in the
