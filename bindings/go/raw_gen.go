@@ -443,7 +443,9 @@ func llm_init_e(error_ **C.llm_error_t) C.llm_status {
 // thread, shares that token among its calls
 // (one exchange however many calls wait),
 // renews it 5 minutes before it expires, and
-// once per call when the provider answers 401.
+// once per call when the provider answers 401;
+// a call's wait for it counts toward the
+// call's timeout (LLM_ERR_TIMEOUT).
 // A file that cannot be read or is not a
 // service-account key: LLM_ERR_INVALID_ARGUMENT
 // naming the setting (at llm_preview_request
@@ -576,7 +578,9 @@ func llm_client_new(config_json *C.char, out **C.llm_client_t) C.llm_status {
 // thread, shares that token among its calls
 // (one exchange however many calls wait),
 // renews it 5 minutes before it expires, and
-// once per call when the provider answers 401.
+// once per call when the provider answers 401;
+// a call's wait for it counts toward the
+// call's timeout (LLM_ERR_TIMEOUT).
 // A file that cannot be read or is not a
 // service-account key: LLM_ERR_INVALID_ARGUMENT
 // naming the setting (at llm_preview_request

@@ -166,6 +166,7 @@ struct Client::Call {
   bool attempt_running = false;
   bool cancelled = false;
   bool finished = false;
+  bool awaiting_credential = false;  // between await_credential and the fetch's answer
 };
 
 Client::Client(Config cfg)
@@ -716,12 +717,36 @@ void Client::retry_or_fail(const std::shared_ptr<Call>& c, const Error& e, long 
 }
 
 void Client::await_credential(const std::shared_ptr<Call>& c) {
+  {
+    std::lock_guard lk(c->mu);
+    c->awaiting_credential = true;
+  }
+  // The exchange is shared and timed by the client's timeout: the call's own
+  // deadline ends its wait.
+  const long remaining = std::chrono::ceil<std::chrono::milliseconds>(c->deadline - Clock::now()).count() + 1;
+  transport_.schedule(std::max(1L, remaining), [this, c] {
+    bool waiting;
+    {
+      std::lock_guard lk(c->mu);
+      waiting = c->awaiting_credential && !c->finished;
+    }
+    // Run early by a shutdown (the client freed): the exchange's cancel ends the call instead.
+    if (!waiting || Clock::now() < c->deadline) return;
+    Error e(LLM_ERR_TIMEOUT, c->prep.target.spec->name + ": the call's timeout passed while it waited for an access "
+                                                          "token from the service-account token exchange");
+    finish(c, LLM_ERR_TIMEOUT, nullptr, &e);
+  });
+  auto answered = [c] {
+    std::lock_guard lk(c->mu);
+    c->awaiting_credential = false;
+  };
   // The answer may come at once (another call fetched meanwhile) or from the
   // loop: the attempt is submitted from the loop either way, as callbacks are.
-  c->prep.target.credential->fetch(token_exchange(), std::chrono::system_clock::now(), [this, c](const Error* e) {
+  c->prep.target.credential->fetch(token_exchange(), std::chrono::system_clock::now(), [this, c, answered](const Error* e) {
     try {
       if (!e) {
-        transport_.schedule(0, [this, c] {
+        transport_.schedule(0, [this, c, answered] {
+          answered();
           c->credential_fetched = true;
           submit_attempt(c);
         });
@@ -732,7 +757,8 @@ void Client::await_credential(const std::shared_ptr<Call>& c) {
       const llm_status st = e->status();
       const bool again = st == LLM_ERR_NETWORK || st == LLM_ERR_TIMEOUT || st == LLM_ERR_SERVER_ERROR ||
                          st == LLM_ERR_SERVICE_UNAVAILABLE || st == LLM_ERR_RATE_LIMITED;
-      transport_.schedule(0, [this, c, err, again] {
+      transport_.schedule(0, [this, c, err, again, answered] {
+        answered();
         if (again) retry_or_fail(c, err, backoff_ms(c->retries));
         else finish(c, err.status(), nullptr, &err);
       });

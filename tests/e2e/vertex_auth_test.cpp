@@ -339,3 +339,20 @@ TEST_F(VertexAuth, ACallersOwnAuthorizationHeaderIsUsedInstead) {
   EXPECT_EQ(calls[0].header("authorization"), "Bearer " + std::string(kKey));
   llm_client_free(c);
 }
+
+TEST_F(VertexAuth, ACallsOwnTimeoutEndsItsWaitForTheToken) {
+  up->stop();
+  start_upstream(kEmail, /*token_delay_ms=*/1500);
+  llm_client_t* c = client();
+  const auto t0 = std::chrono::steady_clock::now();
+  auto [st, d] = chat(c, chat_req(kGemini, "x", R"(,"timeout_secs":0.3)"));
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(st, LLM_ERR_TIMEOUT) << last_error;
+  EXPECT_NE(last_error.find("access token"), std::string::npos) << last_error;
+  EXPECT_LT(secs, 1.2) << "the call waited for the token endpoint past its own timeout";
+  // A call with time enough gets the token the exchange brings.
+  auto [st2, d2] = chat(c, chat_req(kGemini, "y"));
+  EXPECT_EQ(st2, LLM_OK) << last_error;
+  EXPECT_EQ(exchanges(), 1u);
+  llm_client_free(c);
+}

@@ -344,7 +344,9 @@ export declare function llm_init_e(): { status: llm_status; error: llm_error_t |
  *                             thread, shares that token among its calls
  *                             (one exchange however many calls wait),
  *                             renews it 5 minutes before it expires, and
- *                             once per call when the provider answers 401.
+ *                             once per call when the provider answers 401;
+ *                             a call's wait for it counts toward the
+ *                             call's timeout (LLM_ERR_TIMEOUT).
  *                             A file that cannot be read or is not a
  *                             service-account key: LLM_ERR_INVALID_ARGUMENT
  *                             naming the setting (at llm_preview_request
@@ -476,7 +478,9 @@ export declare function llm_client_new(config_json: string | null): { status: ll
  *                             thread, shares that token among its calls
  *                             (one exchange however many calls wait),
  *                             renews it 5 minutes before it expires, and
- *                             once per call when the provider answers 401.
+ *                             once per call when the provider answers 401;
+ *                             a call's wait for it counts toward the
+ *                             call's timeout (LLM_ERR_TIMEOUT).
  *                             A file that cannot be read or is not a
  *                             service-account key: LLM_ERR_INVALID_ARGUMENT
  *                             naming the setting (at llm_preview_request

@@ -393,7 +393,9 @@ static napi_value w_llm_init_e(napi_env env, napi_callback_info info) {
  *                             thread, shares that token among its calls
  *                             (one exchange however many calls wait),
  *                             renews it 5 minutes before it expires, and
- *                             once per call when the provider answers 401.
+ *                             once per call when the provider answers 401;
+ *                             a call's wait for it counts toward the
+ *                             call's timeout (LLM_ERR_TIMEOUT).
  *                             A file that cannot be read or is not a
  *                             service-account key: LLM_ERR_INVALID_ARGUMENT
  *                             naming the setting (at llm_preview_request
@@ -540,7 +542,9 @@ fail:
  *                             thread, shares that token among its calls
  *                             (one exchange however many calls wait),
  *                             renews it 5 minutes before it expires, and
- *                             once per call when the provider answers 401.
+ *                             once per call when the provider answers 401;
+ *                             a call's wait for it counts toward the
+ *                             call's timeout (LLM_ERR_TIMEOUT).
  *                             A file that cannot be read or is not a
  *                             service-account key: LLM_ERR_INVALID_ARGUMENT
  *                             naming the setting (at llm_preview_request
