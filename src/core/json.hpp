@@ -90,7 +90,10 @@ const char* type_name(const Value& v);
 // Member lookup that tolerates a non-object: nullptr when absent.
 inline const Value* find(const Value& obj, std::string_view key) {
   if (!obj.IsObject()) return nullptr;
-  auto it = obj.FindMember(rapidjson::StringRef(key.data(), key.size()));
+  // Through a Value: a StringRef alone would convert to const char* and be
+  // measured with strlen (past the view's end, or short at a NUL in the key).
+  const Value name(rapidjson::StringRef(key.data(), static_cast<rapidjson::SizeType>(key.size())));
+  auto it = obj.FindMember(name);
   return it == obj.MemberEnd() ? nullptr : &it->value;
 }
 

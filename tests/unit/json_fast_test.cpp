@@ -73,3 +73,14 @@ TEST(JsonStreamParser, AcceptsWhatJsonParseAcceptsAndLeavesTheRestToIt) {
   // Integers past 64 bits: simdjson refuses, RapidJSON reads them.
   EXPECT_FALSE(p.parse("123456789012345678901234567890", root));
 }
+
+TEST(JsonFind, ComparesTheViewNotUpToANul) {
+  json::Document d = doc(R"({"ab":1,"a":2,"a\u0000b":3})");
+  const std::string text = "abc";
+  // A view that is not NUL-terminated at its end.
+  ASSERT_NE(json::find(d, std::string_view(text).substr(0, 1)), nullptr);
+  EXPECT_EQ(json::find(d, std::string_view(text).substr(0, 1))->GetInt(), 2);
+  EXPECT_EQ(json::find(d, std::string_view(text).substr(0, 2))->GetInt(), 1);
+  EXPECT_EQ(json::find(d, std::string_view("a\0b", 3))->GetInt(), 3);
+  EXPECT_EQ(json::find(d, std::string_view("abc")), nullptr);
+}
