@@ -1,5 +1,7 @@
 #include "auth/sigv4.hpp"
 
+#include "http/url.hpp"
+
 #include <mbedtls/platform_util.h>
 
 #include <algorithm>
@@ -20,29 +22,6 @@ bool unreserved(unsigned char c) {
          c == '_' || c == '~';
 }
 
-int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// %XX sequences decoded; anything else (a '+' included) kept as is.
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    int hi, lo;
-    if (s[i] == '%' && i + 2 < s.size() && (hi = hexval(s[i + 1])) >= 0 &&
-        (lo = hexval(s[i + 2])) >= 0) {
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
@@ -201,8 +180,8 @@ std::string canonical_query(std::string_view query) {
       std::string_view k = part.substr(0, eq);
       std::string_view v = eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
       std::string ek, ev;
-      uri_encode(percent_decode(k), false, ek);
-      uri_encode(percent_decode(v), false, ev);
+      uri_encode(http::percent_decode(k), false, ek);
+      uri_encode(http::percent_decode(v), false, ev);
       params.emplace_back(std::move(ek), std::move(ev));
     }
     i = j + 1;

@@ -609,7 +609,7 @@ void Client::submit_attempt(const std::shared_ptr<Call>& c, bool from_start) {
     return;
   }
   const auto& cred = c->prep.target.credential;
-  const auto now = std::chrono::system_clock::now();
+  const auto now = cred ? std::chrono::system_clock::now() : std::chrono::system_clock::time_point();
   uint64_t seq = 0;
   bool cancelled = false;
   {

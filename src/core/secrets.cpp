@@ -4,6 +4,7 @@
 
 #include "http/headers.hpp"
 #include "http/request.hpp"
+#include "http/url.hpp"
 
 namespace literllm {
 
@@ -93,19 +94,6 @@ std::string redact_all(std::string text, const std::vector<std::string>& secrets
   return out;
 }
 
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    long v = s[i] == '%' ? hex_at(s, i + 1, 2) : -1;
-    if (v >= 0) {
-      out += static_cast<char>(v);
-      i += 2;
-    } else {
-      out += s[i] == '+' ? ' ' : s[i];
-    }
-  }
-  return out;
-}
 
 bool secret_query_name(std::string_view name) {
   return http::is_credential(name) || http::iequals(name, "sig") || http::iequals(name, "code");
@@ -140,7 +128,7 @@ void each_secret_query_value(std::string_view url, const UrlParts& p, F&& fn) {
     size_t amp = url.find('&', i);
     if (amp == std::string_view::npos || amp > p.query_end) amp = p.query_end;
     size_t eq = url.find('=', i);
-    if (eq != std::string_view::npos && eq < amp && secret_query_name(percent_decode(url.substr(i, eq - i))))
+    if (eq != std::string_view::npos && eq < amp && secret_query_name(http::percent_decode(url.substr(i, eq - i), true)))
       fn(eq + 1, amp);
     i = amp + 1;
   }
@@ -183,15 +171,15 @@ void Secrets::add_url(std::string_view url) {
   if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
     std::string_view userinfo = authority.substr(0, at);
     add(userinfo);
-    add(percent_decode(userinfo));
+    add(http::percent_decode(userinfo, true));
     if (size_t colon = userinfo.find(':'); colon != std::string_view::npos) {
       add(userinfo.substr(colon + 1));
-      add(percent_decode(userinfo.substr(colon + 1)));
+      add(http::percent_decode(userinfo.substr(colon + 1), true));
     }
   }
   each_secret_query_value(url, p, [&](size_t b, size_t e) {
     add(url.substr(b, e - b));
-    add(percent_decode(url.substr(b, e - b)));
+    add(http::percent_decode(url.substr(b, e - b), true));
   });
 }
 

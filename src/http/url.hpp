@@ -18,4 +18,8 @@ std::string url_problem(std::string_view url);
 // query or fragment: "https://h/v1/?key=k" + "/x" = "https://h/v1/x?key=k".
 std::string join_path(std::string_view base, std::string_view path);
 
+// %XX sequences decoded (a malformed one kept as written); '+' becomes a space
+// when `plus_is_space` (application/x-www-form-urlencoded), else stays.
+std::string percent_decode(std::string_view s, bool plus_is_space = false);
+
 }  // namespace literllm::http

@@ -6,6 +6,8 @@
 // status 400, {"error":...,"error_description":...}, its wording.
 #include "google_token.hpp"
 
+#include "http/url.hpp"
+
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
@@ -88,29 +90,8 @@ Plan oauth_error(int status, std::string_view error, std::string_view descriptio
 
 Plan invalid_grant(std::string_view description) { return oauth_error(400, "invalid_grant", description); }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// application/x-www-form-urlencoded: '+' is a space, %XX a byte (a malformed escape stays as written).
-std::string form_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
+// application/x-www-form-urlencoded: '+' is a space, %XX a byte.
+std::string form_decode(std::string_view s) { return http::percent_decode(s, true); }
 
 // The first value of each name.
 std::map<std::string, std::string> parse_form(std::string_view body) {
