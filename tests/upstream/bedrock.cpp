@@ -25,6 +25,7 @@
 #include "anthropic.hpp"  // shared helpers, thinking_signature
 #include "auth/sigv4.hpp"
 #include "http/eventstream.hpp"
+#include "http/url.hpp"
 #include "json_util.hpp"
 #include "reply.hpp"
 
@@ -841,26 +842,6 @@ std::optional<Plan> verify_sigv4(const RecordedRequest& req, const UpstreamAwsCr
   return std::nullopt;
 }
 
-std::string percent_decode(std::string_view s) {
-  auto hex = [](char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    int hi, lo;
-    if (s[i] == '%' && i + 2 < s.size() && (hi = hex(s[i + 1])) >= 0 && (lo = hex(s[i + 2])) >= 0) {
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 BedrockRoute bedrock_route(std::string_view path, std::string* model) {
@@ -877,7 +858,7 @@ BedrockRoute bedrock_route(std::string_view path, std::string* model) {
   BedrockRoute r = verb == "converse"          ? BedrockRoute::converse
                    : verb == "converse-stream" ? BedrockRoute::converse_stream
                                                : BedrockRoute::none;
-  if (r != BedrockRoute::none && model) *model = percent_decode(rest.substr(0, slash));
+  if (r != BedrockRoute::none && model) *model = http::percent_decode(rest.substr(0, slash));
   return r;
 }
 
