@@ -127,6 +127,23 @@ void write_string(Buf& out, const char* s, size_t n) {
   out.len += static_cast<size_t>(o - begin);
 }
 
+}  // namespace
+
+void append_escaped(std::string& out, std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = i;
+    while (j < s.size() && static_cast<unsigned char>(s[j]) >= 0x20 && s[j] != '"' && s[j] != '\\') ++j;
+    out.append(s.data() + i, j - i);
+    if (j == s.size()) break;
+    char esc[8];
+    out.append(esc, static_cast<size_t>(put_escape(esc, static_cast<unsigned char>(s[j])) - esc));
+    i = j + 1;
+  }
+}
+
+namespace {
+
 // False for what json::dump must write instead (a double: RapidJSON's own
 // shortest form).
 bool write_json(Buf& out, const Value& v) {

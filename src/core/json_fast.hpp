@@ -47,6 +47,10 @@ class TextWriter {
   Buf out_;
 };
 
+// Appends `s` to `out` as the inside of a JSON string: escaped as dump()
+// escapes it, without the quotes. For text written a piece at a time.
+void append_escaped(std::string& out, std::string_view s);
+
 // The nesting json::parse allows (it checks before it parses): a simdjson
 // parser limited to it refuses whatever json::parse's checks would.
 inline constexpr size_t kMaxDepth = 512;

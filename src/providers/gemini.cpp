@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <new>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -719,81 +720,201 @@ llm_status status_for_rpc(std::string_view status, long code, std::string_view m
 
 constexpr int64_t kMaxPathIndex = 10000;  // an array index in partialArgs: beyond it, a broken stream
 
-// Sets `path` (a JSONPath such as $.a.b[2].c, or $['a']) in `root` to `v`;
-// a string continuing the previous piece of the same path is appended.
-void set_at_path(Value& root, std::string_view path, Value& v, bool append, json::Allocator& a, llm_status broken) {
-  if (path.substr(0, 1) == "$") path.remove_prefix(1);
-  Value* cur = &root;
-  while (!path.empty()) {
-    std::string_view key;  // a view into the path
+// A call's arguments as JSON text, written from partialArgs a piece at a time.
+// Each piece gives one value (a string, a number, a boolean or null) and names
+// its place with a JSONPath ($.a.b[2].c, $['a']); the pieces come in the order
+// the model writes the arguments, so the text only ever grows at its end and
+// is streamed as OpenAI streams arguments. A string may come in several pieces
+// (willContinue on all but the last). A piece that goes back to a place already
+// written, or that names a place of the other kind (an index in an object),
+// is a broken stream: `broken` is its status.
+class ArgsText {
+ public:
+  explicit ArgsText(llm_status broken) : broken_(broken) {}
+
+  // Starts over: "{", then the members of `whole` (an object given at once).
+  template <class D>
+  void start(typename D::N whole) {
+    text.assign("{");
+    levels_.assign(1, Level{});
+    leaf_.clear();
+    string_open_ = string_continues_ = false;
+    if (!D::is_object(whole)) return;
+    json::Document d;
+    D::copy(whole, d, d.GetAllocator());
+    std::string all = json::TextWriter::dump(d);
+    text.assign(all, 0, all.size() - 1);  // still open
+    for (auto& m : d.GetObject()) levels_[0].keys.emplace(json::sv(m.name));
+    levels_[0].count = d.MemberCount();
+  }
+
+  // One element of partialArgs; one without a value is ignored.
+  template <class D>
+  void piece(typename D::N pa) {
+    static constexpr std::string_view kKeys[] = {"jsonPath",  "stringValue", "numberValue",
+                                                 "boolValue", "nullValue",   "willContinue"};
+    typename D::N f[6];
+    D::pick(pa, kKeys, f);
+    const bool is_string = D::is_string(f[1]);
+    if (!is_string && !D::is_number(f[2]) && !D::is_bool(f[3]) && !f[4]) return;
+    parse_path(D::str(f[0]));
+    const bool more = D::is_true(f[5]);
+    if (is_string && string_open_ && string_continues_ && same_leaf()) {  // the string goes on
+      json::append_escaped(text, D::str(f[1]));
+      string_continues_ = more;
+      return;
+    }
+    place();
+    if (is_string) {
+      text += '"';
+      json::append_escaped(text, D::str(f[1]));
+      string_open_ = true;
+      string_continues_ = more;
+    } else if (D::is_number(f[2])) {
+      json::Document n;
+      D::copy(f[2], n, n.GetAllocator());
+      text += json::TextWriter::dump(n);
+    } else if (D::is_bool(f[3])) {
+      text += D::get_bool(f[3]) ? "true" : "false";
+    } else {
+      text += "null";
+    }
+  }
+
+  // Closes what is still open: the text is then the whole arguments.
+  void finish() {
+    close_string();
+    for (size_t k = levels_.size(); k-- > 0;) text += levels_[k].array ? ']' : '}';
+    levels_.clear();
+  }
+
+  // What has been written and not yet taken (a stream takes it chunk by chunk).
+  std::string text;
+
+ private:
+  struct Seg {
+    std::string_view key;  // a member name, or
+    int64_t index = -1;    // an array index (>= 0)
+    bool operator==(const Seg& o) const { return index == o.index && (index >= 0 || key == o.key); }
+  };
+  struct OwnedSeg {
+    std::string key;
     int64_t index = -1;
-    if (path[0] == '.') {
-      path.remove_prefix(1);
-      size_t end = 0;
-      while (end < path.size() && path[end] != '.' && path[end] != '[') ++end;
-      key = path.substr(0, end);
-      path.remove_prefix(end);
-    } else if (path[0] == '[') {
-      size_t close = path.find(']');
-      if (close == std::string_view::npos) throw Error(broken, "gemini sent a malformed jsonPath");
-      std::string_view inner = path.substr(1, close - 1);
-      path.remove_prefix(close + 1);
-      if (!inner.empty() && (inner[0] == '\'' || inner[0] == '"')) {
-        key = inner.substr(1, inner.size() >= 2 ? inner.size() - 2 : 0);
-      } else {
-        index = 0;
-        for (char ch : inner) {
-          if (ch < '0' || ch > '9') throw Error(broken, "gemini sent a malformed jsonPath");
-          index = index * 10 + (ch - '0');
-          if (index > kMaxPathIndex) throw Error(broken, "gemini sent a jsonPath index out of range");
+    bool operator==(const Seg& o) const { return index == o.index && (index >= 0 || key == o.key); }
+  };
+  struct Level {
+    OwnedSeg seg;  // where it is in its parent (none for the arguments object)
+    bool array = false;
+    int64_t count = 0;                         // members or elements written
+    std::set<std::string, std::less<>> keys;   // an object's member names
+  };
+
+  [[noreturn]] void fail(const char* what) const {
+    throw Error(broken_, std::string("gemini sent ") + what + " in a function call's partialArgs");
+  }
+
+  // The piece's path into path_ (views into its text).
+  void parse_path(std::string_view path) {
+    path_.clear();
+    if (path.substr(0, 1) == "$") path.remove_prefix(1);
+    while (!path.empty()) {
+      Seg s;
+      if (path[0] == '.') {
+        path.remove_prefix(1);
+        size_t end = 0;
+        while (end < path.size() && path[end] != '.' && path[end] != '[') ++end;
+        s.key = path.substr(0, end);
+        path.remove_prefix(end);
+      } else if (path[0] == '[') {
+        size_t close = path.find(']');
+        if (close == std::string_view::npos) fail("a malformed jsonPath");
+        std::string_view inner = path.substr(1, close - 1);
+        path.remove_prefix(close + 1);
+        if (!inner.empty() && (inner[0] == '\'' || inner[0] == '"')) {
+          s.key = inner.substr(1, inner.size() >= 2 ? inner.size() - 2 : 0);
+        } else {
+          if (inner.empty()) fail("a malformed jsonPath");
+          s.index = 0;
+          for (char ch : inner) {
+            if (ch < '0' || ch > '9') fail("a malformed jsonPath");
+            s.index = s.index * 10 + (ch - '0');
+            if (s.index > kMaxPathIndex) fail("a jsonPath index out of range");
+          }
         }
-        if (inner.empty()) throw Error(broken, "gemini sent a malformed jsonPath");
+      } else {
+        fail("a malformed jsonPath");
       }
-    } else {
-      throw Error(broken, "gemini sent a malformed jsonPath");
+      path_.push_back(s);
+      if (path_.size() >= json::kMaxDepth) fail("a jsonPath nested too deep");
     }
-    Value* next;
-    if (index >= 0) {
-      if (!cur->IsArray()) cur->SetArray();
-      while (cur->Size() <= static_cast<rapidjson::SizeType>(index)) cur->PushBack(Value(), a);
-      next = &(*cur)[static_cast<rapidjson::SizeType>(index)];
-    } else {
-      if (!cur->IsObject()) cur->SetObject();
-      // Looked up as far as its first NUL (as a NUL-terminated name is), by length.
-      const std::string_view probe = key.substr(0, key.find('\0'));
-      const Value name(rapidjson::StringRef(probe.data() ? probe.data() : "", probe.size()));
-      auto it = cur->FindMember(name);
-      if (it == cur->MemberEnd()) {
-        cur->AddMember(json::str(key, a), Value(), a);
-        it = cur->MemberEnd() - 1;  // the member just added
+    if (path_.empty()) fail("a jsonPath naming no member");
+  }
+
+  bool same_leaf() const {
+    return leaf_.size() == path_.size() && std::equal(leaf_.begin(), leaf_.end(), path_.begin());
+  }
+
+  void close_string() {
+    if (string_open_) text += '"';
+    string_open_ = string_continues_ = false;
+  }
+
+  // Writes what comes before the piece's value: closes what it leaves, opens
+  // what it enters, and writes its member name or array position.
+  void place() {
+    if (levels_.empty()) fail("a piece after the call ended");
+    close_string();
+    // The open containers the path goes on through.
+    size_t keep = 1;
+    while (keep < levels_.size() && keep < path_.size() && levels_[keep].seg == path_[keep - 1]) ++keep;
+    while (levels_.size() > keep) {
+      text += levels_.back().array ? ']' : '}';
+      levels_.pop_back();
+    }
+    for (size_t i = keep - 1; i < path_.size(); ++i) {
+      Level& cur = levels_.back();
+      const Seg& s = path_[i];
+      if ((s.index >= 0) != cur.array) fail(cur.array ? "a member name for an array" : "an array index for an object");
+      if (cur.array) {
+        if (s.index < cur.count) fail("a value for an array element already written");
+        for (; cur.count < s.index; ++cur.count) text += cur.count ? ",null" : "null";  // skipped elements
+        if (cur.count) text += ',';
+      } else {
+        if (!cur.keys.emplace(s.key).second) fail("a value for a member already written");
+        if (cur.count) text += ',';
+        text += '"';
+        json::append_escaped(text, s.key);
+        text += "\":";
       }
-      next = &it->value;
+      ++cur.count;
+      if (i + 1 == path_.size()) break;
+      Level next;
+      next.seg = OwnedSeg{std::string(s.key), s.index};
+      next.array = path_[i + 1].index >= 0;
+      text += next.array ? '[' : '{';
+      levels_.push_back(std::move(next));
     }
-    cur = next;
+    leaf_.resize(path_.size());
+    for (size_t i = 0; i < path_.size(); ++i) leaf_[i] = OwnedSeg{std::string(path_[i].key), path_[i].index};
   }
-  if (append && cur->IsString() && v.IsString()) {
-    // The two joined in the document's own memory (a pool: it lives as long
-    // as the document), the value referring to it.
-    const std::string_view head = json::sv(*cur), tail = json::sv(v);
-    const size_t n = head.size() + tail.size();
-    char* joined = static_cast<char*>(a.Malloc(n + 1));
-    std::memcpy(joined, head.data(), head.size());
-    std::memcpy(joined + head.size(), tail.data(), tail.size());
-    joined[n] = '\0';
-    cur->SetString(rapidjson::StringRef(joined, static_cast<rapidjson::SizeType>(n)));
-  } else {
-    cur->CopyFrom(v, a);
-  }
-}
+
+  llm_status broken_;
+  std::vector<Level> levels_;   // the open containers, the arguments object first
+  std::vector<Seg> path_;       // the current piece's path
+  std::vector<OwnedSeg> leaf_;  // the path of the value written last
+  bool string_open_ = false;    // that value is a string still without its closing quote
+  bool string_continues_ = false;  // and its last piece said willContinue
+};
 
 // A function call whose arguments may come in pieces (partialArgs, with
-// streamFunctionCallArguments).
+// streamFunctionCallArguments): a call named with willContinue is streamed,
+// its arguments following in the next events.
 struct CallBuilder {
+  explicit CallBuilder(llm_status broken) : args(broken) {}
   bool active = false;
+  bool in_pieces = false;  // named with willContinue
   std::string name, id, signature;
-  json::Document args{rapidjson::kObjectType};
-  std::string open_path;  // the path whose string value continues
-  llm_status broken = LLM_ERR_STREAMING;  // the error for a malformed piece
+  ArgsText args;
 
   template <class D>
   void apply(typename D::N fc) {
@@ -803,39 +924,29 @@ struct CallBuilder {
   template <class D>
   void apply_partial(typename D::N partial) {
     if (!D::is_array(partial)) return;
-    auto& a = args.GetAllocator();
     D::each(partial, [&](typename D::N pa) {
-      static constexpr std::string_view kKeys[] = {"jsonPath",  "stringValue", "numberValue",
-                                                   "boolValue", "nullValue",   "willContinue"};
-      typename D::N f[6];
-      D::pick(pa, kKeys, f);
-      std::string_view path = D::str(f[0]);
-      Value v;
-      if (D::is_string(f[1])) D::copy(f[1], v, a);
-      else if (D::is_number(f[2])) D::copy(f[2], v, a);
-      else if (D::is_bool(f[3])) v.SetBool(D::get_bool(f[3]));
-      else if (f[4]) v.SetNull();
-      else return true;
-      bool string = v.IsString();
-      set_at_path(args, path, v, string && open_path == path, a, broken);
-      if (string && D::is_true(f[5])) open_path.assign(path);
-      else open_path.clear();
+      args.piece<D>(pa);
       return true;
     });
   }
   template <class D>
   void start(typename D::N fc, std::string_view sig) {
-    static constexpr std::string_view kKeys[] = {"name", "id", "args", "partialArgs"};
-    typename D::N f[4];
+    static constexpr std::string_view kKeys[] = {"name", "id", "args", "partialArgs", "willContinue"};
+    typename D::N f[5];
     D::pick(fc, kKeys, f);
     active = true;
+    in_pieces = D::is_true(f[4]);
     name = std::string(D::str(f[0]));
     id = std::string(D::str(f[1]));
     signature = std::string(sig);
-    args.SetObject();
-    open_path.clear();
-    if (D::is_object(f[2])) D::copy(f[2], args, args.GetAllocator());
+    args.start<D>(f[2]);
     apply_partial<D>(f[3]);
+  }
+  // The id of a call in pieces, as its first chunk goes out (before its
+  // arguments): Gemini's, or one synthesized from what is known by then.
+  const std::string& early_id(std::string_view response_id, int64_t candidate, int64_t index) {
+    if (id.empty()) id = synth_id(response_id, candidate, index, name, signature);
+    return id;
   }
 };
 
@@ -847,8 +958,11 @@ struct Call {
 Call finish_call(CallBuilder& b, std::string_view response_id, int64_t candidate, int64_t index) {
   Call c;
   c.name = b.name;
-  c.arguments = json::TextWriter::dump(b.args);
-  c.id = !b.id.empty() ? b.id : synth_id(response_id, candidate, index, c.name, c.arguments);
+  b.args.finish();
+  c.arguments = std::move(b.args.text);
+  // A whole call's synthesized id covers its arguments too.
+  c.id = b.in_pieces ? b.early_id(response_id, candidate, index)
+         : !b.id.empty() ? b.id : synth_id(response_id, candidate, index, c.name, c.arguments);
   c.signature = b.signature;
   b.active = false;
   return c;
@@ -862,16 +976,24 @@ Value signature_block(std::string_view sig, std::string_view call_id, json::Allo
   return b;
 }
 
-Value tool_call_value(const Call& c, const int64_t* index, json::Allocator& a) {
+// A tool call, or (id and name empty) a piece of its arguments.
+Value tool_call_value(std::string_view id, std::string_view name, std::string_view arguments, const int64_t* index,
+                      json::Allocator& a) {
   Value tc(rapidjson::kObjectType);
   if (index) tc.AddMember("index", *index, a);
-  tc.AddMember("id", json::str(c.id, a), a);
-  tc.AddMember("type", "function", a);
+  if (!id.empty()) {
+    tc.AddMember("id", json::str(id, a), a);
+    tc.AddMember("type", "function", a);
+  }
   Value fn(rapidjson::kObjectType);
-  fn.AddMember("name", json::str(c.name, a), a);
-  fn.AddMember("arguments", json::str(c.arguments, a), a);
+  if (!name.empty()) fn.AddMember("name", json::str(name, a), a);
+  fn.AddMember("arguments", json::str(arguments, a), a);
   tc.AddMember("function", fn, a);
   return tc;
+}
+
+Value tool_call_value(const Call& c, const int64_t* index, json::Allocator& a) {
+  return tool_call_value(c.id, c.name, c.arguments, index, a);
 }
 
 json::Document parse_answer(std::string_view text, const char* what, llm_status st) {
@@ -909,7 +1031,7 @@ class GeminiStream final : public SseStreamDecoder {
   struct Cand {
     bool role_sent = false;
     int64_t next_tool = 0;
-    CallBuilder pending;
+    CallBuilder pending{LLM_ERR_STREAMING};
   };
 
   // `text` parsed by this stream's own simdjson parser, as json::parse would
@@ -1013,17 +1135,39 @@ class GeminiStream final : public SseStreamDecoder {
     });
   }
 
+  // A chunk with one tool call (or a piece of one: id and name empty).
+  bool tool_chunk(const ChunkSink& emit, int64_t index, int64_t ti, std::string_view id, std::string_view name,
+                  std::string_view arguments) {
+    return chunk(emit, index, [&](Value& delta, json::Allocator& a) {
+      Value tcs(rapidjson::kArrayType);
+      tcs.PushBack(tool_call_value(id, name, arguments, &ti, a), a);
+      delta.AddMember("tool_calls", tcs, a);
+    });
+  }
+
+  // The pending call ends: a whole call goes out in one chunk; a call in
+  // pieces sends the rest of its arguments. Then its thought signature.
   bool call(const ChunkSink& emit, int64_t index, Cand& cs) {
-    int64_t ti = cs.next_tool++;
+    const bool in_pieces = cs.pending.in_pieces;
+    const int64_t ti = in_pieces ? cs.next_tool - 1 : cs.next_tool++;
     Call c = finish_call(cs.pending, id_, index, ti);
-    if (!chunk(emit, index, [&](Value& delta, json::Allocator& a) {
-          Value tcs(rapidjson::kArrayType);
-          tcs.PushBack(tool_call_value(c, &ti, a), a);
-          delta.AddMember("tool_calls", tcs, a);
-        }))
+    if (in_pieces ? !tool_chunk(emit, index, ti, {}, {}, c.arguments)
+                  : !tool_chunk(emit, index, ti, c.id, c.name, c.arguments))
       return false;
     if (!c.signature.empty()) return signature(emit, index, c.signature, c.id);
     return true;
+  }
+
+  // A call in pieces: its first chunk (id, name, the arguments so far) as it
+  // starts, then what each event adds to its arguments, as OpenAI streams them.
+  bool call_piece(const ChunkSink& emit, int64_t index, Cand& cs, bool first) {
+    CallBuilder& b = cs.pending;
+    const int64_t ti = first ? cs.next_tool++ : cs.next_tool - 1;
+    if (!first && b.args.text.empty()) return true;
+    const bool go = first ? tool_chunk(emit, index, ti, b.early_id(id_, index, ti), b.name, b.args.text)
+                          : tool_chunk(emit, index, ti, {}, {}, b.args.text);
+    b.args.text.clear();
+    return go;
   }
 
   // One candidate of one event; false once the sink stopped.
@@ -1061,10 +1205,11 @@ class GeminiStream final : public SseStreamDecoder {
       if (cs.pending.active) {
         cs.pending.template apply_partial<D>(g[2]);
         if (cs.pending.signature.empty()) cs.pending.signature = std::string(sig);
-        if (!more && !call(emit, index, cs)) return false;
-      } else if (named) {
+        return more ? call_piece(emit, index, cs, false) : call(emit, index, cs);
+      }
+      if (named) {
         cs.pending.template start<D>(fc, sig);
-        if (!more && !call(emit, index, cs)) return false;
+        return more ? call_piece(emit, index, cs, true) : call(emit, index, cs);
       }
       return true;
     }
@@ -1127,8 +1272,7 @@ json::Document gemini_response(std::string_view text, const Target& t) {
     std::string out_text, reasoning;
     bool has_text = false, has_reasoning = false;
     Value tool_calls(rapidjson::kArrayType), blocks(rapidjson::kArrayType);
-    CallBuilder pending;
-    pending.broken = LLM_ERR_SERIALIZATION;
+    CallBuilder pending(LLM_ERR_SERIALIZATION);
     int64_t next_tool = 0;
     auto close_call = [&]() {
       Call c = finish_call(pending, response_id, index, next_tool++);

@@ -13,9 +13,15 @@
 //    thought_signature) is read as well.
 //  - tool call ids: Gemini's functionCall.id when it gives one, else
 //    "call_" + 16 hex digits hashing (responseId, candidate, call index, name,
-//    arguments): the same answer gives the same ids, streamed or not. They
-//    are not sent to Gemini; a tool result finds its function's name through
-//    the id among the earlier assistant tool calls.
+//    and the arguments, or for a call whose arguments come in pieces its
+//    thought signature): the same answer gives the same ids, streamed or not.
+//    They are not sent to Gemini; a tool result finds its function's name
+//    through the id among the earlier assistant tool calls.
+//  - arguments in pieces (partialArgs, which Gemini sends when the request's
+//    toolConfig.functionCallingConfig asks streamFunctionCallArguments): each
+//    piece a value at a JSONPath, in the order the model writes them. They are
+//    written as JSON text and streamed as OpenAI streams arguments: the call's
+//    first chunk carries its id and name, each later event what it adds.
 #pragma once
 #include <memory>
 #include <string_view>

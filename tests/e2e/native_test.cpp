@@ -179,6 +179,61 @@ TEST_F(Native, GeminiChatStreamToolsAndErrors) {
   llm_client_free(c);
 }
 
+// Arguments Gemini streams in pieces (streamFunctionCallArguments) reach
+// llm_stream_next as they come, as OpenAI streams arguments; they add up to
+// the arguments the same call gets whole, and the streamed message (its
+// signature included) continues the conversation.
+TEST_F(Native, GeminiStreamsToolArgumentsInPieces) {
+  llm_client_t* c = gemini();
+  const std::string tools =
+      R"(,"tools":[{"type":"function","function":{"name":"plan_trip","parameters":{"type":"object","properties":{)"
+      R"("city":{"type":"string"},"days":{"type":"integer"},"stay":{"type":"object","properties":{)"
+      R"("hotel":{"type":"string"},"nights":{"type":"number"},"booked":{"type":"boolean"}}}},)"
+      R"("required":["city","days","stay"]}}}])";
+  const std::string ask = R"(,"provider_options":{"gemini":{"toolConfig":{"functionCallingConfig":{"streamFunctionCallArguments":true}}}})";
+  // Not streamed, the same call comes whole.
+  auto [wst, whole] = chat(c, chat_req("gemini/gemini-3-pro-preview", "plan a trip", tools + ask));
+  ASSERT_EQ(wst, LLM_OK) << last_error;
+  const std::string whole_args = whole["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"].GetString();
+  ASSERT_NE(whole_args.find("nights"), std::string::npos) << whole_args;
+
+  auto [sr, sd] = stream(c, chat_req("gemini/gemini-3-pro-preview", "plan a trip", tools + ask));
+  ASSERT_EQ(sr.status, LLM_OK) << sr.error;
+  auto sent = parse(up->requests().back().body.c_str());
+  EXPECT_TRUE(sent["toolConfig"]["functionCallingConfig"]["streamFunctionCallArguments"].GetBool());
+  std::vector<std::string> pieces;
+  std::string id;
+  for (const auto& text : sr.chunks) {
+    rapidjson::Document ch = parse(text.c_str());
+    if (!ch.HasMember("choices") || ch["choices"].Empty()) continue;
+    const auto& delta = ch["choices"][0]["delta"];
+    if (!delta.HasMember("tool_calls")) continue;
+    const auto& tc = delta["tool_calls"][0];
+    EXPECT_EQ(tc["index"].GetInt(), 0);
+    if (pieces.empty()) {
+      id = tc["id"].GetString();
+      EXPECT_STREQ(tc["function"]["name"].GetString(), "plan_trip");
+    } else {
+      EXPECT_FALSE(tc.HasMember("id")) << text;
+    }
+    pieces.push_back(tc["function"]["arguments"].GetString());
+  }
+  ASSERT_GT(pieces.size(), 4u) << "the arguments came in pieces: " << sr.chunks.size() << " chunks, args " << whole_args;
+  std::string joined;
+  for (auto& p : pieces) joined += p;
+  EXPECT_EQ(joined, whole_args);
+  const auto& msg = sd["choices"][0]["message"];
+  EXPECT_EQ(msg["tool_calls"][0]["function"]["arguments"].GetString(), whole_args);
+  EXPECT_EQ(msg["tool_calls"][0]["id"].GetString(), id);
+  EXPECT_STREQ(sd["choices"][0]["finish_reason"].GetString(), "tool_calls");
+
+  std::string follow = R"({"model":"gemini/gemini-3-pro-preview","messages":[{"role":"user","content":"plan a trip"},)" +
+                       dump(msg) + R"(,{"role":"tool","tool_call_id":)" + q(id) + R"(,"content":"booked"}])" + tools + "}";
+  auto [fst, fd] = chat(c, follow);
+  EXPECT_EQ(fst, LLM_OK) << last_error;
+  llm_client_free(c);
+}
+
 TEST_F(Native, GeminiOnVertexAI) {
   llm_client_t* c = client(R"("vertex_ai":{"base_url":)" + q(root()) + R"(,"project":"p1","location":"us-central1","access_token":)" +
                            q(kKey) + "}");

@@ -673,6 +673,137 @@ TEST(GeminiStream, ArgumentsStreamedInPiecesAreAssembled) {
   EXPECT_EQ(s(w["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"]), R"({"denominator":2,"numerator":100})");
 }
 
+// Each chunk's tool calls, in order: a recorder for the stream's chunks.
+struct ToolDeltas {
+  std::vector<std::string> ids, names, args;  // per chunk that carried a tool call
+  size_t chunks = 0;
+};
+
+ToolDeltas tool_deltas(const std::string& sse) {
+  ToolDeltas out;
+  auto dec = op().stream_decoder(target(), Limits{});
+  ChunkSink sink = [&](std::string_view, const json::Value& chunk) {
+    ++out.chunks;
+    if (!chunk["choices"].Empty())
+      if (const json::Value* tcs = json::find(chunk["choices"][0]["delta"], "tool_calls"))
+        for (auto& tc : tcs->GetArray()) {
+          out.ids.push_back(tc.HasMember("id") ? s(tc["id"]) : "");
+          out.names.push_back(tc["function"].HasMember("name") ? s(tc["function"]["name"]) : "");
+          out.args.push_back(s(tc["function"]["arguments"]));
+        }
+    return true;
+  };
+  if (dec->feed(sse.data(), sse.size(), sink) == StreamDecoder::Fed::More) dec->finish(sink);
+  return out;
+}
+
+// Arguments Gemini streams (partialArgs, streamFunctionCallArguments) go out
+// as they come, as OpenAI streams arguments: the first chunk names the call,
+// the next ones add to its arguments, and they add up to the whole answer's.
+TEST(GeminiStream, ArgumentsInPiecesAreStreamedAsTheyCome) {
+  const fs::path nested = kFixtures / "vercel-ai" / "google" / "google-vertex-stream-tool-call-arguments-nested.1.chunks.txt";
+  if (!fs::exists(nested)) GTEST_SKIP() << "SKIPPED: fixtures not found";
+  std::vector<std::string> events = lines_of(nested);
+  ToolDeltas all = tool_deltas(sse_of(events, "\n"));
+  ASSERT_GT(all.args.size(), 20u) << "one chunk per piece that adds to the arguments";
+  EXPECT_EQ(all.names[0], "cookRecipe");
+  EXPECT_EQ(all.ids[0].rfind("call_", 0), 0u);
+  std::string joined;
+  for (size_t i = 0; i < all.args.size(); ++i) {
+    if (i > 0) {
+      EXPECT_EQ(all.ids[i], "") << "only the first piece names the call";
+      EXPECT_FALSE(all.args[i].empty()) << "no empty pieces";
+    }
+    joined += all.args[i];
+  }
+  json::Document args = parse(joined);
+  EXPECT_EQ(s(args["recipe"]["steps"][9]), "Let stand for 15 minutes before serving.");
+
+  // Ten events in, the first ingredient is out already.
+  std::vector<std::string> first_ten(events.begin(), events.begin() + 10);
+  ToolDeltas early = tool_deltas(sse_of(first_ten, "\n"));
+  std::string so_far;
+  for (auto& a : early.args) so_far += a;
+  EXPECT_EQ(so_far, R"({"recipe":{"ingredients":[{"amount":"16 oz","name":"Lasagna noodles"},{"amount":"1 lb","name":"Ground beef)");
+  EXPECT_EQ(joined.rfind(so_far, 0), 0u) << "the text only grows at its end";
+
+  // The same parts in one whole answer: the same call, the same id.
+  json::Document whole(rapidjson::kObjectType);
+  auto& a = whole.GetAllocator();
+  json::Value parts(rapidjson::kArrayType);
+  for (auto& e : events) {
+    json::Document d = parse(e);
+    for (auto& p : d["candidates"][0]["content"]["parts"].GetArray()) parts.PushBack(json::Value(p, a), a);
+  }
+  json::Value content(rapidjson::kObjectType), cand(rapidjson::kObjectType), cands(rapidjson::kArrayType);
+  content.AddMember("role", "model", a);
+  content.AddMember("parts", parts, a);
+  cand.AddMember("content", content, a);
+  cand.AddMember("finishReason", "STOP", a);
+  cands.PushBack(cand, a);
+  whole.AddMember("candidates", cands, a);
+  whole.AddMember("responseId", "tjXVaYaxFISTq8YP_MWiyAo", a);
+  json::Document w = gemini_response(json::dump(whole), target());
+  const auto& tc = w["choices"][0]["message"]["tool_calls"][0];
+  EXPECT_EQ(s(tc["function"]["arguments"]), joined);
+  EXPECT_EQ(s(tc["id"]), all.ids[0]);
+}
+
+// partialArgs written as text: nesting, gaps, every value type, escapes, and
+// what cannot be written in order is a typed error.
+TEST(GeminiStream, PartialArgumentsAsText) {
+  auto call = [](const std::string& pieces, const char* whole_args = nullptr) {
+    std::string fc = R"({"name":"f",)" + std::string(whole_args ? std::string(R"("args":)") + whole_args + "," : "") +
+                     R"("partialArgs":[)" + pieces + "]}";
+    return R"({"candidates":[{"content":{"parts":[{"functionCall":)" + fc +
+           R"(}],"role":"model"},"finishReason":"STOP"}]})";
+  };
+  auto args_of = [&](const std::string& pieces, const char* whole_args = nullptr) {
+    json::Document w = gemini_response(call(pieces, whole_args), target());
+    std::string text = s(w["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"]);
+    // Streamed, the same text.
+    ToolDeltas st = tool_deltas(sse_of({call(pieces, whole_args)}, "\n"));
+    EXPECT_EQ(st.args.size(), 1u);
+    if (!st.args.empty()) { EXPECT_EQ(st.args[0], text); }
+    return text;
+  };
+  EXPECT_EQ(args_of(R"({"jsonPath":"$.a.b[0].c","stringValue":"x"},{"jsonPath":"$.a.b[2]","numberValue":1.5},)"
+                    R"({"jsonPath":"$.a.d","boolValue":false},{"jsonPath":"$['e f']","nullValue":null},)"
+                    R"({"jsonPath":"$.g[0][1]","numberValue":-3})"),
+            R"({"a":{"b":[{"c":"x"},null,1.5],"d":false},"e f":null,"g":[[null,-3]]})");
+  EXPECT_EQ(args_of(R"({"jsonPath":"$.q","stringValue":"say \"hi\"\n","willContinue":true},)"
+                    R"({"jsonPath":"$.q","stringValue":"\\ done"},{"jsonPath":"$[\"k.1\"]","stringValue":""})"),
+            R"({"q":"say \"hi\"\n\\ done","k.1":""})");
+  EXPECT_EQ(args_of(R"({"jsonPath":"$.later","numberValue":2})", R"({"first":{"x":[1]}})"),
+            R"({"first":{"x":[1]},"later":2})");
+  EXPECT_EQ(args_of(R"({"jsonPath":"$.nothing"})"), "{}") << "a piece without a value says nothing";
+
+  for (const char* bad : {R"({"jsonPath":"$.a","numberValue":1},{"jsonPath":"$.a","numberValue":2})",
+                          R"({"jsonPath":"$.a.x","numberValue":1},{"jsonPath":"$.b","numberValue":1},{"jsonPath":"$.a.y","numberValue":1})",
+                          R"({"jsonPath":"$.a[1]","numberValue":1},{"jsonPath":"$.a[0]","numberValue":1})",
+                          R"({"jsonPath":"$.a[0]","numberValue":1},{"jsonPath":"$.a.k","numberValue":1})",
+                          R"({"jsonPath":"$[0]","numberValue":1})", R"({"jsonPath":"$","numberValue":1})",
+                          R"({"jsonPath":"$.first","numberValue":1})"}) {
+    SCOPED_TRACE(bad);
+    try {
+      gemini_response(call(bad, R"({"first":0})"), target());
+      ADD_FAILURE() << "parsed";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.status(), LLM_ERR_SERIALIZATION);
+      EXPECT_NE(std::string(e.what()).find("partialArgs"), std::string::npos) << e.what();
+    }
+    try {
+      tool_deltas(sse_of({call(bad, R"({"first":0})")}, "\n"));
+      ADD_FAILURE() << "streamed";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.status(), LLM_ERR_STREAMING);
+    }
+  }
+  std::string deep = "$";
+  for (int i = 0; i < 600; ++i) deep += ".a";
+  EXPECT_THROW(gemini_response(call(R"({"jsonPath":")" + deep + R"(","numberValue":1})"), target()), Error);
+}
+
 TEST(GeminiStream, IdsAgreeWithTheWholeAnswerAndUsageComesOnce) {
   const fs::path p = kFixtures / "vercel-ai" / "google" / "google-tool-call.json";
   if (!fs::exists(p)) GTEST_SKIP() << "SKIPPED: fixtures not found";

@@ -84,3 +84,19 @@ TEST(JsonFind, ComparesTheViewNotUpToANul) {
   EXPECT_EQ(json::find(d, std::string_view("a\0b", 3))->GetInt(), 3);
   EXPECT_EQ(json::find(d, std::string_view("abc")), nullptr);
 }
+
+// A string written a piece at a time is the string dump() writes.
+TEST(JsonAppendEscaped, PiecesMakeWhatDumpWrites) {
+  std::string all;
+  for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
+  all += "tail \"quoted\" \\ back";
+  json::Document d;
+  d.SetString(all.data(), static_cast<rapidjson::SizeType>(all.size()), d.GetAllocator());
+  const std::string want = json::dump(d);
+  for (size_t step : {size_t{1}, size_t{3}, size_t{17}, all.size()}) {
+    std::string out = "\"";
+    for (size_t i = 0; i < all.size(); i += step) json::append_escaped(out, std::string_view(all).substr(i, step));
+    out += '"';
+    EXPECT_EQ(out, want) << "pieces of " << step;
+  }
+}

@@ -10,6 +10,7 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <functional>
 #include <cctype>
 #include <cstdint>
 #include <initializer_list>
@@ -186,6 +187,7 @@ struct Request {
   long input_words = 0;
   std::string last_user_text;
   bool last_is_function_responses = false;
+  bool stream_args = false;  // functionCallingConfig.streamFunctionCallArguments
 };
 
 bool gemini3(std::string_view model) { return model.find("gemini-3") != std::string_view::npos; }
@@ -402,6 +404,10 @@ void check_tools(const Value& doc, Request& r) {
                                   "type.googleapis.com/google.ai.generativelanguage.v1beta.FunctionCallingConfig")) {
       const std::string at = "tool_config.function_calling_config";
       known(*fcc, at, {"mode", "allowedFunctionNames", "streamFunctionCallArguments"});
+      if (const Value* sa = get(*fcc, "streamFunctionCallArguments")) {
+        if (!sa->IsBool()) invalid_value(at + ".stream_function_call_arguments", "TYPE_BOOL", *sa);
+        r.stream_args = sa->GetBool();
+      }
       if (const Value* m = get(*fcc, "mode")) {
         static constexpr std::string_view kModes[] = {"MODE_UNSPECIFIED", "AUTO", "ANY", "NONE", "VALIDATED"};
         if (!m->IsString() || std::find(std::begin(kModes), std::end(kModes), sv(*m)) == std::end(kModes))
@@ -546,6 +552,7 @@ struct Reply {
   bool has_text = false;
   std::vector<Call> calls;
   bool thinking = false;  // signatures on
+  bool stream_args = false;  // a streamed call's arguments in pieces (partialArgs)
   std::string finish = "STOP";
   long candidates = 1;
   long prompt = 0, output = 0, thoughts = 0, cached = 0;
@@ -629,6 +636,87 @@ void write_call_part(Writer& w, const Call& c, bool signed_) {
   w.EndObject();
 }
 
+// A call streamed with streamFunctionCallArguments, as Gemini 3 streams it: the
+// name first (willContinue, the signature on it), then one part per value of
+// the arguments in document order, at its JSONPath (a string in two-word
+// pieces, willContinue on each, and an empty closing piece), then an empty
+// functionCall that ends the call. Empty objects and arrays have no value
+// to send: they are not sent.
+std::vector<std::string> call_in_pieces(const Call& c, bool signed_) {
+  std::vector<std::string> parts;
+  parts.push_back(json([&](Writer& w) {
+    w.StartObject();
+    w.Key("functionCall");
+    w.StartObject();
+    w.Key("name");
+    put(w, c.name);
+    w.Key("willContinue");
+    w.Bool(true);
+    w.EndObject();
+    if (signed_) {
+      w.Key("thoughtSignature");
+      put(w, gemini_call_signature(c.name));
+    }
+    w.EndObject();
+  }));
+  auto piece = [&](const std::string& path, const Value* v, std::string_view str, bool more) {
+    parts.push_back(json([&](Writer& w) {
+      w.StartObject();
+      w.Key("functionCall");
+      w.StartObject();
+      w.Key("partialArgs");
+      w.StartArray();
+      w.StartObject();
+      w.Key("jsonPath");
+      put(w, path);
+      if (!v || v->IsString()) {
+        w.Key("stringValue");
+        put(w, str);
+      } else if (v->IsNumber()) {
+        w.Key("numberValue");
+        v->Accept(w);
+      } else if (v->IsBool()) {
+        w.Key("boolValue");
+        w.Bool(v->GetBool());
+      } else {
+        w.Key("nullValue");
+        w.Null();
+      }
+      if (more) {
+        w.Key("willContinue");
+        w.Bool(true);
+      }
+      w.EndObject();
+      w.EndArray();
+      w.Key("willContinue");
+      w.Bool(true);
+      w.EndObject();
+      w.EndObject();
+    }));
+  };
+  rapidjson::Document args;
+  args.Parse(c.args.data(), c.args.size());
+  std::function<void(const Value&, const std::string&)> walk = [&](const Value& v, const std::string& path) {
+    if (v.IsObject()) {
+      for (auto& m : v.GetObject()) {
+        std::string_view k = sv(m.name);
+        bool plain = !k.empty() && std::all_of(k.begin(), k.end(), [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; });
+        walk(m.value, path + (plain ? "." + std::string(k) : "['" + std::string(k) + "']"));
+      }
+    } else if (v.IsArray()) {
+      for (rapidjson::SizeType i = 0; i < v.Size(); ++i) walk(v[i], path + "[" + std::to_string(i) + "]");
+    } else if (v.IsString()) {
+      for (const std::string& p : shared::two_word_pieces(sv(v))) piece(path, nullptr, p, true);
+      piece(path, nullptr, "", false);
+    } else {
+      piece(path, &v, {}, false);
+    }
+  };
+  if (!args.HasParseError()) walk(args, "$");
+  parts.push_back(R"({"functionCall":{}})");
+  return parts;
+}
+
 void write_safety_ratings(Writer& w, bool blocked) {
   w.Key("safetyRatings");
   w.StartArray();
@@ -696,10 +784,10 @@ std::string full_response(const Reply& r) {
 // The stream's response objects: the thoughts and the text in two-word pieces (the signature on the
 // last text piece), each call whole; usage in full and the finish reason on the last.
 std::vector<std::string> stream_objects(const Reply& r) {
-  enum class K { thought, text, call };
+  enum class K { thought, text, call, part };
   struct Piece {
     K kind;
-    std::string text;
+    std::string text;  // a part's JSON for K::part
     size_t call = 0;
   };
   std::vector<Piece> pieces;
@@ -709,7 +797,13 @@ std::vector<std::string> stream_objects(const Reply& r) {
     if (ps.empty()) ps.emplace_back();
     for (const std::string& p : ps) pieces.push_back({K::text, p});
   }
-  for (size_t k = 0; k < r.calls.size(); ++k) pieces.push_back({K::call, {}, k});
+  for (size_t k = 0; k < r.calls.size(); ++k) {
+    if (!r.stream_args) {
+      pieces.push_back({K::call, {}, k});
+      continue;
+    }
+    for (std::string& part : call_in_pieces(r.calls[k], r.thinking && k == 0)) pieces.push_back({K::part, std::move(part)});
+  }
   if (pieces.empty()) pieces.push_back({K::text, {}});
   size_t last_text = pieces.size();
   for (size_t i = 0; i < pieces.size(); ++i)
@@ -721,7 +815,9 @@ std::vector<std::string> stream_objects(const Reply& r) {
     out.push_back(response(
         r,
         [&](Writer& w) {
-          if (p.kind == K::call)
+          if (p.kind == K::part)
+            w.RawValue(p.text.data(), p.text.size(), rapidjson::kObjectType);
+          else if (p.kind == K::call)
             write_call_part(w, r.calls[p.call], r.thinking && p.call == 0);
           else
             write_text_part(w, p.text, p.kind == K::thought,
@@ -965,6 +1061,7 @@ Plan handle_gemini(const RecordedRequest& req, GeminiRoute route, const std::str
       objects.push_back(finished_response(reply, finish));
     } else {
       reply.thinking = r.thinking;
+      reply.stream_args = r.stream_args;
       if (r.thinking) {
         std::string thought = "Thinking about: " + r.last_user_text;
         reply.thoughts = static_cast<long>(count_words(thought));
@@ -977,7 +1074,8 @@ Plan handle_gemini(const RecordedRequest& req, GeminiRoute route, const std::str
       if (!echo && !fns.empty() && r.mode != "NONE" && !r.last_is_function_responses) {
         // Two or more declarations: a call to each (Gemini calls in parallel); else the one.
         for (const Function* f : fns)
-          reply.calls.push_back({f->name, f->schema && f->schema->IsObject() ? sample_of(*f->schema, false) : "{}"});
+          // Asked to stream arguments (Gemini 3's pieces), nested objects are sampled too: more pieces.
+          reply.calls.push_back({f->name, f->schema && f->schema->IsObject() ? sample_of(*f->schema, r.stream_args) : "{}"});
         reply.output = 5;
       } else {
         std::string text = echo                 ? req.body
