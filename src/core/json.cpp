@@ -428,7 +428,8 @@ std::optional<std::string> find_duplicate_key(const Value& root) {
 }
 
 std::string dump(const Value& v) {
-  StringBuffer buf;
+  if (TextWriter fast; fast.write(v)) return std::string(fast.view());
+  StringBuffer buf;  // what the fast writer refuses: RapidJSON's Writer says how it fails
   Writer w(buf);
   v.Accept(w);
   return std::string(buf.GetString(), buf.GetSize());

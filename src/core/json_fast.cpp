@@ -11,6 +11,9 @@
 #include <cstdint>
 #include <cstring>
 
+#include <rapidjson/internal/dtoa.h>
+#include <rapidjson/internal/ieee754.h>
+
 namespace literllm::json {
 
 void Buf::grow(size_t n) {
@@ -144,8 +147,8 @@ void append_escaped(std::string& out, std::string_view s) {
 
 namespace {
 
-// False for what json::dump must write instead (a double: RapidJSON's own
-// shortest form).
+// False for what RapidJSON's Writer refuses (a NaN or an infinity): dump()
+// then writes what the Writer writes.
 bool write_json(Buf& out, const Value& v) {
   switch (v.GetType()) {
     case rapidjson::kNullType: put(out, "null", 4); return true;
@@ -153,7 +156,13 @@ bool write_json(Buf& out, const Value& v) {
     case rapidjson::kTrueType: put(out, "true", 4); return true;
     case rapidjson::kStringType: write_string(out, v.GetString(), v.GetStringLength()); return true;
     case rapidjson::kNumberType: {
-      if (v.IsDouble()) return false;
+      if (v.IsDouble()) {
+        const double d = v.GetDouble();
+        if (rapidjson::internal::Double(d).IsNanOrInf()) return false;
+        char* p = out.room(32);  // the Writer's own shortest form, by its own function
+        out.len += static_cast<size_t>(rapidjson::internal::dtoa(d, p) - p);
+        return true;
+      }
       char* p = out.room(24);
       auto r = v.IsInt64() ? std::to_chars(p, p + 24, v.GetInt64()) : std::to_chars(p, p + 24, v.GetUint64());
       out.len += static_cast<size_t>(r.ptr - p);
@@ -235,10 +244,7 @@ bool TextWriter::write(const Value& v) {
   return write_json(out_, v);
 }
 
-std::string TextWriter::dump(const Value& v) {
-  TextWriter w;
-  return w.write(v) ? std::string(w.view()) : json::dump(v);
-}
+std::string TextWriter::dump(const Value& v) { return json::dump(v); }
 
 StreamParser::StreamParser() = default;
 

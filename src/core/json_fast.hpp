@@ -33,14 +33,15 @@ struct Buf {
 class TextWriter {
  public:
   // Writes `v`; its text is view() until the next write. False (view() then
-  // undefined) when `v` holds a double, whose shortest form only dump() writes.
+  // undefined) when `v` holds a NaN or an infinity, which dump() writes as
+  // RapidJSON's Writer does (it stops there).
   bool write(const Value& v);
   std::string_view view() const { return {out_.data.get(), out_.len}; }
   // Frees the buffer when it has grown past `keep` bytes.
   void trim(size_t keep) {
     if (out_.cap > keep) out_ = Buf();
   }
-  // `v`'s text, by a writer of its own or dump().
+  // `v`'s text: json::dump(v), which writes with a TextWriter of its own.
   static std::string dump(const Value& v);
 
  private:

@@ -41,9 +41,11 @@ bool is_valid_value(std::string_view v) {
 
 bool is_reserved(std::string_view name) {
   if (!name.empty() && name.front() == ':') return true;
-  for (const char* r : {"content-length", "transfer-encoding", "host", "connection", "keep-alive", "te", "trailer",
-                        "upgrade", "expect", "accept-encoding", "proxy-connection"})
-    if (iequals(name, r)) return true;
+  static constexpr std::string_view kReserved[] = {"content-length", "transfer-encoding", "host", "connection",
+                                                   "keep-alive", "te", "trailer", "upgrade", "expect",
+                                                   "accept-encoding", "proxy-connection"};
+  for (std::string_view r : kReserved)
+    if (iequals(name, r)) return true;  // lengths first: most names differ there
   return false;
 }
 

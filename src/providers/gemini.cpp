@@ -945,7 +945,9 @@ struct CallBuilder {
   // The id of a call in pieces, as its first chunk goes out (before its
   // arguments): Gemini's, or one synthesized from what is known by then.
   const std::string& early_id(std::string_view response_id, int64_t candidate, int64_t index) {
-    if (id.empty()) id = synth_id(response_id, candidate, index, name, signature);
+    // A signature is an opaque blob of a few KiB: its length and its last bytes are enough.
+    const std::string_view sig = std::string_view(signature).substr(signature.size() > 64 ? signature.size() - 64 : 0);
+    if (id.empty()) id = synth_id(response_id, candidate, index, name, std::to_string(signature.size()) + ":" + std::string(sig));
     return id;
   }
 };

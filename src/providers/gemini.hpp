@@ -13,8 +13,9 @@
 //    thought_signature) is read as well.
 //  - tool call ids: Gemini's functionCall.id when it gives one, else
 //    "call_" + 16 hex digits hashing (responseId, candidate, call index, name,
-//    and the arguments, or for a call whose arguments come in pieces its
-//    thought signature): the same answer gives the same ids, streamed or not.
+//    and the arguments, or for a call whose arguments come in pieces the length
+//    and end of its thought signature): the same answer gives the same ids,
+//    streamed or not.
 //    They are not sent to Gemini; a tool result finds its function's name
 //    through the id among the earlier assistant tool calls.
 //  - arguments in pieces (partialArgs, which Gemini sends when the request's
