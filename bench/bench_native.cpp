@@ -4,11 +4,16 @@
 // pass-through; and SigV4 signing per request.
 //
 //   bench_native [--benchmark_filter=...]
+//   bench_native --profile=PROVIDER:N   N passes over PROVIDER's recordings and
+//                                       nothing else (for valgrind: instructions
+//                                       per chunk from two runs' difference)
 // Each stream benchmark reports ns per chunk emitted (items_per_second's inverse).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -93,27 +98,23 @@ std::vector<std::string> streams(const char* provider) {
   return out;
 }
 
-void BM_Stream(benchmark::State& state, const char* provider) {
-  auto wires = streams(provider);
-  if (wires.empty()) {
-    state.SkipWithError("no recorded streams (LITERLLM_FIXTURES_DIR)");
-    return;
-  }
-  Target t = target(provider);
-  const Operation* op = operation_for(t.spec->protocol, Endpoint::Chat);
-  if (!op) {
-    state.SkipWithError("no chat operation for this protocol yet");
-    return;
-  }
+// One pass over a provider's recordings, as the library decodes a body.
+struct Pass {
+  Target t;
+  const Operation* op = nullptr;
+  std::vector<std::string> wires;
   size_t chunks = 0, bytes = 0;
-  ChunkSink sink = [&](std::string_view text, const json::Value&) {
+  ChunkSink sink = [this](std::string_view text, const json::Value&) {
     // What llm_stream_next hands out: the chunk's text, owned by the queue.
     std::string owned(text);
     benchmark::DoNotOptimize(owned.data());
     ++chunks;
     return true;
   };
-  for (auto _ : state) {
+  explicit Pass(const char* provider) : t(target(provider)), wires(streams(provider)) {
+    op = operation_for(t.spec->protocol, Endpoint::Chat);
+  }
+  void run() {
     for (auto& w : wires) {
       auto dec = op->stream_decoder(t, Limits{});
       try {
@@ -126,6 +127,20 @@ void BM_Stream(benchmark::State& state, const char* provider) {
       bytes += w.size();
     }
   }
+};
+
+void BM_Stream(benchmark::State& state, const char* provider) {
+  Pass pass(provider);
+  if (pass.wires.empty()) {
+    state.SkipWithError("no recorded streams (LITERLLM_FIXTURES_DIR)");
+    return;
+  }
+  if (!pass.op) {
+    state.SkipWithError("no chat operation for this protocol yet");
+    return;
+  }
+  for (auto _ : state) pass.run();
+  const size_t chunks = pass.chunks, bytes = pass.bytes;
   state.SetItemsProcessed(static_cast<int64_t>(chunks));
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
   state.counters["ns_per_chunk"] = benchmark::Counter(static_cast<double>(chunks),
@@ -171,4 +186,27 @@ void BM_SmallParseAfterLarge(benchmark::State& state) {
 BENCHMARK(BM_SmallParseAfterLarge)->Arg(0)->Arg(1);
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--profile=", 0) != 0) continue;
+    std::string spec = a.substr(10);
+    size_t colon = spec.rfind(':');
+    std::string provider = spec.substr(0, colon);
+    long passes = colon == std::string::npos ? 100 : std::atol(spec.c_str() + colon + 1);
+    Pass pass(provider.c_str());
+    if (pass.wires.empty() || !pass.op) {
+      std::fprintf(stderr, "--profile: no recorded streams or no chat operation for %s\n", provider.c_str());
+      return 2;
+    }
+    for (long k = 0; k < passes; ++k) pass.run();
+    std::printf("profile: %ld passes over %zu recordings of %s: %zu chunks, %zu bytes\n", passes, pass.wires.size(),
+                provider.c_str(), pass.chunks, pass.bytes);
+    return 0;
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
