@@ -681,7 +681,8 @@ struct ToolDeltas {
 
 ToolDeltas tool_deltas(const std::string& sse) {
   ToolDeltas out;
-  auto dec = op().stream_decoder(target(), Limits{});
+  const Target t = target();  // the decoder keeps a reference to it
+  auto dec = op().stream_decoder(t, Limits{});
   ChunkSink sink = [&](std::string_view, const json::Value& chunk) {
     ++out.chunks;
     if (!chunk["choices"].Empty())
