@@ -357,6 +357,75 @@ llm_status chat_stream_async(llm_client_t* client, const char* request_json, llm
   });
 }
 
+// llm_call's endpoint and buffers, checked.
+literllm::Endpoint endpoint_of(const char* fn, const char* endpoint) {
+  literllm::Endpoint e;
+  if (!literllm::endpoint_from_name(endpoint, e))
+    literllm::invalid(std::string(fn) + ": unknown endpoint \"" + std::string(endpoint).substr(0, 64) +
+                      "\" (see llm_call for the names)");
+  return e;
+}
+
+literllm::Blobs blobs_of(const char* fn, const void* const* data, const size_t* sizes, size_t count) {
+  if (count > 0 && (!data || !sizes))
+    literllm::invalid(std::string(fn) + ": data and data_sizes must not be NULL when data_count is " +
+                      std::to_string(count));
+  for (size_t i = 0; i < count; ++i)
+    if (!data[i] && sizes[i] > 0) literllm::invalid(std::string(fn) + ": data[" + std::to_string(i) + "] is NULL");
+  return literllm::Blobs{data, sizes, count};
+}
+
+llm_status call(llm_client_t* client, const char* endpoint, const char* request_json, const void* const* data,
+                const size_t* sizes, size_t count, llm_response_t** out, llm_error_t** err) noexcept {
+  if (err) *err = nullptr;
+  if (!out) return null_arg("llm_call", "out", err);
+  *out = nullptr;
+  if (!client) return null_arg("llm_call", "client", err);
+  if (!endpoint) return null_arg("llm_call", "endpoint", err);
+  if (!request_json) return null_arg("llm_call", "request_json", err);
+  if (client->impl.forked()) return forked("llm_call", err);
+  return guard(err, [&] {
+    auto r = client->impl.call(endpoint_of("llm_call", endpoint), request_json,
+                               blobs_of("llm_call", data, sizes, count));
+    *out = new llm_response{std::move(r)};
+  });
+}
+
+template <class Cb>
+llm_status call_async(llm_client_t* client, const char* endpoint, const char* request_json, const void* const* data,
+                      const size_t* sizes, size_t count, Cb on_done, void* user_data, uint64_t* out_request_id,
+                      llm_error_t** err) noexcept {
+  if (err) *err = nullptr;
+  if (out_request_id) *out_request_id = 0;
+  if (!client) return null_arg("llm_call_async", "client", err);
+  if (!endpoint) return null_arg("llm_call_async", "endpoint", err);
+  if (!request_json) return null_arg("llm_call_async", "request_json", err);
+  if (!on_done) return null_arg("llm_call_async", "on_done", err);
+  if (client->impl.forked()) return forked("llm_call_async", err);
+  return guard(err, [&] {
+    uint64_t id = client->impl.call_async(endpoint_of("llm_call_async", endpoint), request_json,
+                                          blobs_of("llm_call_async", data, sizes, count),
+                                          wrap_done(on_done, user_data));
+    if (out_request_id) *out_request_id = id;
+  });
+}
+
+llm_status preview_call(llm_client_t* client, const char* endpoint, const char* request_json,
+                        const void* const* data, const size_t* sizes, size_t count, char** out,
+                        llm_error_t** err) noexcept {
+  if (err) *err = nullptr;
+  if (!out) return null_arg("llm_preview_call", "out", err);
+  *out = nullptr;
+  if (!client) return null_arg("llm_preview_call", "client", err);
+  if (!endpoint) return null_arg("llm_preview_call", "endpoint", err);
+  if (!request_json) return null_arg("llm_preview_call", "request_json", err);
+  if (client->impl.forked()) return forked("llm_preview_call", err);
+  return guard(err, [&] {
+    *out = dup_string(client->impl.preview_call(endpoint_of("llm_preview_call", endpoint), request_json,
+                                                blobs_of("llm_preview_call", data, sizes, count)));
+  });
+}
+
 llm_status client_cancel(llm_client_t* client, uint64_t request_id, llm_error_t** err) noexcept {
   if (err) *err = nullptr;
   if (!client) return null_arg("llm_client_cancel", "client", err);
@@ -630,6 +699,55 @@ llm_status llm_unregister_provider(llm_client_t* client, const char* name) {
 }
 llm_status llm_unregister_provider_e(llm_client_t* client, const char* name, llm_error_t** error) {
   return unregister_provider(client, name, error);
+}
+
+
+llm_status llm_call(llm_client_t* client, const char* endpoint, const char* request_json, const void* const* data,
+                    const size_t* data_sizes, size_t data_count, llm_response_t** out) {
+  return call(client, endpoint, request_json, data, data_sizes, data_count, out, nullptr);
+}
+llm_status llm_call_e(llm_client_t* client, const char* endpoint, const char* request_json, const void* const* data,
+                      const size_t* data_sizes, size_t data_count, llm_response_t** out, llm_error_t** error) {
+  return call(client, endpoint, request_json, data, data_sizes, data_count, out, error);
+}
+llm_status llm_call_async(llm_client_t* client, const char* endpoint, const char* request_json,
+                          const void* const* data, const size_t* data_sizes, size_t data_count,
+                          llm_chat_done_cb on_done, void* user_data, uint64_t* out_request_id) {
+  return call_async(client, endpoint, request_json, data, data_sizes, data_count, on_done, user_data,
+                    out_request_id, nullptr);
+}
+llm_status llm_call_async_e(llm_client_t* client, const char* endpoint, const char* request_json,
+                            const void* const* data, const size_t* data_sizes, size_t data_count,
+                            llm_chat_done_e_cb on_done, void* user_data, uint64_t* out_request_id,
+                            llm_error_t** error) {
+  return call_async(client, endpoint, request_json, data, data_sizes, data_count, on_done, user_data,
+                    out_request_id, error);
+}
+llm_status llm_preview_call(llm_client_t* client, const char* endpoint, const char* request_json,
+                            const void* const* data, const size_t* data_sizes, size_t data_count, char** out) {
+  return preview_call(client, endpoint, request_json, data, data_sizes, data_count, out, nullptr);
+}
+llm_status llm_preview_call_e(llm_client_t* client, const char* endpoint, const char* request_json,
+                              const void* const* data, const size_t* data_sizes, size_t data_count, char** out,
+                              llm_error_t** error) {
+  return preview_call(client, endpoint, request_json, data, data_sizes, data_count, out, error);
+}
+const void* llm_response_bytes(const llm_response_t* r, size_t* len) {
+  if (len) *len = 0;
+  if (!r || !r->r->binary) return nullptr;
+  if (len) *len = r->r->bytes.size();
+  return r->r->bytes.data();
+}
+const char* llm_response_content_type(const llm_response_t* r) {
+  return r && r->r->binary ? r->r->content_type.c_str() : nullptr;
+}
+const float* llm_response_embeddings(const llm_response_t* r, size_t* count, size_t* dimensions) {
+  if (count) *count = 0;
+  if (dimensions) *dimensions = 0;
+  if (!r) return nullptr;
+  const float* f = nullptr;
+  guard(nullptr, [&] { f = r->r->embeddings(count, dimensions); });
+  return f;
 }
 
 }  // extern "C"

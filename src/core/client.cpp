@@ -1,6 +1,7 @@
 #include "core/client.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <chrono>
 #include <charconv>
 #include <cmath>
@@ -328,7 +329,37 @@ PreparedCall Client::prepare(std::string_view request_json, bool stream) const {
   return p;
 }
 
-void Client::finish_prepare(PreparedCall& p, bool stream) const {
+PreparedCall Client::prepare_call(Endpoint e, std::string_view request_json, const Blobs& blobs) const {
+  if (e == Endpoint::Chat) return prepare(request_json, false);
+  PreparedCall p;
+  p.endpoint = e;
+  p.request = json::parse(request_json, "request", LLM_ERR_INVALID_ARGUMENT);
+  validate_endpoint_request(e, p.request, blobs.count);
+  // Routing: "provider" names the provider (and "model", if any, is sent as
+  // it is); else "model" routes as a chat's does; else the model_hint provider.
+  if (auto pv = p.request.FindMember("provider"); pv != p.request.MemberEnd()) {
+    const std::string name(json::sv(pv->value));
+    p.target.spec = lookup(name);
+    if (!p.target.spec) invalid("request.provider: unknown provider \"" + name + "\"");
+    if (const json::Value* m = json::find(p.request, "model"); m && m->IsString()) p.target.model = std::string(json::sv(*m));
+    p.request.RemoveMember(pv);
+  } else if (const json::Value* m = json::find(p.request, "model"); m && m->IsString()) {
+    p.target = resolve(json::sv(*m));
+  } else {
+    p.target.spec = lookup(cfg_.model_hint);
+    if (!p.target.spec) invalid("config.model_hint: unknown provider \"" + cfg_.model_hint + "\"");
+  }
+  p.stream = false;
+  complete_target(p.target);
+  try {
+    finish_prepare(p, false, &blobs);
+  } catch (const Error& err) {
+    throw Error(err.status(), p.target.secrets.redact(err.what()), err.http_status());
+  }
+  return p;
+}
+
+void Client::finish_prepare(PreparedCall& p, bool stream, const Blobs* blobs) const {
   p.timeout_ms = secs_to_ms(cfg_.timeout_secs);
   if (auto it = p.request.FindMember("timeout_secs"); it != p.request.MemberEnd()) {
     p.timeout_ms = secs_to_ms(it->value.GetDouble());
@@ -351,8 +382,8 @@ void Client::finish_prepare(PreparedCall& p, bool stream) const {
   for (const char* reserved : {"fallbacks", "retry"})
     if (p.request.HasMember(reserved))
       invalid(std::string("request.") + reserved + ": not supported by this version of literllm");
-  p.op = &require_operation(*p.target.spec, Endpoint::Chat);
-  p.http = p.op->build(p.request, p.target, stream);
+  p.op = &require_operation(*p.target.spec, p.endpoint);
+  p.http = blobs ? p.op->build_with(p.request, p.target, stream, *blobs) : p.op->build(p.request, p.target, stream);
   // The body is final: the credential signs it (again before each later
   // attempt when it is dated, see submit_attempt).
   if (p.target.credential) p.target.credential->apply(p.http, std::chrono::system_clock::now());
@@ -364,7 +395,14 @@ void Client::finish_prepare(PreparedCall& p, bool stream) const {
 }
 
 std::string Client::preview(std::string_view request_json, bool stream) const {
-  PreparedCall p = prepare(request_json, stream);
+  return preview_of(prepare(request_json, stream));
+}
+
+std::string Client::preview_call(Endpoint e, std::string_view request_json, const Blobs& blobs) const {
+  return preview_of(prepare_call(e, request_json, blobs));
+}
+
+std::string Client::preview_of(const PreparedCall& p) {
   json::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
   d.AddMember("provider", json::str(p.target.spec->name, a), a);
@@ -380,6 +418,29 @@ std::string Client::preview(std::string_view request_json, bool stream) const {
   }
   d.AddMember("headers", headers, a);
   d.AddMember("body", json::str(secrets.redact(p.http.body), a), a);
+  if (!p.http.parts.empty()) {
+    // A multipart body: each part described (a plain field's value shown, a
+    // file's name, type and size), not its bytes.
+    json::Value parts(rapidjson::kArrayType);
+    for (const http::Part& part : p.http.parts) {
+      json::Value v(rapidjson::kObjectType);
+      v.AddMember("name", json::str(part.name, a), a);
+      if (!part.filename.empty() || !part.path.empty() || part.data) {
+        std::string filename = part.filename;
+        if (filename.empty() && !part.path.empty()) filename = part.path.substr(part.path.find_last_of('/') + 1);
+        v.AddMember("filename", json::str(filename, a), a);
+        if (!part.content_type.empty()) v.AddMember("content_type", json::str(part.content_type, a), a);
+        std::error_code ec;
+        const uint64_t size = part.path.empty() ? part.size : std::filesystem::file_size(part.path, ec);
+        v.AddMember("bytes", ec ? uint64_t{0} : size, a);
+        if (!part.path.empty()) v.AddMember("path", json::str(part.path, a), a);
+      } else {
+        v.AddMember("value", json::str(secrets.redact(part.value), a), a);
+      }
+      parts.PushBack(v, a);
+    }
+    d.AddMember("parts", parts, a);
+  }
   return json::dump(d);
 }
 
@@ -475,7 +536,21 @@ std::unique_ptr<Response> Client::chat(std::string_view request_json) {
   if (transport_.on_io_thread())
     invalid("llm_chat was called from a callback on the client's own I/O thread, where it would wait on itself; "
             "use llm_chat_async there");
-  PreparedCall prep = prepare(request_json, false);
+  return run(prepare(request_json, false));
+}
+
+std::unique_ptr<Response> Client::call(Endpoint e, std::string_view request_json, const Blobs& blobs) {
+  if (transport_.on_io_thread())
+    invalid("llm_call was called from a callback on the client's own I/O thread, where it would wait on itself; "
+            "use llm_call_async there");
+  return run(prepare_call(e, request_json, blobs));
+}
+
+uint64_t Client::call_async(Endpoint e, std::string_view request_json, const Blobs& blobs, DoneFn done) {
+  return start(prepare_call(e, request_json, blobs), nullptr, std::move(done));
+}
+
+std::unique_ptr<Response> Client::run(PreparedCall prep) {
   // The result outlives this frame if the call ends on another thread just as
   // the wait returns: shared. The waiter is woken whatever happens, without
   // allocating; an error that cannot be copied for want of memory becomes
@@ -924,9 +999,22 @@ void Client::on_done(const std::shared_ptr<Call>& c, const http::Result& r) {
 
 void Client::succeed(const std::shared_ptr<Call>& c) {
   std::optional<json::Document> doc;
+  std::string bytes, content_type;
+  const bool binary = !c->prep.stream && c->prep.op->binary_answer();
   try {
     if (c->prep.stream) {
       doc = c->assembler.take();
+    } else if (binary) {
+      // Bytes (audio, a file's content): kept as they came, described in the JSON.
+      const std::string* ct = http::find_header(c->headers, "content-type");
+      content_type = ct ? *ct : std::string("application/octet-stream");
+      bytes.swap(c->body);
+      json::Document d(rapidjson::kObjectType);
+      auto& a = d.GetAllocator();
+      d.AddMember("object", "binary", a);
+      d.AddMember("content_type", json::str(content_type, a), a);
+      d.AddMember("bytes", static_cast<uint64_t>(bytes.size()), a);
+      doc = std::move(d);
     } else {
       doc = c->prep.op->parse(c->body, c->prep.target);
       std::string().swap(c->body);  // the document holds the answer now: one copy, not two
@@ -943,6 +1031,11 @@ void Client::succeed(const std::shared_ptr<Call>& c) {
   std::unique_ptr<Response> r;
   try {
     r = Response::from(std::move(*doc), c->prep.target.spec->name, c->stats);
+    if (binary) {
+      r->binary = true;
+      r->bytes = std::move(bytes);
+      r->content_type = std::move(content_type);
+    }
   } catch (...) {
     fail_oom(c);
     return;

@@ -22,6 +22,7 @@ namespace literllm {
 
 // A request checked, routed and built, ready to send.
 struct PreparedCall {
+  Endpoint endpoint = Endpoint::Chat;
   json::Document request;
   Target target;
   const Operation* op = nullptr;
@@ -76,6 +77,12 @@ class Client {
 
   // Blocking chat; throws Error.
   std::unique_ptr<Response> chat(std::string_view request_json);
+  // Any endpoint (llm_call; "chat" is llm_chat): `blobs` are the caller's
+  // bytes the request's file fields name, valid until the call ends.
+  PreparedCall prepare_call(Endpoint e, std::string_view request_json, const Blobs& blobs) const;
+  std::unique_ptr<Response> call(Endpoint e, std::string_view request_json, const Blobs& blobs);
+  uint64_t call_async(Endpoint e, std::string_view request_json, const Blobs& blobs, DoneFn done);
+  std::string preview_call(Endpoint e, std::string_view request_json, const Blobs& blobs) const;
   // Validation errors throw; afterwards `done` runs exactly once on the I/O thread.
   uint64_t chat_async(std::string_view request_json, DoneFn done);
   uint64_t stream_async(std::string_view request_json, ChunkFn on_chunk, DoneFn done);
@@ -105,7 +112,11 @@ class Client {
   friend struct Call;
   ProviderPtr lookup(std::string_view prefix) const;
   // prepare() once the call is routed: request fields, the adapter's request, its checks.
-  void finish_prepare(PreparedCall& p, bool stream) const;
+  void finish_prepare(PreparedCall& p, bool stream, const Blobs* blobs = nullptr) const;
+  // Runs a prepared call on the calling thread (or the loop's) until it ends; throws Error.
+  std::unique_ptr<Response> run(PreparedCall prep);
+  // The preview of a prepared call.
+  static std::string preview_of(const PreparedCall& p);
   // The provider `model` routes to and the model id it knows (spec, model);
   // throws LLM_ERR_INVALID_ARGUMENT for an unknown provider.
   Target resolve(std::string_view model) const;

@@ -52,6 +52,54 @@ std::unique_ptr<Response> Response::from(json::Document&& doc, const std::string
   return r;
 }
 
+const float* Response::embeddings(size_t* count, size_t* dims) const {
+  Body* b = body_.get();
+  if (!b->floats_made.load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> lock(b->mu);
+    if (!b->floats_made.load(std::memory_order_relaxed)) {
+      std::vector<float> out;
+      size_t rows = 0, width = 0;
+      const json::Value* data = json::find(b->doc, "data");
+      bool ok = data && data->IsArray() && !data->Empty();
+      if (ok) {
+        rows = data->Size();
+        std::vector<const json::Value*> by_index(rows, nullptr);
+        for (rapidjson::SizeType i = 0; ok && i < data->Size(); ++i) {
+          const json::Value& item = (*data)[i];
+          const json::Value* idx = json::find(item, "index");
+          const uint64_t at = idx && idx->IsUint64() ? idx->GetUint64() : i;
+          const json::Value* e = json::find(item, "embedding");
+          ok = at < rows && !by_index[at] && e && e->IsArray() && !e->Empty() && (width == 0 || e->Size() == width);
+          if (ok) {
+            by_index[at] = e;
+            width = e->Size();
+          }
+        }
+        if (ok) {
+          out.reserve(rows * width);
+          for (const json::Value* e : by_index)
+            for (auto& x : e->GetArray()) {
+              if (!x.IsNumber()) {
+                ok = false;
+                break;
+              }
+              out.push_back(static_cast<float>(x.GetDouble()));
+            }
+        }
+      }
+      if (ok) {
+        b->floats = std::move(out);
+        b->rows = rows;
+        b->dims = width;
+      }
+      b->floats_made.store(true, std::memory_order_release);
+    }
+  }
+  if (count) *count = b->floats.empty() ? 0 : b->rows;
+  if (dims) *dims = b->floats.empty() ? 0 : b->dims;
+  return b->floats.empty() ? nullptr : b->floats.data();
+}
+
 const std::string& Response::json() const {
   Body* b = body_.get();
   if (!b->dumped.load(std::memory_order_acquire)) {

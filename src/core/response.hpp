@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/json.hpp"
 
@@ -51,6 +52,17 @@ struct Response {
   std::optional<std::string> tool_calls_json;
   int64_t prompt_tokens = -1, completion_tokens = -1, total_tokens = -1, cached_tokens = -1;
   CallStats stats;
+  // A binary answer (speech audio, a file's content): its bytes and the
+  // Content-Type the provider gave. Empty for a JSON answer.
+  std::string bytes;
+  std::string content_type;
+  bool binary = false;
+
+  // An embeddings answer's vectors (data[i].embedding, in the order of
+  // data[i].index) as one row-major buffer of floats, made on first use;
+  // nullptr (with count and dims 0) when the answer has no vectors of one
+  // length. Safe to call from several threads at once.
+  const float* embeddings(size_t* count, size_t* dims) const;
 
   // The whole response as JSON text (a chat.completion with "provider" and
   // "stats"), serialized on first use: most callers only read the hot fields.
@@ -74,6 +86,9 @@ struct Response {
     std::mutex mu;
     std::atomic<bool> dumped{false};
     std::string text;
+    std::atomic<bool> floats_made{false};
+    std::vector<float> floats;
+    size_t rows = 0, dims = 0;
   };
   std::shared_ptr<Body> body_;
 };

@@ -1088,6 +1088,31 @@ bool applies_openai_value_limits(string_view provider_name) {
   return provider_name == "openai" || provider_name == "azure_openai";
 }
 
+void validate_call_common(const Value& req) {
+  const Path& root = kRootPath;
+  if (!req.IsObject()) fail_type(root, "an object", req);
+  if (auto dup = json::find_duplicate_key(req)) literllm::invalid("request" + *dup + ": appears more than once");
+  for (const auto& m : req.GetObject()) {
+    const string_view key = sv(m.name);
+    const Value& v = m.value;
+    const Path p = root.field(key);
+    if (key == "model" || key == "provider") {
+      need_nonempty_string(v, p);
+    } else if (key == "extra_headers") {
+      check_extra_headers(v, p);
+    } else if (key == "provider_options" || key == "extra_body") {
+      need_object(v, p);
+    } else if (key == "timeout_secs") {
+      if (!v.IsNumber()) fail_type(p, "a number", v);
+      if (!(v.GetDouble() > 0 && v.GetDouble() <= 86400)) {
+        std::string w = "must be greater than 0 and at most 86400 (seconds), got ";
+        append_number(w, v);
+        fail(p, w);
+      }
+    }
+  }
+}
+
 void validate_chat_request(const Value& req, bool streaming, RequestRules rules) {
   const bool openai = rules == RequestRules::OpenAI;
   const Path& root = kRootPath;

@@ -60,4 +60,20 @@ inline RequestRules request_rules_for(std::string_view provider_name) {
 // fields, one array).
 void validate_chat_request(const json::Value& req, bool streaming, RequestRules rules = RequestRules::OpenAI);
 
+// The fields every llm_call request may carry beside its endpoint's own:
+// "model" and "provider" (non-empty strings), "timeout_secs" (as chat's),
+// "extra_headers" (as chat's: LLM_ERR_INVALID_HEADER for one that cannot be
+// sent), "provider_options" and "extra_body" (objects); no name repeated.
+void validate_call_common(const json::Value& req);
+
+enum class Endpoint;
+// Validates the request of llm_call for `e` (not chat: validate_chat_request)
+// before anything is sent: validate_call_common, then the endpoint's own
+// fields (required ones, JSON types, enumerated values, bounds) and its
+// uploads ({"path": P} or {"data": I} with I < `blob_count`, optional
+// "filename" and "content_type"). Throws Error(LLM_ERR_INVALID_ARGUMENT)
+// whose message starts with the field's path. Fields it does not name pass
+// through to the provider.
+void validate_endpoint_request(Endpoint e, const json::Value& req, size_t blob_count);
+
 }  // namespace literllm

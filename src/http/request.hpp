@@ -9,11 +9,28 @@ namespace literllm::http {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// One part of a multipart/form-data body (an upload's form). Its content is
+// `value`, or the file at `path` (read as it is sent, never loaded whole), or
+// `size` bytes at `data` that the caller keeps alive and unchanged until the
+// transfer ends (no copy).
+struct Part {
+  std::string name;          // the form field
+  std::string filename;      // the part's filename ("" for a plain field)
+  std::string content_type;  // "" for a plain field
+  std::string value;
+  std::string path;
+  const char* data = nullptr;
+  size_t size = 0;
+};
+
 struct Request {
   std::string method = "POST";
   std::string url;
   Headers headers;  // sent in this order; names as given
   std::string body;
+  // A multipart/form-data body instead of `body` when not empty (the
+  // transport writes its Content-Type, boundary included).
+  std::vector<Part> parts;
   // Header names whose values are secrets (redacted in previews and messages).
   std::vector<std::string> secret_headers;
 };

@@ -156,6 +156,27 @@ llm_status map_curl_code(CURLcode rc) {
 
 // ---------------------------------------------------------------- transfer
 
+// The bytes of a multipart part that the caller keeps (Part::data): curl
+// reads them through this, without a copy.
+struct PartReader {
+  const char* data;
+  size_t size;
+  size_t pos = 0;
+  static size_t read(char* buf, size_t size, size_t nitems, void* arg) {
+    auto* r = static_cast<PartReader*>(arg);
+    const size_t n = std::min(size * nitems, r->size - r->pos);
+    std::memcpy(buf, r->data + r->pos, n);
+    r->pos += n;
+    return n;
+  }
+  static int seek(void* arg, curl_off_t offset, int origin) {
+    auto* r = static_cast<PartReader*>(arg);
+    if (origin != SEEK_SET || offset < 0 || static_cast<size_t>(offset) > r->size) return CURL_SEEKFUNC_CANTSEEK;
+    r->pos = static_cast<size_t>(offset);
+    return CURL_SEEKFUNC_OK;
+  }
+};
+
 struct Transfer {
   uint64_t id = 0;
   void* owner = nullptr;  // the Transport::Impl running it
@@ -163,6 +184,8 @@ struct Transfer {
   Callbacks cb;
   CURL* easy = nullptr;
   curl_slist* header_list = nullptr;
+  curl_mime* mime = nullptr;  // a multipart body (req.parts)
+  std::vector<std::unique_ptr<PartReader>> part_readers;
   char errbuf[CURL_ERROR_SIZE] = {0};
   bool added = false;  // attached to the multi handle
   Clock::time_point started{};
@@ -204,6 +227,7 @@ struct Transfer {
   ~Transfer() {
     if (easy) curl_easy_cleanup(easy);
     if (header_list) curl_slist_free_all(header_list);
+    if (mime) curl_mime_free(mime);
   }
 };
 
@@ -603,7 +627,42 @@ struct Transport::Impl {
     if (timing.total_ms > 0) set(CURLOPT_TIMEOUT_MS, timing.total_ms);
 
     const std::string& m = r.method;
-    if (m == "HEAD") {
+    if (!r.parts.empty()) {
+      t->mime = curl_mime_init(e);
+      if (!t->mime) {
+        t->preset_status = LLM_ERR_OUT_OF_MEMORY;
+        t->preset_error = "out of memory making a multipart body";
+        return t;
+      }
+      for (const Part& p : r.parts) {
+        curl_mimepart* mp = curl_mime_addpart(t->mime);
+        if (!mp) {
+          rc = CURLE_OUT_OF_MEMORY;
+          break;
+        }
+        CURLcode pc = curl_mime_name(mp, p.name.c_str());
+        if (pc == CURLE_OK) {
+          if (!p.path.empty()) {
+            pc = curl_mime_filedata(mp, p.path.c_str());  // read as it is sent
+          } else if (p.data) {
+            t->part_readers.push_back(std::make_unique<PartReader>(PartReader{p.data, p.size}));
+            pc = curl_mime_data_cb(mp, static_cast<curl_off_t>(p.size), &PartReader::read, &PartReader::seek, nullptr,
+                                   t->part_readers.back().get());
+          } else {
+            pc = curl_mime_data(mp, p.value.data(), p.value.size());
+          }
+        }
+        // (A file's name is its path's last component unless the part names one.)
+        if (pc == CURLE_OK && !p.filename.empty()) pc = curl_mime_filename(mp, p.filename.c_str());
+        if (pc == CURLE_OK && !p.content_type.empty()) pc = curl_mime_type(mp, p.content_type.c_str());
+        if (pc != CURLE_OK) {
+          rc = pc;
+          break;
+        }
+      }
+      set(CURLOPT_MIMEPOST, t->mime);
+      if (m != "POST") set(CURLOPT_CUSTOMREQUEST, m.c_str());
+    } else if (m == "HEAD") {
       set(CURLOPT_NOBODY, 1L);
     } else if (r.body.empty() && m != "POST" && m != "PUT" && m != "PATCH") {
       set(CURLOPT_HTTPGET, 1L);  // no body, no Content-Length
@@ -975,6 +1034,10 @@ struct Transport::Impl {
     if (t->header_list) {
       curl_slist_free_all(t->header_list);
       t->header_list = nullptr;
+    }
+    if (t->mime) {
+      curl_mime_free(t->mime);
+      t->mime = nullptr;
     }
     if (res.status == LLM_OK && t->http_status != 0 && !t->headers_delivered) {
       // A response with no body: on_headers still runs, before on_done.

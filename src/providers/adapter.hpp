@@ -27,9 +27,16 @@
 
 namespace literllm {
 
-// What a call asks of a provider. Chat only, for now.
-enum class Endpoint { Chat };
-const char* endpoint_name(Endpoint e);
+
+
+// Caller-owned bytes a call uploads without a copy (llm_call's `data`): a
+// request names one by its index ({"data": 0}). They stay valid until the
+// call ends.
+struct Blobs {
+  const void* const* data = nullptr;
+  const size_t* sizes = nullptr;
+  size_t count = 0;
+};
 
 // Where one call goes: the provider row plus everything resolved for this call.
 struct Target {
@@ -89,6 +96,16 @@ class Operation {
   // `req`, which the caller owns and will not reuse). No credential yet:
   // the target's Credential adds it once the body is final.
   virtual http::Request build(json::Document& req, const Target& t, bool stream) const = 0;
+  // The same for a call that may upload (`blobs`: the caller's bytes a file
+  // field names by index). Operations that take files override it.
+  virtual http::Request build_with(json::Document& req, const Target& t, bool stream, const Blobs& blobs) const {
+    (void)blobs;
+    return build(req, t, stream);
+  }
+  // Whether a 2xx answer is bytes (speech audio, a file's content) rather than
+  // JSON: the response then holds them with their Content-Type, and parse()
+  // is given only their description (see Client::succeed).
+  virtual bool binary_answer() const { return false; }
   // Parses a 2xx body. Throws Error (LLM_ERR_SERIALIZATION for what it cannot read).
   virtual json::Document parse(std::string_view body, const Target& t) const = 0;
   // The decoder of one streamed answer.
@@ -111,6 +128,8 @@ const Operation* bedrock_operation(Endpoint e);
 const Operation* cohere_operation(Endpoint e);
 const Operation* vertex_operation(Endpoint e);
 const Operation* gemini_operation(Endpoint e);
+// The OpenAI protocol's endpoints beyond chat (openai_endpoints.cpp).
+const Operation* openai_endpoint_operation(Endpoint e);
 
 // One OpenAI stream event: its chunk passes through (normalized where a host
 // differs). Returns false at `data: [DONE]`. Throws Error on an error event.
@@ -131,6 +150,14 @@ std::shared_ptr<const auth::Credential> make_credential(const Target& t, auth::T
 // encoded) and {setting} placeholders filled in. Throws LLM_ERR_INVALID_ARGUMENT
 // naming a required setting that is unset.
 std::string provider_url(const Target& t, std::string_view path);
+// Values for a path's placeholders beyond the model and the settings ({file_id}, ...).
+using PathValues = std::vector<std::pair<std::string_view, std::string>>;
+// The URL of endpoint `e`: base_url + the row's path for it (ProviderSpec::
+// paths) or `path`, every placeholder filled (URL-encoded): `values` first,
+// then {model}, then the settings. Throws as provider_url.
+std::string endpoint_url(const Target& t, Endpoint e, std::string_view path, const PathValues& values = {});
+// base_url + `tmpl`, its placeholders filled as endpoint_url fills them.
+std::string fill_url(const Target& t, std::string_view tmpl, const PathValues& values = {});
 // Percent-encodes everything but RFC 3986's unreserved characters and those in `keep`.
 std::string url_encode(std::string_view s, std::string_view keep = {});
 

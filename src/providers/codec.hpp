@@ -132,10 +132,7 @@ http::Request post_json(const Target& t, std::string url, const json::Value& bod
 template <class Op>
 const Operation* chat_only(Endpoint e) {
   static const Op* chat = new Op;
-  switch (e) {
-    case Endpoint::Chat: return chat;
-  }
-  return nullptr;
+  return e == Endpoint::Chat ? chat : nullptr;
 }
 
 // ---- conversations of system blocks and alternating turns ----------------

@@ -263,6 +263,8 @@ class OpenAIChat final : public Operation {
 
 }  // namespace
 
-const Operation* openai_operation(Endpoint e) { return codec::chat_only<OpenAIChat>(e); }
+const Operation* openai_operation(Endpoint e) {
+  return e == Endpoint::Chat ? codec::chat_only<OpenAIChat>(e) : openai_endpoint_operation(e);
+}
 
 }  // namespace literllm

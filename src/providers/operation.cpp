@@ -11,11 +11,28 @@
 
 namespace literllm {
 
+namespace {
+constexpr const char* kEndpointNames[kEndpointCount] = {
+    "chat",           "embeddings",       "models",          "images.generations", "audio.speech",
+    "audio.transcriptions", "audio.translations", "moderations", "rerank",       "search",
+    "ocr",            "files.create",     "files.retrieve",  "files.list",         "files.delete",
+    "files.content",  "batches.create",   "batches.retrieve", "batches.list",      "batches.cancel",
+    "responses.create", "responses.retrieve", "responses.cancel", "responses.delete",
+};
+}  // namespace
+
 const char* endpoint_name(Endpoint e) {
-  switch (e) {
-    case Endpoint::Chat: return "chat";
-  }
-  return "chat";
+  const int i = static_cast<int>(e);
+  return i >= 0 && i < kEndpointCount ? kEndpointNames[i] : "chat";
+}
+
+bool endpoint_from_name(std::string_view name, Endpoint& out) {
+  for (int i = 0; i < kEndpointCount; ++i)
+    if (name == kEndpointNames[i]) {
+      out = static_cast<Endpoint>(i);
+      return true;
+    }
+  return false;
 }
 
 namespace {
@@ -77,7 +94,9 @@ const Operation* operation_for(Protocol p, Endpoint e) {
 }
 
 const Operation& require_operation(const ProviderSpec& spec, Endpoint e) {
-  if (const Operation* op = operation_for(spec.protocol, e)) return *op;
+  const Operation* op = operation_for(spec.protocol, e);
+  // An OpenAI-compatible host serves what its row says.
+  if (op && (spec.protocol != Protocol::OpenAI || spec.serves(e))) return *op;
   throw Error(LLM_ERR_ENDPOINT_NOT_SUPPORTED, "provider " + spec.name + " (protocol " + protocol_name(spec.protocol) +
                                                   ") does not support the " + endpoint_name(e) +
                                                   " endpoint in this version of literllm");
@@ -144,7 +163,15 @@ std::string url_encode(std::string_view s, std::string_view keep) {
 }
 
 std::string provider_url(const Target& t, std::string_view path) {
-  std::string_view tmpl = t.spec && !t.spec->chat_path.empty() ? std::string_view(t.spec->chat_path) : path;
+  return fill_url(t, t.spec && !t.spec->chat_path.empty() ? std::string_view(t.spec->chat_path) : path);
+}
+
+std::string endpoint_url(const Target& t, Endpoint e, std::string_view path, const PathValues& values) {
+  const std::string* row = t.spec ? t.spec->path_for(e) : nullptr;
+  return fill_url(t, row ? std::string_view(*row) : path, values);
+}
+
+std::string fill_url(const Target& t, std::string_view tmpl, const PathValues& values) {
   if (tmpl.find('{') == std::string_view::npos) return http::join_path(t.base_url, tmpl);
   std::string out;
   size_t i = 0;
@@ -155,7 +182,12 @@ std::string provider_url(const Target& t, std::string_view path) {
     if (close == std::string_view::npos) break;
     std::string_view name = tmpl.substr(open + 1, close - open - 1);
     out.append(tmpl.substr(i, open - i));
-    out += url_encode(name == "model" ? std::string_view(t.model) : std::string_view(t.required(name)));
+    const std::string* given = nullptr;
+    for (auto& [k, v] : values)
+      if (k == name) given = &v;
+    out += url_encode(given ? std::string_view(*given)
+                      : name == "model" ? std::string_view(t.model)
+                                        : std::string_view(t.required(name)));
     i = close + 1;
   }
   out.append(tmpl.substr(i));

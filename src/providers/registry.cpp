@@ -9,6 +9,7 @@
 #include "core/secrets.hpp"
 #include "http/headers.hpp"
 #include "http/url.hpp"
+#include "providers/adapter.hpp"
 
 namespace literllm {
 
@@ -101,7 +102,7 @@ std::vector<ProviderPtr> make_builtins() {
   foundry->auth = AuthKind::Header;
   foundry->auth_header = "api-key";
 
-  std::vector<ProviderPtr> v = {
+  std::vector<std::shared_ptr<ProviderSpec>> v = {
       row("openai", {}, "https://api.openai.com/v1", {"OPENAI_API_KEY"}, openai, "OPENAI_BASE_URL"),
       row("openrouter", {"open_router"}, "https://openrouter.ai/api/v1", {"OPENROUTER_API_KEY"}, hosts_others(compat())),
       row("groq", {}, "https://api.groq.com/openai/v1", {"GROQ_API_KEY"}, groq),
@@ -157,7 +158,67 @@ std::vector<ProviderPtr> make_builtins() {
       native("cohere", {"co"}, "https://api.cohere.com", Protocol::Cohere, AuthKind::Bearer, "",
              {"COHERE_API_KEY", "CO_API_KEY"}, "COHERE_BASE_URL"),
   };
-  return v;
+  // What each OpenAI-compatible host serves beyond chat, from its API reference.
+  using E = Endpoint;
+  const EndpointSet audio = endpoints(E::Speech, E::Transcription, E::Translation);
+  const EndpointSet files = endpoints(E::FileCreate, E::FileRetrieve, E::FileList, E::FileDelete, E::FileContent);
+  const EndpointSet batches = endpoints(E::BatchCreate, E::BatchRetrieve, E::BatchList, E::BatchCancel);
+  const EndpointSet responses =
+      endpoints(E::ResponseCreate, E::ResponseRetrieve, E::ResponseCancel, E::ResponseDelete);
+  const EndpointSet embed_list = endpoints(E::Embeddings, E::Models);
+  const std::pair<const char*, EndpointSet> served[] = {
+      {"openai", embed_list | endpoints(E::Images, E::Moderation) | audio | files | batches | responses},
+      {"azure_openai", endpoints(E::Embeddings, E::Images) | audio | files | batches | responses},
+      {"openrouter", endpoints(E::Models, E::Embeddings)},
+      {"groq", endpoints(E::Models) | audio | files | batches},
+      {"mistral", embed_list | endpoints(E::Moderation, E::Ocr) | files},
+      {"deepseek", endpoints(E::Models)},
+      {"xai", endpoints(E::Models, E::Images) | responses},
+      {"together", embed_list | endpoints(E::Images, E::Speech, E::Transcription, E::Rerank) | files | batches},
+      {"fireworks", embed_list},
+      {"cerebras", endpoints(E::Models)},
+      {"sambanova", endpoints(E::Models)},
+      {"nvidia_nim", embed_list},
+      {"nebius", embed_list | endpoints(E::Images)},
+      {"moonshot", endpoints(E::Models) | files},
+      {"dashscope", embed_list},
+      {"cloudflare", endpoints(E::Embeddings)},
+      {"github", endpoints(E::Embeddings)},
+      {"microsoft_foundry", endpoints(E::Embeddings)},
+      {"gemini_enterprise", embed_list | endpoints(E::Images)},
+      {"ollama", embed_list},
+      {"lm_studio", embed_list},
+      {"vllm", embed_list | endpoints(E::Transcription, E::Rerank)},
+      {"sglang", embed_list},
+      {"llama_cpp", embed_list | endpoints(E::Rerank)},
+  };
+  for (auto& r : v)
+    for (auto& [name, set] : served)
+      if (r->name == name) r->endpoints |= set;
+  // Azure OpenAI: a deployment's endpoints under its path; files, batches and
+  // responses at the resource's root; the api-version on every one.
+  const std::pair<Endpoint, const char*> azure_paths[] = {
+      {E::Embeddings, "/openai/deployments/{model}/embeddings?api-version={api_version}"},
+      {E::Images, "/openai/deployments/{model}/images/generations?api-version={api_version}"},
+      {E::Speech, "/openai/deployments/{model}/audio/speech?api-version={api_version}"},
+      {E::Transcription, "/openai/deployments/{model}/audio/transcriptions?api-version={api_version}"},
+      {E::Translation, "/openai/deployments/{model}/audio/translations?api-version={api_version}"},
+      {E::FileCreate, "/openai/files?api-version={api_version}"},
+      {E::FileList, "/openai/files?api-version={api_version}"},
+      {E::FileRetrieve, "/openai/files/{file_id}?api-version={api_version}"},
+      {E::FileDelete, "/openai/files/{file_id}?api-version={api_version}"},
+      {E::FileContent, "/openai/files/{file_id}/content?api-version={api_version}"},
+      {E::BatchCreate, "/openai/batches?api-version={api_version}"},
+      {E::BatchList, "/openai/batches?api-version={api_version}"},
+      {E::BatchRetrieve, "/openai/batches/{batch_id}?api-version={api_version}"},
+      {E::BatchCancel, "/openai/batches/{batch_id}/cancel?api-version={api_version}"},
+      {E::ResponseCreate, "/openai/responses?api-version={api_version}"},
+      {E::ResponseRetrieve, "/openai/responses/{response_id}?api-version={api_version}"},
+      {E::ResponseCancel, "/openai/responses/{response_id}/cancel?api-version={api_version}"},
+      {E::ResponseDelete, "/openai/responses/{response_id}?api-version={api_version}"},
+  };
+  for (auto& [e, path] : azure_paths) azure->paths.emplace_back(e, path);
+  return std::vector<ProviderPtr>(v.begin(), v.end());
 }
 
 bool matches(const ProviderSpec& p, const std::string& key) {
@@ -271,6 +332,7 @@ ProviderPtr parse_provider_registration(std::string_view text) {
   if (auto dup = json::find_duplicate_key(d)) invalid("provider" + *dup + ": appears more than once");
   auto p = std::make_shared<ProviderSpec>();
   p->registered = true;
+  p->endpoints = kAllEndpoints;  // whatever the host serves: it answers for the rest
   p->quirks.stream_usage_option = true;
   for (auto& m : d.GetObject()) {
     std::string_view k = json::sv(m.name);
@@ -371,6 +433,13 @@ void provider_to_json(const ProviderSpec& p, json::Value& out, json::Allocator& 
   for (auto& st : p.settings) settings.PushBack(json::str(st.name, a), a);
   out.AddMember("settings", settings, a);
   out.AddMember("registered", p.registered, a);
+  json::Value eps(rapidjson::kArrayType);
+  for (int i = 0; i < kEndpointCount; ++i) {
+    const auto e = static_cast<Endpoint>(i);
+    if (operation_for(p.protocol, e) && (p.protocol != Protocol::OpenAI || p.serves(e)))
+      eps.PushBack(rapidjson::StringRef(endpoint_name(e)), a);
+  }
+  out.AddMember("endpoints", eps, a);
 }
 
 }  // namespace literllm

@@ -2,6 +2,7 @@
 // table (registry.cpp); providers registered at run time are rows too. Lookup
 // order: the client's registrations, the global registrations, the built-ins.
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -13,6 +14,48 @@
 #include "http/request.hpp"
 
 namespace literllm {
+
+// What a call asks of a provider. The names (endpoint_name) are the C API's
+// (llm_call): "chat", "embeddings", "models", ...
+enum class Endpoint {
+  Chat,
+  Embeddings,
+  Models,
+  Images,
+  Speech,
+  Transcription,
+  Translation,
+  Moderation,
+  Rerank,
+  Search,
+  Ocr,
+  FileCreate,
+  FileRetrieve,
+  FileList,
+  FileDelete,
+  FileContent,
+  BatchCreate,
+  BatchRetrieve,
+  BatchList,
+  BatchCancel,
+  ResponseCreate,
+  ResponseRetrieve,
+  ResponseCancel,
+  ResponseDelete,
+};
+inline constexpr int kEndpointCount = static_cast<int>(Endpoint::ResponseDelete) + 1;
+const char* endpoint_name(Endpoint e);
+// The endpoint of a name as endpoint_name gives it; false for none.
+bool endpoint_from_name(std::string_view name, Endpoint& out);
+
+// A set of endpoints, a bit each.
+using EndpointSet = uint32_t;
+constexpr EndpointSet endpoint_bit(Endpoint e) { return EndpointSet{1} << static_cast<int>(e); }
+template <class... E>
+constexpr EndpointSet endpoints(E... e) {
+  return (endpoint_bit(e) | ...);
+}
+constexpr EndpointSet kAllEndpoints = (EndpointSet{1} << kEndpointCount) - 1;
 
 // Which wire protocol the provider speaks (src/providers/<protocol>.cpp).
 enum class Protocol { OpenAI, Anthropic, Gemini, VertexAI, Bedrock, Cohere };
@@ -69,6 +112,19 @@ struct ProviderSpec {
   // The chat path after base_url when it is not the protocol's own
   // ("/chat/completions" for OpenAI). May hold {model} and {setting} placeholders.
   std::string chat_path;
+  // OpenAI-protocol rows: the endpoints the host serves (chat always; a
+  // registered provider: every one the protocol has), and the paths that
+  // differ from the protocol's own ("/embeddings", ...), placeholders as in
+  // chat_path. Native protocols serve what their operations cover.
+  EndpointSet endpoints = endpoint_bit(Endpoint::Chat);
+  std::vector<std::pair<Endpoint, std::string>> paths;
+  bool serves(Endpoint e) const { return (endpoints & endpoint_bit(e)) != 0; }
+  // The row's path for `e`, or nullptr for the protocol's own.
+  const std::string* path_for(Endpoint e) const {
+    for (auto& [k, v] : paths)
+      if (k == e) return &v;
+    return nullptr;
+  }
   std::vector<SettingSpec> settings;
   // A setting holding a bearer token sent instead of the key when no key is
   // given (Azure's Entra ID token). Empty: none.

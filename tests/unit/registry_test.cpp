@@ -491,8 +491,10 @@ TEST(ProviderJson, RegisteredShape) {
   std::set<std::string> keys;
   for (auto& m : d.GetObject()) keys.insert(m.name.GetString());
   EXPECT_EQ(keys, (std::set<std::string>{"name", "aliases", "base_url", "auth", "api_key_env", "prefixes", "protocol",
-                                         "settings", "registered"}));
+                                         "settings", "registered", "endpoints"}));
   EXPECT_STREQ(d["name"].GetString(), "acme");
+  EXPECT_EQ(d["endpoints"].Size(), static_cast<rapidjson::SizeType>(kEndpointCount - 1))
+      << "a registered OpenAI-compatible host: every endpoint the protocol has (all but search, which it has not)";
   ASSERT_TRUE(d["aliases"].IsArray());
   ASSERT_EQ(d["aliases"].Size(), 1u);
   EXPECT_STREQ(d["aliases"][0].GetString(), "acme_ai");
