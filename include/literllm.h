@@ -642,7 +642,13 @@ LLM_API llm_status llm_client_cancel_e(llm_client_t *client, uint64_t request_id
  * "data": [{"object": "embedding", "index", "embedding": [floats]}], "model",
  * "usage"} whatever the provider (base64 answers decoded to floats); for a
  * binary answer (audio.speech, files.content) {"object": "binary",
- * "content_type", "bytes": length} with the bytes in llm_response_bytes.
+ * "content_type", "bytes": length} with the bytes in llm_response_bytes; a
+ * transcription or translation asked as "text", "srt" or "vtt" {"text": the
+ * provider's text}; for models {"object": "list", "data": [{"id", "object":
+ * "model", "created", "owned_by"}]}; for rerank {"object": "list",
+ * "results": [{"index", "relevance_score", "document"?}]} most relevant
+ * first; for search {"object": "search.results", "query", "results":
+ * [{"title", "url", "snippet", "published_at"?, "score"?}]}.
  * Blocks the calling thread; thread-safe; must not be called from one of this
  * client's callbacks (LLM_ERR_INVALID_ARGUMENT: use llm_call_async).
  */

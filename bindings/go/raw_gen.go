@@ -1094,7 +1094,13 @@ func llm_client_cancel_e(client *C.llm_client_t, request_id C.uint64_t, error_ *
 // "data": [{"object": "embedding", "index", "embedding": [floats]}], "model",
 // "usage"} whatever the provider (base64 answers decoded to floats); for a
 // binary answer (audio.speech, files.content) {"object": "binary",
-// "content_type", "bytes": length} with the bytes in llm_response_bytes.
+// "content_type", "bytes": length} with the bytes in llm_response_bytes; a
+// transcription or translation asked as "text", "srt" or "vtt" {"text": the
+// provider's text}; for models {"object": "list", "data": [{"id", "object":
+// "model", "created", "owned_by"}]}; for rerank {"object": "list",
+// "results": [{"index", "relevance_score", "document"?}]} most relevant
+// first; for search {"object": "search.results", "query", "results":
+// [{"title", "url", "snippet", "published_at"?, "score"?}]}.
 // Blocks the calling thread; thread-safe; must not be called from one of this
 // client's callbacks (LLM_ERR_INVALID_ARGUMENT: use llm_call_async).
 func llm_call(client *C.llm_client_t, endpoint *C.char, request_json *C.char, data *unsafe.Pointer, data_sizes *C.size_t, data_count C.size_t, out **C.llm_response_t) C.llm_status {
@@ -1162,7 +1168,13 @@ func llm_call(client *C.llm_client_t, endpoint *C.char, request_json *C.char, da
 // "data": [{"object": "embedding", "index", "embedding": [floats]}], "model",
 // "usage"} whatever the provider (base64 answers decoded to floats); for a
 // binary answer (audio.speech, files.content) {"object": "binary",
-// "content_type", "bytes": length} with the bytes in llm_response_bytes.
+// "content_type", "bytes": length} with the bytes in llm_response_bytes; a
+// transcription or translation asked as "text", "srt" or "vtt" {"text": the
+// provider's text}; for models {"object": "list", "data": [{"id", "object":
+// "model", "created", "owned_by"}]}; for rerank {"object": "list",
+// "results": [{"index", "relevance_score", "document"?}]} most relevant
+// first; for search {"object": "search.results", "query", "results":
+// [{"title", "url", "snippet", "published_at"?, "score"?}]}.
 // Blocks the calling thread; thread-safe; must not be called from one of this
 // client's callbacks (LLM_ERR_INVALID_ARGUMENT: use llm_call_async).
 func llm_call_e(client *C.llm_client_t, endpoint *C.char, request_json *C.char, data *unsafe.Pointer, data_sizes *C.size_t, data_count C.size_t, out **C.llm_response_t, error_ **C.llm_error_t) C.llm_status {
@@ -1242,7 +1254,8 @@ func llm_preview_request_e(client *C.llm_client_t, request_json *C.char, stream 
 
 // The providers this client knows, as a JSON array of {"name", "aliases",
 // "base_url", "auth", "api_key_env", "prefixes", "protocol", "settings",
-// "registered"}, registered ones first. "protocol" is the wire protocol the
+// "registered", "endpoints"}, registered ones first. "endpoints" lists the
+// llm_call endpoint names the provider serves ("chat", "embeddings", ...). "protocol" is the wire protocol the
 // provider speaks ("openai", "anthropic", "gemini", "vertex_ai", "bedrock",
 // "cohere"); "auth" is "bearer", "header:<name>", "none" or "signed" (the
 // protocol signs each request: SigV4, Google OAuth); "settings" names the
@@ -1254,7 +1267,8 @@ func llm_providers_json(client *C.llm_client_t, out **C.char) C.llm_status {
 
 // The providers this client knows, as a JSON array of {"name", "aliases",
 // "base_url", "auth", "api_key_env", "prefixes", "protocol", "settings",
-// "registered"}, registered ones first. "protocol" is the wire protocol the
+// "registered", "endpoints"}, registered ones first. "endpoints" lists the
+// llm_call endpoint names the provider serves ("chat", "embeddings", ...). "protocol" is the wire protocol the
 // provider speaks ("openai", "anthropic", "gemini", "vertex_ai", "bedrock",
 // "cohere"); "auth" is "bearer", "header:<name>", "none" or "signed" (the
 // protocol signs each request: SigV4, Google OAuth); "settings" names the

@@ -34,6 +34,7 @@ type scenario struct {
 	Callers   int                        `json:"callers"`
 	CallsEach int                        `json:"calls_each"`
 	About     string                     `json:"about"`
+	Endpoint  string                     `json:"endpoint"`
 }
 
 func scenariosPath() string {
@@ -98,6 +99,7 @@ type outcome struct {
 	preview   *Preview
 	elapsed   time.Duration
 	knownKeys map[string]bool // expect keys the kind itself checked
+	call      *Response       // kind "call"
 }
 
 func runScenario(t *testing.T, s scenario, cfg map[string]json.RawMessage) {
@@ -234,6 +236,18 @@ func runScenario(t *testing.T, s scenario, cfg map[string]json.RawMessage) {
 			}(i)
 		}
 		wg.Wait()
+	case "call":
+		// The blocking path and the callback path, as for chat.
+		t.Run("blocking", func(t *testing.T) {
+			r, err := newClient(t).Call(context.Background(), s.Endpoint, s.Request)
+			checkExpect(t, s, outcome{err: err, call: r})
+		})
+		t.Run("async", func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			r, err := newClient(t).Call(ctx, s.Endpoint, s.Request)
+			checkExpect(t, s, outcome{err: err, call: r})
+		})
 	case "preview":
 		pv, err := newClient(t).Preview(req(t, s.Request), false)
 		checkExpect(t, s, outcome{err: err, preview: pv})
@@ -456,6 +470,8 @@ func checkExpect(t *testing.T, s scenario, o outcome) {
 					t.Errorf("body model %q (%v), want %q", body.Model, err, str(k))
 				}
 			}
+		case "object", "ids_include", "vectors", "dimensions", "content_type", "min_bytes":
+			checkCallExpect(t, s, k, o.call)
 		default:
 			t.Errorf("expect.%s: this runner does not know the field", k)
 		}
@@ -468,4 +484,62 @@ func normalize(v any) any {
 	var out any
 	_ = json.Unmarshal(b, &out)
 	return out
+}
+
+// checkCallExpect checks one expect field of kind "call".
+func checkCallExpect(t *testing.T, s scenario, k string, r *Response) {
+	t.Helper()
+	if r == nil {
+		t.Errorf("%s: no response", k)
+		return
+	}
+	var answer struct {
+		Object string `json:"object"`
+		Data   []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if err := r.Decode(&answer); err != nil {
+		t.Errorf("the answer %s: %v", r.JSON, err)
+	}
+	var want any
+	_ = json.Unmarshal(s.Expect[k], &want)
+	_, count, dims := r.EmbeddingsFlat()
+	switch k {
+	case "object":
+		if answer.Object != want {
+			t.Errorf("object %q, want %v", answer.Object, want)
+		}
+	case "ids_include":
+		for _, id := range want.([]any) {
+			found := false
+			for _, m := range answer.Data {
+				found = found || m.ID == id
+			}
+			if !found {
+				t.Errorf("no model %v in %s", id, r.JSON)
+			}
+		}
+	case "vectors":
+		if float64(count) != want || len(r.Embeddings()) != count {
+			t.Errorf("%d vectors, want %v", count, want)
+		}
+	case "dimensions":
+		if float64(dims) != want {
+			t.Errorf("%d dimensions, want %v", dims, want)
+		}
+		for i, v := range r.Embeddings() {
+			if len(v) != dims {
+				t.Errorf("vector %d has %d floats", i, len(v))
+			}
+		}
+	case "content_type":
+		if r.ContentType() != want {
+			t.Errorf("content type %q, want %v", r.ContentType(), want)
+		}
+	case "min_bytes":
+		if float64(len(r.Bytes())) < want.(float64) {
+			t.Errorf("%d bytes, want at least %v", len(r.Bytes()), want)
+		}
+	}
 }

@@ -350,6 +350,8 @@ PreparedCall Client::prepare_call(Endpoint e, std::string_view request_json, con
     if (!p.target.spec) invalid("config.model_hint: unknown provider \"" + cfg_.model_hint + "\"");
   }
   p.stream = false;
+  // Known before any key is looked for: a provider without the endpoint says so first.
+  require_operation(*p.target.spec, e);
   complete_target(p.target);
   try {
     finish_prepare(p, false, &blobs);
@@ -1016,7 +1018,7 @@ void Client::succeed(const std::shared_ptr<Call>& c) {
       d.AddMember("bytes", static_cast<uint64_t>(bytes.size()), a);
       doc = std::move(d);
     } else {
-      doc = c->prep.op->parse(c->body, c->prep.target);
+      doc = c->prep.op->parse_for(c->body, c->prep.target, c->prep.request);
       std::string().swap(c->body);  // the document holds the answer now: one copy, not two
     }
   } catch (const Error& e) {

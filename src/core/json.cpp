@@ -309,7 +309,10 @@ struct Trim {
     if (st.parser.capacity() > kKeepMax || st.doc.capacity() > kKeepMax) {
       const size_t keep = std::clamp(before, simdjson::dom::MINIMAL_DOCUMENT_CAPACITY, kKeepMax);
       // On failure each is left empty, and grows again on the next parse.
-      simdjson::error_code e1 = st.parser.allocate(keep);
+      // The depth limit given again: allocate() alone would reset it to
+      // simdjson's default (1024), and the parser would then accept what
+      // json::parse must refuse.
+      simdjson::error_code e1 = st.parser.allocate(keep, kMaxDepth);
       simdjson::error_code e2 = st.doc.allocate(keep);
       (void)e1;
       (void)e2;

@@ -575,8 +575,10 @@ struct Transport::Impl {
     ok = ok && append("Expect:");
     if (!has_accept) ok = ok && append("Accept:");
     // curl would send "application/x-www-form-urlencoded" with any POST body,
-    // even an empty one; send none unless the caller names one.
-    if (!has_content_type) ok = ok && append("Content-Type:");
+    // even an empty one; send none unless the caller names one. A multipart
+    // body's is curl's own (multipart/form-data; boundary=...): removing it
+    // would leave "Content-Type: ; boundary=...".
+    if (!has_content_type && r.parts.empty()) ok = ok && append("Content-Type:");
     if (!ok) {
       t->preset_status = LLM_ERR_INTERNAL;
       t->preset_error = "out of memory building the header list";

@@ -108,6 +108,13 @@ class Operation {
   virtual bool binary_answer() const { return false; }
   // Parses a 2xx body. Throws Error (LLM_ERR_SERIALIZATION for what it cannot read).
   virtual json::Document parse(std::string_view body, const Target& t) const = 0;
+  // parse() given also the request it answers (what build left of it), for an
+  // answer normalized with what only the request holds (the documents of a
+  // rerank). By default parse(body, t).
+  virtual json::Document parse_for(std::string_view body, const Target& t, const json::Value& request) const {
+    (void)request;
+    return parse(body, t);
+  }
   // The decoder of one streamed answer.
   virtual std::unique_ptr<StreamDecoder> stream_decoder(const Target& t, const Limits& limits) const = 0;
   // The typed error for an HTTP error answer.
@@ -128,6 +135,9 @@ const Operation* bedrock_operation(Endpoint e);
 const Operation* cohere_operation(Endpoint e);
 const Operation* vertex_operation(Endpoint e);
 const Operation* gemini_operation(Endpoint e);
+// Web search (search.cpp).
+const Operation* brave_operation(Endpoint e);
+const Operation* tavily_operation(Endpoint e);
 // The OpenAI protocol's endpoints beyond chat (openai_endpoints.cpp).
 const Operation* openai_endpoint_operation(Endpoint e);
 

@@ -11,6 +11,7 @@
 #include "providers/adapter.hpp"
 #include "providers/anthropic.hpp"
 #include "providers/codec.hpp"
+#include "providers/native_endpoints.hpp"
 
 namespace literllm {
 
@@ -573,6 +574,8 @@ class AnthropicChat final : public Operation {
 
 }  // namespace
 
-const Operation* anthropic_operation(Endpoint e) { return codec::chat_only<AnthropicChat>(e); }
+const Operation* anthropic_operation(Endpoint e) {
+  return e == Endpoint::Chat ? codec::chat_only<AnthropicChat>(e) : anthropic_endpoint_operation(e);
+}
 
 }  // namespace literllm

@@ -12,6 +12,7 @@
 #include "providers/adapter.hpp"
 #include "providers/bedrock.hpp"
 #include "providers/codec.hpp"
+#include "providers/native_endpoints.hpp"
 
 namespace literllm {
 
@@ -545,6 +546,8 @@ bool BedrockEvents::on_event(std::string_view type, std::string_view payload, co
   return impl_->events.on_event(type, d, emit);
 }
 
-const Operation* bedrock_operation(Endpoint e) { return codec::chat_only<BedrockConverse>(e); }
+const Operation* bedrock_operation(Endpoint e) {
+  return e == Endpoint::Chat ? codec::chat_only<BedrockConverse>(e) : bedrock_endpoint_operation(e);
+}
 
 }  // namespace literllm

@@ -8,6 +8,7 @@
 #include "core/errors.hpp"
 #include "providers/adapter.hpp"
 #include "providers/codec.hpp"
+#include "providers/native_endpoints.hpp"
 #include "providers/cohere.hpp"
 
 namespace literllm {
@@ -361,6 +362,8 @@ json::Document cohere_response(std::string_view text, const Target& t) {
   return d;
 }
 
-const Operation* cohere_operation(Endpoint e) { return codec::chat_only<CohereChat>(e); }
+const Operation* cohere_operation(Endpoint e) {
+  return e == Endpoint::Chat ? codec::chat_only<CohereChat>(e) : cohere_endpoint_operation(e);
+}
 
 }  // namespace literllm

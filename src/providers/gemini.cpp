@@ -27,6 +27,7 @@
 #include "http/headers.hpp"
 #include "providers/adapter.hpp"
 #include "providers/codec.hpp"
+#include "providers/native_endpoints.hpp"
 
 namespace literllm {
 
@@ -1403,6 +1404,8 @@ class GeminiChat final : public Operation {
 
 }  // namespace
 
-const Operation* gemini_operation(Endpoint e) { return codec::chat_only<GeminiChat>(e); }
+const Operation* gemini_operation(Endpoint e) {
+  return e == Endpoint::Chat ? codec::chat_only<GeminiChat>(e) : gemini_endpoint_operation(e);
+}
 
 }  // namespace literllm

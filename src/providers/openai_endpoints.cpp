@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fcntl.h>
 #include <string>
@@ -166,6 +167,51 @@ void decode_base64_embeddings(json::Document& d, const Target& t) {
   }
 }
 
+// A field the host spells another way, renamed (nothing when it spells it as OpenAI does).
+void rename(json::Document& req, const char* from, std::string_view to) {
+  if (to == from) return;
+  auto it = req.FindMember(from);
+  if (it == req.MemberEnd()) return;
+  auto& a = req.GetAllocator();
+  Value v(std::move(it->value), a);
+  req.RemoveMember(it);
+  req.AddMember(json::str(to, a), v, a);
+}
+
+// Rerank answers as one shape: {"object": "list", "results": [{"index",
+// "relevance_score", "document": {"text"}?}], "model", "usage"?}, most
+// relevant first. (Jina and Together answer "results" with document objects;
+// Voyage answers "data" with document strings.)
+void normalize_rerank(json::Document& d) {
+  auto& a = d.GetAllocator();
+  auto it = d.FindMember("results");
+  if (it == d.MemberEnd()) {
+    auto data = d.FindMember("data");
+    if (data == d.MemberEnd() || !data->value.IsArray()) return;
+    Value list(std::move(data->value), a);
+    d.RemoveMember(data);
+    d.AddMember("results", list, a);
+    it = d.FindMember("results");
+  }
+  if (!it->value.IsArray()) return;
+  for (auto& r : it->value.GetArray()) {
+    if (!r.IsObject()) continue;
+    if (auto doc = r.FindMember("document"); doc != r.MemberEnd() && doc->value.IsString()) {
+      Value o(rapidjson::kObjectType);
+      o.AddMember("text", Value(std::move(doc->value), a), a);
+      doc->value = std::move(o);
+    }
+  }
+  auto score = [](const Value& r) {
+    const Value* s = r.IsObject() ? json::find(r, "relevance_score") : nullptr;
+    return s && s->IsNumber() ? s->GetDouble() : -1e300;
+  };
+  Value& arr = it->value;
+  std::stable_sort(arr.Begin(), arr.End(), [&](const Value& x, const Value& y) { return score(x) > score(y); });
+  if (auto o = d.FindMember("object"); o != d.MemberEnd()) o->value.SetString("list", a);
+  else d.AddMember("object", "list", a);
+}
+
 class OpenAIEndpoint final : public Operation {
  public:
   explicit OpenAIEndpoint(const Route& r) : r_(r) {}
@@ -185,6 +231,9 @@ class OpenAIEndpoint final : public Operation {
       if (extra.IsObject()) add_new_members(req, extra, a);
     }
     for (const char* k : {"extra_headers", "timeout_secs"}) req.RemoveMember(k);
+    const Quirks& q = t.spec->quirks;
+    if (r_.endpoint == Endpoint::Rerank) rename(req, "top_n", q.top_n_field);
+    if (r_.endpoint == Endpoint::Embeddings) rename(req, "dimensions", q.dimensions_field);
     if (r_.endpoint == Endpoint::Embeddings && !req.HasMember("encoding_format") &&
         (t.spec->name == "openai" || t.spec->name == "azure_openai"))
       req.AddMember("encoding_format", "base64", a);  // a third of the bytes; decoded in parse()
@@ -241,6 +290,15 @@ class OpenAIEndpoint final : public Operation {
   }
 
   json::Document parse(std::string_view body, const Target& t) const override {
+    if (r_.endpoint == Endpoint::Transcription || r_.endpoint == Endpoint::Translation) {
+      // response_format text, srt and vtt answer plain text: given as {"text": body}.
+      const size_t first = body.find_first_not_of(" \t\r\n");
+      if (first == std::string_view::npos || body[first] != '{') {
+        json::Document d(rapidjson::kObjectType);
+        d.AddMember("text", json::str(body, d.GetAllocator()), d.GetAllocator());
+        return d;
+      }
+    }
     json::Document d = json::parse(body, (t.spec->name + " response").c_str(), LLM_ERR_SERIALIZATION);
     if (!d.IsObject()) throw Error(LLM_ERR_SERIALIZATION, t.spec->name + " response is not a JSON object");
     if (auto err = d.FindMember("error"); err != d.MemberEnd() && err->value.IsObject()) {
@@ -249,6 +307,7 @@ class OpenAIEndpoint final : public Operation {
       throw Error(status_for_http(0, msg, code), t.spec->name + " answered 2xx with an error: " + msg);
     }
     if (r_.endpoint == Endpoint::Embeddings) decode_base64_embeddings(d, t);
+    if (r_.endpoint == Endpoint::Rerank) normalize_rerank(d);
     return d;
   }
 

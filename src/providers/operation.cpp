@@ -36,7 +36,8 @@ bool endpoint_from_name(std::string_view name, Endpoint& out) {
 }
 
 namespace {
-const std::string kEmpty;
+// Never freed: no static destructor (see tests/pkg/check_no_static_destructors.cmake).
+const std::string& kEmpty = *new std::string();
 }
 
 const std::string& Target::setting(std::string_view name) const {
@@ -89,6 +90,8 @@ const Operation* operation_for(Protocol p, Endpoint e) {
     case Protocol::Gemini: return gemini_operation(e);
     case Protocol::Cohere: return cohere_operation(e);
     case Protocol::VertexAI: return vertex_operation(e);
+    case Protocol::Brave: return brave_operation(e);
+    case Protocol::Tavily: return tavily_operation(e);
   }
   return nullptr;
 }

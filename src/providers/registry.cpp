@@ -157,7 +157,24 @@ std::vector<ProviderPtr> make_builtins() {
       azure,
       native("cohere", {"co"}, "https://api.cohere.com", Protocol::Cohere, AuthKind::Bearer, "",
              {"COHERE_API_KEY", "CO_API_KEY"}, "COHERE_BASE_URL"),
+      // Web search.
+      native("brave", {"brave_search"}, "https://api.search.brave.com", Protocol::Brave, AuthKind::Header,
+             "X-Subscription-Token", {"BRAVE_API_KEY", "BRAVE_SEARCH_API_KEY"}, "BRAVE_BASE_URL"),
+      native("tavily", {}, "https://api.tavily.com", Protocol::Tavily, AuthKind::Bearer, "", {"TAVILY_API_KEY"},
+             "TAVILY_BASE_URL"),
   };
+  // Embeddings and rerank hosts: OpenAI's embeddings shape, Cohere-like rerank.
+  Quirks voyage_q = compat();
+  voyage_q.top_n_field = "top_k";
+  voyage_q.dimensions_field = "output_dimension";
+  // They have no chat: a chat to them is LLM_ERR_ENDPOINT_NOT_SUPPORTED.
+  for (auto r : {row("jina", {"jina_ai", "jinaai"}, "https://api.jina.ai/v1", {"JINA_API_KEY", "JINA_AI_API_KEY"},
+                     compat()),
+                 row("voyage", {"voyage_ai", "voyageai"}, "https://api.voyageai.com/v1", {"VOYAGE_API_KEY"}, voyage_q)}) {
+    r->endpoints = endpoints(Endpoint::Embeddings, Endpoint::Rerank);
+    v.push_back(r);
+  }
+
   // What each OpenAI-compatible host serves beyond chat, from its API reference.
   using E = Endpoint;
   const EndpointSet audio = endpoints(E::Speech, E::Transcription, E::Translation);
@@ -258,6 +275,8 @@ const char* protocol_name(Protocol p) {
     case Protocol::VertexAI: return "vertex_ai";
     case Protocol::Bedrock: return "bedrock";
     case Protocol::Cohere: return "cohere";
+    case Protocol::Brave: return "brave";
+    case Protocol::Tavily: return "tavily";
   }
   return "openai";
 }

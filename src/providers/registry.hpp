@@ -58,8 +58,9 @@ constexpr EndpointSet endpoints(E... e) {
 constexpr EndpointSet kAllEndpoints = (EndpointSet{1} << kEndpointCount) - 1;
 
 // Which wire protocol the provider speaks (src/providers/<protocol>.cpp).
-enum class Protocol { OpenAI, Anthropic, Gemini, VertexAI, Bedrock, Cohere };
-const char* protocol_name(Protocol p);  // "openai", "anthropic", "gemini", "vertex_ai", "bedrock", "cohere"
+enum class Protocol { OpenAI, Anthropic, Gemini, VertexAI, Bedrock, Cohere, Brave, Tavily };
+// "openai", "anthropic", "gemini", "vertex_ai", "bedrock", "cohere", "brave", "tavily"
+const char* protocol_name(Protocol p);
 
 // A provider setting beyond api_key/base_url/headers (a Vertex project, an AWS
 // region): set under providers.<name>.<setting> in the client config, else
@@ -92,6 +93,10 @@ struct Quirks {
   // "Qwen/Qwen2.5-72B-Instruct-Turbo"): as a client's model_hint, such a
   // provider keeps every model id (see Client::route).
   bool foreign_model_ids = false;
+  // How the host spells rerank's result count and embeddings' size (Voyage:
+  // top_k, output_dimension).
+  const char* top_n_field = "top_n";
+  const char* dimensions_field = "dimensions";
 };
 
 struct ProviderSpec {

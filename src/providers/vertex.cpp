@@ -13,6 +13,7 @@
 #include "providers/codec.hpp"
 #include "providers/anthropic.hpp"
 #include "providers/gemini.hpp"
+#include "providers/native_endpoints.hpp"
 
 namespace literllm {
 
@@ -66,8 +67,83 @@ class VertexChat final : public Operation {
   }
 };
 
+// Embeddings of Google's embedding models (gemini-embedding-001,
+// text-embedding-005, text-multilingual-embedding-002, ...): POST
+// .../publishers/google/models/{model}:predict with {"instances": [{"content":
+// text}, ...], "parameters": {"outputDimensionality"}} ("dimensions"). The
+// members of provider_options.vertex_ai named task_type or title go into every
+// instance; "parameters" (autoTruncate, ...) merges with the body's; others go
+// to the top-level body. The answer's predictions[i].embeddings.values become
+// data[i].embedding, and the sum of their statistics.token_count the usage.
+class VertexEmbed final : public Operation {
+ public:
+  http::Request build(json::Document& req, const Target& t, bool) const override {
+    const auto texts = native::input_texts(req, t.spec->name);
+    json::Document body(rapidjson::kObjectType);
+    auto& a = body.GetAllocator();
+    json::Value opts(rapidjson::kObjectType);
+    merge_provider_options(req, opts, t, a);
+    json::Value instances(rapidjson::kArrayType);
+    for (std::string_view text : texts) {
+      json::Value in(rapidjson::kObjectType);
+      in.AddMember("content", json::str(text, a), a);
+      for (const char* k : {"task_type", "title"})
+        if (const json::Value* v = json::find(opts, k)) in.AddMember(rapidjson::StringRef(k), json::Value(*v, a), a);
+      instances.PushBack(in, a);
+    }
+    body.AddMember("instances", instances, a);
+    json::Value params(rapidjson::kObjectType);
+    if (const json::Value* dims = json::find(req, "dimensions"))
+      params.AddMember("outputDimensionality", json::Value(*dims, a), a);
+    for (auto& m : opts.GetObject()) {
+      std::string_view k = json::sv(m.name);
+      if (k == "task_type" || k == "title") continue;
+      if (k == "parameters" && m.value.IsObject()) {
+        for (auto& p : m.value.GetObject()) {
+          auto have = params.FindMember(p.name);
+          if (have != params.MemberEnd()) have->value.CopyFrom(p.value, a);
+          else params.AddMember(json::Value(p.name, a), json::Value(p.value, a), a);
+        }
+        continue;
+      }
+      body.AddMember(json::Value(m.name, a), json::Value(m.value, a), a);
+    }
+    if (!params.ObjectEmpty()) body.AddMember("parameters", params, a);
+    codec::finish_body(req, body, t, a, true);
+    const std::string path = "/v1/projects/" + url_encode(t.required("project")) + "/locations/" +
+                             url_encode(t.required("location")) + "/publishers/google/models/" +
+                             url_encode(t.model, kModelKeeps) + ":predict";
+    return codec::post_json(t, http::join_path(vertex_base(t), path), body, "application/json");
+  }
+  json::Document parse(std::string_view body, const Target& t) const override {
+    json::Document src = native::parse_object(body, t.spec->name + " embeddings answer");
+    const json::Value* preds = json::find(src, "predictions");
+    if (!preds || !preds->IsArray())
+      throw Error(LLM_ERR_SERIALIZATION, t.spec->name + " embeddings answer has no \"predictions\" array");
+    native::EmbeddingList out(t.model);
+    int64_t tokens = 0;
+    for (rapidjson::SizeType i = 0; i < preds->Size(); ++i) {
+      const std::string what = t.spec->name + " embeddings answer: predictions[" + std::to_string(i) + "].embeddings";
+      const json::Value* e = json::find((*preds)[i], "embeddings");
+      const json::Value* values = e ? json::find(*e, "values") : nullptr;
+      if (!values) throw Error(LLM_ERR_SERIALIZATION, what + ".values is missing");
+      out.add(*values, what + ".values");
+      if (const json::Value* st = json::find(*e, "statistics")) tokens += native::int_or(*st, "token_count", 0);
+    }
+    return out.build(tokens);
+  }
+  std::unique_ptr<StreamDecoder> stream_decoder(const Target&, const Limits&) const override { return nullptr; }
+  Error http_error(const Target& t, long status, std::string_view body, const http::Headers& headers) const override {
+    return gemini_http_error(t, status, body, headers);
+  }
+};
+
 }  // namespace
 
-const Operation* vertex_operation(Endpoint e) { return codec::chat_only<VertexChat>(e); }
+const Operation* vertex_operation(Endpoint e) {
+  static const Operation* embed = new VertexEmbed;  // leaked: an I/O thread may use it during exit
+  if (e == Endpoint::Embeddings) return embed;
+  return codec::chat_only<VertexChat>(e);
+}
 
 }  // namespace literllm

@@ -10,20 +10,6 @@ using namespace e2e;
 
 namespace {
 
-std::string requests_json(literllm::testing::Upstream& up) {
-  rapidjson::Document d(rapidjson::kArrayType);
-  auto& a = d.GetAllocator();
-  for (auto& r : up.requests()) {
-    rapidjson::Value o(rapidjson::kObjectType);
-    o.AddMember("target", rapidjson::Value(r.target.c_str(), a), a);
-    o.AddMember("body", rapidjson::Value(r.body.c_str(), a), a);
-    d.PushBack(o, a);
-  }
-  rapidjson::StringBuffer b;
-  rapidjson::Writer<rapidjson::StringBuffer> w(b);
-  d.Accept(w);
-  return b.GetString();
-}
 
 llm_client_t* client_for(const std::string& cfg) {
   llm_client_t* c = nullptr;

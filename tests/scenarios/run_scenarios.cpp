@@ -148,6 +148,43 @@ void expect_common(Check& k, const Value& e, const Outcome& o, const std::string
   }
 }
 
+// Kind "call": llm_call with the scenario's endpoint and request.
+void call_scenario(Check& k, llm_client_t* c, const Value& sc, const Value& e, const std::string& req,
+                   const std::string& base_url) {
+  Outcome o;
+  llm_response_t* r = nullptr;
+  o.status = llm_call_e(c, sc["endpoint"].GetString(), req.c_str(), nullptr, nullptr, 0, &r, &o.error);
+  expect_common(k, e, o, base_url);
+  if (!r) return;
+  Document d;
+  d.Parse(str_or(llm_response_json(r)));
+  if (d.HasParseError() || !d.IsObject()) k.fail("the answer is not a JSON object");
+  if (e.HasMember("object") && d.IsObject())
+    k.eq("object", d.HasMember("object") && d["object"].IsString() ? d["object"].GetString() : "", e["object"].GetString());
+  if (e.HasMember("ids_include") && d.IsObject()) {
+    for (const Value& id : e["ids_include"].GetArray()) {
+      bool found = false;
+      if (d.HasMember("data") && d["data"].IsArray())
+        for (const Value& m : d["data"].GetArray())
+          found = found || (m.IsObject() && m.HasMember("id") && m["id"] == id);
+      if (!found) k.fail(std::string("ids_include: no model ") + id.GetString());
+    }
+  }
+  size_t count = 0, dims = 0;
+  const float* v = llm_response_embeddings(r, &count, &dims);
+  if (e.HasMember("vectors")) {
+    k.eq("vectors", static_cast<long long>(count), e["vectors"].GetInt64());
+    if (!v) k.fail("llm_response_embeddings gave NULL");
+  }
+  if (e.HasMember("dimensions")) k.eq("dimensions", static_cast<long long>(dims), e["dimensions"].GetInt64());
+  size_t n = 0;
+  const void* b = llm_response_bytes(r, &n);
+  if (e.HasMember("content_type")) k.eq("content_type", str_or(llm_response_content_type(r)), e["content_type"].GetString());
+  if (e.HasMember("min_bytes") && (!b || n < static_cast<size_t>(e["min_bytes"].GetInt64())))
+    k.fail("bytes: got " + std::to_string(n) + ", want at least " + std::to_string(e["min_bytes"].GetInt64()));
+  llm_response_free(r);
+}
+
 std::string run_one(const Value& sc, const Value& client_config, const std::string& base_url) {
   Check k;
   const std::string kind = sc["kind"].GetString();
@@ -188,6 +225,8 @@ std::string run_one(const Value& sc, const Value& client_config, const std::stri
     llm_error_free(err);
     Outcome o = chat(c, req);
     expect_common(k, e, o, base_url);
+  } else if (kind == "call") {
+    call_scenario(k, c, sc, e, req, base_url);
   } else if (kind == "preview") {
     char* out = nullptr;
     llm_status st = llm_preview_request_e(c, req.c_str(), 0, &out, &err);

@@ -42,6 +42,11 @@ TEST(Json, DepthIsBounded) {
   EXPECT_NE(msg.find("deeper than 512"), std::string::npos) << msg;
   // Brackets inside strings do not count.
   EXPECT_EQ(parse_status("[\"" + std::string(2000, '[') + "\"]"), LLM_OK);
+  // A large text makes the thread's parser grow, then shrink back: the limit stays.
+  std::string big = "[\"" + std::string(64u << 10, 'x') + "\"]";  // past what a thread keeps (16 KiB)
+  EXPECT_EQ(parse_status(big), LLM_OK);
+  EXPECT_EQ(parse_status(std::string(513, '[') + std::string(513, ']')), LLM_ERR_INVALID_ARGUMENT)
+      << "after a large parse";
 }
 
 TEST(Json, ErrorBodiesOfAnyDepthDoNotCrash) {

@@ -19,6 +19,7 @@ bool header_number(const RecordedRequest& req, std::string_view name, long& out)
 bool header_true(const RecordedRequest& req, std::string_view name);
 bool iequals(std::string_view a, std::string_view b);
 std::string_view trim(std::string_view s);
+std::string query_param(const RecordedRequest& req, std::string_view name);  // its value undecoded, or ""
 size_t count_words(std::string_view s);
 std::string first_words(std::string_view s, size_t n);         // the first n words (text up to the n-th word's end)
 std::vector<std::string> two_word_pieces(std::string_view s);  // concatenation == s

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "anthropic.hpp"  // shared helpers, thinking_signature
+#include "embed_vectors.hpp"
 #include "auth/sigv4.hpp"
 #include "http/eventstream.hpp"
 #include "http/url.hpp"
@@ -857,6 +858,7 @@ BedrockRoute bedrock_route(std::string_view path, std::string* model) {
   std::string_view verb = rest.substr(slash + 1);
   BedrockRoute r = verb == "converse"          ? BedrockRoute::converse
                    : verb == "converse-stream" ? BedrockRoute::converse_stream
+                   : verb == "invoke"          ? BedrockRoute::invoke
                                                : BedrockRoute::none;
   if (r != BedrockRoute::none && model) *model = http::percent_decode(rest.substr(0, slash));
   return r;
@@ -925,9 +927,153 @@ std::optional<Plan> bedrock_auth(const RecordedRequest& req, const UpstreamOptio
   return verify_sigv4(req, opts.aws_credentials, rid);
 }
 
+namespace {
+
+void put_vector(Writer& w, std::string_view text, int dims) {
+  w.StartArray();
+  for (double x : upstream_embedding(text, dims)) w.Double(x);
+  w.EndArray();
+}
+
+[[noreturn]] void required_key(const char* key) {
+  fail("Malformed input request: #: required key [" + std::string(key) +
+       "] not found, please reformat your input and try again.");
+}
+
+// Amazon Titan Text Embeddings: {"inputText", "dimensions" (v2: 256, 512, 1024), "normalize", "embeddingTypes"}.
+std::string titan_embed(const Value& d, bool v2) {
+  if (v2) only_keys(d, "", {"inputText", "dimensions", "normalize", "embeddingTypes"});
+  else only_keys(d, "", {"inputText"});
+  const Value* text = find(d, "inputText");
+  if (!text) required_key("inputText");
+  if (!text->IsString()) malformed("#/inputText", "expected type: String, found: " + compact(*text));
+  if (text->GetStringLength() == 0) malformed("#/inputText", "expected minLength: 1, actual: 0");
+  int dims = v2 ? 1024 : 1536;
+  if (const Value* dv = find(d, "dimensions")) {
+    if (!dv->IsInt() || (dv->GetInt() != 256 && dv->GetInt() != 512 && dv->GetInt() != 1024))
+      malformed("#/dimensions", compact(*dv) + " is not a valid enum value");
+    dims = dv->GetInt();
+  }
+  if (const Value* nv = find(d, "normalize"); nv && !nv->IsBool())
+    malformed("#/normalize", "expected type: Boolean, found: " + compact(*nv));
+  bool by_type = false;
+  if (const Value* et = find(d, "embeddingTypes")) {
+    if (!et->IsArray()) malformed("#/embeddingTypes", "expected type: JSONArray, found: " + compact(*et));
+    for (auto& t : et->GetArray())
+      if (!t.IsString() || (sv(t) != "float" && sv(t) != "binary"))
+        malformed("#/embeddingTypes", compact(t) + " is not a valid enum value");
+    by_type = true;
+  }
+  return json([&](Writer& w) {
+    w.StartObject();
+    w.Key("embedding");
+    put_vector(w, sv(*text), dims);
+    if (by_type) {
+      w.Key("embeddingsByType");
+      w.StartObject();
+      w.Key("float");
+      put_vector(w, sv(*text), dims);
+      w.EndObject();
+    }
+    w.Key("inputTextTokenCount");
+    w.Int64(upstream_words(sv(*text)));
+    w.EndObject();
+  });
+}
+
+// Cohere Embed on Bedrock: {"texts", "input_type", "truncate", "embedding_types"} (v4: "output_dimension").
+std::string cohere_embed(const Value& d, bool v4) {
+  if (v4) only_keys(d, "", {"texts", "images", "inputs", "input_type", "truncate", "embedding_types", "output_dimension", "max_tokens"});
+  else only_keys(d, "", {"texts", "images", "input_type", "truncate", "embedding_types"});
+  const Value* texts = find(d, "texts");
+  const Value* type = find(d, "input_type");
+  if (!texts && !type)
+    fail("Malformed input request: #: required key [texts] not found#: required key [input_type] not found, please "
+         "reformat your input and try again.");
+  if (!texts) required_key("texts");
+  if (!type) required_key("input_type");
+  if (!type->IsString() || (sv(*type) != "search_document" && sv(*type) != "search_query" &&
+                            sv(*type) != "classification" && sv(*type) != "clustering" && sv(*type) != "image"))
+    malformed("#/input_type", compact(*type) + " is not a valid enum value");
+  if (!texts->IsArray()) malformed("#/texts", "expected type: JSONArray, found: " + compact(*texts));
+  if (texts->Empty() || texts->Size() > 96) malformed("#/texts", "expected maxItems: 96, minItems: 1, actual: " + std::to_string(texts->Size()));
+  for (rapidjson::SizeType i = 0; i < texts->Size(); ++i)
+    if (!(*texts)[i].IsString()) malformed("#/texts/" + std::to_string(i), "expected type: String");
+  if (const Value* tr = find(d, "truncate"))
+    if (!tr->IsString() || (sv(*tr) != "NONE" && sv(*tr) != "START" && sv(*tr) != "END"))
+      malformed("#/truncate", compact(*tr) + " is not a valid enum value");
+  int dims = v4 ? 1536 : 1024;
+  if (const Value* od = find(d, "output_dimension")) {
+    if (!od->IsInt() || (od->GetInt() != 256 && od->GetInt() != 512 && od->GetInt() != 1024 && od->GetInt() != 1536))
+      malformed("#/output_dimension", compact(*od) + " is not a valid enum value");
+    dims = od->GetInt();
+  }
+  const Value* types = find(d, "embedding_types");
+  return json([&](Writer& w) {
+    w.StartObject();
+    w.Key("id");
+    w.String("00000000-0000-4000-8000-0000000000ee");
+    w.Key("texts");
+    texts->Accept(w);
+    w.Key("embeddings");
+    if (types) {
+      if (!types->IsArray()) malformed("#/embedding_types", "expected type: JSONArray, found: " + compact(*types));
+      w.StartObject();
+      for (auto& t : types->GetArray()) {
+        if (!t.IsString() || (sv(t) != "float" && sv(t) != "int8" && sv(t) != "uint8" && sv(t) != "binary" &&
+                              sv(t) != "ubinary"))
+          malformed("#/embedding_types", compact(t) + " is not a valid enum value");
+        put(w, sv(t));
+        w.StartArray();
+        for (auto& x : texts->GetArray()) {
+          if (sv(t) == "float") {
+            put_vector(w, sv(x), dims);
+          } else {
+            w.StartArray();
+            for (double v : upstream_embedding(sv(x), dims)) w.Int(static_cast<int>(v * 127));
+            w.EndArray();
+          }
+        }
+        w.EndArray();
+      }
+      w.EndObject();
+    } else {
+      w.StartArray();
+      for (auto& x : texts->GetArray()) put_vector(w, sv(x), dims);
+      w.EndArray();
+    }
+    w.Key("response_type");
+    w.String(types ? "embeddings_by_type" : "embeddings_floats");
+    w.EndObject();
+  });
+}
+
+// InvokeModel for the embedding models; other models are not served here.
+Plan handle_invoke(const RecordedRequest& req, const std::string& model, const std::string& request_id) {
+  try {
+    rapidjson::Document doc;
+    doc.Parse(req.body.data(), req.body.size());
+    if (doc.HasParseError() || !doc.IsObject())
+      fail("Malformed input request: expected type: JSONObject, please reformat your input and try again.");
+    std::string body;
+    if (model.find("amazon.titan-embed-text-v2") != std::string::npos) body = titan_embed(doc, true);
+    else if (model.find("amazon.titan-embed-text-v1") != std::string::npos) body = titan_embed(doc, false);
+    else if (model.find("cohere.embed-v4") != std::string::npos) body = cohere_embed(doc, true);
+    else if (model.find("cohere.embed-") != std::string::npos) body = cohere_embed(doc, false);
+    else fail("The provided model identifier is invalid.");
+    Plan p = shared::json_plan(200, std::move(body));
+    p.headers.emplace_back("x-amzn-RequestId", request_id);
+    return p;
+  } catch (const Fail& f) {
+    return bedrock_error_plan(f.status, f.type, f.message, request_id);
+  }
+}
+
+}  // namespace
+
 Plan handle_bedrock(const RecordedRequest& req, BedrockRoute route, const std::string& model,
                     const std::string& request_id) {
-  (void)model;
+  if (route == BedrockRoute::invoke) return handle_invoke(req, model, request_id);
   const bool stream = route == BedrockRoute::converse_stream;
   try {
     rapidjson::Document doc;

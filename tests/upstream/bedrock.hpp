@@ -14,6 +14,7 @@ enum class BedrockRoute {
   none,
   converse,         // POST /model/{modelId}/converse
   converse_stream,  // POST /model/{modelId}/converse-stream
+  invoke,           // POST /model/{modelId}/invoke (InvokeModel: the embedding models' own bodies)
 };
 
 // The route of `path` (no query); `model` gets the decoded model id.

@@ -13,6 +13,8 @@
 #include <functional>
 #include <cctype>
 #include <cstdint>
+#include <cstdlib>
+#include <iterator>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "anthropic.hpp"  // shared helpers, thinking_signature
+#include "embed_vectors.hpp"
 
 namespace literllm::testing::detail {
 
@@ -925,22 +928,26 @@ std::string gemini_text_signature(std::string_view text) {
 }
 
 GeminiRoute gemini_route(std::string_view path, std::string* model) {
+  for (std::string_view list : {"/v1beta/models", "/v1alpha/models"})  // not /v1/models: OpenAI's list
+    if (path.size() >= list.size() && path.substr(path.size() - list.size()) == list) return GeminiRoute::models;
   size_t colon = path.rfind(':');
   if (colon == std::string_view::npos) return GeminiRoute::none;
   std::string_view verb = path.substr(colon + 1), head = path.substr(0, colon);
   const bool stream = verb == "streamGenerateContent";
-  if (!stream && verb != "generateContent") return GeminiRoute::none;
+  const bool embed = verb == "batchEmbedContents", predict = verb == "predict";
+  if (!stream && !embed && !predict && verb != "generateContent") return GeminiRoute::none;
   constexpr std::string_view kPublisher = "/publishers/google/models/";
   size_t pub = head.find(kPublisher);
   if (pub != std::string_view::npos) {
     std::string_view prefix = head.substr(0, pub), name = head.substr(pub + kPublisher.size());
     size_t pr = prefix.find("/projects/"), lo = prefix.find("/locations/");
-    if (pr == std::string_view::npos || lo == std::string_view::npos || lo < pr || name.empty() ||
+    if (embed || pr == std::string_view::npos || lo == std::string_view::npos || lo < pr || name.empty() ||
         name.find('/') != std::string_view::npos)
       return GeminiRoute::none;
     if (model) *model = std::string(name);
-    return stream ? GeminiRoute::vertex_stream : GeminiRoute::vertex_generate;
+    return predict ? GeminiRoute::vertex_predict : stream ? GeminiRoute::vertex_stream : GeminiRoute::vertex_generate;
   }
+  if (predict) return GeminiRoute::none;
   // Any prefix (a base URL with a path): ".../{v1beta|v1|v1alpha}/models/{model}".
   for (std::string_view version : {"/v1beta/models/", "/v1/models/", "/v1alpha/models/"}) {
     size_t at = head.rfind(version);
@@ -948,7 +955,7 @@ GeminiRoute gemini_route(std::string_view path, std::string* model) {
     std::string_view name = head.substr(at + version.size());
     if (name.empty() || name.find('/') != std::string_view::npos) continue;
     if (model) *model = std::string(name);
-    return stream ? GeminiRoute::stream : GeminiRoute::generate;
+    return embed ? GeminiRoute::embed : stream ? GeminiRoute::stream : GeminiRoute::generate;
   }
   return GeminiRoute::none;
 }
@@ -990,7 +997,8 @@ Plan gemini_status_plan(int status, GeminiRoute route) {
 std::optional<Plan> gemini_auth(const RecordedRequest& req, GeminiRoute route, const UpstreamOptions& opts) {
   if (opts.require_api_key.empty()) return std::nullopt;
   const std::string& want = opts.require_api_key;
-  if (route == GeminiRoute::vertex_generate || route == GeminiRoute::vertex_stream) {
+  if (route == GeminiRoute::vertex_generate || route == GeminiRoute::vertex_stream ||
+      route == GeminiRoute::vertex_predict) {
     std::string header = req.header("authorization");
     std::string_view auth = shared::trim(header);
     bool bearer = auth.size() > 7 && shared::iequals(auth.substr(0, 7), "bearer ");
@@ -1025,7 +1033,229 @@ std::optional<Plan> gemini_auth(const RecordedRequest& req, GeminiRoute route, c
            R"("domain":"googleapis.com","metadata":{"service":"generativelanguage.googleapis.com"}}]}})");
 }
 
+namespace {
+
+
+void unknown_fields(const Value& obj, std::initializer_list<std::string_view> known, const std::string& at) {
+  for (auto& m : obj.GetObject()) {
+    bool ok = false;
+    for (std::string_view k : known) ok = ok || sv(m.name) == k;
+    if (!ok)
+      fail("Invalid JSON payload received. Unknown name \"" + std::string(sv(m.name)) + "\"" +
+           (at.empty() ? std::string() : " at '" + at + "'") + ": Cannot find field.");
+  }
+}
+
+const char* const kTaskTypes[] = {"TASK_TYPE_UNSPECIFIED", "RETRIEVAL_QUERY",    "RETRIEVAL_DOCUMENT",
+                                  "SEMANTIC_SIMILARITY",   "CLASSIFICATION",     "CLUSTERING",
+                                  "QUESTION_ANSWERING",    "FACT_VERIFICATION",  "CODE_RETRIEVAL_QUERY"};
+
+void check_task_type(const Value& v, const std::string& at) {
+  bool ok = v.IsString();
+  if (ok) {
+    ok = false;
+    for (const char* t : kTaskTypes) ok = ok || sv(v) == t;
+  }
+  if (!ok)
+    fail("Invalid value at '" + at + "' (type.googleapis.com/google.ai.generativelanguage.v1beta.TaskType), " +
+         (v.IsString() ? "\"" + std::string(sv(v)) + "\"" : std::string("a non-string")));
+}
+
+void write_vector(Writer& w, std::string_view text, int dims) {
+  w.StartArray();
+  for (double x : upstream_embedding(text, dims)) w.Double(x);
+  w.EndArray();
+}
+
+int dimensionality(const Value* v, const std::string& at) {
+  if (!v) return 8;
+  if (!v->IsInt() || v->GetInt() < 1 || v->GetInt() > 3072) fail("* " + at + ": outputDimensionality must be between 1 and 3072\n");
+  return v->GetInt();
+}
+
+// POST .../models/{model}:batchEmbedContents.
+Plan gemini_embed(const RecordedRequest& req, const std::string& model) {
+  rapidjson::Document d;
+  d.Parse(req.body.data(), req.body.size());
+  if (d.HasParseError() || !d.IsObject()) fail("Invalid JSON payload received. Unexpected token.");
+  unknown_fields(d, {"requests"}, "");
+  auto reqs = d.FindMember("requests");
+  if (reqs == d.MemberEnd() || !reqs->value.IsArray() || reqs->value.Empty())
+    fail("* BatchEmbedContentsRequest.requests: requests must not be empty\n");
+  if (reqs->value.Size() > 100) fail("* BatchEmbedContentsRequest.requests: at most 100 requests can be in one batch\n");
+  const std::string want = "models/" + model;
+  std::string body = json([&](Writer& w) {
+    w.StartObject();
+    w.Key("embeddings");
+    w.StartArray();
+    for (rapidjson::SizeType i = 0; i < reqs->value.Size(); ++i) {
+      const Value& r = reqs->value[i];
+      const std::string at = "requests[" + std::to_string(i) + "]";
+      if (!r.IsObject()) fail("Invalid value at '" + at + "', expected an object");
+      unknown_fields(r, {"model", "content", "taskType", "task_type", "title", "outputDimensionality",
+                         "output_dimensionality"}, at);
+      auto m = r.FindMember("model");
+      if (m == r.MemberEnd() || !m->value.IsString() || sv(m->value) != want)
+        fail("* BatchEmbedContentsRequest." + at + ".model: model in the request (" +
+             (m != r.MemberEnd() && m->value.IsString() ? std::string(sv(m->value)) : std::string("none")) +
+             ") must be the batch's model (" + want + ")\n");
+      const Value* task = nullptr;
+      for (const char* k : {"taskType", "task_type"})
+        if (auto t = r.FindMember(k); t != r.MemberEnd()) {
+          check_task_type(t->value, at + ".task_type");
+          task = &t->value;
+        }
+      if (r.HasMember("title") && (!task || sv(*task) != "RETRIEVAL_DOCUMENT"))
+        fail("* BatchEmbedContentsRequest." + at + ".title: Title is only applicable for RETRIEVAL_DOCUMENT task type\n");
+      const Value* dims = nullptr;
+      for (const char* k : {"outputDimensionality", "output_dimensionality"})
+        if (auto t = r.FindMember(k); t != r.MemberEnd()) dims = &t->value;
+      const int n = dimensionality(dims, "BatchEmbedContentsRequest." + at + ".output_dimensionality");
+      auto c = r.FindMember("content");
+      std::string text;
+      bool any = false;
+      if (c != r.MemberEnd() && c->value.IsObject())
+        if (auto parts = c->value.FindMember("parts"); parts != c->value.MemberEnd() && parts->value.IsArray())
+          for (auto& p : parts->value.GetArray())
+            if (auto t = p.FindMember("text"); p.IsObject() && t != p.MemberEnd() && t->value.IsString()) {
+              text += (any ? " " : "") + std::string(sv(t->value));
+              any = true;
+            }
+      if (!any) fail("* BatchEmbedContentsRequest." + at + ".content.parts: contents.parts must not be empty.\n");
+      w.StartObject();
+      w.Key("values");
+      write_vector(w, text, n);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  });
+  return json_answer(200, std::move(body));
+}
+
+// POST .../publishers/google/models/{model}:predict (Vertex AI's text embeddings).
+Plan vertex_predict(const RecordedRequest& req) {
+  rapidjson::Document d;
+  d.Parse(req.body.data(), req.body.size());
+  if (d.HasParseError() || !d.IsObject()) fail("Invalid JSON payload received. Unexpected token.");
+  unknown_fields(d, {"instances", "parameters"}, "");
+  auto inst = d.FindMember("instances");
+  if (inst == d.MemberEnd() || !inst->value.IsArray() || inst->value.Empty()) fail("instances must not be empty.");
+  int dims = 8;
+  if (auto p = d.FindMember("parameters"); p != d.MemberEnd()) {
+    if (!p->value.IsObject()) fail("Invalid value at 'parameters', expected an object");
+    unknown_fields(p->value, {"outputDimensionality", "autoTruncate"}, "parameters");
+    auto od = p->value.FindMember("outputDimensionality");
+    dims = dimensionality(od == p->value.MemberEnd() ? nullptr : &od->value, "parameters");
+  }
+  long chars = 0;
+  std::string body = json([&](Writer& w) {
+    w.StartObject();
+    w.Key("predictions");
+    w.StartArray();
+    for (rapidjson::SizeType i = 0; i < inst->value.Size(); ++i) {
+      const Value& in = inst->value[i];
+      const std::string at = "instances[" + std::to_string(i) + "]";
+      if (!in.IsObject()) fail(at + " must be an object.");
+      unknown_fields(in, {"content", "task_type", "title"}, at);
+      auto c = in.FindMember("content");
+      if (c == in.MemberEnd() || !c->value.IsString()) fail(at + ".content is required and must be a string.");
+      if (auto t = in.FindMember("task_type"); t != in.MemberEnd()) check_task_type(t->value, at + ".task_type");
+      chars += static_cast<long>(c->value.GetStringLength());
+      w.StartObject();
+      w.Key("embeddings");
+      w.StartObject();
+      w.Key("statistics");
+      w.StartObject();
+      w.Key("truncated");
+      w.Bool(false);
+      w.Key("token_count");
+      w.Int64(upstream_words(sv(c->value)));
+      w.EndObject();
+      w.Key("values");
+      write_vector(w, sv(c->value), dims);
+      w.EndObject();
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("metadata");
+    w.StartObject();
+    w.Key("billableCharacterCount");
+    w.Int64(chars);
+    w.EndObject();
+    w.EndObject();
+  });
+  return json_answer(200, std::move(body));
+}
+
+// GET .../v1beta/models: pageSize models a page (default 50), pageToken "p<i>" the index to start at.
+Plan gemini_models(const RecordedRequest& req) {
+  struct Model {
+    const char *name, *display;
+    long in, out;
+    const char* methods;
+  };
+  static constexpr Model kModels[] = {
+      {"models/gemini-2.5-pro", "Gemini 2.5 Pro", 1048576, 65536, "generateContent"},
+      {"models/gemini-2.5-flash", "Gemini 2.5 Flash", 1048576, 65536, "generateContent"},
+      {"models/gemini-embedding-001", "Gemini Embedding 001", 2048, 1, "embedContent"},
+  };
+  const size_t count = std::size(kModels);
+  size_t start = 0, size = 50;
+  if (std::string t = shared::query_param(req, "pageToken"); !t.empty()) {
+    if (t[0] != 'p') fail("Invalid page token.");
+    start = std::strtoul(t.c_str() + 1, nullptr, 10);
+  }
+  if (std::string ps = shared::query_param(req, "pageSize"); !ps.empty()) size = std::strtoul(ps.c_str(), nullptr, 10);
+  if (size == 0) size = 50;
+  size_t i = start;
+  std::string body = json([&](Writer& w) {
+    w.StartObject();
+    w.Key("models");
+    w.StartArray();
+    for (; i < count && i < start + size; ++i) {
+      const Model& m = kModels[i];
+      w.StartObject();
+      w.Key("name");
+      w.String(m.name);
+      w.Key("version");
+      w.String("001");
+      w.Key("displayName");
+      w.String(m.display);
+      w.Key("inputTokenLimit");
+      w.Int64(m.in);
+      w.Key("outputTokenLimit");
+      w.Int64(m.out);
+      w.Key("supportedGenerationMethods");
+      w.StartArray();
+      w.String(m.methods);
+      w.String("countTokens");
+      w.EndArray();
+      w.EndObject();
+    }
+    w.EndArray();
+    if (i < count) {
+      w.Key("nextPageToken");
+      put(w, "p" + std::to_string(i));
+    }
+    w.EndObject();
+  });
+  return json_answer(200, std::move(body));
+}
+
+}  // namespace
+
 Plan handle_gemini(const RecordedRequest& req, GeminiRoute route, const std::string& model, uint64_t n) {
+  try {
+    if (route == GeminiRoute::models) {
+      if (req.method != "GET") return gemini_error_plan(404, "Method not found.", "NOT_FOUND");
+      return gemini_models(req);
+    }
+    if (route == GeminiRoute::embed) return gemini_embed(req, model);
+    if (route == GeminiRoute::vertex_predict) return vertex_predict(req);
+  } catch (const Fail& f) {
+    return gemini_error_plan(f.status, f.message);
+  }
   const bool vertex = route == GeminiRoute::vertex_generate || route == GeminiRoute::vertex_stream;
   const bool stream = route == GeminiRoute::stream || route == GeminiRoute::vertex_stream;
   const bool sse = req.target.find("alt=sse") != std::string::npos;

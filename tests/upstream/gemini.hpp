@@ -17,6 +17,9 @@ enum class GeminiRoute {
   stream,           // POST .../models/{model}:streamGenerateContent (?alt=sse: SSE, else a JSON array)
   vertex_generate,  // POST .../projects/{p}/locations/{l}/publishers/google/models/{model}:generateContent
   vertex_stream,    // ... :streamGenerateContent
+  embed,            // POST .../models/{model}:batchEmbedContents
+  vertex_predict,   // POST .../projects/{p}/locations/{l}/publishers/google/models/{model}:predict (embeddings)
+  models,           // GET .../v1beta/models (the model list; ?pageSize, ?pageToken)
 };
 
 // The route of `path` (no query); `model` gets the path's model.

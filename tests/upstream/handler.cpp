@@ -20,10 +20,12 @@
 #include "anthropic.hpp"
 #include "bedrock.hpp"
 #include "cohere.hpp"
+#include "search.hpp"
 #include "gemini.hpp"
 #include "google_token.hpp"
 #include "gzip.hpp"
 #include "json_util.hpp"
+#include "openai_endpoints.hpp"
 
 namespace literllm::testing {
 
@@ -1057,7 +1059,9 @@ Plan gzip_bomb() {
 // ---- the handler -----------------------------------------------------------------
 
 Handler::Handler(UpstreamOptions opts)
-    : opts_(std::move(opts)), google_(std::make_unique<GoogleTokens>(opts_.google_accounts)) {}
+    : opts_(std::move(opts)),
+      google_(std::make_unique<GoogleTokens>(opts_.google_accounts)),
+      endpoints_(std::make_unique<OpenAIEndpoints>([this](const RecordedRequest& r) { return handle_chat(r); })) {}
 
 Handler::~Handler() = default;
 
@@ -1070,6 +1074,79 @@ void Handler::clear_requests() {
   std::lock_guard lock(mu_);
   requests_.clear();
 }
+
+namespace {
+
+// The length of the valid UTF-8 sequence at s[i] (RFC 3629: no overlongs, no
+// surrogates, nothing above U+10FFFF), or 0.
+size_t utf8_sequence(std::string_view s, size_t i) {
+  const auto c = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char b = c(i);
+  if (b < 0x80) return 1;
+  size_t n;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (b >= 0xC2 && b <= 0xDF) {
+    n = 2;
+  } else if (b >= 0xE0 && b <= 0xEF) {
+    n = 3;
+    if (b == 0xE0) lo = 0xA0;
+    if (b == 0xED) hi = 0x9F;
+  } else if (b >= 0xF0 && b <= 0xF4) {
+    n = 4;
+    if (b == 0xF0) lo = 0x90;
+    if (b == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  if (c(i + 1) < lo || c(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k)
+    if (c(i + k) < 0x80 || c(i + k) > 0xBF) return 0;
+  return n;
+}
+
+bool valid_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    size_t n = utf8_sequence(s, i);
+    if (!n) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string replace_invalid_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    size_t n = utf8_sequence(s, i);
+    if (n) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
+std::string base64_encode(std::string_view in) {
+  static constexpr char kTable[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < in.size(); i += 3) {
+    uint32_t v = static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << 16;
+    if (i + 1 < in.size()) v |= static_cast<uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8;
+    if (i + 2 < in.size()) v |= static_cast<unsigned char>(in[i + 2]);
+    out += kTable[v >> 18];
+    out += kTable[(v >> 12) & 63];
+    out += i + 1 < in.size() ? kTable[(v >> 6) & 63] : '=';
+    out += i + 2 < in.size() ? kTable[v & 63] : '=';
+  }
+  return out;
+}
+
+}  // namespace
 
 std::string Handler::requests_json() const {
   rapidjson::StringBuffer sb;
@@ -1100,7 +1177,16 @@ std::string Handler::requests_json() const {
     }
     w.EndObject();
     w.Key("body");
-    put(w, r.body);
+    if (valid_utf8(r.body)) {
+      put(w, r.body);
+    } else {
+      // Bytes that are not UTF-8 (a multipart upload's audio) cannot be a JSON
+      // string: "body" holds them with U+FFFD for each invalid byte, and
+      // "body_base64" the exact bytes as received.
+      put(w, replace_invalid_utf8(r.body));
+      w.Key("body_base64");
+      put(w, base64_encode(r.body));
+    }
     w.EndObject();
   }
   w.EndArray();
@@ -1168,6 +1254,7 @@ Plan Handler::handle(RecordedRequest req) {
   const GeminiRoute gemini = gemini_route(path, &gemini_model);
   // Google's token endpoint (google_token.cpp); the Vertex routes take its tokens.
   const bool google_token = path == "/token";
+  const SearchRoute search = search_route(path);  // search.cpp: each API checks its own key
   const bool vertex = gemini == GeminiRoute::vertex_generate || gemini == GeminiRoute::vertex_stream ||
                       anthropic == AnthropicRoute::vertex_raw || anthropic == AnthropicRoute::vertex_stream;
 
@@ -1178,8 +1265,9 @@ Plan Handler::handle(RecordedRequest req) {
       return p;
     }
 
-    if (google_token) {
-      // The token endpoint takes no key: the assertion is the credential.
+    if (google_token || search != SearchRoute::none) {
+      // The token endpoint takes no key: the assertion is the credential. The
+      // search APIs check their own keys, in their own headers.
     } else if (vertex && google_->enabled()) {
       if (auto denied = google_->vertex_auth(req, opts_.require_api_key)) return *denied;
     } else if (bedrock != BedrockRoute::none) {
@@ -1306,7 +1394,7 @@ Plan Handler::handle(RecordedRequest req) {
       return handle_bedrock(req, bedrock, bedrock_model, rid);
     }
     if (gemini != GeminiRoute::none) {
-      if (req.method != "POST") return gemini_error_plan(404, "Method not found.", "NOT_FOUND");
+      if (req.method != "POST" && gemini != GeminiRoute::models) return gemini_error_plan(404, "Method not found.", "NOT_FOUND");
       return handle_gemini(req, gemini, gemini_model, ++counter_);
     }
     if (anthropic != AnthropicRoute::none) {
@@ -1314,6 +1402,7 @@ Plan Handler::handle(RecordedRequest req) {
       return handle_anthropic(req, anthropic, anthropic_model, rid, ++counter_);
     }
     if (is_cohere_route(path)) return handle_cohere(req, ++counter_);  // cohere.cpp
+    if (search != SearchRoute::none) return handle_search(req, search, opts_.require_api_key);
     if (ends_with("/chat/completions")) {
       if (req.method != "POST")
         return error_plan(405, "Method " + req.method + " not allowed on " + path + "; use POST",
@@ -1348,6 +1437,8 @@ Plan Handler::handle(RecordedRequest req) {
       w.EndObject();
       return json_plan(200, done(sb));
     }
+    // OpenAI's endpoints beyond chat (openai_endpoints.cpp).
+    if (auto p = endpoints_->handle(req, path)) return std::move(*p);
     return error_plan(404, "Unknown request URL: " + req.method + " " + path + ".", "invalid_request_error",
                       "not_found");
   };
@@ -1536,6 +1627,20 @@ bool header_number(const RecordedRequest& req, std::string_view name, long& out)
 bool header_true(const RecordedRequest& req, std::string_view name) { return detail::header_true(req, name); }
 bool iequals(std::string_view a, std::string_view b) { return testing::iequals(a, b); }
 std::string_view trim(std::string_view s) { return testing::trim(s); }
+std::string query_param(const RecordedRequest& req, std::string_view name) {
+  size_t q = req.target.find('?');
+  if (q == std::string::npos) return {};
+  std::string_view query = std::string_view(req.target).substr(q + 1);
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view kv = query.substr(0, amp);
+    if (kv.size() > name.size() && kv.substr(0, name.size()) == name && kv[name.size()] == '=')
+      return std::string(kv.substr(name.size() + 1));
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
 size_t count_words(std::string_view s) { return detail::count_words(s); }
 std::string first_words(std::string_view s, size_t n) {
   auto ws = detail::words(s, n);

@@ -65,7 +65,8 @@ const char* reason_phrase(int status);
 // "local upstream: injected HTTP 503 (Service Unavailable)".
 std::string injected_message(int status);
 
-class GoogleTokens;  // google_token.hpp
+class GoogleTokens;      // google_token.hpp
+class OpenAIEndpoints;   // openai_endpoints.hpp
 
 class Handler {
  public:
@@ -89,6 +90,7 @@ class Handler {
 
   UpstreamOptions opts_;
   std::unique_ptr<GoogleTokens> google_;
+  std::unique_ptr<OpenAIEndpoints> endpoints_;  // embeddings, audio, files, batches, responses, ...
   mutable std::mutex mu_;
   std::vector<RecordedRequest> requests_;
   std::map<std::string, long> fail_counts_;

@@ -1,6 +1,7 @@
 // The local upstream: a real HTTP/1.1 server on 127.0.0.1 that speaks the
-// OpenAI chat-completions wire format (and Anthropic's Messages API, direct
-// and on Vertex: anthropic.cpp), for end-to-end tests, benchmarks and
+// OpenAI chat-completions wire format (and OpenAI's endpoints beyond chat:
+// openai_endpoints.cpp; Anthropic's Messages API, direct and on Vertex:
+// anthropic.cpp), for end-to-end tests, benchmarks and
 // the README demo. One Asio thread serves every connection (thousands of
 // concurrent streams), with keep-alive, chunked or sized request bodies, and
 // fault injection chosen per request by `x-upstream-*` headers (see

@@ -7,6 +7,15 @@ Rules that map a C signature onto a JS function (the same for every function):
     `uint64_t` a bigint;
   - out parameters (`T **`, `char **`, `const char **`, `size_t *`,
     `uint64_t *`) and `void *user_data` are not arguments;
+  - buffers in (`const void *const *NAME, const size_t *NAME_sizes, size_t
+    NAME_count`) are one argument: an array of Buffers / TypedArrays /
+    DataViews / ArrayBuffers (or null); their bytes are read in place, not
+    copied, so they must stay unchanged until the call ends (the async forms
+    keep a reference to each until the done callback);
+  - a returned `const void *` with a `size_t *` out (its length) is copied
+    into a Buffer; a returned `const float *` with `size_t *count` and
+    `size_t *dimensions` outs is copied into a Float32Array of count *
+    dimensions floats (null for NULL);
   - a function with out parameters returns an object: `status` (or `value`)
     for the C return value and one field per out parameter, named as in C;
     otherwise it returns the C return value itself;
@@ -26,8 +35,32 @@ CTS_OUT = "bindings/node/lib/raw.d.cts"
 MANUAL_NOTE = "written by hand in src/async.c"
 
 
+BUFFERS = "const void *const *"
+
+
+def _buffer_group(params):
+    """{name of data_sizes / data_count: name of data} for each buffers-in triple."""
+    out = {}
+    for i, p in enumerate(params):
+        if p["type"] == BUFFERS:
+            sz = params[i + 1] if i + 1 < len(params) else None
+            ct = params[i + 2] if i + 2 < len(params) else None
+            if not (sz and ct and sz["type"] == "const size_t *" and ct["type"] == "size_t"):
+                raise SystemExit(f"gen_node: {p['name']} ({BUFFERS}) must be followed by "
+                                 "`const size_t *sizes, size_t count`")
+            out[sz["name"]] = p["name"]
+            out[ct["name"]] = p["name"]
+    return out
+
+
+def _is_buffer_part(p, params):
+    return p["name"] in _buffer_group(params)
+
+
 def _is_out(p):
     t = p["type"]
+    if t == BUFFERS or t == "const size_t *":
+        return False
     if p["pointer_depth"] >= 2:
         return True
     return t in ("size_t *", "uint64_t *")
@@ -81,6 +114,8 @@ def _ts_in(p, api):
         return p["base"]
     if t == "const char *":
         return "string | null"
+    if t == BUFFERS:
+        return "ReadonlyArray<ArrayBufferView | ArrayBuffer> | null"
     if t in ("uint64_t", "int64_t"):
         return "bigint"
     if t == "char *":
@@ -109,6 +144,10 @@ def _ts_ret(r):
         return r["base"]
     if t in ("const char *", "char *"):
         return "string | null"
+    if t == "const void *":
+        return "Buffer | null"
+    if t == "const float *":
+        return "Float32Array | null"
     if t == "uint64_t":
         return "bigint"
     return "number"
@@ -119,7 +158,8 @@ def _ret_field(fn):
 
 
 def _ts_sig(fn, api):
-    ins = [p for p in fn["params"] if not _is_out(p) and not _is_user_data(p)]
+    ins = [p for p in fn["params"] if not _is_out(p) and not _is_user_data(p)
+           and not _is_buffer_part(p, fn["params"])]
     outs = [p for p in fn["params"] if _is_out(p)]
     args = ", ".join(f"{p['name']}: {_ts_in(p, api)}" for p in ins)
     if outs:
@@ -177,7 +217,8 @@ def _ts(api):
 
 def _c_wrapper(fn, api, free_of):
     name = fn["name"]
-    ins = [p for p in fn["params"] if not _is_out(p) and not _is_user_data(p)]
+    group = _buffer_group(fn["params"])
+    ins = [p for p in fn["params"] if not _is_out(p) and not _is_user_data(p) and p["name"] not in group]
     outs = [p for p in fn["params"] if _is_out(p)]
     frees = set(free_of.values())
     b = [_c_comment(fn["doc"]), f"static napi_value w_{name}(napi_env env, napi_callback_info info) {{\n"]
@@ -189,6 +230,8 @@ def _c_wrapper(fn, api, free_of):
     for p in ins:
         if p["type"] == "const char *":
             b.append(f"  char *{p['name']} = NULL;\n")
+        elif p["type"] == BUFFERS:
+            b.append(f"  lln_buffers {p['name']}_b = {{0}};\n")
     for i, p in enumerate(fn["params"]):
         pn = p["name"]
         if _is_out(p):
@@ -204,6 +247,9 @@ def _c_wrapper(fn, api, free_of):
                 b.append(f"  uint64_t {pn} = 0;\n")
             call_args.append("&" + pn)
             continue
+        if pn in group:
+            call_args.append(f"{group[pn]}_sizes" if p["type"] == "const size_t *" else f"{group[pn]}_count")
+            continue
         j = ins.index(p)
         a = f"argc > {j} ? argv[{j}] : NULL"
         if p["kind"] == "handle":
@@ -215,6 +261,12 @@ def _c_wrapper(fn, api, free_of):
         elif p["type"] == "const char *":
             b.append(f"  if (!lln_arg_string(env, {a}, &{pn})) goto fail;\n")
             cleanup.append(f"  free({pn});\n")
+        elif p["type"] == BUFFERS:
+            b.append(f"  if (!lln_arg_buffers(env, {a}, &{pn}_b)) goto fail;\n")
+            b.append(f"  const void *const *{pn} = {pn}_b.data;\n")
+            b.append(f"  const size_t *{pn}_sizes = {pn}_b.sizes;\n")
+            b.append(f"  size_t {pn}_count = {pn}_b.count;\n")
+            cleanup.append(f"  lln_buffers_free(&{pn}_b);\n")
         elif p["kind"] == "enum":
             b.append(f"  int32_t {pn}_i = 0;\n")
             b.append(f"  if (!lln_arg_int32(env, {a}, &{pn}_i)) goto fail;\n")
@@ -238,6 +290,15 @@ def _c_wrapper(fn, api, free_of):
         b.append(f"  {rt['type']} ret = {call};\n")
 
     def conv(t, kind, base, var, lenvar=None):
+        if t == "const void *":
+            if not lenvar:
+                raise SystemExit(f"gen_node: {name} returns const void * without a size_t * length")
+            return f"lln_buffer_copy(env, {var}, {lenvar})"
+        if t == "const float *":
+            names = {p["name"] for p in outs}
+            if not {"count", "dimensions"} <= names:
+                raise SystemExit(f"gen_node: {name} returns const float * without count and dimensions")
+            return f"lln_float32_copy(env, {var}, count * dimensions)"
         if kind == "handle":
             return f"lln_wrap_handle(env, {_handle_enum(base)}, {var})"
         if t in ("const char *", "char *"):

@@ -66,10 +66,13 @@ def _type(t):
         if rust == "c_void":
             return "()"
         return rust
-    # "const" qualifies the innermost pointee.
+    # "const" qualifies the innermost pointee; a "const" after the k-th "*"
+    # (as in `const void *const *`) makes the pointer at that level const,
+    # so the pointer one level out points to const.
     rust = ("*const " if t["const"] else "*mut ") + rust
-    for _ in range(depth - 1):
-        rust = "*mut " + rust
+    levels = t["type"].split("*")
+    for k in range(1, depth):
+        rust = ("*const " if "const" in levels[k].split() else "*mut ") + rust
     return rust
 
 

@@ -165,6 +165,72 @@ class Client {
     return JSON.parse(check(raw.llm_preview_request_e(this.#handle(), toJson(request, 'request'), options.stream ? 1 : 0)).out);
   }
 
+  /**
+   * Calls any endpoint ("embeddings", "models", "audio.speech", ...; see llm_call) without
+   * blocking the event loop. `uploads` are Buffers / TypedArrays the request refers to as
+   * {"data": index, "filename": ...}; they are read in place (kept referenced until the call
+   * ends), so do not change them before the promise settles. Resolves with a CallResponse.
+   */
+  call(endpoint, request = {}, uploads, options) {
+    const h = this.#handle();
+    const json = toJson(request, 'request');
+    if (uploads !== undefined && uploads !== null && !Array.isArray(uploads)) {
+      throw new TypeError('uploads must be an array of Buffers / TypedArrays');
+    }
+    const data = uploads && uploads.length > 0 ? uploads : null;
+    const signal = options === undefined ? undefined : options.signal;
+    if (signal && signal.aborted) return Promise.reject(abortError(signal));
+    const p = internal.call(h, String(endpoint), json, data, signal || undefined, this).then(responseFrom);
+    const id = idSlot[0];
+    if (signal && id !== 0) {
+      const onAbort = () => raw.llm_client_cancel(h, id);
+      signal.addEventListener('abort', onAbort, { once: true });
+      const off = () => signal.removeEventListener('abort', onAbort);
+      p.then(off, off);
+    }
+    return p;
+  }
+
+  /** What call would send (multipart uploads as "parts"), credentials redacted. */
+  previewCall(endpoint, request = {}, uploads) {
+    const data = uploads && uploads.length > 0 ? uploads : null;
+    return JSON.parse(check(raw.llm_preview_call_e(this.#handle(), String(endpoint), toJson(request, 'request'), data)).out);
+  }
+
+  /**
+   * Embeddings of `input` (a string or a list of strings): resolves with one Float32Array per
+   * input, in input order. `request` adds fields ("model", "dimensions", ...).
+   */
+  async embed(input, request = {}, options) {
+    const r = await this.call('embeddings', { ...request, input }, null, options);
+    return r.embeddings();
+  }
+
+  /** The models a provider serves (OpenAI's model list's "data"); `provider` defaults to the client's. */
+  async models(provider, options) {
+    const r = await this.call('models', provider ? { provider } : {}, null, options);
+    return r.json.data;
+  }
+
+  /** Speech for `input`: resolves with the audio as a Buffer (its type in contentType of call()). */
+  async speech(input, request = {}, options) {
+    const r = await this.call('audio.speech', { ...request, input }, null, options);
+    if (r.bytes === null) throw makeError(raw.LLM_ERR_SERIALIZATION, {}, 'audio.speech: the answer holds no bytes');
+    return r.bytes;
+  }
+
+  /**
+   * Text of an audio file: `file` is a path (read as it is sent) or a Buffer (then
+   * request.filename names it, "audio.mp3" by default). Resolves with the transcription object.
+   */
+  async transcribe(file, request = {}, options) {
+    const { filename, ...rest } = request;
+    if (typeof file === 'string') {
+      return (await this.call('audio.transcriptions', { ...rest, file: { path: file, ...(filename ? { filename } : {}) } }, null, options)).json;
+    }
+    return (await this.call('audio.transcriptions', { ...rest, file: { data: 0, filename: filename || 'audio.mp3' } }, [file], options)).json;
+  }
+
   /** The providers this client knows. */
   providers() {
     return JSON.parse(check(raw.llm_providers_json_e(this.#handle())).out);
@@ -178,6 +244,62 @@ class Client {
   /** Removes a provider registered on this client. */
   unregisterProvider(name) {
     check(raw.llm_unregister_provider_e(this.#handle(), String(name)));
+  }
+}
+
+/**
+ * The answer of Client.call: `json` (the endpoint's answer in OpenAI's shape plus provider and
+ * stats), `bytes` (a Buffer, for a binary answer such as audio.speech) with `contentType`, and
+ * the vectors of an embeddings answer (read without parsing JSON).
+ */
+class CallResponse {
+  #text;
+  #json;
+  #flat;
+  constructor(text, bytes, contentType, flat) {
+    this.#text = text;
+    this.bytes = bytes;
+    this.contentType = contentType;
+    this.#flat = flat;
+  }
+
+  /** The answer's JSON, parsed (once). */
+  get json() {
+    if (this.#json === undefined) this.#json = JSON.parse(this.#text);
+    return this.#json;
+  }
+
+  /** The answer's JSON text. */
+  get text() {
+    return this.#text;
+  }
+
+  /** One Float32Array per vector (views of one buffer); [] when the answer holds no vectors. */
+  embeddings() {
+    const f = this.#flat;
+    if (f === null) return [];
+    const out = new Array(f.count);
+    for (let i = 0; i < f.count; i++) out[i] = f.data.subarray(i * f.dimensions, (i + 1) * f.dimensions);
+    return out;
+  }
+
+  /** The vectors as one row-major Float32Array with count and dimensions; null when none. */
+  embeddingsFlat() {
+    return this.#flat;
+  }
+}
+
+// Reads a response External into a CallResponse, then frees it.
+function responseFrom(handle) {
+  try {
+    const text = raw.llm_response_json(handle);
+    const bytes = raw.llm_response_bytes(handle).value;
+    const contentType = raw.llm_response_content_type(handle);
+    const e = raw.llm_response_embeddings(handle);
+    const flat = e.value === null ? null : { data: e.value, count: e.count, dimensions: e.dimensions };
+    return new CallResponse(text, bytes, contentType, flat);
+  } finally {
+    raw.llm_response_free(handle);
   }
 }
 
@@ -341,6 +463,6 @@ function versionNumber() {
 const Status = raw.llm_status_values;
 
 module.exports = {
-  Client, ChatStream, LiterLlmError, Status, version, versionNumber,
+  Client, ChatStream, CallResponse, LiterLlmError, Status, version, versionNumber,
   registerProvider, unregisterProvider, providers, ...errorClasses,
 };

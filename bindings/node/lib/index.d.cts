@@ -191,9 +191,52 @@ export declare class Client implements Disposable {
   stream(request: ChatRequest | string, options?: CallOptions): ChatStream;
   /** What a call would send, credentials replaced by "[REDACTED]". */
   preview(request: ChatRequest | string, options?: { stream?: boolean }): RequestPreview;
+  /**
+   * Calls any endpoint of llm_call ("embeddings", "models", "audio.speech", ...). `uploads` are
+   * referenced from the request as {"data": index, "filename": ...}; they are read in place and
+   * must not change before the promise settles.
+   */
+  call(endpoint: string, request?: object | string, uploads?: ReadonlyArray<ArrayBufferView | ArrayBuffer> | null,
+    options?: CallOptions): Promise<CallResponse>;
+  /** What call would send (uploads as multipart "parts"), credentials redacted. */
+  previewCall(endpoint: string, request?: object | string,
+    uploads?: ReadonlyArray<ArrayBufferView | ArrayBuffer> | null): Record<string, unknown>;
+  /** One Float32Array per input, in input order. */
+  embed(input: string | string[], request?: Record<string, unknown>, options?: CallOptions): Promise<Float32Array[]>;
+  /** A provider's models (OpenAI's model list's "data"); the client's provider by default. */
+  models(provider?: string, options?: CallOptions): Promise<ModelInfo[]>;
+  /** Speech for `input` as audio bytes. */
+  speech(input: string, request?: Record<string, unknown>, options?: CallOptions): Promise<Buffer>;
+  /** Text of an audio file given by path or bytes (request.filename names bytes; "audio.mp3" by default). */
+  transcribe(file: string | ArrayBufferView | ArrayBuffer, request?: Record<string, unknown> & { filename?: string },
+    options?: CallOptions): Promise<Record<string, unknown>>;
   providers(): ProviderInfo[];
   registerProvider(provider: ProviderRegistration | string): void;
   unregisterProvider(name: string): void;
+}
+
+export interface ModelInfo {
+  id: string;
+  object?: string;
+  owned_by?: string;
+  [field: string]: unknown;
+}
+
+/** The answer of Client.call. */
+export declare class CallResponse {
+  private constructor();
+  /** The answer's JSON (OpenAI's shape plus provider and stats), parsed once. */
+  readonly json: any;
+  /** The answer's JSON text. */
+  readonly text: string;
+  /** A binary answer's bytes (audio.speech, files.content); null for a JSON answer. */
+  readonly bytes: Buffer | null;
+  /** A binary answer's Content-Type; null for a JSON answer. */
+  readonly contentType: string | null;
+  /** One Float32Array per vector; [] when the answer holds none. */
+  embeddings(): Float32Array[];
+  /** The vectors as one row-major array; null when the answer holds none. */
+  embeddingsFlat(): { data: Float32Array; count: number; dimensions: number } | null;
 }
 
 export declare class ChatStream implements AsyncIterableIterator<ChatChunk> {

@@ -885,6 +885,196 @@ export declare function llm_client_cancel(client: llm_client_t | null, request_i
  */
 export declare function llm_client_cancel_e(client: llm_client_t | null, request_id: bigint): { status: llm_status; error: llm_error_t | null };
 /**
+ * Calls any endpoint a provider offers, the same way llm_chat calls chat.
+ * 
+ * `endpoint` is one of:
+ *   "embeddings"            vectors for "input" (a string or a list)
+ *   "models"                the provider's models, as OpenAI's model list
+ *   "images.generations"    images for "prompt"
+ *   "audio.speech"          speech for "input": the answer is audio bytes
+ *   "audio.transcriptions", "audio.translations"
+ *                           text for an audio "file" (an upload, below)
+ *   "moderations"           categories and scores for "input"
+ *   "rerank"                "documents" ordered by relevance to "query"
+ *   "search"                web results for "query"
+ *   "ocr"                   a document's pages as markdown
+ *   "files.create", "files.retrieve", "files.list", "files.delete",
+ *   "files.content"         (the content's answer is bytes)
+ *   "batches.create", "batches.retrieve", "batches.list", "batches.cancel"
+ *   "responses.create", "responses.retrieve", "responses.cancel",
+ *   "responses.delete"      OpenAI's Responses API
+ *   "chat"                  as llm_chat
+ * An unknown name fails with LLM_ERR_INVALID_ARGUMENT naming it.
+ * 
+ * `request_json` is the endpoint's request in OpenAI's shape (its API
+ * reference names the fields), plus:
+ *   "model"      "provider/model" routes as in llm_chat;
+ *   "provider"   a provider's name or alias, for an endpoint that takes no
+ *                model ("models", "files.list", "search", ...) or to send
+ *                "model" as it is;
+ *   ids          "file_id", "batch_id", "response_id" for the endpoints that
+ *                act on one;
+ *   "timeout_secs", "extra_headers", "provider_options", "extra_body" as in
+ *                llm_chat.
+ * Without "model" or "provider" the call goes to the client's model_hint
+ * provider. A provider that has no such endpoint fails with
+ * LLM_ERR_ENDPOINT_NOT_SUPPORTED naming the provider and the endpoint, before
+ * anything is sent (llm_providers_json lists each provider's "endpoints").
+ * Fields are checked before anything is sent, as llm_chat checks its own:
+ * required ones, types, enumerated values and bounds, each failure with
+ * LLM_ERR_INVALID_ARGUMENT naming the field; fields not named in the
+ * endpoint's reference pass through to the provider.
+ * 
+ * Uploads. A field that takes a file ("file" of the audio endpoints and of
+ * files.create) is an object: {"path": "/x/a.mp3"} reads the file as it is
+ * sent (never loaded whole), or {"data": I} sends the I-th of the call's
+ * `data` buffers (data[I], data_sizes[I] bytes) without a copy; either may
+ * add "filename" (the name the provider is told; a path's last component by
+ * default, required with "data") and "content_type" (by default from the
+ * filename's extension). The arrays `data` and `data_sizes` (NULL when
+ * `data_count` is 0) are read during this call only; the bytes they point to
+ * must stay valid and unchanged until the call ends (llm_call returns; the
+ * done callback of llm_call_async runs). A file that does not exist or
+ * cannot be read, a type the endpoint does not take (audio for the audio
+ * endpoints), or one larger than the provider accepts (25 MB of audio for
+ * OpenAI, 512 MB for a file) fails with LLM_ERR_INVALID_ARGUMENT naming the
+ * field and the path, before anything is sent.
+ * 
+ * On success *out is a new response the caller owns (llm_response_free). Its
+ * JSON (llm_response_json) is the endpoint's answer in OpenAI's shape plus
+ * "provider" and "stats" (as llm_chat's): for embeddings {"object": "list",
+ * "data": [{"object": "embedding", "index", "embedding": [floats]}], "model",
+ * "usage"} whatever the provider (base64 answers decoded to floats); for a
+ * binary answer (audio.speech, files.content) {"object": "binary",
+ * "content_type", "bytes": length} with the bytes in llm_response_bytes; a
+ * transcription or translation asked as "text", "srt" or "vtt" {"text": the
+ * provider's text}; for models {"object": "list", "data": [{"id", "object":
+ * "model", "created", "owned_by"}]}; for rerank {"object": "list",
+ * "results": [{"index", "relevance_score", "document"?}]} most relevant
+ * first; for search {"object": "search.results", "query", "results":
+ * [{"title", "url", "snippet", "published_at"?, "score"?}]}.
+ * Blocks the calling thread; thread-safe; must not be called from one of this
+ * client's callbacks (LLM_ERR_INVALID_ARGUMENT: use llm_call_async).
+ */
+export declare function llm_call(client: llm_client_t | null, endpoint: string | null, request_json: string | null, data: ReadonlyArray<ArrayBufferView | ArrayBuffer> | null): { status: llm_status; out: llm_response_t | null };
+/**
+ * Calls any endpoint a provider offers, the same way llm_chat calls chat.
+ * 
+ * `endpoint` is one of:
+ *   "embeddings"            vectors for "input" (a string or a list)
+ *   "models"                the provider's models, as OpenAI's model list
+ *   "images.generations"    images for "prompt"
+ *   "audio.speech"          speech for "input": the answer is audio bytes
+ *   "audio.transcriptions", "audio.translations"
+ *                           text for an audio "file" (an upload, below)
+ *   "moderations"           categories and scores for "input"
+ *   "rerank"                "documents" ordered by relevance to "query"
+ *   "search"                web results for "query"
+ *   "ocr"                   a document's pages as markdown
+ *   "files.create", "files.retrieve", "files.list", "files.delete",
+ *   "files.content"         (the content's answer is bytes)
+ *   "batches.create", "batches.retrieve", "batches.list", "batches.cancel"
+ *   "responses.create", "responses.retrieve", "responses.cancel",
+ *   "responses.delete"      OpenAI's Responses API
+ *   "chat"                  as llm_chat
+ * An unknown name fails with LLM_ERR_INVALID_ARGUMENT naming it.
+ * 
+ * `request_json` is the endpoint's request in OpenAI's shape (its API
+ * reference names the fields), plus:
+ *   "model"      "provider/model" routes as in llm_chat;
+ *   "provider"   a provider's name or alias, for an endpoint that takes no
+ *                model ("models", "files.list", "search", ...) or to send
+ *                "model" as it is;
+ *   ids          "file_id", "batch_id", "response_id" for the endpoints that
+ *                act on one;
+ *   "timeout_secs", "extra_headers", "provider_options", "extra_body" as in
+ *                llm_chat.
+ * Without "model" or "provider" the call goes to the client's model_hint
+ * provider. A provider that has no such endpoint fails with
+ * LLM_ERR_ENDPOINT_NOT_SUPPORTED naming the provider and the endpoint, before
+ * anything is sent (llm_providers_json lists each provider's "endpoints").
+ * Fields are checked before anything is sent, as llm_chat checks its own:
+ * required ones, types, enumerated values and bounds, each failure with
+ * LLM_ERR_INVALID_ARGUMENT naming the field; fields not named in the
+ * endpoint's reference pass through to the provider.
+ * 
+ * Uploads. A field that takes a file ("file" of the audio endpoints and of
+ * files.create) is an object: {"path": "/x/a.mp3"} reads the file as it is
+ * sent (never loaded whole), or {"data": I} sends the I-th of the call's
+ * `data` buffers (data[I], data_sizes[I] bytes) without a copy; either may
+ * add "filename" (the name the provider is told; a path's last component by
+ * default, required with "data") and "content_type" (by default from the
+ * filename's extension). The arrays `data` and `data_sizes` (NULL when
+ * `data_count` is 0) are read during this call only; the bytes they point to
+ * must stay valid and unchanged until the call ends (llm_call returns; the
+ * done callback of llm_call_async runs). A file that does not exist or
+ * cannot be read, a type the endpoint does not take (audio for the audio
+ * endpoints), or one larger than the provider accepts (25 MB of audio for
+ * OpenAI, 512 MB for a file) fails with LLM_ERR_INVALID_ARGUMENT naming the
+ * field and the path, before anything is sent.
+ * 
+ * On success *out is a new response the caller owns (llm_response_free). Its
+ * JSON (llm_response_json) is the endpoint's answer in OpenAI's shape plus
+ * "provider" and "stats" (as llm_chat's): for embeddings {"object": "list",
+ * "data": [{"object": "embedding", "index", "embedding": [floats]}], "model",
+ * "usage"} whatever the provider (base64 answers decoded to floats); for a
+ * binary answer (audio.speech, files.content) {"object": "binary",
+ * "content_type", "bytes": length} with the bytes in llm_response_bytes; a
+ * transcription or translation asked as "text", "srt" or "vtt" {"text": the
+ * provider's text}; for models {"object": "list", "data": [{"id", "object":
+ * "model", "created", "owned_by"}]}; for rerank {"object": "list",
+ * "results": [{"index", "relevance_score", "document"?}]} most relevant
+ * first; for search {"object": "search.results", "query", "results":
+ * [{"title", "url", "snippet", "published_at"?, "score"?}]}.
+ * Blocks the calling thread; thread-safe; must not be called from one of this
+ * client's callbacks (LLM_ERR_INVALID_ARGUMENT: use llm_call_async).
+ */
+export declare function llm_call_e(client: llm_client_t | null, endpoint: string | null, request_json: string | null, data: ReadonlyArray<ArrayBufferView | ArrayBuffer> | null): { status: llm_status; out: llm_response_t | null; error: llm_error_t | null };
+/**
+ * As llm_call, answered through `on_done` on the client's I/O thread (see
+ * "callback forms" above: the same rules; llm_client_cancel cancels it by
+ * the id written to `out_request_id`).
+ */
+export declare function llm_call_async(client: llm_client_t | null, endpoint: string | null, request_json: string | null, data: ReadonlyArray<ArrayBufferView | ArrayBuffer> | null, on_done: llm_chat_done_cb): { status: llm_status; out_request_id: bigint };
+/**
+ * As llm_call, answered through `on_done` on the client's I/O thread (see
+ * "callback forms" above: the same rules; llm_client_cancel cancels it by
+ * the id written to `out_request_id`).
+ */
+export declare function llm_call_async_e(client: llm_client_t | null, endpoint: string | null, request_json: string | null, data: ReadonlyArray<ArrayBufferView | ArrayBuffer> | null, on_done: llm_chat_done_e_cb): { status: llm_status; out_request_id: bigint; error: llm_error_t | null };
+/**
+ * What llm_call would send, without sending it: as llm_preview_request, and
+ * for a multipart upload "parts": [{"name", "value"} for a plain field,
+ * {"name", "filename", "content_type", "bytes", "path"} for a file] (the
+ * file's bytes are not read). Caller owns *out (llm_string_free).
+ */
+export declare function llm_preview_call(client: llm_client_t | null, endpoint: string | null, request_json: string | null, data: ReadonlyArray<ArrayBufferView | ArrayBuffer> | null): { status: llm_status; out: string | null };
+/**
+ * What llm_call would send, without sending it: as llm_preview_request, and
+ * for a multipart upload "parts": [{"name", "value"} for a plain field,
+ * {"name", "filename", "content_type", "bytes", "path"} for a file] (the
+ * file's bytes are not read). Caller owns *out (llm_string_free).
+ */
+export declare function llm_preview_call_e(client: llm_client_t | null, endpoint: string | null, request_json: string | null, data: ReadonlyArray<ArrayBufferView | ArrayBuffer> | null): { status: llm_status; out: string | null; error: llm_error_t | null };
+/**
+ * A binary answer's bytes (audio.speech, files.content), writing their length
+ * to *len when len is not NULL; NULL (and 0) for a JSON answer or NULL.
+ * Borrowed from `response`.
+ */
+export declare function llm_response_bytes(response: llm_response_t | null): { value: Buffer | null; len: number };
+/**
+ * A binary answer's Content-Type ("audio/mpeg", ...), or NULL. Borrowed.
+ */
+export declare function llm_response_content_type(response: llm_response_t | null): string | null;
+/**
+ * An embeddings answer's vectors as one row-major array of *count vectors of
+ * *dimensions floats each (vector i at i * dimensions, in input order), made
+ * on first use: no JSON to parse. NULL (and 0, 0) when the response holds no
+ * vectors of one length, or when memory runs out (the thread's last error then
+ * says so). Borrowed from `response`; either out pointer may be NULL.
+ */
+export declare function llm_response_embeddings(response: llm_response_t | null): { value: Float32Array | null; count: number; dimensions: number };
+/**
  * What llm_chat (stream = 0) or llm_chat_stream (stream = 1) would send,
  * without sending it: a JSON object {"provider", "method", "url", "headers":
  * {name: value}, "body"} where "body" is the exact request body text. Every
@@ -905,7 +1095,8 @@ export declare function llm_preview_request_e(client: llm_client_t | null, reque
 /**
  * The providers this client knows, as a JSON array of {"name", "aliases",
  * "base_url", "auth", "api_key_env", "prefixes", "protocol", "settings",
- * "registered"}, registered ones first. "protocol" is the wire protocol the
+ * "registered", "endpoints"}, registered ones first. "endpoints" lists the
+ * llm_call endpoint names the provider serves ("chat", "embeddings", ...). "protocol" is the wire protocol the
  * provider speaks ("openai", "anthropic", "gemini", "vertex_ai", "bedrock",
  * "cohere"); "auth" is "bearer", "header:<name>", "none" or "signed" (the
  * protocol signs each request: SigV4, Google OAuth); "settings" names the
@@ -916,7 +1107,8 @@ export declare function llm_providers_json(client: llm_client_t | null): { statu
 /**
  * The providers this client knows, as a JSON array of {"name", "aliases",
  * "base_url", "auth", "api_key_env", "prefixes", "protocol", "settings",
- * "registered"}, registered ones first. "protocol" is the wire protocol the
+ * "registered", "endpoints"}, registered ones first. "endpoints" lists the
+ * llm_call endpoint names the provider serves ("chat", "embeddings", ...). "protocol" is the wire protocol the
  * provider speaks ("openai", "anthropic", "gemini", "vertex_ai", "bedrock",
  * "cohere"); "auth" is "bearer", "header:<name>", "none" or "signed" (the
  * protocol signs each request: SigV4, Google OAuth); "settings" names the

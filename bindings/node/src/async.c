@@ -50,7 +50,7 @@ typedef struct lln_envdata {
   double *id_slot;
 } lln_envdata;
 
-enum { K_RAW_CHAT, K_RAW_STREAM, K_PROMISE_CHAT, K_FAST_STREAM };
+enum { K_RAW_CHAT, K_RAW_STREAM, K_PROMISE_CHAT, K_FAST_STREAM, K_PROMISE_CALL };
 enum { EV_BATCH, EV_DONE };
 
 typedef struct lln_event {
@@ -79,6 +79,7 @@ typedef struct lln_req {
   napi_ref on_done;
   napi_ref keep;     /* keeps the client (its External, or the Client object) alive while in flight */
   napi_ref signal;   /* fast kinds: the AbortSignal (for the CancelledError's cause) */
+  napi_ref uploads;  /* llm_call: an array of the upload buffers, alive until the done callback ran */
   napi_deferred deferred; /* promise chat */
   napi_threadsafe_function tsfn;
   /* Teardown of the environment (a worker ending) with the request in flight:
@@ -180,6 +181,7 @@ static void req_release_js(napi_env env, lln_req *req) {
     if (req->on_done) napi_delete_reference(env, req->on_done);
     if (req->keep) napi_delete_reference(env, req->keep);
     if (req->signal) napi_delete_reference(env, req->signal);
+    if (req->uploads) napi_delete_reference(env, req->uploads);
   }
   req_unref(req);
 }
@@ -360,8 +362,10 @@ static void done_fast(napi_env env, lln_envdata *ed, lln_req *req) {
   llm_status status = ev->status;
   char *response_json = ev->text;
   llm_error_t *error = ev->error;
+  llm_response_t *response = ev->response; /* promise call: resolved as a handle */
   ev->text = NULL;
   ev->error = NULL;
+  ev->response = NULL;
   int kind = req->kind;
   napi_deferred deferred = req->deferred;
   req->deferred = NULL;
@@ -370,7 +374,13 @@ static void done_fast(napi_env env, lln_envdata *ed, lln_req *req) {
   req_release_js(env, req); /* the request is over: its references go before user code runs */
 
   napi_value value = NULL, err = NULL;
-  if (status == LLM_OK && response_json != NULL) {
+  if (kind == K_PROMISE_CALL) {
+    if (status == LLM_OK && response != NULL) value = lln_wrap_handle(env, LLN_H_llm_response_t, response);
+    else {
+      llm_response_free(response);
+      err = make_error(env, ed, status == LLM_OK ? LLM_ERR_INTERNAL : status, error, signal);
+    }
+  } else if (status == LLM_OK && response_json != NULL) {
     napi_value text = NULL;
     napi_create_string_utf8(env, response_json, NAPI_AUTO_LENGTH, &text);
     if (kind == K_FAST_STREAM) {
@@ -385,7 +395,7 @@ static void done_fast(napi_env env, lln_envdata *ed, lln_req *req) {
   }
   free(response_json);
   llm_error_free(error);
-  if (kind == K_PROMISE_CHAT) {
+  if (kind == K_PROMISE_CHAT || kind == K_PROMISE_CALL) {
     if (err != NULL) napi_reject_deferred(env, deferred, err);
     else napi_resolve_deferred(env, deferred, value);
   } else if (done_fn != NULL) {
@@ -414,7 +424,7 @@ static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
   }
   request_ended(env, ed, req);
   if (req->kind == K_RAW_STREAM || req->kind == K_FAST_STREAM) deliver_batch(env, req); /* nothing left, normally */
-  if (req->kind == K_PROMISE_CHAT || req->kind == K_FAST_STREAM) {
+  if (req->kind == K_PROMISE_CHAT || req->kind == K_FAST_STREAM || req->kind == K_PROMISE_CALL) {
     done_fast(env, ed, req);
     return;
   }
@@ -496,7 +506,7 @@ static void on_done_e_c(llm_status status, llm_response_t *response, const llm_e
   done->status = status;
   done->response = response;
   done->error = llm_error_clone(error);
-  if (response != NULL && req->kind >= K_PROMISE_CHAT) {
+  if (response != NULL && (req->kind == K_PROMISE_CHAT || req->kind == K_FAST_STREAM)) {
     /* The response's JSON is made (and the response freed) here, off the JS thread. */
     done->text = dup_str(llm_response_json(response));
     llm_response_free(response);
@@ -562,18 +572,29 @@ static int arg_json(napi_env env, napi_value v, char *stack, size_t size, char *
 
 /* Raw:        (client, request_json, [on_chunk,] on_done) -> { status, out_request_id[, error] }
  * Promise:    (client, request_json, signal, keep) -> Promise (the id goes to the id slot)
- * Fast stream: (client, request_json, on_batch, on_done, signal, keep) -> id (number) | error */
-static napi_value start(napi_env env, napi_callback_info info, int kind, int error_object) {
-  size_t argc = 6;
-  napi_value argv[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+ * Fast stream: (client, request_json, on_batch, on_done, signal, keep) -> id (number) | error
+ * With `call` (llm_call_async[_e]), `endpoint` and `data` (an array of
+ * buffers, or null) come before and after request_json:
+ * Raw call:     (client, endpoint, request_json, data, on_done) -> { status, out_request_id[, error] }
+ * Promise call: (client, endpoint, request_json, data, signal, keep) -> Promise of a response
+ *               handle (the id goes to the id slot) */
+static napi_value start(napi_env env, napi_callback_info info, int kind, int error_object, int call) {
+  size_t argc = 8;
+  napi_value all[8] = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+  if (napi_get_cb_info(env, info, &argc, all, NULL, NULL) != napi_ok) return NULL;
+  /* argv: the chat form's arguments (client, request_json, ...) */
+  napi_value argv[6] = {all[0], call ? all[2] : all[1], NULL, NULL, NULL, NULL};
+  for (int i = 2; i < 6; i++) argv[i] = all[call ? i + 2 : i];
+  napi_value js_endpoint = call ? all[1] : NULL;
+  napi_value js_data = call ? all[3] : NULL;
   int stream = kind == K_RAW_STREAM || kind == K_FAST_STREAM;
   int fast = kind >= K_PROMISE_CHAT;
+  int promise_kind = kind == K_PROMISE_CHAT || kind == K_PROMISE_CALL;
   void *client_p = NULL;
   napi_value js_chunk = stream ? argv[2] : NULL;
-  napi_value js_done = kind == K_PROMISE_CHAT ? NULL : stream ? argv[3] : argv[2];
-  napi_value js_signal = kind == K_PROMISE_CHAT ? argv[2] : kind == K_FAST_STREAM ? argv[4] : NULL;
-  napi_value js_keep = kind == K_PROMISE_CHAT ? argv[3] : kind == K_FAST_STREAM ? argv[5] : NULL;
+  napi_value js_done = promise_kind ? NULL : stream ? argv[3] : argv[2];
+  napi_value js_signal = promise_kind ? argv[2] : kind == K_FAST_STREAM ? argv[4] : NULL;
+  napi_value js_keep = promise_kind ? argv[3] : kind == K_FAST_STREAM ? argv[5] : NULL;
   if (!lln_arg_handle(env, argv[0], LLN_H_llm_client_t, 0, &client_p)) return NULL;
   if (stream && !lln_arg_function(env, js_chunk, "on_chunk")) return NULL;
   if (js_done != NULL && !lln_arg_function(env, js_done, "on_done")) return NULL;
@@ -592,11 +613,35 @@ static napi_value start(napi_env env, napi_callback_info info, int kind, int err
     js_keep = argv[0];
   }
   char stack[4096];
-  char *request_json = NULL, *heap = NULL;
-  if (!arg_json(env, argv[1], stack, sizeof stack, &request_json, &heap)) return NULL;
+  char *request_json = NULL, *heap = NULL, *endpoint = NULL;
+  lln_buffers uploads = {0};
+  napi_value uploads_keep = NULL;
+  if (call) {
+    if (!lln_arg_string(env, js_endpoint, &endpoint)) return NULL;
+    if (!lln_arg_buffers(env, js_data, &uploads)) {
+      free(endpoint);
+      return NULL;
+    }
+    /* Our own array of the buffers: kept until the done callback ran, whatever
+     * the caller does with its array meanwhile. */
+    if (uploads.count > 0) {
+      napi_create_array_with_length(env, uploads.count, &uploads_keep);
+      for (uint32_t i = 0; i < uploads.count; i++) {
+        napi_value e;
+        if (napi_get_element(env, js_data, i, &e) == napi_ok) napi_set_element(env, uploads_keep, i, e);
+      }
+    }
+  }
+  if (!arg_json(env, argv[1], stack, sizeof stack, &request_json, &heap)) {
+    free(endpoint);
+    lln_buffers_free(&uploads);
+    return NULL;
+  }
 
   lln_req *req = calloc(1, sizeof *req);
   if (req == NULL) {
+    free(endpoint);
+    lln_buffers_free(&uploads);
     free(heap);
     napi_throw_error(env, "LLM_ERR_OUT_OF_MEMORY", "out of memory");
     return NULL;
@@ -616,7 +661,10 @@ static napi_value start(napi_env env, napi_callback_info info, int kind, int err
       (stream && napi_create_reference(env, js_chunk, 1, &req->on_chunk) != napi_ok) ||
       (js_signal != NULL && napi_create_reference(env, js_signal, 1, &req->signal) != napi_ok) ||
       napi_create_reference(env, js_keep, 1, &req->keep) != napi_ok ||
-      (kind == K_PROMISE_CHAT && napi_create_promise(env, &req->deferred, &promise) != napi_ok)) {
+      (uploads_keep != NULL && napi_create_reference(env, uploads_keep, 1, &req->uploads) != napi_ok) ||
+      (promise_kind && napi_create_promise(env, &req->deferred, &promise) != napi_ok)) {
+    free(endpoint);
+    lln_buffers_free(&uploads);
     free(heap);
     req_release_js(env, req);
     req_unref(req);
@@ -627,7 +675,13 @@ static napi_value start(napi_env env, napi_callback_info info, int kind, int err
   llm_error_t *error = NULL;
   llm_status st;
   llm_client_t *client = client_p;
-  if (stream && req->error_object)
+  if (call && req->error_object)
+    st = llm_call_async_e(client, endpoint, request_json, uploads.data, uploads.sizes, uploads.count, on_done_e_c,
+                          req, &id, &error);
+  else if (call)
+    st = llm_call_async(client, endpoint, request_json, uploads.data, uploads.sizes, uploads.count, on_done_c, req,
+                        &id);
+  else if (stream && req->error_object)
     st = llm_chat_stream_async_e(client, request_json, on_chunk_c, on_done_e_c, req, &id, &error);
   else if (stream)
     st = llm_chat_stream_async(client, request_json, on_chunk_c, on_done_c, req, &id);
@@ -636,6 +690,8 @@ static napi_value start(napi_env env, napi_callback_info info, int kind, int err
   else
     st = llm_chat_async(client, request_json, on_done_c, req, &id);
   free(heap);
+  free(endpoint);
+  lln_buffers_free(&uploads); /* the arrays only: the library read them during the call */
   napi_deferred deferred = req->deferred;
   if (st != LLM_OK) {
     /* No callback will run: both sides let go now. */
@@ -652,7 +708,7 @@ static napi_value start(napi_env env, napi_callback_info info, int kind, int err
     req->listed = 1;
   }
 
-  if (kind == K_PROMISE_CHAT) {
+  if (promise_kind) {
     if (ed->id_slot != NULL) ed->id_slot[0] = (double)id;
     if (st != LLM_OK) napi_reject_deferred(env, deferred, make_error(env, ed, st, error, NULL));
     llm_error_free(error);
@@ -672,15 +728,22 @@ static napi_value start(napi_env env, napi_callback_info info, int kind, int err
   return result;
 }
 
-napi_value lln_manual_llm_chat_async(napi_env env, napi_callback_info info) { return start(env, info, K_RAW_CHAT, 0); }
+napi_value lln_manual_llm_chat_async(napi_env env, napi_callback_info info) { return start(env, info, K_RAW_CHAT, 0, 0); }
 napi_value lln_manual_llm_chat_async_e(napi_env env, napi_callback_info info) {
-  return start(env, info, K_RAW_CHAT, 1);
+  return start(env, info, K_RAW_CHAT, 1, 0);
 }
 napi_value lln_manual_llm_chat_stream_async(napi_env env, napi_callback_info info) {
-  return start(env, info, K_RAW_STREAM, 0);
+  return start(env, info, K_RAW_STREAM, 0, 0);
 }
 napi_value lln_manual_llm_chat_stream_async_e(napi_env env, napi_callback_info info) {
-  return start(env, info, K_RAW_STREAM, 1);
+  return start(env, info, K_RAW_STREAM, 1, 0);
+}
+
+napi_value lln_manual_llm_call_async(napi_env env, napi_callback_info info) {
+  return start(env, info, K_RAW_CHAT, 0, 1);
+}
+napi_value lln_manual_llm_call_async_e(napi_env env, napi_callback_info info) {
+  return start(env, info, K_RAW_CHAT, 1, 1);
 }
 
 /* Strings the library returns as `char *` are copied into JS and freed by the
@@ -726,9 +789,12 @@ static napi_value internal_setup(napi_env env, napi_callback_info info) {
   return lln_undefined(env);
 }
 
-static napi_value internal_chat(napi_env env, napi_callback_info info) { return start(env, info, K_PROMISE_CHAT, 1); }
+static napi_value internal_chat(napi_env env, napi_callback_info info) { return start(env, info, K_PROMISE_CHAT, 1, 0); }
+static napi_value internal_call(napi_env env, napi_callback_info info) {
+  return start(env, info, K_PROMISE_CALL, 1, 1);
+}
 static napi_value internal_stream(napi_env env, napi_callback_info info) {
-  return start(env, info, K_FAST_STREAM, 1);
+  return start(env, info, K_FAST_STREAM, 1, 0);
 }
 
 /* exports._internal (not enumerable): the idiomatic layer's entry points; not
@@ -740,6 +806,7 @@ napi_status lln_define_internal(napi_env env, napi_value exports) {
       {"setup", NULL, internal_setup, NULL, NULL, NULL, napi_enumerable, NULL},
       {"chat", NULL, internal_chat, NULL, NULL, NULL, napi_enumerable, NULL},
       {"stream", NULL, internal_stream, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"call", NULL, internal_call, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (s == napi_ok) s = napi_define_properties(env, obj, sizeof fns / sizeof fns[0], fns);
   napi_property_descriptor prop = {"_internal", NULL, NULL, NULL, NULL, obj, napi_default, NULL};

@@ -1374,6 +1374,347 @@ fail:
   return NULL;
 }
 
+/* Calls any endpoint a provider offers, the same way llm_chat calls chat.
+ * 
+ * `endpoint` is one of:
+ *   "embeddings"            vectors for "input" (a string or a list)
+ *   "models"                the provider's models, as OpenAI's model list
+ *   "images.generations"    images for "prompt"
+ *   "audio.speech"          speech for "input": the answer is audio bytes
+ *   "audio.transcriptions", "audio.translations"
+ *                           text for an audio "file" (an upload, below)
+ *   "moderations"           categories and scores for "input"
+ *   "rerank"                "documents" ordered by relevance to "query"
+ *   "search"                web results for "query"
+ *   "ocr"                   a document's pages as markdown
+ *   "files.create", "files.retrieve", "files.list", "files.delete",
+ *   "files.content"         (the content's answer is bytes)
+ *   "batches.create", "batches.retrieve", "batches.list", "batches.cancel"
+ *   "responses.create", "responses.retrieve", "responses.cancel",
+ *   "responses.delete"      OpenAI's Responses API
+ *   "chat"                  as llm_chat
+ * An unknown name fails with LLM_ERR_INVALID_ARGUMENT naming it.
+ * 
+ * `request_json` is the endpoint's request in OpenAI's shape (its API
+ * reference names the fields), plus:
+ *   "model"      "provider/model" routes as in llm_chat;
+ *   "provider"   a provider's name or alias, for an endpoint that takes no
+ *                model ("models", "files.list", "search", ...) or to send
+ *                "model" as it is;
+ *   ids          "file_id", "batch_id", "response_id" for the endpoints that
+ *                act on one;
+ *   "timeout_secs", "extra_headers", "provider_options", "extra_body" as in
+ *                llm_chat.
+ * Without "model" or "provider" the call goes to the client's model_hint
+ * provider. A provider that has no such endpoint fails with
+ * LLM_ERR_ENDPOINT_NOT_SUPPORTED naming the provider and the endpoint, before
+ * anything is sent (llm_providers_json lists each provider's "endpoints").
+ * Fields are checked before anything is sent, as llm_chat checks its own:
+ * required ones, types, enumerated values and bounds, each failure with
+ * LLM_ERR_INVALID_ARGUMENT naming the field; fields not named in the
+ * endpoint's reference pass through to the provider.
+ * 
+ * Uploads. A field that takes a file ("file" of the audio endpoints and of
+ * files.create) is an object: {"path": "/x/a.mp3"} reads the file as it is
+ * sent (never loaded whole), or {"data": I} sends the I-th of the call's
+ * `data` buffers (data[I], data_sizes[I] bytes) without a copy; either may
+ * add "filename" (the name the provider is told; a path's last component by
+ * default, required with "data") and "content_type" (by default from the
+ * filename's extension). The arrays `data` and `data_sizes` (NULL when
+ * `data_count` is 0) are read during this call only; the bytes they point to
+ * must stay valid and unchanged until the call ends (llm_call returns; the
+ * done callback of llm_call_async runs). A file that does not exist or
+ * cannot be read, a type the endpoint does not take (audio for the audio
+ * endpoints), or one larger than the provider accepts (25 MB of audio for
+ * OpenAI, 512 MB for a file) fails with LLM_ERR_INVALID_ARGUMENT naming the
+ * field and the path, before anything is sent.
+ * 
+ * On success *out is a new response the caller owns (llm_response_free). Its
+ * JSON (llm_response_json) is the endpoint's answer in OpenAI's shape plus
+ * "provider" and "stats" (as llm_chat's): for embeddings {"object": "list",
+ * "data": [{"object": "embedding", "index", "embedding": [floats]}], "model",
+ * "usage"} whatever the provider (base64 answers decoded to floats); for a
+ * binary answer (audio.speech, files.content) {"object": "binary",
+ * "content_type", "bytes": length} with the bytes in llm_response_bytes; a
+ * transcription or translation asked as "text", "srt" or "vtt" {"text": the
+ * provider's text}; for models {"object": "list", "data": [{"id", "object":
+ * "model", "created", "owned_by"}]}; for rerank {"object": "list",
+ * "results": [{"index", "relevance_score", "document"?}]} most relevant
+ * first; for search {"object": "search.results", "query", "results":
+ * [{"title", "url", "snippet", "published_at"?, "score"?}]}.
+ * Blocks the calling thread; thread-safe; must not be called from one of this
+ * client's callbacks (LLM_ERR_INVALID_ARGUMENT: use llm_call_async). */
+static napi_value w_llm_call(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  char *endpoint = NULL;
+  char *request_json = NULL;
+  lln_buffers data_b = {0};
+  void *client_p = NULL;
+  if (!lln_arg_handle(env, argc > 0 ? argv[0] : NULL, LLN_H_llm_client_t, 0, &client_p)) goto fail;
+  llm_client_t *client = (llm_client_t *)client_p;
+  if (!lln_arg_string(env, argc > 1 ? argv[1] : NULL, &endpoint)) goto fail;
+  if (!lln_arg_string(env, argc > 2 ? argv[2] : NULL, &request_json)) goto fail;
+  if (!lln_arg_buffers(env, argc > 3 ? argv[3] : NULL, &data_b)) goto fail;
+  const void *const *data = data_b.data;
+  const size_t *data_sizes = data_b.sizes;
+  size_t data_count = data_b.count;
+  llm_response_t *out = NULL;
+  llm_status ret = llm_call(client, endpoint, request_json, data, data_sizes, data_count, &out);
+  napi_value result = lln_object(env);
+  lln_set(env, result, "status", lln_int32(env, (int32_t)ret));
+  lln_set(env, result, "out", lln_wrap_handle(env, LLN_H_llm_response_t, out));
+  free(endpoint);
+  free(request_json);
+  lln_buffers_free(&data_b);
+  return result;
+fail:
+  free(endpoint);
+  free(request_json);
+  lln_buffers_free(&data_b);
+  return NULL;
+}
+
+/* Calls any endpoint a provider offers, the same way llm_chat calls chat.
+ * 
+ * `endpoint` is one of:
+ *   "embeddings"            vectors for "input" (a string or a list)
+ *   "models"                the provider's models, as OpenAI's model list
+ *   "images.generations"    images for "prompt"
+ *   "audio.speech"          speech for "input": the answer is audio bytes
+ *   "audio.transcriptions", "audio.translations"
+ *                           text for an audio "file" (an upload, below)
+ *   "moderations"           categories and scores for "input"
+ *   "rerank"                "documents" ordered by relevance to "query"
+ *   "search"                web results for "query"
+ *   "ocr"                   a document's pages as markdown
+ *   "files.create", "files.retrieve", "files.list", "files.delete",
+ *   "files.content"         (the content's answer is bytes)
+ *   "batches.create", "batches.retrieve", "batches.list", "batches.cancel"
+ *   "responses.create", "responses.retrieve", "responses.cancel",
+ *   "responses.delete"      OpenAI's Responses API
+ *   "chat"                  as llm_chat
+ * An unknown name fails with LLM_ERR_INVALID_ARGUMENT naming it.
+ * 
+ * `request_json` is the endpoint's request in OpenAI's shape (its API
+ * reference names the fields), plus:
+ *   "model"      "provider/model" routes as in llm_chat;
+ *   "provider"   a provider's name or alias, for an endpoint that takes no
+ *                model ("models", "files.list", "search", ...) or to send
+ *                "model" as it is;
+ *   ids          "file_id", "batch_id", "response_id" for the endpoints that
+ *                act on one;
+ *   "timeout_secs", "extra_headers", "provider_options", "extra_body" as in
+ *                llm_chat.
+ * Without "model" or "provider" the call goes to the client's model_hint
+ * provider. A provider that has no such endpoint fails with
+ * LLM_ERR_ENDPOINT_NOT_SUPPORTED naming the provider and the endpoint, before
+ * anything is sent (llm_providers_json lists each provider's "endpoints").
+ * Fields are checked before anything is sent, as llm_chat checks its own:
+ * required ones, types, enumerated values and bounds, each failure with
+ * LLM_ERR_INVALID_ARGUMENT naming the field; fields not named in the
+ * endpoint's reference pass through to the provider.
+ * 
+ * Uploads. A field that takes a file ("file" of the audio endpoints and of
+ * files.create) is an object: {"path": "/x/a.mp3"} reads the file as it is
+ * sent (never loaded whole), or {"data": I} sends the I-th of the call's
+ * `data` buffers (data[I], data_sizes[I] bytes) without a copy; either may
+ * add "filename" (the name the provider is told; a path's last component by
+ * default, required with "data") and "content_type" (by default from the
+ * filename's extension). The arrays `data` and `data_sizes` (NULL when
+ * `data_count` is 0) are read during this call only; the bytes they point to
+ * must stay valid and unchanged until the call ends (llm_call returns; the
+ * done callback of llm_call_async runs). A file that does not exist or
+ * cannot be read, a type the endpoint does not take (audio for the audio
+ * endpoints), or one larger than the provider accepts (25 MB of audio for
+ * OpenAI, 512 MB for a file) fails with LLM_ERR_INVALID_ARGUMENT naming the
+ * field and the path, before anything is sent.
+ * 
+ * On success *out is a new response the caller owns (llm_response_free). Its
+ * JSON (llm_response_json) is the endpoint's answer in OpenAI's shape plus
+ * "provider" and "stats" (as llm_chat's): for embeddings {"object": "list",
+ * "data": [{"object": "embedding", "index", "embedding": [floats]}], "model",
+ * "usage"} whatever the provider (base64 answers decoded to floats); for a
+ * binary answer (audio.speech, files.content) {"object": "binary",
+ * "content_type", "bytes": length} with the bytes in llm_response_bytes; a
+ * transcription or translation asked as "text", "srt" or "vtt" {"text": the
+ * provider's text}; for models {"object": "list", "data": [{"id", "object":
+ * "model", "created", "owned_by"}]}; for rerank {"object": "list",
+ * "results": [{"index", "relevance_score", "document"?}]} most relevant
+ * first; for search {"object": "search.results", "query", "results":
+ * [{"title", "url", "snippet", "published_at"?, "score"?}]}.
+ * Blocks the calling thread; thread-safe; must not be called from one of this
+ * client's callbacks (LLM_ERR_INVALID_ARGUMENT: use llm_call_async). */
+static napi_value w_llm_call_e(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  char *endpoint = NULL;
+  char *request_json = NULL;
+  lln_buffers data_b = {0};
+  void *client_p = NULL;
+  if (!lln_arg_handle(env, argc > 0 ? argv[0] : NULL, LLN_H_llm_client_t, 0, &client_p)) goto fail;
+  llm_client_t *client = (llm_client_t *)client_p;
+  if (!lln_arg_string(env, argc > 1 ? argv[1] : NULL, &endpoint)) goto fail;
+  if (!lln_arg_string(env, argc > 2 ? argv[2] : NULL, &request_json)) goto fail;
+  if (!lln_arg_buffers(env, argc > 3 ? argv[3] : NULL, &data_b)) goto fail;
+  const void *const *data = data_b.data;
+  const size_t *data_sizes = data_b.sizes;
+  size_t data_count = data_b.count;
+  llm_response_t *out = NULL;
+  llm_error_t *error = NULL;
+  llm_status ret = llm_call_e(client, endpoint, request_json, data, data_sizes, data_count, &out, &error);
+  napi_value result = lln_object(env);
+  lln_set(env, result, "status", lln_int32(env, (int32_t)ret));
+  lln_set(env, result, "out", lln_wrap_handle(env, LLN_H_llm_response_t, out));
+  lln_set(env, result, "error", lln_wrap_handle(env, LLN_H_llm_error_t, error));
+  free(endpoint);
+  free(request_json);
+  lln_buffers_free(&data_b);
+  return result;
+fail:
+  free(endpoint);
+  free(request_json);
+  lln_buffers_free(&data_b);
+  return NULL;
+}
+
+/* What llm_call would send, without sending it: as llm_preview_request, and
+ * for a multipart upload "parts": [{"name", "value"} for a plain field,
+ * {"name", "filename", "content_type", "bytes", "path"} for a file] (the
+ * file's bytes are not read). Caller owns *out (llm_string_free). */
+static napi_value w_llm_preview_call(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  char *endpoint = NULL;
+  char *request_json = NULL;
+  lln_buffers data_b = {0};
+  void *client_p = NULL;
+  if (!lln_arg_handle(env, argc > 0 ? argv[0] : NULL, LLN_H_llm_client_t, 0, &client_p)) goto fail;
+  llm_client_t *client = (llm_client_t *)client_p;
+  if (!lln_arg_string(env, argc > 1 ? argv[1] : NULL, &endpoint)) goto fail;
+  if (!lln_arg_string(env, argc > 2 ? argv[2] : NULL, &request_json)) goto fail;
+  if (!lln_arg_buffers(env, argc > 3 ? argv[3] : NULL, &data_b)) goto fail;
+  const void *const *data = data_b.data;
+  const size_t *data_sizes = data_b.sizes;
+  size_t data_count = data_b.count;
+  char *out = NULL;
+  llm_status ret = llm_preview_call(client, endpoint, request_json, data, data_sizes, data_count, &out);
+  napi_value result = lln_object(env);
+  lln_set(env, result, "status", lln_int32(env, (int32_t)ret));
+  lln_set(env, result, "out", lln_string(env, out));
+  llm_string_free(out);
+  free(endpoint);
+  free(request_json);
+  lln_buffers_free(&data_b);
+  return result;
+fail:
+  free(endpoint);
+  free(request_json);
+  lln_buffers_free(&data_b);
+  return NULL;
+}
+
+/* What llm_call would send, without sending it: as llm_preview_request, and
+ * for a multipart upload "parts": [{"name", "value"} for a plain field,
+ * {"name", "filename", "content_type", "bytes", "path"} for a file] (the
+ * file's bytes are not read). Caller owns *out (llm_string_free). */
+static napi_value w_llm_preview_call_e(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  char *endpoint = NULL;
+  char *request_json = NULL;
+  lln_buffers data_b = {0};
+  void *client_p = NULL;
+  if (!lln_arg_handle(env, argc > 0 ? argv[0] : NULL, LLN_H_llm_client_t, 0, &client_p)) goto fail;
+  llm_client_t *client = (llm_client_t *)client_p;
+  if (!lln_arg_string(env, argc > 1 ? argv[1] : NULL, &endpoint)) goto fail;
+  if (!lln_arg_string(env, argc > 2 ? argv[2] : NULL, &request_json)) goto fail;
+  if (!lln_arg_buffers(env, argc > 3 ? argv[3] : NULL, &data_b)) goto fail;
+  const void *const *data = data_b.data;
+  const size_t *data_sizes = data_b.sizes;
+  size_t data_count = data_b.count;
+  char *out = NULL;
+  llm_error_t *error = NULL;
+  llm_status ret = llm_preview_call_e(client, endpoint, request_json, data, data_sizes, data_count, &out, &error);
+  napi_value result = lln_object(env);
+  lln_set(env, result, "status", lln_int32(env, (int32_t)ret));
+  lln_set(env, result, "out", lln_string(env, out));
+  llm_string_free(out);
+  lln_set(env, result, "error", lln_wrap_handle(env, LLN_H_llm_error_t, error));
+  free(endpoint);
+  free(request_json);
+  lln_buffers_free(&data_b);
+  return result;
+fail:
+  free(endpoint);
+  free(request_json);
+  lln_buffers_free(&data_b);
+  return NULL;
+}
+
+/* A binary answer's bytes (audio.speech, files.content), writing their length
+ * to *len when len is not NULL; NULL (and 0) for a JSON answer or NULL.
+ * Borrowed from `response`. */
+static napi_value w_llm_response_bytes(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  void *response_p = NULL;
+  if (!lln_arg_handle(env, argc > 0 ? argv[0] : NULL, LLN_H_llm_response_t, 0, &response_p)) goto fail;
+  const llm_response_t *response = (const llm_response_t *)response_p;
+  size_t len = 0;
+  const void * ret = llm_response_bytes(response, &len);
+  napi_value result = lln_object(env);
+  lln_set(env, result, "value", lln_buffer_copy(env, ret, len));
+  lln_set(env, result, "len", lln_int64(env, (int64_t)len));
+  return result;
+fail:
+  return NULL;
+}
+
+/* A binary answer's Content-Type ("audio/mpeg", ...), or NULL. Borrowed. */
+static napi_value w_llm_response_content_type(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  void *response_p = NULL;
+  if (!lln_arg_handle(env, argc > 0 ? argv[0] : NULL, LLN_H_llm_response_t, 0, &response_p)) goto fail;
+  const llm_response_t *response = (const llm_response_t *)response_p;
+  const char * ret = llm_response_content_type(response);
+  napi_value result = lln_string(env, ret);
+  return result;
+fail:
+  return NULL;
+}
+
+/* An embeddings answer's vectors as one row-major array of *count vectors of
+ * *dimensions floats each (vector i at i * dimensions, in input order), made
+ * on first use: no JSON to parse. NULL (and 0, 0) when the response holds no
+ * vectors of one length, or when memory runs out (the thread's last error then
+ * says so). Borrowed from `response`; either out pointer may be NULL. */
+static napi_value w_llm_response_embeddings(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  void *response_p = NULL;
+  if (!lln_arg_handle(env, argc > 0 ? argv[0] : NULL, LLN_H_llm_response_t, 0, &response_p)) goto fail;
+  const llm_response_t *response = (const llm_response_t *)response_p;
+  size_t count = 0;
+  size_t dimensions = 0;
+  const float * ret = llm_response_embeddings(response, &count, &dimensions);
+  napi_value result = lln_object(env);
+  lln_set(env, result, "value", lln_float32_copy(env, ret, count * dimensions));
+  lln_set(env, result, "count", lln_int64(env, (int64_t)count));
+  lln_set(env, result, "dimensions", lln_int64(env, (int64_t)dimensions));
+  return result;
+fail:
+  return NULL;
+}
+
 /* What llm_chat (stream = 0) or llm_chat_stream (stream = 1) would send,
  * without sending it: a JSON object {"provider", "method", "url", "headers":
  * {name: value}, "body"} where "body" is the exact request body text. Every
@@ -1438,7 +1779,8 @@ fail:
 
 /* The providers this client knows, as a JSON array of {"name", "aliases",
  * "base_url", "auth", "api_key_env", "prefixes", "protocol", "settings",
- * "registered"}, registered ones first. "protocol" is the wire protocol the
+ * "registered", "endpoints"}, registered ones first. "endpoints" lists the
+ * llm_call endpoint names the provider serves ("chat", "embeddings", ...). "protocol" is the wire protocol the
  * provider speaks ("openai", "anthropic", "gemini", "vertex_ai", "bedrock",
  * "cohere"); "auth" is "bearer", "header:<name>", "none" or "signed" (the
  * protocol signs each request: SigV4, Google OAuth); "settings" names the
@@ -1464,7 +1806,8 @@ fail:
 
 /* The providers this client knows, as a JSON array of {"name", "aliases",
  * "base_url", "auth", "api_key_env", "prefixes", "protocol", "settings",
- * "registered"}, registered ones first. "protocol" is the wire protocol the
+ * "registered", "endpoints"}, registered ones first. "endpoints" lists the
+ * llm_call endpoint names the provider serves ("chat", "embeddings", ...). "protocol" is the wire protocol the
  * provider speaks ("openai", "anthropic", "gemini", "vertex_ai", "bedrock",
  * "cohere"); "auth" is "bearer", "header:<name>", "none" or "signed" (the
  * protocol signs each request: SigV4, Google OAuth); "settings" names the
@@ -1667,6 +2010,15 @@ napi_status lln_define_raw(napi_env env, napi_value exports) {
     {"llm_chat_stream_async_e", lln_manual_llm_chat_stream_async_e},
     {"llm_client_cancel", w_llm_client_cancel},
     {"llm_client_cancel_e", w_llm_client_cancel_e},
+    {"llm_call", w_llm_call},
+    {"llm_call_e", w_llm_call_e},
+    {"llm_call_async", lln_manual_llm_call_async},
+    {"llm_call_async_e", lln_manual_llm_call_async_e},
+    {"llm_preview_call", w_llm_preview_call},
+    {"llm_preview_call_e", w_llm_preview_call_e},
+    {"llm_response_bytes", w_llm_response_bytes},
+    {"llm_response_content_type", w_llm_response_content_type},
+    {"llm_response_embeddings", w_llm_response_embeddings},
     {"llm_preview_request", w_llm_preview_request},
     {"llm_preview_request_e", w_llm_preview_request_e},
     {"llm_providers_json", w_llm_providers_json},

@@ -171,3 +171,98 @@ napi_value lln_undefined(napi_env env) {
 void lln_set(napi_env env, napi_value obj, const char *name, napi_value v) {
   if (obj != NULL && v != NULL) napi_set_named_property(env, obj, name, v);
 }
+
+int lln_buffer_bytes(napi_env env, napi_value v, const void **data, size_t *len) {
+  bool is = false;
+  void *p = NULL;
+  *data = NULL;
+  *len = 0;
+  if (v != NULL && napi_is_typedarray(env, v, &is) == napi_ok && is) {
+    napi_typedarray_type type;
+    size_t n = 0;
+    napi_value ab;
+    size_t off = 0;
+    if (napi_get_typedarray_info(env, v, &type, &n, &p, &ab, &off) != napi_ok) return type_error(env, "bad TypedArray");
+    size_t unit = 1;
+    switch (type) {
+      case napi_int16_array: case napi_uint16_array: unit = 2; break;
+      case napi_int32_array: case napi_uint32_array: case napi_float32_array: unit = 4; break;
+      case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: unit = 8; break;
+      default: unit = 1;
+    }
+    *data = p;
+    *len = n * unit;
+    return 1;
+  }
+  if (v != NULL && napi_is_dataview(env, v, &is) == napi_ok && is) {
+    if (napi_get_dataview_info(env, v, len, &p, NULL, NULL) != napi_ok) return type_error(env, "bad DataView");
+    *data = p;
+    return 1;
+  }
+  if (v != NULL && napi_is_arraybuffer(env, v, &is) == napi_ok && is) {
+    if (napi_get_arraybuffer_info(env, v, &p, len) != napi_ok) return type_error(env, "bad ArrayBuffer");
+    *data = p;
+    return 1;
+  }
+  return type_error(env, "expected a Buffer, TypedArray, DataView or ArrayBuffer");
+}
+
+int lln_arg_buffers(napi_env env, napi_value v, lln_buffers *out) {
+  out->data = NULL;
+  out->sizes = NULL;
+  out->count = 0;
+  if (is_nullish(env, v)) return 1;
+  bool is = false;
+  uint32_t n = 0;
+  if (napi_is_array(env, v, &is) != napi_ok || !is || napi_get_array_length(env, v, &n) != napi_ok)
+    return type_error(env, "expected an array of Buffers (or null)");
+  if (n == 0) return 1;
+  out->data = calloc(n, sizeof *out->data);
+  out->sizes = calloc(n, sizeof *out->sizes);
+  if (out->data == NULL || out->sizes == NULL) {
+    lln_buffers_free(out);
+    napi_throw_error(env, "LLM_ERR_OUT_OF_MEMORY", "out of memory");
+    return 0;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    if (napi_get_element(env, v, i, &e) != napi_ok || !lln_buffer_bytes(env, e, &out->data[i], &out->sizes[i])) {
+      lln_buffers_free(out);
+      return 0;
+    }
+    if (out->data[i] == NULL) out->data[i] = ""; /* an empty buffer: a valid pointer to 0 bytes */
+  }
+  out->count = n;
+  return 1;
+}
+
+void lln_buffers_free(lln_buffers *b) {
+  free((void *)b->data);
+  free(b->sizes);
+  b->data = NULL;
+  b->sizes = NULL;
+  b->count = 0;
+}
+
+napi_value lln_buffer_copy(napi_env env, const void *p, size_t n) {
+  napi_value v = NULL;
+  if (p == NULL) {
+    napi_get_null(env, &v);
+    return v;
+  }
+  if (napi_create_buffer_copy(env, n, p, NULL, &v) != napi_ok) return NULL;
+  return v;
+}
+
+napi_value lln_float32_copy(napi_env env, const float *p, size_t n) {
+  napi_value v = NULL, ab = NULL;
+  if (p == NULL) {
+    napi_get_null(env, &v);
+    return v;
+  }
+  void *d = NULL;
+  if (napi_create_arraybuffer(env, n * sizeof(float), &d, &ab) != napi_ok) return NULL;
+  if (n) memcpy(d, p, n * sizeof(float));
+  if (napi_create_typedarray(env, napi_float32_array, n, ab, 0, &v) != napi_ok) return NULL;
+  return v;
+}

@@ -15,6 +15,19 @@ int lln_arg_string(napi_env env, napi_value v, char **out);
 int lln_arg_int32(napi_env env, napi_value v, int32_t *out);
 /* A bigint or a non-negative integer number. */
 int lln_arg_uint64(napi_env env, napi_value v, uint64_t *out);
+/* Buffers in (const void *const *data, const size_t *sizes, size_t count):
+ * from an array of ArrayBufferViews / ArrayBuffers, or null/undefined (none).
+ * The pointers are into the JS values' memory (no copy): valid while those
+ * values live and are not detached. lln_buffers_free frees the arrays only. */
+typedef struct lln_buffers {
+  const void **data;
+  size_t *sizes;
+  size_t count;
+} lln_buffers;
+int lln_arg_buffers(napi_env env, napi_value v, lln_buffers *out);
+void lln_buffers_free(lln_buffers *b);
+/* One buffer's bytes (ArrayBufferView or ArrayBuffer); 0 with a TypeError otherwise. */
+int lln_buffer_bytes(napi_env env, napi_value v, const void **data, size_t *len);
 /* A function argument (throws a TypeError otherwise). */
 int lln_arg_function(napi_env env, napi_value v, const char *what);
 
@@ -22,6 +35,10 @@ int lln_arg_function(napi_env env, napi_value v, const char *what);
 napi_value lln_wrap_handle(napi_env env, int kind, void *p);
 napi_value lln_string(napi_env env, const char *s);
 napi_value lln_string_n(napi_env env, const char *s, size_t n);
+/* A new Buffer holding a copy of n bytes at p; null for NULL. */
+napi_value lln_buffer_copy(napi_env env, const void *p, size_t n);
+/* A new Float32Array holding a copy of n floats at p; null for NULL. */
+napi_value lln_float32_copy(napi_env env, const float *p, size_t n);
 napi_value lln_int32(napi_env env, int32_t v);
 napi_value lln_uint32(napi_env env, uint32_t v);
 napi_value lln_int64(napi_env env, int64_t v);

@@ -148,6 +148,34 @@ function verify(expect, out, vars) {
       case 'body_model':
         assert.equal(JSON.parse(out.preview.body).model, want);
         break;
+      case 'object':
+        assert.ok(out.call, 'no call response');
+        assert.equal(out.call.json.object, want);
+        break;
+      case 'ids_include': {
+        assert.ok(out.call, 'no call response');
+        const ids = (out.call.json.data || []).map((m) => m.id);
+        for (const id of want) assert.ok(ids.includes(id), `no model ${id} in ${ids}`);
+        break;
+      }
+      case 'vectors':
+        assert.ok(out.call, 'no call response');
+        assert.equal(out.call.embeddings().length, want);
+        assert.equal(out.call.embeddingsFlat().count, want);
+        break;
+      case 'dimensions':
+        assert.ok(out.call, 'no call response');
+        assert.equal(out.call.embeddingsFlat().dimensions, want);
+        for (const v of out.call.embeddings()) assert.ok(v instanceof Float32Array && v.length === want);
+        break;
+      case 'content_type':
+        assert.ok(out.call, 'no call response');
+        assert.equal(out.call.contentType, want);
+        break;
+      case 'min_bytes':
+        assert.ok(out.call && Buffer.isBuffer(out.call.bytes), 'no bytes');
+        assert.ok(out.call.bytes.length >= want, `${out.call.bytes.length} bytes`);
+        break;
       default:
         assert.fail(`expectation "${key}" is not known to the Node runner`);
     }
@@ -192,6 +220,14 @@ const kinds = {
         })());
       }
       await Promise.all(callers);
+    } finally {
+      client.close();
+    }
+  },
+  async call(sc, vars) {
+    const client = makeClient(sc, vars);
+    try {
+      verify(sc.expect, await outcome(async () => ({ call: await client.call(sc.endpoint, fill(sc.request, vars)) })), vars);
     } finally {
       client.close();
     }

@@ -16,6 +16,7 @@ sealed class Outcome
     public long ElapsedMs;
     public JsonObject? Preview;
     public string? PreviewText;
+    public CallResponse? Call;
 }
 
 [Collection("upstream")]
@@ -125,6 +126,15 @@ public sealed class ScenarioTests
                 {
                     File.Delete(path);
                 }
+                break;
+            }
+            case "call":
+            {
+                using var client = LiterLlmClient.Create(ClientConfig(s));
+                var endpoint = (string)s["endpoint"]!;
+                var req = Fill(s["request"]!).ToJsonString();
+                Check("sync", expect, Run(() => new Outcome { Call = client.CallJson(endpoint, req) }));
+                Check("async", expect, await RunAsync(async () => new Outcome { Call = await client.CallAsync(endpoint, JsonNode.Parse(req)) }));
                 break;
             }
             default:
@@ -375,6 +385,36 @@ public sealed class ScenarioTests
                     break;
                 case "body_model":
                     Assert.Equal((string?)value, (string?)JsonNode.Parse((string)o.Preview!["body"]!)!["model"]);
+                    break;
+                case "object":
+                    Assert.True(o.Call != null, where + "no call response");
+                    Assert.Equal((string?)value, (string?)o.Call!.Parse()!["object"]);
+                    break;
+                case "ids_include":
+                {
+                    Assert.True(o.Call != null, where + "no call response");
+                    var ids = ((JsonArray)o.Call!.Parse()!["data"]!).Select(m => (string?)m!["id"]).ToList();
+                    foreach (var id in (JsonArray)value!)
+                        Assert.Contains((string?)id, ids);
+                    break;
+                }
+                case "vectors":
+                    Assert.True(o.Call != null, where + "no call response");
+                    Assert.Equal((int)value!, o.Call!.EmbeddingCount);
+                    Assert.Equal((int)value!, o.Call.Embeddings().Count);
+                    break;
+                case "dimensions":
+                    Assert.True(o.Call != null, where + "no call response");
+                    Assert.Equal((int)value!, o.Call!.EmbeddingDimensions);
+                    Assert.All(o.Call.Embeddings(), v => Assert.Equal((int)value!, v.Length));
+                    break;
+                case "content_type":
+                    Assert.True(o.Call != null, where + "no call response");
+                    Assert.Equal((string?)value, o.Call!.ContentType);
+                    break;
+                case "min_bytes":
+                    Assert.True(o.Call?.Bytes != null, where + "no bytes");
+                    Assert.True(o.Call!.Bytes!.Length >= (int)value!, where + $"{o.Call.Bytes.Length} bytes");
                     break;
                 default:
                     Assert.Fail(where + $"expectation '{key}' is not known to the C# runner");

@@ -7,3 +7,14 @@ export function demo(): Promise<literllm.ChatResponse> {
   void p.headers;
   return c.chat('{"model":"m","messages":[]}');
 }
+
+export async function calls(c: literllm.Client): Promise<number> {
+  const r: literllm.CallResponse = await c.call('audio.transcriptions', { model: 'openai/whisper-1', file: { data: 0, filename: 'a.wav' } },
+    [Buffer.from('x'), new Uint8Array(2)], { signal: AbortSignal.timeout(1000) });
+  const vectors: Float32Array[] = await c.embed(['a', 'b'], { model: 'openai/text-embedding-3-small' });
+  const models: literllm.ModelInfo[] = await c.models('openai');
+  const audio: Buffer = await c.speech('hi', { model: 'openai/tts-1', voice: 'alloy' });
+  const flat = r.embeddingsFlat();
+  return vectors.length + models.length + audio.length + (r.bytes?.length ?? 0) + (flat ? flat.count : 0) +
+    (r.contentType ?? '').length + String(r.json.text).length;
+}

@@ -1011,14 +1011,20 @@ extern "C" {
     /// "data": \[{"object": "embedding", "index", "embedding": \[floats\]}\], "model",
     /// "usage"} whatever the provider (base64 answers decoded to floats); for a
     /// binary answer (audio.speech, files.content) {"object": "binary",
-    /// "content_type", "bytes": length} with the bytes in llm_response_bytes.
+    /// "content_type", "bytes": length} with the bytes in llm_response_bytes; a
+    /// transcription or translation asked as "text", "srt" or "vtt" {"text": the
+    /// provider's text}; for models {"object": "list", "data": \[{"id", "object":
+    /// "model", "created", "owned_by"}\]}; for rerank {"object": "list",
+    /// "results": \[{"index", "relevance_score", "document"?}\]} most relevant
+    /// first; for search {"object": "search.results", "query", "results":
+    /// \[{"title", "url", "snippet", "published_at"?, "score"?}\]}.
     /// Blocks the calling thread; thread-safe; must not be called from one of this
     /// client's callbacks (LLM_ERR_INVALID_ARGUMENT: use llm_call_async).
     pub fn llm_call(
         client: *mut llm_client_t,
         endpoint: *const c_char,
         request_json: *const c_char,
-        data: *mut *const c_void,
+        data: *const *const c_void,
         data_sizes: *const usize,
         data_count: usize,
         out: *mut *mut llm_response_t,
@@ -1085,14 +1091,20 @@ extern "C" {
     /// "data": \[{"object": "embedding", "index", "embedding": \[floats\]}\], "model",
     /// "usage"} whatever the provider (base64 answers decoded to floats); for a
     /// binary answer (audio.speech, files.content) {"object": "binary",
-    /// "content_type", "bytes": length} with the bytes in llm_response_bytes.
+    /// "content_type", "bytes": length} with the bytes in llm_response_bytes; a
+    /// transcription or translation asked as "text", "srt" or "vtt" {"text": the
+    /// provider's text}; for models {"object": "list", "data": \[{"id", "object":
+    /// "model", "created", "owned_by"}\]}; for rerank {"object": "list",
+    /// "results": \[{"index", "relevance_score", "document"?}\]} most relevant
+    /// first; for search {"object": "search.results", "query", "results":
+    /// \[{"title", "url", "snippet", "published_at"?, "score"?}\]}.
     /// Blocks the calling thread; thread-safe; must not be called from one of this
     /// client's callbacks (LLM_ERR_INVALID_ARGUMENT: use llm_call_async).
     pub fn llm_call_e(
         client: *mut llm_client_t,
         endpoint: *const c_char,
         request_json: *const c_char,
-        data: *mut *const c_void,
+        data: *const *const c_void,
         data_sizes: *const usize,
         data_count: usize,
         out: *mut *mut llm_response_t,
@@ -1106,7 +1118,7 @@ extern "C" {
         client: *mut llm_client_t,
         endpoint: *const c_char,
         request_json: *const c_char,
-        data: *mut *const c_void,
+        data: *const *const c_void,
         data_sizes: *const usize,
         data_count: usize,
         on_done: llm_chat_done_cb,
@@ -1121,7 +1133,7 @@ extern "C" {
         client: *mut llm_client_t,
         endpoint: *const c_char,
         request_json: *const c_char,
-        data: *mut *const c_void,
+        data: *const *const c_void,
         data_sizes: *const usize,
         data_count: usize,
         on_done: llm_chat_done_e_cb,
@@ -1138,7 +1150,7 @@ extern "C" {
         client: *mut llm_client_t,
         endpoint: *const c_char,
         request_json: *const c_char,
-        data: *mut *const c_void,
+        data: *const *const c_void,
         data_sizes: *const usize,
         data_count: usize,
         out: *mut *mut c_char,
@@ -1152,7 +1164,7 @@ extern "C" {
         client: *mut llm_client_t,
         endpoint: *const c_char,
         request_json: *const c_char,
-        data: *mut *const c_void,
+        data: *const *const c_void,
         data_sizes: *const usize,
         data_count: usize,
         out: *mut *mut c_char,
@@ -1207,7 +1219,8 @@ extern "C" {
 
     /// The providers this client knows, as a JSON array of {"name", "aliases",
     /// "base_url", "auth", "api_key_env", "prefixes", "protocol", "settings",
-    /// "registered"}, registered ones first. "protocol" is the wire protocol the
+    /// "registered", "endpoints"}, registered ones first. "endpoints" lists the
+    /// llm_call endpoint names the provider serves ("chat", "embeddings", ...). "protocol" is the wire protocol the
     /// provider speaks ("openai", "anthropic", "gemini", "vertex_ai", "bedrock",
     /// "cohere"); "auth" is "bearer", "header:\<name\>", "none" or "signed" (the
     /// protocol signs each request: SigV4, Google OAuth); "settings" names the
@@ -1217,7 +1230,8 @@ extern "C" {
 
     /// The providers this client knows, as a JSON array of {"name", "aliases",
     /// "base_url", "auth", "api_key_env", "prefixes", "protocol", "settings",
-    /// "registered"}, registered ones first. "protocol" is the wire protocol the
+    /// "registered", "endpoints"}, registered ones first. "endpoints" lists the
+    /// llm_call endpoint names the provider serves ("chat", "embeddings", ...). "protocol" is the wire protocol the
     /// provider speaks ("openai", "anthropic", "gemini", "vertex_ai", "bedrock",
     /// "cohere"); "auth" is "bearer", "header:\<name\>", "none" or "signed" (the
     /// protocol signs each request: SigV4, Google OAuth); "settings" names the

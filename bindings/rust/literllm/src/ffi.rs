@@ -224,6 +224,95 @@ impl ClientPtr {
         check(st, err).map(|()| id)
     }
 
+    /// llm_call_e: the uploads are borrowed for the call's duration (it blocks).
+    pub fn call(&self, endpoint: &str, request_json: &str, uploads: &[&[u8]]) -> Result<ResponsePtr, Error> {
+        let e = cstring("endpoint", endpoint)?;
+        let c = cstring("request", request_json)?;
+        let (ptrs, sizes) = upload_arrays(uploads.iter().copied());
+        let (mut out, mut err) = (ptr::null_mut(), ptr::null_mut());
+        // SAFETY: live client, valid C strings; the arrays and the bytes they
+        // point to outlive the call, which only reads them.
+        let st = unsafe {
+            sys::llm_call_e(
+                self.raw(),
+                e.as_ptr(),
+                c.as_ptr(),
+                data_ptr(&ptrs),
+                sizes.as_ptr(),
+                ptrs.len(),
+                &mut out,
+                &mut err,
+            )
+        };
+        check(st, err)?;
+        ResponsePtr::new(out)
+    }
+
+    /// llm_preview_call_e (the uploads' bytes are not read).
+    pub fn preview_call(&self, endpoint: &str, request_json: &str, uploads: &[&[u8]]) -> Result<String, Error> {
+        let e = cstring("endpoint", endpoint)?;
+        let c = cstring("request", request_json)?;
+        let (ptrs, sizes) = upload_arrays(uploads.iter().copied());
+        let (mut out, mut err) = (ptr::null_mut(), ptr::null_mut());
+        // SAFETY: as call.
+        let st = unsafe {
+            sys::llm_preview_call_e(
+                self.raw(),
+                e.as_ptr(),
+                c.as_ptr(),
+                data_ptr(&ptrs),
+                sizes.as_ptr(),
+                ptrs.len(),
+                &mut out,
+                &mut err,
+            )
+        };
+        check(st, err)?;
+        Ok(take_string(out))
+    }
+
+    /// Starts llm_call_async_e. The uploads are owned by the request until
+    /// the done callback ran (they are dropped there, after `on_done`).
+    pub fn call_async<U, F>(
+        &self,
+        endpoint: &str,
+        request_json: &str,
+        uploads: Vec<U>,
+        on_done: F,
+    ) -> Result<u64, Error>
+    where
+        U: AsRef<[u8]> + Send + 'static,
+        F: FnOnce(Result<ResponsePtr, Error>) + Send + 'static,
+    {
+        let e = cstring("endpoint", endpoint)?;
+        let c = cstring("request", request_json)?;
+        let ud = Box::into_raw(Box::new(CallCallbacks { uploads, on_done: Some(on_done) }));
+        // SAFETY: `ud` is ours until the call starts; the uploads' bytes live in
+        // the box (they do not move when the box does) until the done trampoline.
+        let (ptrs, sizes) = upload_arrays(unsafe { &*ud }.uploads.iter().map(AsRef::as_ref));
+        let (mut id, mut err) = (0u64, ptr::null_mut());
+        // SAFETY: live client; `ud` stays valid until the done trampoline takes it back.
+        let st = unsafe {
+            sys::llm_call_async_e(
+                self.raw(),
+                e.as_ptr(),
+                c.as_ptr(),
+                data_ptr(&ptrs),
+                sizes.as_ptr(),
+                ptrs.len(),
+                Some(call_done_trampoline::<U, F>),
+                ud.cast(),
+                &mut id,
+                &mut err,
+            )
+        };
+        if st != sys::LLM_OK {
+            // SAFETY: no callback will run: the box is still ours.
+            drop(unsafe { Box::from_raw(ud) });
+        }
+        check(st, err).map(|()| id)
+    }
+
     pub fn providers_json(client: Option<&ClientPtr>) -> Result<String, Error> {
         let (mut out, mut err) = (ptr::null_mut(), ptr::null_mut());
         let raw = client.map_or(ptr::null_mut(), ClientPtr::raw);
@@ -250,6 +339,42 @@ impl ClientPtr {
         let st = unsafe { sys::llm_unregister_provider_e(raw, c.as_ptr(), &mut err) };
         check(st, err)
     }
+}
+
+/// The pointer and size arrays of a call's uploads (empty: none).
+fn upload_arrays<'a>(uploads: impl Iterator<Item = &'a [u8]>) -> (Vec<*const c_void>, Vec<usize>) {
+    uploads.map(|b| (b.as_ptr().cast::<c_void>(), b.len())).unzip()
+}
+
+/// NULL for no uploads, as the header asks.
+fn data_ptr(ptrs: &[*const c_void]) -> *const *const c_void {
+    if ptrs.is_empty() {
+        ptr::null()
+    } else {
+        ptrs.as_ptr()
+    }
+}
+
+/// What an async call owns until its done callback: its uploads and on_done.
+struct CallCallbacks<U, F> {
+    uploads: Vec<U>,
+    on_done: Option<F>,
+}
+
+unsafe extern "C" fn call_done_trampoline<U, F: FnOnce(Result<ResponsePtr, Error>)>(
+    status: sys::llm_status,
+    response: *mut sys::llm_response_t,
+    error: *const sys::llm_error_t,
+    user_data: *mut c_void,
+) {
+    // SAFETY: the Box made in call_async; the done callback runs exactly once.
+    let mut cbs = unsafe { Box::from_raw(user_data.cast::<CallCallbacks<U, F>>()) };
+    let r = done_result(status, response, error);
+    if let Some(f) = cbs.on_done.take() {
+        let _ = catch_unwind(AssertUnwindSafe(move || f(r)));
+    }
+    // The uploads go with `cbs`, now that the library is done with them.
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(cbs)));
 }
 
 /// The closures of a streamed async call: on_chunk gets each chunk's JSON
@@ -347,6 +472,36 @@ impl ResponsePtr {
         opt_string(p).ok_or_else(|| {
             Error::from_info(ErrorInfo::local(Status::OutOfMemory, "llm_response_json: out of memory".into()))
         })
+    }
+}
+
+impl ResponsePtr {
+    /// A binary answer's bytes (copied) and Content-Type; None for a JSON answer.
+    pub fn bytes(&self) -> Option<(Vec<u8>, Option<String>)> {
+        let mut n = 0usize;
+        // SAFETY: live response; the borrowed bytes are copied at once.
+        let p = unsafe { sys::llm_response_bytes(self.0.as_ptr(), &mut n) };
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: the library says `n` bytes at `p`, valid while the response is.
+        let bytes = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), n) }.to_vec();
+        // SAFETY: live response.
+        let ct = opt_string(unsafe { sys::llm_response_content_type(self.0.as_ptr()) });
+        Some((bytes, ct))
+    }
+
+    /// An embeddings answer's vectors (copied), row-major: (floats, count, dimensions).
+    pub fn embeddings(&self) -> Option<(Vec<f32>, usize, usize)> {
+        let (mut count, mut dims) = (0usize, 0usize);
+        // SAFETY: live response.
+        let p = unsafe { sys::llm_response_embeddings(self.0.as_ptr(), &mut count, &mut dims) };
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: count * dims floats at `p`, valid while the response is.
+        let v = unsafe { std::slice::from_raw_parts(p, count * dims) }.to_vec();
+        Some((v, count, dims))
     }
 }
 

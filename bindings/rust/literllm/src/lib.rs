@@ -13,10 +13,12 @@
 #![deny(unsafe_code)]
 #![warn(missing_debug_implementations)]
 
+mod call;
 mod error;
 mod ffi;
 mod models;
 
+pub use call::{CallFuture, Model, Response, SpeechRequest};
 pub use error::{Error, ErrorInfo, Status};
 pub use models::*;
 
@@ -61,7 +63,7 @@ pub fn providers_global() -> Result<Vec<ProviderInfo>, Error> {
     serde_json::from_str(&s).map_err(|e| Error::decode("providers", &e))
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> Result<String, Error> {
+fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String, Error> {
     serde_json::to_string(v).map_err(|e| Error::decode("request", &e))
 }
 
@@ -364,6 +366,10 @@ impl fmt::Debug for RequestCanceller {
 }
 
 impl RequestCanceller {
+    pub(crate) fn new(client: Arc<ffi::ClientPtr>, id: u64) -> Self {
+        RequestCanceller { client, id }
+    }
+
     pub fn cancel(&self) {
         let _ = self.client.cancel(self.id);
     }

@@ -231,3 +231,109 @@ fn concurrent_blocking_and_async_on_one_client() {
         t.join().unwrap();
     }
 }
+
+// ---------------------------------------------------------------- llm_call
+
+#[test]
+fn call_embed_gives_one_vector_per_input_matching_the_json() {
+    let up = upstream();
+    let client = Client::new(&up.config()).unwrap();
+    let vs = client.embed(Some("openai/text-embedding-3-small"), &["one", "two", "three"]).unwrap();
+    assert_eq!(vs.len(), 3);
+    assert!(vs.iter().all(|v| v.len() == 1536));
+    let r = client
+        .call(
+            "embeddings",
+            &json!({"model": "openai/text-embedding-3-small", "input": ["a", "b"], "dimensions": 4}),
+            &[],
+        )
+        .unwrap();
+    let (flat, count, dims) = r.embeddings_flat();
+    assert_eq!((flat.len(), count, dims), (8, 2, 4));
+    let answer = r.value().unwrap();
+    for d in answer["data"].as_array().unwrap() {
+        let i = d["index"].as_u64().unwrap() as usize;
+        let from_json: Vec<f32> =
+            d["embedding"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect();
+        assert_eq!(r.embeddings()[i], &from_json[..]);
+    }
+    let asynced =
+        futures::executor::block_on(client.embed_async(Some("openai/text-embedding-3-small"), &["one"])).unwrap();
+    assert_eq!(asynced[0], vs[0]);
+}
+
+#[test]
+fn call_models_lists_the_upstream_models() {
+    let up = upstream();
+    let client = Client::new(&up.config()).unwrap();
+    let ids: Vec<String> = client.models(Some("openai")).unwrap().into_iter().map(|m| m.id).collect();
+    assert!(ids.iter().any(|i| i == "gpt-4o-mini") && ids.iter().any(|i| i == "gpt-4o"), "{ids:?}");
+}
+
+#[test]
+fn call_speech_bytes_transcribe_back_from_borrowed_and_owned_uploads() {
+    let up = upstream();
+    let client = Client::new(&up.config()).unwrap();
+    let req = literllm::SpeechRequest {
+        model: Some("openai/tts-1".into()),
+        input: "round trip words".into(),
+        voice: Some("alloy".into()),
+        response_format: Some("wav".into()),
+    };
+    let (audio, ct) = client.speech(&req).unwrap();
+    assert_eq!(ct.as_deref(), Some("audio/wav"));
+    assert!(audio.starts_with(b"RIFF"));
+    // Blocking: the upload is borrowed for the call.
+    let t = client.transcribe(Some("openai/whisper-1"), &audio, "speech.wav", &json!({"language": "en"})).unwrap();
+    assert_eq!(t["text"], "round trip words");
+    // Async: the request owns the upload (an Arc here) until its done callback.
+    let shared: std::sync::Arc<[u8]> = audio.clone().into();
+    let fut = client.call_async(
+        "audio.transcriptions",
+        &json!({"model": "openai/whisper-1", "file": {"data": 0, "filename": "speech.wav"}}),
+        vec![shared.clone()],
+    );
+    let r = futures::executor::block_on(fut).unwrap();
+    assert_eq!(r.value().unwrap()["text"], "round trip words");
+    assert_eq!(&shared[..], &audio[..]);
+    // From a path, read as it is sent.
+    let path = std::env::temp_dir().join(format!("literllm-rust-{}.wav", std::process::id()));
+    std::fs::write(&path, &audio).unwrap();
+    let t = client.transcribe_file(Some("openai/whisper-1"), &path, &serde_json::Value::Null);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(t.unwrap()["text"], "round trip words");
+}
+
+#[test]
+fn preview_call_shows_the_upload_as_a_part() {
+    let up = upstream();
+    let client = Client::new(&up.config()).unwrap();
+    let pv = client
+        .preview_call(
+            "audio.transcriptions",
+            &json!({"model": "openai/whisper-1", "file": {"data": 0, "filename": "a.wav"}}),
+            &[b"RIFF0000WAVE"],
+        )
+        .unwrap();
+    let parts = pv["parts"].as_array().cloned().unwrap_or_default();
+    assert!(parts.iter().any(|p| p["name"] == "file" && p["filename"] == "a.wav" && p["bytes"] == 12), "{pv}");
+}
+
+#[test]
+fn call_errors_are_typed() {
+    let up = upstream();
+    let client = Client::new(&up.config()).unwrap();
+    let e = client.call("no.such.endpoint", &json!({}), &[]).unwrap_err();
+    assert_eq!(e.status(), Status::InvalidArgument);
+    let e = client
+        .call(
+            "audio.transcriptions",
+            &json!({"model": "openai/whisper-1", "file": {"data": 3, "filename": "a.wav"}}),
+            &[],
+        )
+        .unwrap_err();
+    assert_eq!(e.status(), Status::InvalidArgument);
+    let e = futures::executor::block_on(client.call_async("no.such.endpoint", &json!({}), Vec::<Vec<u8>>::new()))
+        .unwrap_err();
+    assert_eq!(e.status(), Status::InvalidArgument);
+}

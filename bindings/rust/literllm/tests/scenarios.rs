@@ -191,6 +191,61 @@ fn observe_chat(r: Result<ChatResponse, Error>) -> Observed {
     }
 }
 
+/// Kind "call": the shared expectations on the error (or none), then the
+/// answer's (object, ids_include, vectors, dimensions, content_type, min_bytes).
+fn check_call(r: Result<literllm::Response, Error>, expect: &Map<String, Value>) -> Outcome {
+    const CALL_KEYS: [&str; 6] = ["object", "ids_include", "vectors", "dimensions", "content_type", "min_bytes"];
+    let shared: Map<String, Value> =
+        expect.iter().filter(|(k, _)| !CALL_KEYS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let (resp, error) = match r {
+        Ok(resp) => (Some(resp), None),
+        Err(e) => (None, Some(e)),
+    };
+    check(&Observed { error, ..Observed::default() }, &shared)?;
+    let resp = match resp {
+        Some(r) => r,
+        None => return Ok(()),
+    };
+    let answer = resp.value().map_err(|e| format!("answer: {e}"))?;
+    let (flat, count, dims) = resp.embeddings_flat();
+    for (k, want) in expect.iter().filter(|(k, _)| CALL_KEYS.contains(&k.as_str())) {
+        match k.as_str() {
+            "object" => eq("object", answer.get("object").cloned().unwrap_or(Value::Null), want)?,
+            "ids_include" => {
+                for id in want.as_array().into_iter().flatten() {
+                    let data = answer.get("data").and_then(Value::as_array).cloned().unwrap_or_default();
+                    if !data.iter().any(|m| m.get("id") == Some(id)) {
+                        return Err(format!("no model {id} in {answer}"));
+                    }
+                }
+            }
+            "vectors" => {
+                eq("vectors", count, want)?;
+                eq("embeddings()", resp.embeddings().len(), want)?;
+            }
+            "dimensions" => {
+                eq("dimensions", dims, want)?;
+                eq("floats", flat.len(), &json!(count * dims))?;
+            }
+            "content_type" => eq("content_type", resp.content_type().map(str::to_owned), want)?,
+            "min_bytes" => {
+                let n = resp.bytes().map_or(0, <[u8]>::len) as u64;
+                if n < want.as_u64().unwrap_or(0) {
+                    return Err(format!("bytes: got {n}, want at least {want}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn call_parts(ctx: &Ctx, sc: &Value) -> Result<(String, String), String> {
+    let endpoint = sc.get("endpoint").and_then(Value::as_str).ok_or("no endpoint")?.to_owned();
+    let request = subst(sc.get("request").unwrap_or(&json!({})), &ctx.subs());
+    Ok((endpoint, request.to_string()))
+}
+
 // ---------------------------------------------------------------- blocking
 
 fn run_blocking(ctx: &Ctx, sc: &Value) -> Outcome {
@@ -276,6 +331,11 @@ fn run_blocking(ctx: &Ctx, sc: &Value) -> Outcome {
             });
             results.into_iter().collect()
         }
+        "call" => {
+            let client = ctx.client(sc)?;
+            let (endpoint, request) = call_parts(ctx, sc)?;
+            check_call(client.call_json(&endpoint, &request, &[]), &expect)
+        }
         "preview" => {
             let client = ctx.client(sc)?;
             let p = client.preview(&ctx.request(sc, &[])?, false);
@@ -344,7 +404,7 @@ fn run_blocking(ctx: &Ctx, sc: &Value) -> Outcome {
 // ------------------------------------------------------------------- async
 
 fn has_async_form(kind: &str) -> bool {
-    matches!(kind, "chat" | "stream" | "cancel_stream" | "concurrent")
+    matches!(kind, "chat" | "stream" | "cancel_stream" | "concurrent" | "call")
 }
 
 async fn drain(s: &mut literllm::AsyncStream, obs: &mut Observed, text: &mut String) {
@@ -368,6 +428,10 @@ async fn run_async(ctx: &Ctx, sc: &Value) -> Outcome {
     let client = ctx.client(sc)?;
     match kind {
         "chat" => check(&observe_chat(client.chat_async(&ctx.request(sc, &[])?).await), &expect),
+        "call" => {
+            let (endpoint, request) = call_parts(ctx, sc)?;
+            check_call(client.call_async_json(&endpoint, &request, Vec::<Vec<u8>>::new()).await, &expect)
+        }
         "stream" => {
             let mut obs = Observed::default();
             match client.stream_async(&ctx.request(sc, &[])?) {

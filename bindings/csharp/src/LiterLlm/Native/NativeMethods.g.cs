@@ -1189,7 +1189,13 @@ internal static unsafe partial class NativeMethods
     /// "data": [{"object": "embedding", "index", "embedding": [floats]}], "model",
     /// "usage"} whatever the provider (base64 answers decoded to floats); for a
     /// binary answer (audio.speech, files.content) {"object": "binary",
-    /// "content_type", "bytes": length} with the bytes in llm_response_bytes.
+    /// "content_type", "bytes": length} with the bytes in llm_response_bytes; a
+    /// transcription or translation asked as "text", "srt" or "vtt" {"text": the
+    /// provider's text}; for models {"object": "list", "data": [{"id", "object":
+    /// "model", "created", "owned_by"}]}; for rerank {"object": "list",
+    /// "results": [{"index", "relevance_score", "document"?}]} most relevant
+    /// first; for search {"object": "search.results", "query", "results":
+    /// [{"title", "url", "snippet", "published_at"?, "score"?}]}.
     /// Blocks the calling thread; thread-safe; must not be called from one of this
     /// client's callbacks (LLM_ERR_INVALID_ARGUMENT: use llm_call_async).
     /// </summary>
@@ -1260,7 +1266,13 @@ internal static unsafe partial class NativeMethods
     /// "data": [{"object": "embedding", "index", "embedding": [floats]}], "model",
     /// "usage"} whatever the provider (base64 answers decoded to floats); for a
     /// binary answer (audio.speech, files.content) {"object": "binary",
-    /// "content_type", "bytes": length} with the bytes in llm_response_bytes.
+    /// "content_type", "bytes": length} with the bytes in llm_response_bytes; a
+    /// transcription or translation asked as "text", "srt" or "vtt" {"text": the
+    /// provider's text}; for models {"object": "list", "data": [{"id", "object":
+    /// "model", "created", "owned_by"}]}; for rerank {"object": "list",
+    /// "results": [{"index", "relevance_score", "document"?}]} most relevant
+    /// first; for search {"object": "search.results", "query", "results":
+    /// [{"title", "url", "snippet", "published_at"?, "score"?}]}.
     /// Blocks the calling thread; thread-safe; must not be called from one of this
     /// client's callbacks (LLM_ERR_INVALID_ARGUMENT: use llm_call_async).
     /// </summary>
@@ -1370,7 +1382,8 @@ internal static unsafe partial class NativeMethods
     ///
     /// The providers this client knows, as a JSON array of {"name", "aliases",
     /// "base_url", "auth", "api_key_env", "prefixes", "protocol", "settings",
-    /// "registered"}, registered ones first. "protocol" is the wire protocol the
+    /// "registered", "endpoints"}, registered ones first. "endpoints" lists the
+    /// llm_call endpoint names the provider serves ("chat", "embeddings", ...). "protocol" is the wire protocol the
     /// provider speaks ("openai", "anthropic", "gemini", "vertex_ai", "bedrock",
     /// "cohere"); "auth" is "bearer", "header:&lt;name&gt;", "none" or "signed" (the
     /// protocol signs each request: SigV4, Google OAuth); "settings" names the
@@ -1385,7 +1398,8 @@ internal static unsafe partial class NativeMethods
     ///
     /// The providers this client knows, as a JSON array of {"name", "aliases",
     /// "base_url", "auth", "api_key_env", "prefixes", "protocol", "settings",
-    /// "registered"}, registered ones first. "protocol" is the wire protocol the
+    /// "registered", "endpoints"}, registered ones first. "endpoints" lists the
+    /// llm_call endpoint names the provider serves ("chat", "embeddings", ...). "protocol" is the wire protocol the
     /// provider speaks ("openai", "anthropic", "gemini", "vertex_ai", "bedrock",
     /// "cohere"); "auth" is "bearer", "header:&lt;name&gt;", "none" or "signed" (the
     /// protocol signs each request: SigV4, Google OAuth); "settings" names the
