@@ -423,7 +423,7 @@ TEST_F(Endpoints, TranscriptionVerboseJsonWithWordsAndSegments) {
   ASSERT_EQ(segments.Size(), 2u);
   EXPECT_STREQ(segments[1]["text"].GetString(), " eleven twelve");
   // The list went as OpenAI's form lists go: timestamp_granularities[] repeated.
-  const std::string& body = sent()[0].body;
+  const std::string body = sent()[0].body;  // a copy: sent() gives a temporary
   EXPECT_NE(body.find("name=\"timestamp_granularities[]\"\r\n\r\nword\r\n"), std::string::npos);
   EXPECT_NE(body.find("name=\"timestamp_granularities[]\"\r\n\r\nsegment\r\n"), std::string::npos);
 
