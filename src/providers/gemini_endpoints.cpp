@@ -108,21 +108,7 @@ class GeminiModels final : public Operation {
   }
   json::Document parse(std::string_view body, const Target& t) const override {
     json::Document src = native::parse_object(body, t.spec->name + " models answer");
-    json::Document d(rapidjson::kObjectType);
-    auto& a = d.GetAllocator();
-    Value data(rapidjson::kArrayType);
-    if (const Value* models = json::find(src, "models"); models && models->IsArray())
-      for (auto& m : models->GetArray()) {
-        std::string_view name = codec::str_of(m, "name");
-        if (name.empty()) continue;
-        data.PushBack(native::model_item(bare_model(name), 0, "google", &m, a), a);
-      }
-    d.AddMember("object", "list", a);
-    d.AddMember("data", data, a);
-    std::string_view next = codec::str_of(src, "nextPageToken");
-    d.AddMember("has_more", !next.empty(), a);
-    if (!next.empty()) d.AddMember("next_page_token", json::str(next, a), a);
-    return d;
+    return native::model_page(src, "google", "nextPageToken", bare_model);
   }
   std::unique_ptr<StreamDecoder> stream_decoder(const Target&, const Limits&) const override { return nullptr; }
   Error http_error(const Target& t, long status, std::string_view body, const http::Headers& headers) const override {

@@ -137,4 +137,22 @@ int64_t rfc3339_secs(std::string_view s) {
   return static_cast<int64_t>(timegm(&tm));  // offsets other than Z are read as Z (model dates are UTC)
 }
 
+json::Document model_page(const json::Value& src, std::string_view owned_by, const char* next_key,
+                          std::string_view (*id_of)(std::string_view name)) {
+  json::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  json::Value data(rapidjson::kArrayType);
+  if (const json::Value* models = json::find(src, "models"); models && models->IsArray())
+    for (auto& m : models->GetArray()) {
+      std::string_view name = codec::str_of(m, "name");
+      if (!name.empty()) data.PushBack(model_item(id_of(name), 0, owned_by, &m, a), a);
+    }
+  d.AddMember("object", "list", a);
+  d.AddMember("data", data, a);
+  std::string_view next = codec::str_of(src, next_key);
+  d.AddMember("has_more", !next.empty(), a);
+  if (!next.empty()) d.AddMember("next_page_token", json::str(next, a), a);
+  return d;
+}
+
 }  // namespace literllm::native

@@ -45,6 +45,12 @@ class EmbeddingList {
 json::Value model_item(std::string_view id, int64_t created, std::string_view owned_by, const json::Value* extra,
                        json::Allocator& a);
 
+// A page of `src["models"]` (items with a "name") as OpenAI's model list,
+// ids from `id_of(name)`, plus "has_more" and "next_page_token" from
+// src[`next_key`].
+json::Document model_page(const json::Value& src, std::string_view owned_by, const char* next_key,
+                          std::string_view (*id_of)(std::string_view name));
+
 // A GET of `url` plus the query `params` (name, value; empty values left out),
 // with the `extra` headers, then the target's own.
 http::Request get_json(const Target& t, std::string url, const std::vector<std::pair<std::string, std::string>>& params,

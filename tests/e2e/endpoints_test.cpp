@@ -16,6 +16,8 @@
 #include <fstream>
 
 #include "e2e.hpp"
+
+#include "auth/crypto.hpp"
 #include "multipart.hpp"
 #include "openai_endpoints.hpp"
 
@@ -33,30 +35,8 @@ std::string dump(const rapidjson::Value& v) {
   return b.GetString();
 }
 
-std::string b64decode(std::string_view in) {
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v = val(c);
-    if (v < 0) continue;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  return out;
-}
+// The library's own decoder (src/auth/crypto), as the upstream links it.
+std::string b64decode(std::string_view in) { return literllm::auth::base64_decode(in, "b64_json"); }
 
 uint32_t be32(std::string_view s, size_t at) {
   return (static_cast<uint32_t>(static_cast<unsigned char>(s[at])) << 24) |
