@@ -267,3 +267,36 @@ TEST(CallEndpoints, RequestChecks) {
   EXPECT_NE(check(Endpoint::Models, R"({"provider":"a","provider":"b"})").find("more than once"), std::string::npos);
   EXPECT_NE(check(Endpoint::Search, R"({"query":"q","timeout_secs":0})").find("request.timeout_secs"), std::string::npos);
 }
+
+// A hostile or broken server: every endpoint's parser, on garbage, answers
+// with a typed error or a normalized document, never a crash.
+TEST(CallEndpoints, GarbageAnswersAreTypedErrors) {
+  const char* bodies[] = {"", "nope", "[]", "null", "{\"data\":5}", "{\"data\":[5,{\"embedding\":\"@@@\"}]}",
+                          "{\"results\":{\"x\":1}}", "{\"models\":[1,{\"name\":7}]}", "{\"web\":{\"results\":[null]}}",
+                          "{\"embeddings\":{\"float\":[[\"x\"]]}}", "{\"predictions\":[{\"embeddings\":5}]}",
+                          "{\"error\":{\"message\":\"m\"}}", "{\"embedding\":[1,\"a\"]}"};
+  size_t tried = 0;
+  for (const char* name : {"openai", "azure_openai", "voyage", "jina", "gemini", "vertex_ai", "bedrock", "cohere",
+                           "anthropic", "brave", "tavily"}) {
+    Target t = target(name, "amazon.titan-embed-text-v2:0");
+    for (int i = 0; i < kEndpointCount; ++i) {
+      const auto e = static_cast<Endpoint>(i);
+      if (e == Endpoint::Chat) continue;
+      const Operation* op = operation_for(t.spec->protocol, e);
+      if (!op || op->binary_answer()) continue;
+      json::Document req = doc(R"({"model":"m","input":"x","query":"q","documents":["a"],"return_documents":true})");
+      for (const char* body : bodies) {
+        SCOPED_TRACE(std::string(name) + " " + endpoint_name(e) + ": " + body);
+        ++tried;
+        try {
+          json::Document d = op->parse_for(body, t, req);
+          EXPECT_TRUE(d.IsObject());
+        } catch (const Error& err) {
+          EXPECT_NE(err.status(), LLM_ERR_INTERNAL) << err.what();
+          EXPECT_NE(err.status(), LLM_OK);
+        }
+      }
+    }
+  }
+  EXPECT_GT(tried, 200u);
+}
