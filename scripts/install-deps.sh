@@ -17,7 +17,7 @@ packages=(
   binutils                  # nm, readelf: the export test
   nghttp2-proxy             # nghttpx: HTTP/2 over TLS in front of the local upstream (tests/e2e/h2_test.cpp)
   clang-14 libclang-rt-14-dev  # libFuzzer + sanitizers: the fuzz targets (tests/fuzz)
-  python3 python3-clang-14  # tools/bindgen: the binding generators, and libclang's reading of the header
+  python3 python3-yaml python3-clang-14  # tools/bindgen: the binding generators, and libclang's reading of the header
   golang-go                 # the Go binding (bindings/go; Debian's Go 1.19, standard library only)
   # the Rust binding's crates, offline from /usr/share/cargo/registry (bindings/rust/.cargo/config.toml)
   librust-serde-dev librust-serde-derive-dev librust-serde-json-dev librust-libc-dev librust-pkg-config-dev

@@ -2,12 +2,14 @@ package literllm
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -35,6 +37,27 @@ type scenario struct {
 	CallsEach int                        `json:"calls_each"`
 	About     string                     `json:"about"`
 	Endpoint  string                     `json:"endpoint"`
+	Uploads   []map[string]string        `json:"uploads"`
+	Upload    map[string]string          `json:"upload"`
+	Batch     map[string]any             `json:"batch"`
+	MaxPolls  int                        `json:"max_polls"`
+}
+
+// uploads decodes a scenario's "uploads" ({"base64"} or {"text"} each).
+func (s scenario) uploads(t *testing.T) [][]byte {
+	var out [][]byte
+	for _, u := range s.Uploads {
+		if b64, ok := u["base64"]; ok {
+			b, err := base64.StdEncoding.DecodeString(b64)
+			if err != nil {
+				t.Fatalf("uploads: %v", err)
+			}
+			out = append(out, b)
+		} else {
+			out = append(out, []byte(u["text"]))
+		}
+	}
+	return out
 }
 
 func scenariosPath() string {
@@ -239,15 +262,32 @@ func runScenario(t *testing.T, s scenario, cfg map[string]json.RawMessage) {
 	case "call":
 		// The blocking path and the callback path, as for chat.
 		t.Run("blocking", func(t *testing.T) {
-			r, err := newClient(t).Call(context.Background(), s.Endpoint, s.Request)
+			r, err := newClient(t).Call(context.Background(), s.Endpoint, s.Request, s.uploads(t)...)
 			checkExpect(t, s, outcome{err: err, call: r})
 		})
 		t.Run("async", func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			r, err := newClient(t).Call(ctx, s.Endpoint, s.Request)
+			r, err := newClient(t).Call(ctx, s.Endpoint, s.Request, s.uploads(t)...)
 			checkExpect(t, s, outcome{err: err, call: r})
 		})
+	case "call_stream":
+		// Without and with a cancellable context (the watcher path).
+		for _, name := range []string{"next", "context"} {
+			name := name
+			t.Run(name, func(t *testing.T) {
+				ctx := context.Background()
+				if name == "context" {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithCancel(ctx)
+					defer cancel()
+				}
+				st, err := newClient(t).CallStream(ctx, s.Endpoint, s.Request, s.uploads(t)...)
+				checkExpect(t, s, runCallStream(t, s, st, err))
+			})
+		}
+	case "batch":
+		checkExpect(t, s, runBatch(t, s, newClient(t)))
 	case "preview":
 		pv, err := newClient(t).Preview(req(t, s.Request), false)
 		checkExpect(t, s, outcome{err: err, preview: pv})
@@ -316,6 +356,9 @@ func checkExpect(t *testing.T, s scenario, o outcome) {
 		return
 	}
 	for k := range s.Expect {
+		if o.knownKeys[k] {
+			continue
+		}
 		switch k {
 		case "status":
 		case "text":
@@ -470,7 +513,7 @@ func checkExpect(t *testing.T, s scenario, o outcome) {
 					t.Errorf("body model %q (%v), want %q", body.Model, err, str(k))
 				}
 			}
-		case "object", "ids_include", "vectors", "dimensions", "content_type", "min_bytes":
+		case "object", "ids_include", "vectors", "dimensions", "content_type", "min_bytes", "fields", "lengths":
 			checkCallExpect(t, s, k, o.call)
 		default:
 			t.Errorf("expect.%s: this runner does not know the field", k)
@@ -541,5 +584,213 @@ func checkCallExpect(t *testing.T, s scenario, k string, r *Response) {
 		if float64(len(r.Bytes())) < want.(float64) {
 			t.Errorf("%d bytes, want at least %v", len(r.Bytes()), want)
 		}
+	case "fields", "lengths":
+		checkPaths(t, k, want, r.JSON)
 	}
+}
+
+// atPath finds the value at a path "a.0.b" (digits index arrays).
+func atPath(v any, path string) (any, bool) {
+	for _, seg := range strings.Split(path, ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			var ok bool
+			if v, ok = x[seg]; !ok {
+				return nil, false
+			}
+		case []any:
+			i, err := strconv.Atoi(seg)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil, false
+			}
+			v = x[i]
+		default:
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+// checkPaths checks expect "fields" (path: value) or "lengths" (path:
+// array length) against an answer's JSON.
+func checkPaths(t *testing.T, k string, want any, answer []byte) {
+	t.Helper()
+	var doc any
+	if err := json.Unmarshal(answer, &doc); err != nil {
+		t.Errorf("the answer %s: %v", answer, err)
+		return
+	}
+	for path, w := range want.(map[string]any) {
+		got, ok := atPath(doc, path)
+		if k == "lengths" {
+			arr, isArr := got.([]any)
+			if !ok || !isArr || float64(len(arr)) != w {
+				t.Errorf("lengths.%s: got %v, want %v", path, got, w)
+			}
+		} else if !ok || !reflect.DeepEqual(got, w) {
+			t.Errorf("fields.%s: got %v, want %v", path, got, w)
+		}
+	}
+}
+
+// responsesText joins a Responses API response's "output_text" parts.
+func responsesText(answer []byte) (text, status string, err error) {
+	var r struct {
+		Status string `json:"status"`
+		Output []struct {
+			Content []struct {
+				Type string `json:"type"`
+				Text string `json:"text"`
+			} `json:"content"`
+		} `json:"output"`
+	}
+	if err := json.Unmarshal(answer, &r); err != nil {
+		return "", "", err
+	}
+	var sb strings.Builder
+	for _, item := range r.Output {
+		for _, part := range item.Content {
+			if part.Type == "output_text" {
+				sb.WriteString(part.Text)
+			}
+		}
+	}
+	return sb.String(), r.Status, nil
+}
+
+// runCallStream reads a CallStream: events checked, deltas joined, the final
+// response's text and status compared.
+func runCallStream(t *testing.T, s scenario, st *Stream, err error) outcome {
+	o := outcome{err: err, knownKeys: map[string]bool{"event_types": true, "final_status": true}}
+	if err != nil {
+		return o
+	}
+	defer st.Close()
+	var sb strings.Builder
+	types := map[string]bool{}
+	last := int64(-1)
+	for st.Next() {
+		o.chunks++
+		var ev struct {
+			Type     string `json:"type"`
+			Sequence *int64 `json:"sequence_number"`
+			Delta    string `json:"delta"`
+		}
+		if err := json.Unmarshal(st.ChunkJSON(), &ev); err != nil || ev.Type == "" || ev.Sequence == nil {
+			t.Errorf("an event without type or sequence_number: %s", st.ChunkJSON())
+			continue
+		}
+		if *ev.Sequence <= last {
+			t.Errorf("sequence_number %d after %d", *ev.Sequence, last)
+		}
+		last = *ev.Sequence
+		types[ev.Type] = true
+		if ev.Type == "response.output_text.delta" {
+			sb.WriteString(ev.Delta)
+		}
+	}
+	o.text = sb.String()
+	if o.err = st.Err(); o.err != nil {
+		return o
+	}
+	final, err := st.FinalResponse()
+	if o.err = err; err != nil {
+		return o
+	}
+	text, status, err := responsesText(final.JSON)
+	if err != nil {
+		t.Errorf("the final response %s: %v", final.JSON, err)
+	}
+	if text != o.text {
+		t.Errorf("joined deltas %q differ from the final text %q", o.text, text)
+	}
+	if w, ok := s.Expect["final_status"]; ok {
+		var want string
+		_ = json.Unmarshal(w, &want)
+		if status != want {
+			t.Errorf("final status %q, want %q", status, want)
+		}
+	}
+	if w, ok := s.Expect["event_types"]; ok {
+		var want []string
+		_ = json.Unmarshal(w, &want)
+		for _, ty := range want {
+			if !types[ty] {
+				t.Errorf("no %s event", ty)
+			}
+		}
+	}
+	return o
+}
+
+// runBatch runs kind "batch" with the binding's file and batch calls.
+func runBatch(t *testing.T, s scenario, c *Client) outcome {
+	o := outcome{knownKeys: map[string]bool{"batch_status": true, "output_lines": true, "output_contains": true}}
+	ctx := context.Background()
+	var provider string
+	if err := json.Unmarshal(s.Provider, &provider); err != nil {
+		t.Fatalf("provider: %v", err)
+	}
+	var object struct {
+		ID           string `json:"id"`
+		Status       string `json:"status"`
+		OutputFileID string `json:"output_file_id"`
+	}
+	f, err := c.CreateFile(ctx, provider, s.Upload["purpose"], s.Upload["filename"], []byte(s.Upload["content"]), nil)
+	if o.err = err; err != nil {
+		return o
+	}
+	_ = f.Decode(&object)
+	fields := map[string]any{}
+	for k, v := range s.Batch {
+		fields[k] = v
+	}
+	endpoint, _ := fields["endpoint"].(string)
+	delete(fields, "endpoint")
+	b, err := c.CreateBatch(ctx, provider, object.ID, endpoint, fields)
+	if o.err = err; err != nil {
+		return o
+	}
+	_ = b.Decode(&object)
+	id := object.ID
+	for i := 0; i < s.MaxPolls; i++ {
+		b, err = c.RetrieveBatch(ctx, provider, id)
+		if o.err = err; err != nil {
+			return o
+		}
+		_ = b.Decode(&object)
+		if object.Status == "completed" || object.Status == "failed" || object.Status == "expired" || object.Status == "cancelled" {
+			break
+		}
+	}
+	var want struct {
+		BatchStatus    string   `json:"batch_status"`
+		OutputLines    int      `json:"output_lines"`
+		OutputContains []string `json:"output_contains"`
+	}
+	raw, _ := json.Marshal(s.Expect)
+	_ = json.Unmarshal(raw, &want)
+	if object.Status != want.BatchStatus {
+		t.Errorf("batch status %q, want %q: %s", object.Status, want.BatchStatus, b.JSON)
+		return o
+	}
+	out, _, err := c.FileContent(ctx, provider, object.OutputFileID)
+	if o.err = err; err != nil {
+		return o
+	}
+	lines := 0
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.TrimSpace(l) != "" {
+			lines++
+		}
+	}
+	if _, ok := s.Expect["output_lines"]; ok && lines != want.OutputLines {
+		t.Errorf("%d output lines, want %d: %s", lines, want.OutputLines, out)
+	}
+	for _, w := range want.OutputContains {
+		if !strings.Contains(string(out), w) {
+			t.Errorf("the output lacks %q: %s", w, out)
+		}
+	}
+	return o
 }

@@ -8,12 +8,14 @@ import "C"
 
 import (
 	"context"
+	"encoding/json"
 	"runtime"
 	"sync"
 	"unsafe"
 )
 
-// Stream is a streamed chat (llm_stream_t):
+// Stream is a streamed chat or a streamed call (llm_stream_t; Client.Stream,
+// Client.CallStream):
 //
 //	for s.Next() { fmt.Print(s.Chunk().Text()) }
 //	if err := s.Err(); err != nil { ... }
@@ -32,6 +34,7 @@ type Stream struct {
 	err   error
 	ended bool // the end or an error was seen
 	ok    bool // the end was normal
+	raw   bool // a CallStream but "chat": chunks are kept as JSON, not decoded as chat chunks
 }
 
 // Stream starts a streamed chat. The HTTP status is known at the first Next.
@@ -61,8 +64,49 @@ func (c *Client) StreamJSON(ctx context.Context, requestJSON []byte) (*Stream, e
 	if st != C.LLM_OK {
 		return nil, takeError(st, e)
 	}
-	h := &streamHandle{ptr: out}
-	s := &Stream{h: h, ptr: out, ctx: ctx, stop: make(chan struct{})}
+	return newStream(ctx, out, nil, false), nil
+}
+
+// CallStream starts a streamed call of llm_call_stream: "responses.create"
+// (OpenAI's Responses API; "stream": true may be left out) or "chat". req and
+// uploads are as Call's (the uploads are copied to C memory and kept until
+// Close). Each chunk is one of the endpoint's events as JSON (ChunkJSON;
+// for "responses.create" an object with "type" and "sequence_number");
+// FinalResponse gives the final answer (for "responses.create" the
+// "response" object of response.completed). Cancelling ctx cancels the
+// stream, as for Stream.
+func (c *Client) CallStream(ctx context.Context, endpoint string, req any, uploads ...[]byte) (*Stream, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, &Error{Kind: ErrCancelled, Message: err.Error(), RetryAfter: -1, cause: err}
+	}
+	b, err := callRequestJSON(req)
+	if err != nil {
+		return nil, err
+	}
+	creq := cBytes(b)
+	defer C.free(unsafe.Pointer(creq))
+	cend := C.CString(endpoint)
+	defer C.free(unsafe.Pointer(cend))
+	up := newCUploads(uploads)
+	p, err := c.acquire()
+	if err != nil {
+		up.free()
+		return nil, err
+	}
+	var out *C.llm_stream_t
+	var e *C.llm_error_t
+	st := llm_call_stream_e(p, cend, creq, up.data, up.sizes, up.count, &out, &e)
+	c.release()
+	if st != C.LLM_OK {
+		up.free()
+		return nil, takeError(st, e)
+	}
+	return newStream(ctx, out, up, endpoint != "chat"), nil
+}
+
+func newStream(ctx context.Context, out *C.llm_stream_t, up *cUploads, raw bool) *Stream {
+	h := &streamHandle{ptr: out, uploads: up}
+	s := &Stream{h: h, ptr: out, ctx: ctx, stop: make(chan struct{}), raw: raw}
 	runtime.SetFinalizer(s, func(s *Stream) { s.Close() })
 	if done := ctx.Done(); done != nil {
 		// The watcher holds the handle, not the Stream, so that an abandoned
@@ -76,14 +120,15 @@ func (c *Client) StreamJSON(ctx context.Context, requestJSON []byte) (*Stream, e
 			}
 		}()
 	}
-	return s, nil
+	return s
 }
 
 // streamHandle guards the stream pointer between Cancel (any goroutine) and
 // Close.
 type streamHandle struct {
-	mu  sync.Mutex
-	ptr *C.llm_stream_t
+	mu      sync.Mutex
+	ptr     *C.llm_stream_t
+	uploads *cUploads // a CallStream's upload buffers, freed after the stream
 }
 
 func (h *streamHandle) cancel() {
@@ -121,6 +166,10 @@ func (s *Stream) Next() bool {
 		s.ended, s.ok = true, true
 		return false
 	}
+	if s.raw {
+		s.chunk = ChatChunk{Raw: json.RawMessage(C.GoString(cj))}
+		return true
+	}
 	s.chunk = ChatChunk{}
 	if err := decodeChunk(C.GoString(cj), &s.chunk); err != nil {
 		s.ended = true
@@ -131,17 +180,23 @@ func (s *Stream) Next() bool {
 }
 
 // Chunk is the chunk the last successful Next read. It stays valid after
-// later calls (it is a copy).
+// later calls (it is a copy). A CallStream's chunks (but "chat"'s) are not
+// decoded: only Raw is set (see ChunkJSON).
 func (s *Stream) Chunk() *ChatChunk {
 	c := s.chunk
 	return &c
 }
 
+// ChunkJSON is the JSON text of the chunk the last successful Next read (a
+// copy): for a CallStream of "responses.create", one typed event.
+func (s *Stream) ChunkJSON() json.RawMessage { return s.chunk.Raw }
+
 // Err is the stream's error, nil after a normal end.
 func (s *Stream) Err() error { return s.err }
 
 // Final gives the assembled response once Next has reported a normal end
-// (content and tool calls joined, finish reason, usage).
+// (content and tool calls joined, finish reason, usage). For a CallStream
+// other than "chat", use FinalResponse.
 func (s *Stream) Final() (*ChatResponse, error) {
 	if s.ptr == nil {
 		return nil, ErrClosed
@@ -156,6 +211,23 @@ func (s *Stream) Final() (*ChatResponse, error) {
 	return responseFromC(out)
 }
 
+// FinalResponse gives the final answer once Next has reported a normal end,
+// as Call would have given it (for "responses.create" the Responses API's
+// "response" object, plus "provider" and "stats").
+func (s *Stream) FinalResponse() (*Response, error) {
+	if s.ptr == nil {
+		return nil, ErrClosed
+	}
+	var out *C.llm_response_t
+	var e *C.llm_error_t
+	st := llm_stream_final_response_e(s.ptr, &out, &e)
+	runtime.KeepAlive(s)
+	if st != C.LLM_OK {
+		return nil, takeError(st, e)
+	}
+	return callResponseFromC(out)
+}
+
 // Cancel cancels the stream: a waiting or later Next ends with ErrCancelled
 // unless the stream had already ended. Any goroutine, any number of times.
 func (s *Stream) Cancel() { s.h.cancel() }
@@ -164,13 +236,17 @@ func (s *Stream) Cancel() { s.h.cancel() }
 func (s *Stream) Close() error {
 	s.h.mu.Lock()
 	p := s.h.ptr
-	s.h.ptr = nil
+	up := s.h.uploads
+	s.h.ptr, s.h.uploads = nil, nil
 	s.h.mu.Unlock()
 	s.ptr = nil
 	if p != nil {
 		close(s.stop)
 		runtime.SetFinalizer(s, nil)
 		llm_stream_free(p)
+	}
+	if up != nil {
+		up.free()
 	}
 	return nil
 }

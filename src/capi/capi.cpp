@@ -335,6 +335,15 @@ llm_status chat_async(llm_client_t* client, const char* request_json, Cb on_done
   });
 }
 
+// A stream's chunk callback as the client calls it (none for a NULL one).
+literllm::Client::ChunkFn chunk_fn(llm_stream_chunk_cb on_chunk, void* user_data) {
+  if (!on_chunk) return nullptr;
+  return [on_chunk, user_data](std::string_view text) {
+    std::string s(text);  // NUL-terminated for C
+    return on_chunk(s.c_str(), user_data) == 0;
+  };
+}
+
 template <class Cb>
 llm_status chat_stream_async(llm_client_t* client, const char* request_json, llm_stream_chunk_cb on_chunk,
                              Cb on_done, void* user_data, uint64_t* out_request_id, llm_error_t** err) noexcept {
@@ -345,13 +354,7 @@ llm_status chat_stream_async(llm_client_t* client, const char* request_json, llm
   if (!on_done) return null_arg("llm_chat_stream_async", "on_done", err);
   if (client->impl.forked()) return forked("llm_chat_stream_async", err);
   return guard(err, [&] {
-    literllm::Client::ChunkFn chunk;
-    if (on_chunk) {
-      chunk = [on_chunk, user_data](std::string_view text) {
-        std::string s(text);  // NUL-terminated for C
-        return on_chunk(s.c_str(), user_data) == 0;
-      };
-    }
+    literllm::Client::ChunkFn chunk = chunk_fn(on_chunk, user_data);
     uint64_t id = client->impl.stream_async(request_json, std::move(chunk), wrap_done(on_done, user_data));
     if (out_request_id) *out_request_id = id;
   });
@@ -406,6 +409,43 @@ llm_status call_async(llm_client_t* client, const char* endpoint, const char* re
     uint64_t id = client->impl.call_async(endpoint_of("llm_call_async", endpoint), request_json,
                                           blobs_of("llm_call_async", data, sizes, count),
                                           wrap_done(on_done, user_data));
+    if (out_request_id) *out_request_id = id;
+  });
+}
+
+llm_status call_stream(llm_client_t* client, const char* endpoint, const char* request_json, const void* const* data,
+                       const size_t* sizes, size_t count, llm_stream_t** out, llm_error_t** err) noexcept {
+  if (err) *err = nullptr;
+  if (!out) return null_arg("llm_call_stream", "out", err);
+  *out = nullptr;
+  if (!client) return null_arg("llm_call_stream", "client", err);
+  if (!endpoint) return null_arg("llm_call_stream", "endpoint", err);
+  if (!request_json) return null_arg("llm_call_stream", "request_json", err);
+  if (client->impl.forked()) return forked("llm_call_stream", err);
+  return guard(err, [&] {
+    auto s = std::make_unique<llm_stream>();
+    s->q = client->impl.call_stream(endpoint_of("llm_call_stream", endpoint), request_json,
+                                    blobs_of("llm_call_stream", data, sizes, count));
+    *out = s.release();
+  });
+}
+
+template <class Cb>
+llm_status call_stream_async(llm_client_t* client, const char* endpoint, const char* request_json,
+                             const void* const* data, const size_t* sizes, size_t count, llm_stream_chunk_cb on_chunk,
+                             Cb on_done, void* user_data, uint64_t* out_request_id, llm_error_t** err) noexcept {
+  if (err) *err = nullptr;
+  if (out_request_id) *out_request_id = 0;
+  if (!client) return null_arg("llm_call_stream_async", "client", err);
+  if (!endpoint) return null_arg("llm_call_stream_async", "endpoint", err);
+  if (!request_json) return null_arg("llm_call_stream_async", "request_json", err);
+  if (!on_done) return null_arg("llm_call_stream_async", "on_done", err);
+  if (client->impl.forked()) return forked("llm_call_stream_async", err);
+  return guard(err, [&] {
+    literllm::Client::ChunkFn chunk = chunk_fn(on_chunk, user_data);
+    uint64_t id = client->impl.call_stream_async(endpoint_of("llm_call_stream_async", endpoint), request_json,
+                                                 blobs_of("llm_call_stream_async", data, sizes, count),
+                                                 std::move(chunk), wrap_done(on_done, user_data));
     if (out_request_id) *out_request_id = id;
   });
 }
@@ -731,6 +771,29 @@ llm_status llm_preview_call_e(llm_client_t* client, const char* endpoint, const 
                               const void* const* data, const size_t* data_sizes, size_t data_count, char** out,
                               llm_error_t** error) {
   return preview_call(client, endpoint, request_json, data, data_sizes, data_count, out, error);
+}
+llm_status llm_call_stream(llm_client_t* client, const char* endpoint, const char* request_json,
+                           const void* const* data, const size_t* data_sizes, size_t data_count, llm_stream_t** out) {
+  return call_stream(client, endpoint, request_json, data, data_sizes, data_count, out, nullptr);
+}
+llm_status llm_call_stream_e(llm_client_t* client, const char* endpoint, const char* request_json,
+                             const void* const* data, const size_t* data_sizes, size_t data_count, llm_stream_t** out,
+                             llm_error_t** error) {
+  return call_stream(client, endpoint, request_json, data, data_sizes, data_count, out, error);
+}
+llm_status llm_call_stream_async(llm_client_t* client, const char* endpoint, const char* request_json,
+                                 const void* const* data, const size_t* data_sizes, size_t data_count,
+                                 llm_stream_chunk_cb on_chunk, llm_chat_done_cb on_done, void* user_data,
+                                 uint64_t* out_request_id) {
+  return call_stream_async(client, endpoint, request_json, data, data_sizes, data_count, on_chunk, on_done, user_data,
+                           out_request_id, nullptr);
+}
+llm_status llm_call_stream_async_e(llm_client_t* client, const char* endpoint, const char* request_json,
+                                   const void* const* data, const size_t* data_sizes, size_t data_count,
+                                   llm_stream_chunk_cb on_chunk, llm_chat_done_e_cb on_done, void* user_data,
+                                   uint64_t* out_request_id, llm_error_t** error) {
+  return call_stream_async(client, endpoint, request_json, data, data_sizes, data_count, on_chunk, on_done, user_data,
+                           out_request_id, error);
 }
 const void* llm_response_bytes(const llm_response_t* r, size_t* len) {
   if (len) *len = 0;

@@ -79,9 +79,16 @@ class Client {
   std::unique_ptr<Response> chat(std::string_view request_json);
   // Any endpoint (llm_call; "chat" is llm_chat): `blobs` are the caller's
   // bytes the request's file fields name, valid until the call ends.
-  PreparedCall prepare_call(Endpoint e, std::string_view request_json, const Blobs& blobs) const;
+  // `stream`: a streamed call (llm_call_stream), for endpoints that stream
+  // (streams()); LLM_ERR_INVALID_ARGUMENT for the others.
+  PreparedCall prepare_call(Endpoint e, std::string_view request_json, const Blobs& blobs, bool stream = false) const;
   std::unique_ptr<Response> call(Endpoint e, std::string_view request_json, const Blobs& blobs);
   uint64_t call_async(Endpoint e, std::string_view request_json, const Blobs& blobs, DoneFn done);
+  std::shared_ptr<StreamQueue> call_stream(Endpoint e, std::string_view request_json, const Blobs& blobs);
+  uint64_t call_stream_async(Endpoint e, std::string_view request_json, const Blobs& blobs, ChunkFn on_chunk,
+                             DoneFn done);
+  // Whether llm_call_stream takes `e`: chat and responses.create.
+  static bool streams(Endpoint e) { return e == Endpoint::Chat || e == Endpoint::ResponseCreate; }
   std::string preview_call(Endpoint e, std::string_view request_json, const Blobs& blobs) const;
   // Validation errors throw; afterwards `done` runs exactly once on the I/O thread.
   uint64_t chat_async(std::string_view request_json, DoneFn done);
@@ -113,6 +120,8 @@ class Client {
   ProviderPtr lookup(std::string_view prefix) const;
   // prepare() once the call is routed: request fields, the adapter's request, its checks.
   void finish_prepare(PreparedCall& p, bool stream, const Blobs* blobs = nullptr) const;
+  // A pull stream of a prepared streamed call.
+  std::shared_ptr<StreamQueue> queue_stream(PreparedCall prep);
   // Runs a prepared call on the calling thread (or the loop's) until it ends; throws Error.
   std::unique_ptr<Response> run(PreparedCall prep);
   // The preview of a prepared call.

@@ -70,6 +70,13 @@ class StreamDecoder {
   virtual Fed feed(const char* data, size_t len, const ChunkSink& emit) = 0;
   // The body ended without an end event. May emit what was held back.
   virtual void finish(const ChunkSink& emit) = 0;
+  // A stream whose events are not chat.completion.chunks (the Responses API's)
+  // keeps its answer itself: the client then assembles no chat from them.
+  virtual bool keeps_answer() const { return false; }
+  // keeps_answer(): whether the stream reached its answer (its terminal event),
+  // and that answer, taken once.
+  virtual bool complete() const { return false; }
+  virtual json::Document take_answer() { return json::Document(); }
 };
 
 // A stream framed as Server-Sent Events; subclasses translate each event.
@@ -138,8 +145,13 @@ const Operation* gemini_operation(Endpoint e);
 // Web search (search.cpp).
 const Operation* brave_operation(Endpoint e);
 const Operation* tavily_operation(Endpoint e);
+const Operation* exa_operation(Endpoint e);
+const Operation* perplexity_search_operation(Endpoint e);
 // The OpenAI protocol's endpoints beyond chat (openai_endpoints.cpp).
 const Operation* openai_endpoint_operation(Endpoint e);
+
+// The OpenAI Responses API's event stream (responses_stream.cpp).
+std::unique_ptr<StreamDecoder> responses_stream_decoder(const Target& t, const Limits& limits);
 
 // One OpenAI stream event: its chunk passes through (normalized where a host
 // differs). Returns false at `data: [DONE]`. Throws Error on an error event.

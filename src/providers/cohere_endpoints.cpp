@@ -118,40 +118,10 @@ class CohereRerank final : public Operation {
     json::Document src = native::parse_object(body, what);
     const Value* results = json::find(src, "results");
     if (!results || !results->IsArray()) throw Error(LLM_ERR_SERIALIZATION, what + " has no \"results\" array");
-    const Value* docs = json::find(request, "documents");
-    const Value* rd = json::find(request, "return_documents");
-    const bool with_docs = rd && rd->IsBool() && rd->GetBool() && docs && docs->IsArray();
     json::Document d(rapidjson::kObjectType);
     auto& a = d.GetAllocator();
-    Value out(rapidjson::kArrayType);
-    for (rapidjson::SizeType i = 0; i < results->Size(); ++i) {
-      const Value& r = (*results)[i];
-      const Value* index = json::find(r, "index");
-      const Value* score = json::find(r, "relevance_score");
-      if (!index || !index->IsUint64() || !score || !score->IsNumber())
-        throw Error(LLM_ERR_SERIALIZATION,
-                    what + ": results[" + std::to_string(i) + "] lacks an integer index or a relevance_score");
-      Value item(rapidjson::kObjectType);
-      item.AddMember("index", index->GetUint64(), a);
-      item.AddMember("relevance_score", score->GetDouble(), a);
-      if (with_docs) {
-        if (index->GetUint64() >= docs->Size())
-          throw Error(LLM_ERR_SERIALIZATION, what + ": results[" + std::to_string(i) + "].index " +
-                                                 std::to_string(index->GetUint64()) + " names no document of the " +
-                                                 std::to_string(docs->Size()) + " sent");
-        const Value& doc = (*docs)[static_cast<rapidjson::SizeType>(index->GetUint64())];
-        Value dv(rapidjson::kObjectType);
-        dv.AddMember("text", Value(doc.IsString() ? doc : doc["text"], a), a);
-        item.AddMember("document", dv, a);
-      } else if (const Value* doc = json::find(r, "document"); doc && doc->IsObject()) {
-        item.AddMember("document", Value(*doc, a), a);
-      }
-      out.PushBack(item, a);
-    }
-    auto arr = out.GetArray();
-    std::stable_sort(arr.begin(), arr.end(), [](const Value& x, const Value& y) {
-      return x["relevance_score"].GetDouble() > y["relevance_score"].GetDouble();
-    });
+    Value out = native::rerank_results(*results, "relevance_score", request, what, a,
+                                       [](const Value& doc, json::Document::AllocatorType& al) { return Value(doc, al); });
     d.AddMember("object", "list", a);
     if (const Value* id = json::find(src, "id"); id && id->IsString()) d.AddMember("id", Value(*id, a), a);
     d.AddMember("results", out, a);

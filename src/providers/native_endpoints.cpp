@@ -1,5 +1,6 @@
 // The shared pieces of the native protocols' endpoints beyond chat (see
 // native_endpoints.hpp).
+#include <algorithm>
 #include "providers/native_endpoints.hpp"
 
 #include <ctime>
@@ -139,10 +140,15 @@ int64_t rfc3339_secs(std::string_view s) {
 
 json::Document model_page(const json::Value& src, std::string_view owned_by, const char* next_key,
                           std::string_view (*id_of)(std::string_view name)) {
+  return model_page(src, "models", owned_by, next_key, id_of);
+}
+
+json::Document model_page(const json::Value& src, const char* list_key, std::string_view owned_by,
+                          const char* next_key, std::string_view (*id_of)(std::string_view name)) {
   json::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
   json::Value data(rapidjson::kArrayType);
-  if (const json::Value* models = json::find(src, "models"); models && models->IsArray())
+  if (const json::Value* models = json::find(src, list_key); models && models->IsArray())
     for (auto& m : models->GetArray()) {
       std::string_view name = codec::str_of(m, "name");
       if (!name.empty()) data.PushBack(model_item(id_of(name), 0, owned_by, &m, a), a);
@@ -153,6 +159,45 @@ json::Document model_page(const json::Value& src, std::string_view owned_by, con
   d.AddMember("has_more", !next.empty(), a);
   if (!next.empty()) d.AddMember("next_page_token", json::str(next, a), a);
   return d;
+}
+
+json::Value rerank_results(const json::Value& results, const char* score_key, const json::Value& request,
+                           const std::string& what, json::Document::AllocatorType& a,
+                           json::Value (*answer_document)(const json::Value& doc, json::Document::AllocatorType& a)) {
+  const json::Value* docs = json::find(request, "documents");
+  const json::Value* rd = json::find(request, "return_documents");
+  const bool with_docs = rd && rd->IsBool() && rd->GetBool() && docs && docs->IsArray();
+  json::Value out(rapidjson::kArrayType);
+  for (rapidjson::SizeType i = 0; i < results.Size(); ++i) {
+    const json::Value& r = results[i];
+    const json::Value* index = json::find(r, "index");
+    const json::Value* score = json::find(r, score_key);
+    if (!index || !index->IsUint64() || !score || !score->IsNumber())
+      throw Error(LLM_ERR_SERIALIZATION, what + ": results[" + std::to_string(i) + "] lacks an integer index or a " +
+                                             score_key);
+    json::Value item(rapidjson::kObjectType);
+    item.AddMember("index", index->GetUint64(), a);
+    item.AddMember("relevance_score", score->GetDouble(), a);
+    if (with_docs) {
+      if (index->GetUint64() >= docs->Size())
+        throw Error(LLM_ERR_SERIALIZATION, what + ": results[" + std::to_string(i) + "].index " +
+                                               std::to_string(index->GetUint64()) + " names no document of the " +
+                                               std::to_string(docs->Size()) + " sent");
+      const json::Value& sent = (*docs)[static_cast<rapidjson::SizeType>(index->GetUint64())];
+      const json::Value* text = sent.IsString() ? &sent : json::find(sent, "text");
+      json::Value dv(rapidjson::kObjectType);
+      dv.AddMember("text", text && text->IsString() ? json::Value(*text, a) : json::Value(""), a);
+      item.AddMember("document", dv, a);
+    } else if (const json::Value* doc = json::find(r, "document"); doc && doc->IsObject()) {
+      item.AddMember("document", answer_document(*doc, a), a);
+    }
+    out.PushBack(item, a);
+  }
+  auto arr = out.GetArray();
+  std::stable_sort(arr.begin(), arr.end(), [](const json::Value& x, const json::Value& y) {
+    return x["relevance_score"].GetDouble() > y["relevance_score"].GetDouble();
+  });
+  return out;
 }
 
 }  // namespace literllm::native

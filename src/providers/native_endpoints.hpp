@@ -50,11 +50,24 @@ json::Value model_item(std::string_view id, int64_t created, std::string_view ow
 // src[`next_key`].
 json::Document model_page(const json::Value& src, std::string_view owned_by, const char* next_key,
                           std::string_view (*id_of)(std::string_view name));
+// The same for a list under another key (Vertex AI's "publisherModels").
+json::Document model_page(const json::Value& src, const char* list_key, std::string_view owned_by,
+                          const char* next_key, std::string_view (*id_of)(std::string_view name));
 
 // A GET of `url` plus the query `params` (name, value; empty values left out),
 // with the `extra` headers, then the target's own.
 http::Request get_json(const Target& t, std::string url, const std::vector<std::pair<std::string, std::string>>& params,
                        std::initializer_list<std::pair<const char*, const char*>> extra = {});
+
+// A rerank answer's `results` (items with an integer "index" and a number
+// under `score_key`) as OpenAI-style results [{"index", "relevance_score",
+// "document"?}], most relevant first. "document" is {"text"} of the request's
+// own document when the request asked return_documents (its "documents":
+// strings or {"text"}), else `answer_document(item's "document")` when the item
+// has an object there. Throws LLM_ERR_SERIALIZATION naming `what`.
+json::Value rerank_results(const json::Value& results, const char* score_key, const json::Value& request,
+                           const std::string& what, json::Document::AllocatorType& a,
+                           json::Value (*answer_document)(const json::Value& doc, json::Document::AllocatorType& a));
 
 // The text of request member `key` when a string, or of an integer ("" when absent).
 std::string text_of(const json::Value& req, const char* key);
@@ -74,4 +87,10 @@ const Operation* gemini_endpoint_operation(Endpoint e);     // gemini_endpoints.
 const Operation* bedrock_endpoint_operation(Endpoint e);    // bedrock_endpoints.cpp
 const Operation* cohere_endpoint_operation(Endpoint e);     // cohere_endpoints.cpp
 const Operation* anthropic_endpoint_operation(Endpoint e);  // anthropic_endpoints.cpp
+
+// The base URL of Bedrock's API `service` ("bedrock": the control plane,
+// "bedrock-agent-runtime": Rerank) beside the target's runtime base URL: AWS's
+// runtime host (bedrock-runtime[-fips].{region}.amazonaws.com[.cn]) with its
+// first label changed; any other base URL (a proxy, a test server) as it is.
+std::string bedrock_sibling_base(const Target& t, std::string_view service);  // bedrock_endpoints.cpp
 }  // namespace literllm

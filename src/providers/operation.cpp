@@ -92,6 +92,8 @@ const Operation* operation_for(Protocol p, Endpoint e) {
     case Protocol::VertexAI: return vertex_operation(e);
     case Protocol::Brave: return brave_operation(e);
     case Protocol::Tavily: return tavily_operation(e);
+    case Protocol::Exa: return exa_operation(e);
+    case Protocol::PerplexitySearch: return perplexity_search_operation(e);
   }
   return nullptr;
 }

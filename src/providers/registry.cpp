@@ -162,6 +162,11 @@ std::vector<ProviderPtr> make_builtins() {
              "X-Subscription-Token", {"BRAVE_API_KEY", "BRAVE_SEARCH_API_KEY"}, "BRAVE_BASE_URL"),
       native("tavily", {}, "https://api.tavily.com", Protocol::Tavily, AuthKind::Bearer, "", {"TAVILY_API_KEY"},
              "TAVILY_BASE_URL"),
+      native("exa", {"exa_ai"}, "https://api.exa.ai", Protocol::Exa, AuthKind::Header, "x-api-key", {"EXA_API_KEY"},
+             "EXA_BASE_URL"),
+      // Perplexity's Search API, beside the "perplexity" row (its chat): the same key.
+      native("perplexity_search", {"pplx_search"}, "https://api.perplexity.ai", Protocol::PerplexitySearch,
+             AuthKind::Bearer, "", {"PERPLEXITY_API_KEY", "PERPLEXITYAI_API_KEY"}, "PERPLEXITY_SEARCH_BASE_URL"),
   };
   // Embeddings and rerank hosts: OpenAI's embeddings shape, Cohere-like rerank.
   Quirks voyage_q = compat();
@@ -277,6 +282,8 @@ const char* protocol_name(Protocol p) {
     case Protocol::Cohere: return "cohere";
     case Protocol::Brave: return "brave";
     case Protocol::Tavily: return "tavily";
+    case Protocol::Exa: return "exa";
+    case Protocol::PerplexitySearch: return "perplexity_search";
   }
   return "openai";
 }

@@ -58,8 +58,9 @@ constexpr EndpointSet endpoints(E... e) {
 constexpr EndpointSet kAllEndpoints = (EndpointSet{1} << kEndpointCount) - 1;
 
 // Which wire protocol the provider speaks (src/providers/<protocol>.cpp).
-enum class Protocol { OpenAI, Anthropic, Gemini, VertexAI, Bedrock, Cohere, Brave, Tavily };
-// "openai", "anthropic", "gemini", "vertex_ai", "bedrock", "cohere", "brave", "tavily"
+enum class Protocol { OpenAI, Anthropic, Gemini, VertexAI, Bedrock, Cohere, Brave, Tavily, Exa, PerplexitySearch };
+// "openai", "anthropic", "gemini", "vertex_ai", "bedrock", "cohere", "brave", "tavily", "exa",
+// "perplexity_search"
 const char* protocol_name(Protocol p);
 
 // A provider setting beyond api_key/base_url/headers (a Vertex project, an AWS

@@ -1,12 +1,16 @@
 // Web-search APIs as the "search" endpoint: Brave Search (GET
-// /res/v1/web/search, X-Subscription-Token) and Tavily (POST /search, a
-// bearer key). One request shape in ({"query", "max_results",
+// /res/v1/web/search, X-Subscription-Token), Tavily (POST /search, a bearer
+// key), Exa (POST /search, x-api-key) and Perplexity's Search API (POST
+// /search, a bearer key). One request shape in ({"query", "max_results",
 // "include_domains", "exclude_domains", "country"}), one answer shape out:
 //   {"object": "search.results", "query", "results": [{"title", "url",
 //    "snippet", "published_at"?, "score"?}]}
 // Each protocol serves search only: a chat to it is LLM_ERR_ENDPOINT_NOT_SUPPORTED.
+#include <cctype>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/errors.hpp"
 #include "http/headers.hpp"
@@ -143,6 +147,146 @@ class TavilySearch final : public Operation {
   std::unique_ptr<StreamDecoder> stream_decoder(const Target&, const Limits&) const override { return nullptr; }
 };
 
+// ---------------------------------------------------------------- Exa
+
+// A snippet made from a page's text: its whitespace collapsed, at most about
+// kSnippetBytes long, cut at a word (or at least a UTF-8 character) boundary.
+constexpr size_t kSnippetBytes = 500;
+
+std::string text_start(std::string_view text) {
+  std::string s;
+  bool space = false;
+  for (char c : text) {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      space = !s.empty();
+      continue;
+    }
+    if (space) s += ' ';
+    space = false;
+    s += c;
+    if (s.size() > kSnippetBytes + 4) break;  // enough to know it is cut
+  }
+  if (s.size() <= kSnippetBytes) return s;
+  size_t cut = kSnippetBytes;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
+  if (size_t sp = s.rfind(' ', cut); sp != std::string::npos && sp > kSnippetBytes / 2) cut = sp;
+  s.resize(cut);
+  return s + "\xE2\x80\xA6";  // …
+}
+
+// Exa: camelCase fields, domain filters as lists, the country as userLocation.
+// Each result's page content comes as asked in "contents": highlights (the
+// passages that match the query) by default, the snippet; provider_options.exa
+// may ask for text or a summary instead (or as well).
+class ExaSearch final : public Operation {
+ public:
+  http::Request build(json::Document& req, const Target& t, bool) const override {
+    json::Document body(rapidjson::kObjectType);
+    auto& a = body.GetAllocator();
+    body.AddMember("query", json::str(str_of(req, "query"), a), a);
+    body.AddMember("numResults", max_results(req, 10), a);
+    for (auto [from, to] : {std::pair{"include_domains", "includeDomains"}, std::pair{"exclude_domains", "excludeDomains"}})
+      if (const Value* v = json::find(req, from)) body.AddMember(rapidjson::StringRef(to), Value(*v, a), a);
+    if (std::string_view c = str_of(req, "country"); !c.empty()) body.AddMember("userLocation", json::str(c, a), a);
+    body.AddMember("type", "auto", a);
+    Value highlights(rapidjson::kObjectType), contents(rapidjson::kObjectType);
+    highlights.AddMember("maxCharacters", static_cast<uint64_t>(kSnippetBytes), a);
+    contents.AddMember("highlights", highlights, a);
+    body.AddMember("contents", contents, a);
+    codec::finish_body(req, body, t, a, true);  // provider_options.exa (type, category, contents, ...), extra_body
+    return codec::post_json(t, endpoint_url(t, Endpoint::Search, "/search"), body, "application/json");
+  }
+
+  json::Document parse(std::string_view body, const Target& t) const override {
+    return parse_for(body, t, Value(rapidjson::kObjectType));
+  }
+  // Exa's answer does not repeat the query: the request's is the answer's.
+  json::Document parse_for(std::string_view body, const Target& t, const Value& request) const override {
+    json::Document d = parse_object(body, t);
+    Results out(request.IsObject() ? str_of(request, "query") : std::string_view());
+    const Value* results = json::find(d, "results");
+    if (results && results->IsArray())
+      for (auto& r : results->GetArray()) {
+        if (!r.IsObject()) continue;
+        out.add(str_of(r, "title"), str_of(r, "url"), snippet(r), str_of(r, "publishedDate"), json::find(r, "score"));
+      }
+    return out.take();
+  }
+
+  std::unique_ptr<StreamDecoder> stream_decoder(const Target&, const Limits&) const override { return nullptr; }
+
+ private:
+  // The highlights joined, else the summary, else the start of the text.
+  static std::string snippet(const Value& r) {
+    std::string s;
+    if (const Value* h = json::find(r, "highlights"); h && h->IsArray())
+      for (auto& x : h->GetArray())
+        if (x.IsString() && x.GetStringLength() > 0) s += (s.empty() ? "" : " \xE2\x80\xA6 ") + std::string(json::sv(x));
+    if (s.empty()) s = std::string(str_of(r, "summary"));
+    if (s.empty()) s = text_start(str_of(r, "text"));
+    return s;
+  }
+};
+
+// ---------------------------------------------------------------- Perplexity
+
+// Perplexity's Search API takes one domain list, search_domain_filter: the
+// domains to keep, or (each with a leading "-") the domains to drop, not both
+// kinds at once, at most 20.
+constexpr size_t kPerplexityMaxDomains = 20;
+
+class PerplexitySearch final : public Operation {
+ public:
+  http::Request build(json::Document& req, const Target& t, bool) const override {
+    json::Document body(rapidjson::kObjectType);
+    auto& a = body.GetAllocator();
+    body.AddMember("query", json::str(str_of(req, "query"), a), a);
+    body.AddMember("max_results", max_results(req, 10), a);
+    const Value* inc = json::find(req, "include_domains");
+    const Value* exc = json::find(req, "exclude_domains");
+    const bool has_inc = inc && inc->IsArray() && !inc->Empty(), has_exc = exc && exc->IsArray() && !exc->Empty();
+    if (has_inc && has_exc)
+      codec::bad("exclude_domains", t.spec->name +
+                                        " filters by the domains to keep or by those to drop, not both: give "
+                                        "include_domains or exclude_domains");
+    if (has_inc || has_exc) {
+      const Value& list = has_inc ? *inc : *exc;
+      if (list.Size() > kPerplexityMaxDomains)
+        codec::bad(has_inc ? "include_domains" : "exclude_domains",
+                   t.spec->name + " takes at most " + std::to_string(kPerplexityMaxDomains) + " domains, got " +
+                       std::to_string(list.Size()));
+      Value filter(rapidjson::kArrayType);
+      for (auto& d : list.GetArray())
+        filter.PushBack(json::str((has_exc ? "-" : "") + std::string(json::sv(d)), a), a);
+      body.AddMember("search_domain_filter", filter, a);
+    }
+    if (std::string_view c = str_of(req, "country"); !c.empty()) body.AddMember("country", json::str(c, a), a);
+    // provider_options.perplexity_search (max_tokens_per_page, search_recency_filter, ...), extra_body
+    codec::finish_body(req, body, t, a, true);
+    return codec::post_json(t, endpoint_url(t, Endpoint::Search, "/search"), body, "application/json");
+  }
+
+  json::Document parse(std::string_view body, const Target& t) const override {
+    return parse_for(body, t, Value(rapidjson::kObjectType));
+  }
+  // The answer does not repeat the query: the request's is the answer's.
+  json::Document parse_for(std::string_view body, const Target& t, const Value& request) const override {
+    json::Document d = parse_object(body, t);
+    Results out(request.IsObject() ? str_of(request, "query") : std::string_view());
+    const Value* results = json::find(d, "results");
+    if (results && results->IsArray())
+      for (auto& r : results->GetArray()) {
+        if (!r.IsObject()) continue;
+        std::string_view when = str_of(r, "date");
+        if (when.empty()) when = str_of(r, "last_updated");
+        out.add(str_of(r, "title"), str_of(r, "url"), str_of(r, "snippet"), when, nullptr);
+      }
+    return out.take();
+  }
+
+  std::unique_ptr<StreamDecoder> stream_decoder(const Target&, const Limits&) const override { return nullptr; }
+};
+
 template <class Op>
 const Operation* search_only(Endpoint e) {
   static const Op* op = new Op;  // leaked: an I/O thread may use it during exit
@@ -153,5 +297,7 @@ const Operation* search_only(Endpoint e) {
 
 const Operation* brave_operation(Endpoint e) { return search_only<BraveSearch>(e); }
 const Operation* tavily_operation(Endpoint e) { return search_only<TavilySearch>(e); }
+const Operation* exa_operation(Endpoint e) { return search_only<ExaSearch>(e); }
+const Operation* perplexity_search_operation(Endpoint e) { return search_only<PerplexitySearch>(e); }
 
 }  // namespace literllm

@@ -3,7 +3,18 @@
 // {base}/v1/projects/{project}/locations/{location}/publishers/<google|anthropic>/models/{model}.
 // The bodies are the Gemini and Anthropic codecs' (Anthropic's without
 // "model", with "anthropic_version": "vertex-2023-10-16"); the credential is a
-// Google OAuth bearer token (make_credential).
+// Google OAuth bearer token (make_credential). Beyond chat: embeddings through
+// :predict (VertexEmbed, below) and the model list: Model Garden's publisher
+// models, GET {base}/v1beta1/publishers/{publisher}/models (publisher
+// "google" unless the request names another in "publisher"; pageSize from
+// "limit", pageToken from "after"; filter, view, orderBy, languageCode and
+// listAllVersions as they are). The answer {"publisherModels": [{"name":
+// "publishers/google/models/gemini-2.5-pro", "versionId", "launchStage",
+// ...}], "nextPageToken"} becomes OpenAI's list: id = the name's last segment,
+// owned_by the publisher, created 0, the rest of each model kept on its item;
+// a further page is "has_more": true and "next_page_token" (give it back as
+// "after"). The list is global (no project in the path), served by the
+// location's host.
 #include <string>
 #include <string_view>
 
@@ -138,11 +149,55 @@ class VertexEmbed final : public Operation {
   }
 };
 
+// The publisher models of Model Garden (see the top of this file).
+class VertexModels final : public Operation {
+ public:
+  http::Request build(json::Document& req, const Target& t, bool) const override {
+    std::string publisher = native::text_of(req, "publisher");
+    if (publisher.empty()) publisher = "google";
+    const std::string path = "/v1beta1/publishers/" + url_encode(publisher) + "/models";
+    return native::get_json(t, http::join_path(vertex_base(t), path),
+                            {{"pageSize", native::text_of(req, "limit")},
+                             {"pageToken", native::text_of(req, "after")},
+                             {"filter", native::text_of(req, "filter")},
+                             {"view", native::text_of(req, "view")},
+                             {"orderBy", native::text_of(req, "orderBy")},
+                             {"languageCode", native::text_of(req, "languageCode")},
+                             {"listAllVersions", native::text_of(req, "listAllVersions")}});
+  }
+  json::Document parse(std::string_view body, const Target& t) const override {
+    json::Document src = native::parse_object(body, t.spec->name + " models answer");
+    const json::Value* models = json::find(src, "publisherModels");
+    if (models && !models->IsArray())
+      throw Error(LLM_ERR_SERIALIZATION, t.spec->name + " models answer: \"publisherModels\" is not an array");
+    // The publisher: the second segment of the first name ("publishers/google/models/...").
+    std::string owner = "google";
+    if (models && !models->Empty()) {
+      std::string_view name = codec::str_of((*models)[0], "name");
+      constexpr std::string_view kPub = "publishers/";
+      if (name.substr(0, kPub.size()) == kPub) {
+        std::string_view rest = name.substr(kPub.size());
+        owner = std::string(rest.substr(0, rest.find('/')));
+      }
+    }
+    return native::model_page(src, "publisherModels", owner, "nextPageToken", [](std::string_view name) {
+      const size_t slash = name.rfind('/');
+      return slash == std::string_view::npos ? name : name.substr(slash + 1);
+    });
+  }
+  std::unique_ptr<StreamDecoder> stream_decoder(const Target&, const Limits&) const override { return nullptr; }
+  Error http_error(const Target& t, long status, std::string_view body, const http::Headers& headers) const override {
+    return gemini_http_error(t, status, body, headers);
+  }
+};
+
 }  // namespace
 
 const Operation* vertex_operation(Endpoint e) {
-  static const Operation* embed = new VertexEmbed;  // leaked: an I/O thread may use it during exit
+  static const Operation* embed = new VertexEmbed;  // leaked: an I/O thread may use them during exit
+  static const Operation* models = new VertexModels;
   if (e == Endpoint::Embeddings) return embed;
+  if (e == Endpoint::Models) return models;
   return codec::chat_only<VertexChat>(e);
 }
 

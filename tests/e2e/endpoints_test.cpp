@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <set>
 #include <strings.h>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +20,7 @@
 
 #include "auth/crypto.hpp"
 #include "multipart.hpp"
+#include "ocr.hpp"
 #include "openai_endpoints.hpp"
 
 using namespace e2e;
@@ -764,6 +766,388 @@ TEST_F(Endpoints, ResponsesBackgroundCancelToolCallsAndLimits) {
   Call role = call("responses.create", R"({"model":"openai/gpt-4o-mini","input":[{"role":"robot","content":"x"}]})");
   EXPECT_EQ(role.status, LLM_ERR_BAD_REQUEST) << role.error;
   EXPECT_NE(role.error.find("robot"), std::string::npos) << role.error;
+}
+
+// ---- OCR (Mistral) and rerank on the OpenAI-compatible hosts ------------------------------
+
+using literllm::testing::upstream_ocr_markdown;
+
+// The client of these tests: mistral, jina, voyage and together (and openai) all at the upstream.
+llm_client_t* hosts_client(const literllm::testing::Upstream& up) {
+  std::string providers;
+  for (const char* p : {"openai", "mistral", "jina", "voyage", "together"})
+    providers += std::string(providers.empty() ? "" : ",") + q(p) + ":{\"base_url\":" + q(up.base_url()) +
+                 ",\"api_key\":" + q(kKey) + "}";
+  llm_client_t* c = nullptr;
+  EXPECT_EQ(llm_client_new(("{\"max_retries\":0,\"providers\":{" + providers + "}}").c_str(), &c), LLM_OK)
+      << llm_last_error();
+  return c;
+}
+
+// A PDF-looking document of `pages` pages, with bytes a text round trip would break (NUL, 0xFF, CR).
+std::string fake_pdf(int pages) {
+  std::string pdf = "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Pages /Count " + std::to_string(pages) + " >>\n";
+  for (int i = 0; i < pages; ++i) pdf += std::to_string(i + 2) + " 0 obj << /Type /Page /Parent 1 0 R >>\n";
+  static const char tail[] = "stream\0\xff\r\n\x80\x01 binary\nendstream\n%%EOF\n";
+  pdf.append(tail, sizeof tail - 1);
+  return pdf;
+}
+
+// The markdown the upstream writes for a page (ocr.hpp), with its image reference.
+std::string page_markdown(std::string_view what, std::string_view type, size_t i, size_t n) {
+  return upstream_ocr_markdown(what, type, i, n) + "![img-" + std::to_string(i) + ".jpeg](img-" + std::to_string(i) +
+         ".jpeg)";
+}
+
+TEST_F(Endpoints, OcrOfADocumentUrlAndAnImageUrl) {
+  llm_client_free(client);
+  client = hosts_client(up);
+  const std::string url = "https://arxiv.example/paper.pdf";
+  Call c = call("ocr", R"({"model":"mistral/mistral-ocr-latest","document":{"type":"document_url","document_url":)" +
+                           q(url) + "}}");
+  ASSERT_EQ(c.status, LLM_OK) << c.error;
+  auto reqs = sent();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].target, "/v1/ocr");
+  EXPECT_EQ(reqs[0].header("authorization"), std::string("Bearer ") + kKey);
+  EXPECT_EQ(reqs[0].body, R"({"model":"mistral-ocr-latest","document":{"type":"document_url","document_url":)" + q(url) + "}}");
+  // Mistral's answer, as it is: pages with markdown, images and dimensions; model; usage_info.
+  ASSERT_EQ(c.json["pages"].Size(), 3u);
+  for (rapidjson::SizeType i = 0; i < 3; ++i) {
+    const auto& p = c.json["pages"][i];
+    EXPECT_EQ(p["index"].GetInt(), static_cast<int>(i));
+    EXPECT_EQ(std::string(p["markdown"].GetString()), page_markdown(url, "", i, 3));
+    EXPECT_EQ(p["dimensions"]["dpi"].GetInt(), 200);
+    EXPECT_EQ(p["dimensions"]["height"].GetInt(), 2200);
+    EXPECT_EQ(p["dimensions"]["width"].GetInt(), 1700);
+    ASSERT_EQ(p["images"].Size(), 1u);
+    EXPECT_TRUE(p["images"][0]["image_base64"].IsNull());
+  }
+  EXPECT_STREQ(c.json["model"].GetString(), "mistral-ocr-latest");
+  EXPECT_EQ(c.json["usage_info"]["pages_processed"].GetInt(), 3);
+  EXPECT_TRUE(c.json["usage_info"]["doc_size_bytes"].IsNull());
+  EXPECT_STREQ(c.json["provider"].GetString(), "mistral");
+
+  // An image by URL: one page, as Mistral's image_url chunk ({"url"} form too).
+  Call img = call("ocr", R"({"model":"mistral/mistral-ocr-latest","document":{"type":"image_url","image_url":{"url":"https://x.example/r.png"}},"include_image_base64":true})");
+  ASSERT_EQ(img.status, LLM_OK) << img.error;
+  ASSERT_EQ(img.json["pages"].Size(), 1u);
+  EXPECT_EQ(img.json["pages"][0]["dimensions"]["width"].GetInt(), 1024);
+  EXPECT_EQ(std::string(img.json["pages"][0]["images"][0]["image_base64"].GetString()).rfind("data:image/jpeg;base64,", 0), 0u);
+}
+
+TEST_F(Endpoints, OcrOfCallerBytesArrivesIntactAsADataUrl) {
+  llm_client_free(client);
+  client = hosts_client(up);
+  const std::string pdf = fake_pdf(2);
+  ASSERT_NE(pdf.find('\0'), std::string::npos);
+  Call c = call("ocr", R"({"model":"mistral/mistral-ocr-latest","document":{"data":0,"content_type":"application/pdf"}})",
+                {pdf});
+  ASSERT_EQ(c.status, LLM_OK) << c.error;
+  auto reqs = sent();
+  ASSERT_EQ(reqs.size(), 1u);
+  rapidjson::Document body = parse(reqs[0].body.c_str());
+  EXPECT_STREQ(body["document"]["type"].GetString(), "document_url");
+  EXPECT_FALSE(body["document"].HasMember("document_name"));
+  const std::string url = body["document"]["document_url"].GetString();
+  ASSERT_EQ(url.rfind("data:application/pdf;base64,", 0), 0u) << url.substr(0, 40);
+  EXPECT_EQ(b64decode(std::string_view(url).substr(28)), pdf);
+  // The upstream read the same bytes: their length, hash and first bytes in each page's markdown.
+  ASSERT_EQ(c.json["pages"].Size(), 2u);
+  for (rapidjson::SizeType i = 0; i < 2; ++i)
+    EXPECT_EQ(std::string(c.json["pages"][i]["markdown"].GetString()), page_markdown(pdf, "application/pdf", i, 2));
+  EXPECT_EQ(c.json["usage_info"]["doc_size_bytes"].GetUint64(), pdf.size());
+  EXPECT_EQ(c.json["usage_info"]["pages_processed"].GetInt(), 2);
+
+  // An image by its filename: sent as an image_url; the PNG's own dimensions come back.
+  std::string png = "\x89PNG\r\n\x1a\n";
+  static const char ihdr[] = "\0\0\0\x0dIHDR\0\0\x02\x80\0\0\x01\xe0\x08\x06\0\0\0\x01\x02\x03\x04";  // 640 x 480
+  static const char iend[] = "\0\0\0\0IEND\xae\x42\x60\x82";
+  png.append(ihdr, sizeof ihdr - 1);
+  png.append(iend, sizeof iend - 1);
+  up.clear_requests();
+  Call shot = call("ocr", R"({"model":"mistral/mistral-ocr-latest","document":{"data":0,"filename":"shot.PNG"}})", {png});
+  ASSERT_EQ(shot.status, LLM_OK) << shot.error;
+  reqs = sent();
+  ASSERT_EQ(reqs.size(), 1u);
+  body = parse(reqs[0].body.c_str());
+  EXPECT_STREQ(body["document"]["type"].GetString(), "image_url");
+  EXPECT_EQ(std::string(body["document"]["image_url"].GetString()), "data:image/png;base64," + literllm::auth::base64_encode(png));
+  ASSERT_EQ(shot.json["pages"].Size(), 1u);
+  EXPECT_EQ(std::string(shot.json["pages"][0]["markdown"].GetString()), page_markdown(png, "image/png", 0, 1));
+  EXPECT_EQ(shot.json["pages"][0]["dimensions"]["width"].GetInt(), 640);
+  EXPECT_EQ(shot.json["pages"][0]["dimensions"]["height"].GetInt(), 480);
+}
+
+TEST_F(Endpoints, OcrOfAPathWithPageSelection) {
+  llm_client_free(client);
+  client = hosts_client(up);
+  const std::string pdf = fake_pdf(4);
+  const std::string path = write_file("minutes.pdf", pdf);
+  Call c = call("ocr", R"({"model":"mistral/mistral-ocr-latest","document":{"path":)" + q(path) +
+                           R"(},"pages":[3,1],"include_image_base64":true})");
+  ASSERT_EQ(c.status, LLM_OK) << c.error;
+  auto reqs = sent();
+  ASSERT_EQ(reqs.size(), 1u);
+  rapidjson::Document body = parse(reqs[0].body.c_str());
+  EXPECT_STREQ(body["document"]["document_name"].GetString(), "minutes.pdf");
+  EXPECT_EQ(dump(body["pages"]), "[3,1]");
+  EXPECT_TRUE(body["include_image_base64"].GetBool());
+  ASSERT_EQ(c.json["pages"].Size(), 2u);
+  EXPECT_EQ(c.json["pages"][0]["index"].GetInt(), 1);
+  EXPECT_EQ(c.json["pages"][1]["index"].GetInt(), 3);
+  EXPECT_EQ(std::string(c.json["pages"][1]["markdown"].GetString()), page_markdown(pdf, "application/pdf", 3, 4));
+  EXPECT_TRUE(c.json["pages"][0]["images"][0]["image_base64"].IsString());
+  EXPECT_EQ(c.json["usage_info"]["pages_processed"].GetInt(), 2);
+  // Mistral's other spelling of pages: a string of numbers and ranges.
+  Call range = call("ocr", R"({"model":"mistral/mistral-ocr-latest","document":{"path":)" + q(path) + R"(},"pages":"0-1,3"})");
+  ASSERT_EQ(range.status, LLM_OK) << range.error;
+  ASSERT_EQ(range.json["pages"].Size(), 3u);
+  EXPECT_EQ(range.json["pages"][2]["index"].GetInt(), 3);
+  // A page the document does not have: the upstream's 400, as Mistral's.
+  Call past = call("ocr", R"({"model":"mistral/mistral-ocr-latest","document":{"path":)" + q(path) + R"(},"pages":[4]})");
+  EXPECT_EQ(past.status, LLM_ERR_BAD_REQUEST) << past.error;
+  EXPECT_NE(past.error.find("out of range"), std::string::npos) << past.error;
+}
+
+TEST_F(Endpoints, OcrPreviewShowsTheDataUrlAndSendsNothing) {
+  llm_client_free(client);
+  client = hosts_client(up);
+  const std::string pdf = fake_pdf(1);
+  const void* data[] = {pdf.data()};
+  const size_t sizes[] = {pdf.size()};
+  char* out = nullptr;
+  ASSERT_EQ(llm_preview_call(client, "ocr",
+                             R"({"model":"mistral/mistral-ocr-latest","document":{"data":0,"filename":"a.pdf"},"pages":[0]})",
+                             data, sizes, 1, &out),
+            LLM_OK)
+      << llm_last_error();
+  rapidjson::Document d = parse(out);
+  llm_string_free(out);
+  EXPECT_EQ(std::string(d["url"].GetString()), up.base_url() + "/ocr");
+  rapidjson::Document body = parse(d["body"].GetString());
+  EXPECT_STREQ(body["model"].GetString(), "mistral-ocr-latest");
+  EXPECT_STREQ(body["document"]["document_name"].GetString(), "a.pdf");
+  EXPECT_EQ(std::string(body["document"]["document_url"].GetString()),
+            "data:application/pdf;base64," + literllm::auth::base64_encode(pdf));
+  EXPECT_TRUE(up.requests().empty());
+}
+
+TEST_F(Endpoints, OcrBadDocumentsAreRefusedBeforeSending) {
+  llm_client_free(client);
+  client = hosts_client(up);
+  const std::string m = R"({"model":"mistral/mistral-ocr-latest","document":)";
+  const std::string pdf = fake_pdf(1);
+  // No such file.
+  refused(call("ocr", m + R"({"path":)" + q(dir + "/nope.pdf") + "}}"), LLM_ERR_INVALID_ARGUMENT,
+          {"request.document.path", "nope.pdf"});
+  // A type Mistral OCR does not read: by extension, or named.
+  const std::string txt = write_file("notes.txt", "plain text");
+  refused(call("ocr", m + R"({"path":)" + q(txt) + "}}"), LLM_ERR_INVALID_ARGUMENT,
+          {"request.document.content_type", "notes.txt"});
+  refused(call("ocr", m + R"({"data":0,"content_type":"text/html"}})", {pdf}), LLM_ERR_INVALID_ARGUMENT,
+          {"request.document.content_type", "text/html"});
+  // Bytes without a type or a name to tell it by.
+  refused(call("ocr", m + R"({"data":0}})", {pdf}), LLM_ERR_INVALID_ARGUMENT, {"request.document.content_type"});
+  // Empty: a file, bytes.
+  const std::string empty = write_file("empty.pdf", "");
+  refused(call("ocr", m + R"({"path":)" + q(empty) + "}}"), LLM_ERR_INVALID_ARGUMENT,
+          {"request.document", "empty.pdf", "is empty"});
+  refused(call("ocr", m + R"({"data":0,"filename":"a.pdf"}})", {std::string_view("", 0)}), LLM_ERR_INVALID_ARGUMENT,
+          {"request.document", "a.pdf", "is empty"});
+  // Over Mistral's 50 MB (sparse: nothing is read).
+  const std::string big = dir + "/big.pdf";
+  {
+    int fd = ::open(big.c_str(), O_CREAT | O_WRONLY, 0600);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::ftruncate(fd, (50 << 20) + 1), 0);
+    ::close(fd);
+  }
+  refused(call("ocr", m + R"({"path":)" + q(big) + "}}"), LLM_ERR_INVALID_ARGUMENT,
+          {"request.document", "big.pdf", "52428801", "52428800"});
+  // Bytes the call was not given; both forms at once; a chunk's field mixed in.
+  refused(call("ocr", m + R"({"data":1,"content_type":"application/pdf"}})", {pdf}), LLM_ERR_INVALID_ARGUMENT,
+          {"request.document.data", "1"});
+  refused(call("ocr", m + R"({"data":0,"path":"a.pdf"}})", {pdf}), LLM_ERR_INVALID_ARGUMENT,
+          {"request.document", "exactly one"});
+  refused(call("ocr", m + R"({"type":"document_url","data":0,"content_type":"application/pdf"}})", {pdf}),
+          LLM_ERR_INVALID_ARGUMENT, {"request.document.type"});
+  // A directory; a file that cannot be read (root reads anything: skipped then).
+  refused(call("ocr", m + R"({"path":)" + q(dir) + "}}"), LLM_ERR_INVALID_ARGUMENT, {"request.document.path"});
+  if (::geteuid() != 0) {
+    const std::string locked = write_file("locked.pdf", pdf);
+    ASSERT_EQ(::chmod(locked.c_str(), 0), 0);
+    refused(call("ocr", m + R"({"path":)" + q(locked) + "}}"), LLM_ERR_INVALID_ARGUMENT,
+            {"request.document.path", "locked.pdf"});
+  }
+  // No document at all; OCR on a provider without it.
+  refused(call("ocr", R"({"model":"mistral/mistral-ocr-latest"})"), LLM_ERR_INVALID_ARGUMENT, {"request.document"});
+  refused(call("ocr", R"({"model":"openai/gpt-4o","document":{"type":"document_url","document_url":"https://x"}})"),
+          LLM_ERR_ENDPOINT_NOT_SUPPORTED, {"openai", "ocr"});
+}
+
+TEST_F(Endpoints, OcrUpstreamChecksTheRequestAsMistralDoes) {
+  llm_client_free(client);
+  client = hosts_client(up);
+  const std::string doc = R"("document":{"type":"document_url","document_url":"https://x.example/a.pdf"})";
+  Call model = call("ocr", R"({"model":"mistral/mistral-ocr-9999",)" + doc + "}");
+  EXPECT_EQ(model.status, LLM_ERR_BAD_REQUEST) << model.error;
+  EXPECT_NE(model.error.find("Invalid model: mistral-ocr-9999"), std::string::npos) << model.error;
+  Call extra = call("ocr", R"({"model":"mistral/mistral-ocr-latest",)" + doc + R"(,"extra_body":{"dpi":300}})");
+  EXPECT_EQ(extra.status, LLM_ERR_BAD_REQUEST) << extra.error;
+  EXPECT_NE(extra.error.find("Extra inputs are not permitted"), std::string::npos) << extra.error;
+  EXPECT_NE(extra.error.find("dpi"), std::string::npos) << extra.error;
+  // A document type Mistral does not have: refused before anything is sent.
+  const size_t before = up.requests().size();
+  Call tag = call("ocr", R"({"model":"mistral/mistral-ocr-latest","document":{"type":"pdf_url","pdf_url":"https://x"}})");
+  EXPECT_EQ(tag.status, LLM_ERR_INVALID_ARGUMENT) << tag.error;
+  EXPECT_NE(tag.error.find("request.document.type"), std::string::npos) << tag.error;
+  EXPECT_NE(tag.error.find("pdf_url"), std::string::npos) << tag.error;
+  EXPECT_EQ(up.requests().size(), before);
+  // Bytes that are not what the caller said they are: the upstream reads them and refuses.
+  Call lie = call("ocr", R"({"model":"mistral/mistral-ocr-latest","document":{"data":0,"content_type":"application/pdf"}})",
+                  {std::string_view("GIF89a not a pdf")});
+  EXPECT_EQ(lie.status, LLM_ERR_BAD_REQUEST) << lie.error;
+  EXPECT_NE(lie.error.find("application/pdf"), std::string::npos) << lie.error;
+}
+
+TEST_F(Endpoints, RerankThroughJina) {
+  llm_client_free(client);
+  client = hosts_client(up);
+  Call c = call("rerank", R"({"model":"jina/jina-reranker-v2-base-multilingual","query":"cat sat",)"
+                          R"("documents":["dog ran",{"text":"the cat sat"},"cat only"],"return_documents":true})");
+  ASSERT_EQ(c.status, LLM_OK) << c.error;
+  auto reqs = sent();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].target, "/v1/rerank");
+  EXPECT_EQ(reqs[0].body,
+            R"({"model":"jina-reranker-v2-base-multilingual","query":"cat sat","documents":["dog ran","the cat sat","cat only"],"return_documents":true})");
+  ASSERT_EQ(c.json["results"].Size(), 3u);
+  const int order[] = {1, 2, 0};
+  const char* texts[] = {"the cat sat", "cat only", "dog ran"};
+  for (rapidjson::SizeType i = 0; i < 3; ++i) {
+    EXPECT_EQ(c.json["results"][i]["index"].GetInt(), order[i]);
+    EXPECT_STREQ(c.json["results"][i]["document"]["text"].GetString(), texts[i]);
+    if (i) {
+      EXPECT_GE(c.json["results"][i - 1]["relevance_score"].GetDouble(), c.json["results"][i]["relevance_score"].GetDouble());
+    }
+  }
+  EXPECT_STREQ(c.json["object"].GetString(), "list");
+  EXPECT_EQ(c.json["usage"]["total_tokens"].GetInt(), 2 * 3 + 2 + 3 + 2);
+  // top_n; no return_documents: none (Jina sends them unless told not to; the library keeps to what was asked).
+  Call top = call("rerank", R"({"model":"jina/jina-reranker-v2-base-multilingual","query":"cat","documents":["a","cat"],"top_n":1})");
+  ASSERT_EQ(top.status, LLM_OK) << top.error;
+  ASSERT_EQ(top.json["results"].Size(), 1u);
+  EXPECT_EQ(top.json["results"][0]["index"].GetInt(), 1);
+  EXPECT_FALSE(top.json["results"][0].HasMember("document"));
+  Call off = call("rerank", R"({"model":"jina/jina-reranker-v2-base-multilingual","query":"cat","documents":["a","cat"],"return_documents":false})");
+  ASSERT_EQ(off.status, LLM_OK) << off.error;
+  ASSERT_EQ(off.json["results"].Size(), 2u);
+  EXPECT_FALSE(off.json["results"][0].HasMember("document"));
+  // Voyage's spelling is not Jina's: the upstream refuses it as Jina does (422).
+  Call k = call("rerank", R"({"model":"jina/jina-reranker-v2-base-multilingual","query":"cat","documents":["a"],"extra_body":{"top_k":1}})");
+  EXPECT_EQ(k.status, LLM_ERR_BAD_REQUEST) << k.error;
+  EXPECT_NE(k.error.find("top_k"), std::string::npos) << k.error;
+}
+
+TEST_F(Endpoints, RerankThroughVoyage) {
+  llm_client_free(client);
+  client = hosts_client(up);
+  Call c = call("rerank", R"({"model":"voyage/rerank-2.5","query":"sunny beach",)"
+                          R"("documents":["rainy city",{"text":"a sunny day at the beach","title":"t"},"sunny"],"top_n":2,"return_documents":true})");
+  ASSERT_EQ(c.status, LLM_OK) << c.error;
+  auto reqs = sent();
+  ASSERT_EQ(reqs.size(), 1u);
+  // top_k, not top_n; every document a string.
+  EXPECT_EQ(reqs[0].body,
+            R"({"model":"rerank-2.5","query":"sunny beach","documents":["rainy city","a sunny day at the beach","sunny"],"return_documents":true,"top_k":2})");
+  // Voyage's "data" with document strings, as the one shape.
+  ASSERT_TRUE(c.json["results"].IsArray()) << dump(c.json);
+  EXPECT_FALSE(c.json.HasMember("data"));
+  ASSERT_EQ(c.json["results"].Size(), 2u);
+  EXPECT_EQ(c.json["results"][0]["index"].GetInt(), 1);
+  EXPECT_STREQ(c.json["results"][0]["document"]["text"].GetString(), "a sunny day at the beach");
+  EXPECT_EQ(c.json["results"][1]["index"].GetInt(), 2);
+  EXPECT_STREQ(c.json["results"][1]["document"]["text"].GetString(), "sunny");
+  EXPECT_GT(c.json["results"][0]["relevance_score"].GetDouble(), c.json["results"][1]["relevance_score"].GetDouble());
+  EXPECT_STREQ(c.json["model"].GetString(), "rerank-2.5");
+  EXPECT_GT(c.json["usage"]["total_tokens"].GetInt(), 0);
+  // Without return_documents: none.
+  Call plain = call("rerank", R"({"model":"voyage/rerank-2.5","query":"sunny","documents":["rain","sunny"]})");
+  ASSERT_EQ(plain.status, LLM_OK) << plain.error;
+  ASSERT_EQ(plain.json["results"].Size(), 2u);
+  EXPECT_EQ(plain.json["results"][0]["index"].GetInt(), 1);
+  EXPECT_FALSE(plain.json["results"][0].HasMember("document"));
+  // A field Voyage does not take: its 400.
+  Call n = call("rerank", R"({"model":"voyage/rerank-2.5","query":"q","documents":["a"],"extra_body":{"rank_fields":["x"]}})");
+  EXPECT_EQ(n.status, LLM_ERR_BAD_REQUEST) << n.error;
+  EXPECT_NE(n.error.find("rank_fields"), std::string::npos) << n.error;
+  // A model Voyage does not have.
+  Call model = call("rerank", R"({"model":"voyage/rerank-9","query":"q","documents":["a"]})");
+  EXPECT_EQ(model.status, LLM_ERR_BAD_REQUEST) << model.error;
+  EXPECT_NE(model.error.find("rerank-9"), std::string::npos) << model.error;
+}
+
+TEST_F(Endpoints, RerankThroughTogether) {
+  llm_client_free(client);
+  client = hosts_client(up);
+  Call c = call("rerank", R"({"model":"together/Salesforce/Llama-Rank-V1","query":"green tea",)"
+                          R"("documents":["black coffee","green tea leaves","tea"],"top_n":2,"return_documents":true})");
+  ASSERT_EQ(c.status, LLM_OK) << c.error;
+  auto reqs = sent();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].body,
+            R"({"model":"Salesforce/Llama-Rank-V1","query":"green tea","documents":["black coffee","green tea leaves","tea"],"top_n":2,"return_documents":true})");
+  ASSERT_EQ(c.json["results"].Size(), 2u);
+  EXPECT_EQ(c.json["results"][0]["index"].GetInt(), 1);
+  EXPECT_STREQ(c.json["results"][0]["document"]["text"].GetString(), "green tea leaves");
+  EXPECT_EQ(c.json["results"][1]["index"].GetInt(), 2);
+  EXPECT_STREQ(c.json["object"].GetString(), "list");
+}
+
+// What llm_providers_json says each host serves is what llm_call does: an
+// endpoint listed goes out; one not listed is refused before anything is sent.
+TEST_F(Endpoints, ProviderListingAgreesWithRerankAndOcr) {
+  llm_client_free(client);
+  client = hosts_client(up);
+  char* out = nullptr;
+  ASSERT_EQ(llm_providers_json(client, &out), LLM_OK) << llm_last_error();
+  rapidjson::Document list = parse(out);
+  llm_string_free(out);
+  std::map<std::string, std::set<std::string>> serves;
+  for (auto& p : list.GetArray())
+    for (auto& e : p["endpoints"].GetArray()) serves[p["name"].GetString()].insert(e.GetString());
+  for (const char* name : {"jina", "voyage"}) {
+    EXPECT_TRUE(serves[name].count("rerank")) << name;
+    EXPECT_TRUE(serves[name].count("embeddings")) << name;
+    EXPECT_FALSE(serves[name].count("chat")) << name;
+  }
+  EXPECT_TRUE(serves["together"].count("rerank"));
+  EXPECT_TRUE(serves["mistral"].count("ocr"));
+  EXPECT_FALSE(serves["mistral"].count("rerank"));
+  EXPECT_FALSE(serves["openai"].count("ocr"));
+  const std::map<std::string, std::string> model = {{"jina", "jina-reranker-v2-base-multilingual"},
+                                                    {"voyage", "rerank-2"},
+                                                    {"together", "mixedbread-ai/Mxbai-Rerank-Large-V2"},
+                                                    {"mistral", "mistral-ocr-latest"},
+                                                    {"openai", "gpt-4o"}};
+  for (auto& [name, m] : model) {
+    for (const char* endpoint : {"rerank", "ocr"}) {
+      SCOPED_TRACE(name + " " + endpoint);
+      up.clear_requests();
+      const std::string req = std::string(endpoint) == "rerank"
+                                  ? R"({"model":)" + q(name + "/" + m) + R"(,"query":"q","documents":["q"]})"
+                                  : R"({"model":)" + q(name + "/" + m) +
+                                        R"(,"document":{"type":"document_url","document_url":"https://x.example/a.pdf"}})";
+      Call c = call(endpoint, req);
+      if (serves[name].count(endpoint)) {
+        EXPECT_EQ(c.status, LLM_OK) << c.error;
+        EXPECT_EQ(sent().size(), 1u);
+      } else {
+        refused(c, LLM_ERR_ENDPOINT_NOT_SUPPORTED, {name.c_str(), endpoint});
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <rapidjson/writer.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -148,17 +149,102 @@ void expect_common(Check& k, const Value& e, const Outcome& o, const std::string
   }
 }
 
+std::string base64_decode(const std::string& in) {
+  auto val = [](char ch) -> int {
+    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
+    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
+    if (ch == '+') return 62;
+    if (ch == '/') return 63;
+    return -1;
+  };
+  std::string out;
+  int bits = 0, acc = 0;
+  for (char ch : in) {
+    int v = val(ch);
+    if (v < 0) continue;
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  return out;
+}
+
+// The value at a path "a.0.b" (digits index arrays), or nullptr.
+const Value* at_path(const Value& root, const std::string& path) {
+  const Value* v = &root;
+  size_t start = 0;
+  while (v && start <= path.size()) {
+    size_t dot = path.find('.', start);
+    std::string seg = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (v->IsArray() && !seg.empty() && seg.find_first_not_of("0123456789") == std::string::npos) {
+      size_t i = std::stoul(seg);
+      v = i < v->Size() ? &(*v)[static_cast<rapidjson::SizeType>(i)] : nullptr;
+    } else if (v->IsObject() && v->HasMember(seg.c_str())) {
+      v = &(*v)[seg.c_str()];
+    } else {
+      v = nullptr;
+    }
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return v;
+}
+
+// Expect fields "fields" and "lengths" against an answer's JSON.
+void expect_paths(Check& k, const Value& e, const Value& d) {
+  if (e.HasMember("fields"))
+    for (auto& m : e["fields"].GetObject()) {
+      const Value* v = at_path(d, m.name.GetString());
+      if (!v || *v != m.value) k.fail(std::string("fields.") + m.name.GetString() + ": got " + (v ? dump(*v) : "nothing") + ", want " + dump(m.value));
+    }
+  if (e.HasMember("lengths"))
+    for (auto& m : e["lengths"].GetObject()) {
+      const Value* v = at_path(d, m.name.GetString());
+      long long n = v && v->IsArray() ? v->Size() : -1;
+      k.eq(std::string("lengths.") + m.name.GetString(), n, m.value.GetInt64());
+    }
+}
+
+// The text of a Responses API response: its "output_text" parts joined.
+std::string responses_text(const Value& d) {
+  std::string text;
+  if (!d.IsObject() || !d.HasMember("output") || !d["output"].IsArray()) return text;
+  for (const Value& item : d["output"].GetArray()) {
+    if (!item.IsObject() || !item.HasMember("content") || !item["content"].IsArray()) continue;
+    for (const Value& part : item["content"].GetArray())
+      if (part.IsObject() && part.HasMember("type") && part["type"] == "output_text" && part.HasMember("text") && part["text"].IsString())
+        text += part["text"].GetString();
+  }
+  return text;
+}
+
 // Kind "call": llm_call with the scenario's endpoint and request.
 void call_scenario(Check& k, llm_client_t* c, const Value& sc, const Value& e, const std::string& req,
                    const std::string& base_url) {
   Outcome o;
   llm_response_t* r = nullptr;
-  o.status = llm_call_e(c, sc["endpoint"].GetString(), req.c_str(), nullptr, nullptr, 0, &r, &o.error);
+  std::vector<std::string> bufs;
+  if (sc.HasMember("uploads"))
+    for (const Value& u : sc["uploads"].GetArray())
+      bufs.push_back(u.HasMember("base64") ? base64_decode(u["base64"].GetString()) : u["text"].GetString());
+  std::vector<const void*> data;
+  std::vector<size_t> sizes;
+  for (auto& b : bufs) {
+    data.push_back(b.data());
+    sizes.push_back(b.size());
+  }
+  o.status = llm_call_e(c, sc["endpoint"].GetString(), req.c_str(), bufs.empty() ? nullptr : data.data(),
+                        bufs.empty() ? nullptr : sizes.data(), bufs.size(), &r, &o.error);
   expect_common(k, e, o, base_url);
   if (!r) return;
   Document d;
   d.Parse(str_or(llm_response_json(r)));
   if (d.HasParseError() || !d.IsObject()) k.fail("the answer is not a JSON object");
+  if (d.IsObject()) expect_paths(k, e, d);
   if (e.HasMember("object") && d.IsObject())
     k.eq("object", d.HasMember("object") && d["object"].IsString() ? d["object"].GetString() : "", e["object"].GetString());
   if (e.HasMember("ids_include") && d.IsObject()) {
@@ -183,6 +269,124 @@ void call_scenario(Check& k, llm_client_t* c, const Value& sc, const Value& e, c
   if (e.HasMember("min_bytes") && (!b || n < static_cast<size_t>(e["min_bytes"].GetInt64())))
     k.fail("bytes: got " + std::to_string(n) + ", want at least " + std::to_string(e["min_bytes"].GetInt64()));
   llm_response_free(r);
+}
+
+// Kind "call_stream": llm_call_stream; events checked, deltas joined.
+void call_stream_scenario(Check& k, llm_client_t* c, const Value& sc, const Value& e, const std::string& req,
+                          const std::string& base_url) {
+  Outcome o;
+  llm_stream_t* s = nullptr;
+  std::vector<std::string> types;
+  std::string final_json;
+  o.status = llm_call_stream_e(c, sc["endpoint"].GetString(), req.c_str(), nullptr, nullptr, 0, &s, &o.error);
+  if (o.status == LLM_OK) {
+    const char* chunk = nullptr;
+    long long last_seq = -1;
+    while ((o.status = llm_stream_next_e(s, &chunk, &o.error)) == LLM_OK && chunk) {
+      ++o.chunks;
+      Document ev;
+      ev.Parse(chunk);
+      if (ev.HasParseError() || !ev.IsObject() || !ev.HasMember("type") || !ev["type"].IsString() ||
+          !ev.HasMember("sequence_number") || !ev["sequence_number"].IsInt64()) {
+        k.fail(std::string("an event without type or sequence_number: ") + chunk);
+        continue;
+      }
+      if (ev["sequence_number"].GetInt64() <= last_seq) k.fail("sequence_number did not increase");
+      last_seq = ev["sequence_number"].GetInt64();
+      types.push_back(ev["type"].GetString());
+      if (types.back() == "response.output_text.delta" && ev.HasMember("delta") && ev["delta"].IsString())
+        o.text += ev["delta"].GetString();
+    }
+    if (o.status == LLM_OK) {
+      llm_response_t* r = nullptr;
+      o.status = llm_stream_final_response_e(s, &r, &o.error);
+      if (r) final_json = str_or(llm_response_json(r));
+      llm_response_free(r);
+    }
+    llm_stream_free(s);
+  }
+  expect_common(k, e, o, base_url);
+  if (o.status != LLM_OK) return;
+  Document d;
+  d.Parse(final_json.c_str());
+  if (d.HasParseError() || !d.IsObject()) return k.fail("the final response is not a JSON object");
+  k.eq("final response text", responses_text(d), o.text);
+  if (e.HasMember("final_status"))
+    k.eq("final_status", d.HasMember("status") && d["status"].IsString() ? d["status"].GetString() : "", e["final_status"].GetString());
+  if (e.HasMember("event_types"))
+    for (const Value& t : e["event_types"].GetArray())
+      if (std::find(types.begin(), types.end(), t.GetString()) == types.end()) k.fail(std::string("no event ") + t.GetString());
+  expect_paths(k, e, d);
+}
+
+// Kind "batch": files.create, batches.create, batches.retrieve until done, files.content.
+void batch_scenario(Check& k, llm_client_t* c, const Value& sc, const Value& e, const std::string& base_url) {
+  Outcome o;
+  const std::string provider = sc["provider"].GetString();
+  auto call = [&](const char* endpoint, Document& req, const std::string* upload, Document& out,
+                  std::string* bytes) -> bool {
+    llm_response_t* r = nullptr;
+    const void* data[1] = {upload ? upload->data() : nullptr};
+    size_t sizes[1] = {upload ? upload->size() : 0};
+    req.AddMember("provider", Value(provider.c_str(), req.GetAllocator()), req.GetAllocator());
+    o.status = llm_call_e(c, endpoint, dump(req).c_str(), upload ? data : nullptr, upload ? sizes : nullptr,
+                          upload ? 1 : 0, &r, &o.error);
+    if (o.status != LLM_OK) return false;
+    out.Parse(str_or(llm_response_json(r)));
+    if (bytes) {
+      size_t n = 0;
+      const void* b = llm_response_bytes(r, &n);
+      bytes->assign(b ? static_cast<const char*>(b) : "", b ? n : 0);
+    }
+    llm_response_free(r);
+    return !out.HasParseError() && out.IsObject();
+  };
+  auto str = [](const Value& d, const char* m) -> std::string {
+    return d.IsObject() && d.HasMember(m) && d[m].IsString() ? d[m].GetString() : "";
+  };
+  const Value& up = sc["upload"];
+  std::string content = up["content"].GetString(), output, batch_status;
+  Document req, ans;
+  req.Parse(R"({"file": {"data": 0}})");
+  req["file"].AddMember("filename", Value(up["filename"].GetString(), req.GetAllocator()), req.GetAllocator());
+  req.AddMember("purpose", Value(up["purpose"].GetString(), req.GetAllocator()), req.GetAllocator());
+  if (call("files.create", req, &content, ans, nullptr)) {
+    std::string file_id = str(ans, "id");
+    Document breq;
+    breq.CopyFrom(sc["batch"], breq.GetAllocator());
+    breq.AddMember("input_file_id", Value(file_id.c_str(), breq.GetAllocator()), breq.GetAllocator());
+    Document batch;
+    if (call("batches.create", breq, nullptr, batch, nullptr)) {
+      std::string batch_id = str(batch, "id");
+      for (int i = 0; i < sc["max_polls"].GetInt(); ++i) {
+        Document rreq;
+        rreq.SetObject();
+        rreq.AddMember("batch_id", Value(batch_id.c_str(), rreq.GetAllocator()), rreq.GetAllocator());
+        if (!call("batches.retrieve", rreq, nullptr, batch, nullptr)) break;
+        batch_status = str(batch, "status");
+        if (batch_status == "completed" || batch_status == "failed" || batch_status == "expired" ||
+            batch_status == "cancelled")
+          break;
+      }
+      if (o.status == LLM_OK && batch_status == "completed") {
+        Document creq, cans;
+        creq.SetObject();
+        creq.AddMember("file_id", Value(str(batch, "output_file_id").c_str(), creq.GetAllocator()), creq.GetAllocator());
+        call("files.content", creq, nullptr, cans, &output);
+      }
+    }
+  }
+  expect_common(k, e, o, base_url);
+  if (o.status != LLM_OK) return;
+  k.eq("batch_status", batch_status, e["batch_status"].GetString());
+  long long lines = 0;
+  std::istringstream in(output);
+  for (std::string line; std::getline(in, line);)
+    if (line.find_first_not_of(" \t\r") != std::string::npos) ++lines;
+  if (e.HasMember("output_lines")) k.eq("output_lines", lines, e["output_lines"].GetInt64());
+  if (e.HasMember("output_contains"))
+    for (const Value& t : e["output_contains"].GetArray())
+      if (output.find(t.GetString()) == std::string::npos) k.fail(std::string("the output lacks ") + t.GetString());
 }
 
 std::string run_one(const Value& sc, const Value& client_config, const std::string& base_url) {
@@ -227,6 +431,10 @@ std::string run_one(const Value& sc, const Value& client_config, const std::stri
     expect_common(k, e, o, base_url);
   } else if (kind == "call") {
     call_scenario(k, c, sc, e, req, base_url);
+  } else if (kind == "call_stream") {
+    call_stream_scenario(k, c, sc, e, req, base_url);
+  } else if (kind == "batch") {
+    batch_scenario(k, c, sc, e, base_url);
   } else if (kind == "preview") {
     char* out = nullptr;
     llm_status st = llm_preview_request_e(c, req.c_str(), 0, &out, &err);

@@ -11,6 +11,7 @@
 #include "core/validate.hpp"
 #include "fixtures.hpp"
 #include "providers/adapter.hpp"
+#include "providers/native_endpoints.hpp"
 #include "providers/registry.hpp"
 
 namespace literllm {
@@ -159,10 +160,57 @@ TEST(VertexEndpoints, RecordedPredictAnswer) {
   EXPECT_EQ(d["usage"]["total_tokens"].GetInt(), 2);
 }
 
-TEST(VertexEndpoints, NoModelList) {
+TEST(VertexEndpoints, ModelListIsModelGardensPublisherModels) {
   Target t = target("vertex_ai", "");
-  auto [st, msg] = thrown([&] { require_operation(*t.spec, Endpoint::Models); });
+  http::Request r = build(t, Endpoint::Models,
+                          R"({"provider":"vertex_ai","limit":2,"after":"tok/1","view":"PUBLISHER_MODEL_VIEW_BASIC","listAllVersions":true})");
+  EXPECT_EQ(r.method, "GET");
+  EXPECT_EQ(r.url, "https://host.test/v1beta1/publishers/google/models?pageSize=2&pageToken=tok%2F1"
+                   "&view=PUBLISHER_MODEL_VIEW_BASIC&listAllVersions=true");
+  EXPECT_TRUE(r.body.empty());
+  // Another publisher; the global location's host has no "global-" prefix.
+  Target g = target("vertex_ai", "");
+  g.base_url = "https://global-aiplatform.googleapis.com";
+  g.settings = {{"location", "global"}};
+  EXPECT_EQ(build(g, Endpoint::Models, R"({"provider":"vertex_ai","publisher":"anthropic"})").url,
+            "https://aiplatform.googleapis.com/v1beta1/publishers/anthropic/models");
+
+  json::Document d = op(t, Endpoint::Models).parse(
+      R"({"publisherModels":[{"name":"publishers/google/models/gemini-2.5-pro","versionId":"default",
+                              "openSourceCategory":"PROPRIETARY","launchStage":"GA"},
+                             {"name":"publishers/google/models/text-embedding-005","versionId":"default"}],
+          "nextPageToken":"NEXT"})", t);
+  EXPECT_STREQ(d["object"].GetString(), "list");
+  ASSERT_EQ(d["data"].Size(), 2u);
+  EXPECT_STREQ(d["data"][0]["id"].GetString(), "gemini-2.5-pro");
+  EXPECT_STREQ(d["data"][0]["object"].GetString(), "model");
+  EXPECT_STREQ(d["data"][0]["owned_by"].GetString(), "google");
+  EXPECT_EQ(d["data"][0]["created"].GetInt(), 0);
+  EXPECT_STREQ(d["data"][0]["launchStage"].GetString(), "GA");  // the rest kept
+  EXPECT_STREQ(d["data"][0]["name"].GetString(), "publishers/google/models/gemini-2.5-pro");
+  EXPECT_STREQ(d["data"][1]["id"].GetString(), "text-embedding-005");
+  EXPECT_TRUE(d["has_more"].GetBool());
+  EXPECT_STREQ(d["next_page_token"].GetString(), "NEXT");
+  json::Document claude = op(t, Endpoint::Models).parse(
+      R"({"publisherModels":[{"name":"publishers/anthropic/models/claude-sonnet-4-5","versionId":"20250929"}]})", t);
+  EXPECT_STREQ(claude["data"][0]["owned_by"].GetString(), "anthropic");
+  EXPECT_FALSE(claude["has_more"].GetBool());
+  // proto3 JSON leaves an empty list out.
+  json::Document none = op(t, Endpoint::Models).parse("{}", t);
+  EXPECT_EQ(none["data"].Size(), 0u);
+  EXPECT_FALSE(none["has_more"].GetBool());
+  EXPECT_EQ(thrown([&] { op(t, Endpoint::Models).parse(R"({"publisherModels":{}})", t); }).first, LLM_ERR_SERIALIZATION);
+  // Errors are Google's.
+  Error e = op(t, Endpoint::Models).http_error(
+      t, 429, R"({"error":{"code":429,"message":"Resource exhausted.","status":"RESOURCE_EXHAUSTED"}})", {});
+  EXPECT_EQ(e.status(), LLM_ERR_RATE_LIMITED);
+}
+
+TEST(VertexEndpoints, NoRerank) {
+  Target t = target("vertex_ai", "");
+  auto [st, msg] = thrown([&] { require_operation(*t.spec, Endpoint::Rerank); });
   EXPECT_EQ(st, LLM_ERR_ENDPOINT_NOT_SUPPORTED);
+  EXPECT_NE(msg.find("rerank"), std::string::npos) << msg;
 }
 
 // ---- Bedrock --------------------------------------------------------------
@@ -201,6 +249,139 @@ TEST(BedrockEndpoints, CohereEmbedBodiesAndBothAnswerShapes) {
   auto [st2, msg2] = thrown([&] { build(other, Endpoint::Embeddings, R"({"model":"m","input":"x"})"); });
   EXPECT_EQ(st2, LLM_ERR_INVALID_ARGUMENT);
   EXPECT_NE(msg2.find("request.model"), std::string::npos) << msg2;
+}
+
+TEST(BedrockEndpoints, SiblingHostsOfTheRuntimes) {
+  Target t = target("bedrock", "");
+  auto sibling = [&](const char* base, const char* service) {
+    t.base_url = base;
+    return bedrock_sibling_base(t, service);
+  };
+  EXPECT_EQ(sibling("https://bedrock-runtime.us-east-1.amazonaws.com", "bedrock"), "https://bedrock.us-east-1.amazonaws.com");
+  EXPECT_EQ(sibling("https://bedrock-runtime.eu-west-3.amazonaws.com", "bedrock-agent-runtime"),
+            "https://bedrock-agent-runtime.eu-west-3.amazonaws.com");
+  EXPECT_EQ(sibling("https://bedrock-runtime-fips.us-gov-west-1.amazonaws.com", "bedrock"),
+            "https://bedrock-fips.us-gov-west-1.amazonaws.com");
+  EXPECT_EQ(sibling("https://bedrock-runtime.cn-north-1.amazonaws.com.cn", "bedrock-agent-runtime"),
+            "https://bedrock-agent-runtime.cn-north-1.amazonaws.com.cn");
+  EXPECT_EQ(sibling("https://bedrock-runtime.us-east-1.amazonaws.com:443/x", "bedrock"),
+            "https://bedrock.us-east-1.amazonaws.com:443/x");
+  // Anything else is taken as it is: a proxy, a VPC endpoint, a look-alike, a test server.
+  for (const char* base : {"http://127.0.0.1:8080", "https://proxy.example/bedrock-runtime.us-east-1.amazonaws.com",
+                           "https://vpce-1.bedrock-runtime.us-east-1.vpce.amazonaws.com",
+                           "https://bedrock-runtimex.us-east-1.amazonaws.com", "https://bedrock-runtime.example.com"})
+    EXPECT_EQ(sibling(base, "bedrock"), base);
+}
+
+TEST(BedrockEndpoints, ModelListIsListFoundationModels) {
+  Target t = target("bedrock", "");
+  t.base_url = "https://bedrock-runtime.us-west-2.amazonaws.com";
+  http::Request r = build(t, Endpoint::Models,
+                          R"({"provider":"bedrock","byProvider":"Anthropic","byOutputModality":"TEXT","limit":5})");
+  EXPECT_EQ(r.method, "GET");
+  EXPECT_EQ(r.url, "https://bedrock.us-west-2.amazonaws.com/foundation-models?byOutputModality=TEXT&byProvider=Anthropic");
+  EXPECT_TRUE(r.body.empty());
+  Target local = target("bedrock", "");
+  EXPECT_EQ(build(local, Endpoint::Models, R"({"provider":"bedrock"})").url, "https://host.test/foundation-models");
+
+  json::Document d = op(t, Endpoint::Models).parse(
+      R"({"modelSummaries":[
+           {"modelArn":"arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
+            "modelId":"anthropic.claude-3-haiku-20240307-v1:0","modelName":"Claude 3 Haiku","providerName":"Anthropic",
+            "inputModalities":["TEXT","IMAGE"],"outputModalities":["TEXT"],"responseStreamingSupported":true,
+            "customizationsSupported":[],"inferenceTypesSupported":["ON_DEMAND"],"modelLifecycle":{"status":"ACTIVE"}},
+           {"modelId":"amazon.titan-embed-text-v2:0","inputModalities":["TEXT"],"outputModalities":["EMBEDDING"]},
+           {"modelName":"no id"}]})", t);
+  EXPECT_STREQ(d["object"].GetString(), "list");
+  ASSERT_EQ(d["data"].Size(), 2u);
+  const json::Value& m = d["data"][0];
+  EXPECT_STREQ(m["id"].GetString(), "anthropic.claude-3-haiku-20240307-v1:0");
+  EXPECT_STREQ(m["object"].GetString(), "model");
+  EXPECT_EQ(m["created"].GetInt(), 0);
+  EXPECT_STREQ(m["owned_by"].GetString(), "Anthropic");
+  EXPECT_STREQ(m["modelName"].GetString(), "Claude 3 Haiku");  // the rest kept
+  EXPECT_TRUE(m["responseStreamingSupported"].GetBool());
+  EXPECT_STREQ(d["data"][1]["owned_by"].GetString(), "bedrock");  // no providerName
+  EXPECT_FALSE(d["has_more"].GetBool());
+  auto [st, msg] = thrown([&] { op(t, Endpoint::Models).parse(R"({"models":[]})", t); });
+  EXPECT_EQ(st, LLM_ERR_SERIALIZATION);
+  EXPECT_NE(msg.find("modelSummaries"), std::string::npos) << msg;
+}
+
+TEST(BedrockEndpoints, RerankRequestIsTheAgentRuntimes) {
+  Target t = target("bedrock", "cohere.rerank-v3-5:0");
+  t.base_url = "https://bedrock-runtime.us-east-1.amazonaws.com";
+  http::Request r = build(t, Endpoint::Rerank,
+                          R"({"model":"bedrock/cohere.rerank-v3-5:0","query":"q w","documents":["a",{"text":"b"},"c"],
+                              "top_n":5,"return_documents":true,"max_tokens_per_doc":512,
+                              "provider_options":{"bedrock":{"nextToken":"N","additionalModelRequestFields":{"x":1}}}})");
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.url, "https://bedrock-agent-runtime.us-east-1.amazonaws.com/rerank");
+  EXPECT_EQ(r.body,
+            R"({"queries":[{"type":"TEXT","textQuery":{"text":"q w"}}],)"
+            R"("sources":[{"type":"INLINE","inlineDocumentSource":{"type":"TEXT","textDocument":{"text":"a"}}},)"
+            R"({"type":"INLINE","inlineDocumentSource":{"type":"TEXT","textDocument":{"text":"b"}}},)"
+            R"({"type":"INLINE","inlineDocumentSource":{"type":"TEXT","textDocument":{"text":"c"}}}],)"
+            R"("rerankingConfiguration":{"type":"BEDROCK_RERANKING_MODEL","bedrockRerankingConfiguration":)"
+            R"({"numberOfResults":3,"modelConfiguration":)"
+            R"({"modelArn":"arn:aws:bedrock:us-east-1::foundation-model/cohere.rerank-v3-5:0",)"
+            R"("additionalModelRequestFields":{"max_tokens_per_doc":512,"x":1}}}},"nextToken":"N"})");
+  // No top_n: no numberOfResults (every document ranked); other partitions; a model given as its ARN.
+  Target cn = target("bedrock", "amazon.rerank-v1:0");
+  cn.settings = {{"region", "cn-north-1"}};
+  json::Document b = parse(build(cn, Endpoint::Rerank, R"({"model":"m","query":"q","documents":["a"]})").body);
+  const json::Value& bc = b["rerankingConfiguration"]["bedrockRerankingConfiguration"];
+  EXPECT_FALSE(bc.HasMember("numberOfResults"));
+  EXPECT_STREQ(bc["modelConfiguration"]["modelArn"].GetString(),
+               "arn:aws-cn:bedrock:cn-north-1::foundation-model/amazon.rerank-v1:0");
+  EXPECT_FALSE(bc["modelConfiguration"].HasMember("additionalModelRequestFields"));
+  Target arn = target("bedrock", "arn:aws:bedrock:us-west-2::foundation-model/amazon.rerank-v1:0");
+  json::Document ba = parse(build(arn, Endpoint::Rerank, R"({"model":"m","query":"q","documents":["a"]})").body);
+  EXPECT_STREQ(ba["rerankingConfiguration"]["bedrockRerankingConfiguration"]["modelConfiguration"]["modelArn"].GetString(),
+               "arn:aws:bedrock:us-west-2::foundation-model/amazon.rerank-v1:0");
+  // More documents than Bedrock takes: refused naming request.documents.
+  std::string many = R"({"model":"m","query":"q","documents":[)";
+  for (int i = 0; i < 1001; ++i) many += (i ? ",\"d\"" : "\"d\"");
+  many += "]}";
+  auto [st, msg] = thrown([&] { build(t, Endpoint::Rerank, many); });
+  EXPECT_EQ(st, LLM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(msg.find("request.documents"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("1000"), std::string::npos) << msg;
+  auto [st2, msg2] = thrown([&] {
+    build(t, Endpoint::Rerank,
+          R"({"model":"m","query":"q","documents":["a"],"provider_options":{"bedrock":{"additionalModelRequestFields":3}}})");
+  });
+  EXPECT_EQ(st2, LLM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(msg2.find("additionalModelRequestFields"), std::string::npos) << msg2;
+}
+
+TEST(BedrockEndpoints, RerankAnswerSortedWithTheRequestsDocuments) {
+  Target t = target("bedrock", "amazon.rerank-v1:0");
+  const Operation& rr = op(t, Endpoint::Rerank);
+  json::Document req = parse(R"({"query":"q","documents":["zero",{"text":"one"},"two"],"return_documents":true})");
+  const char* answer = R"({"results":[{"index":2,"relevanceScore":0.25},{"index":0,"relevanceScore":0.75},
+                                      {"index":1,"relevanceScore":0.5}],"nextToken":"more"})";
+  json::Document d = rr.parse_for(answer, t, req);
+  EXPECT_STREQ(d["object"].GetString(), "list");
+  EXPECT_STREQ(d["model"].GetString(), "amazon.rerank-v1:0");
+  EXPECT_EQ(dump(d["results"]),
+            R"([{"index":0,"relevance_score":0.75,"document":{"text":"zero"}},)"
+            R"({"index":1,"relevance_score":0.5,"document":{"text":"one"}},)"
+            R"({"index":2,"relevance_score":0.25,"document":{"text":"two"}}])");
+  EXPECT_STREQ(d["next_token"].GetString(), "more");
+  EXPECT_FALSE(d.HasMember("usage"));  // Bedrock counts nothing
+  // Without return_documents: none added; a document Bedrock gave back is kept ({"text"} for a text one).
+  json::Document plain = rr.parse(
+      R"({"results":[{"index":1,"relevanceScore":0.1},
+                     {"index":0,"relevanceScore":0.9,"document":{"type":"TEXT","textDocument":{"text":"zero"}}}]})", t);
+  EXPECT_EQ(dump(plain["results"]),
+            R"([{"index":0,"relevance_score":0.9,"document":{"text":"zero"}},{"index":1,"relevance_score":0.1}])");
+  EXPECT_FALSE(plain.HasMember("next_token"));
+  // What cannot be read.
+  EXPECT_EQ(thrown([&] { rr.parse(R"({"results":[{"index":"0","relevanceScore":1}]})", t); }).first, LLM_ERR_SERIALIZATION);
+  EXPECT_EQ(thrown([&] { rr.parse(R"({"items":[]})", t); }).first, LLM_ERR_SERIALIZATION);
+  EXPECT_EQ(thrown([&] { rr.parse_for(R"({"results":[{"index":7,"relevanceScore":1}]})", t, req); }).first,
+            LLM_ERR_SERIALIZATION);
 }
 
 // ---- Cohere ---------------------------------------------------------------
@@ -299,8 +480,12 @@ TEST(NativeEndpoints, WhatEachProtocolServes) {
   EXPECT_TRUE(serves("gemini", Endpoint::Embeddings));
   EXPECT_TRUE(serves("gemini", Endpoint::Models));
   EXPECT_TRUE(serves("vertex_ai", Endpoint::Embeddings));
+  EXPECT_TRUE(serves("vertex_ai", Endpoint::Models));
+  EXPECT_FALSE(serves("vertex_ai", Endpoint::Rerank));
   EXPECT_TRUE(serves("bedrock", Endpoint::Embeddings));
-  EXPECT_FALSE(serves("bedrock", Endpoint::Rerank));
+  EXPECT_TRUE(serves("bedrock", Endpoint::Models));
+  EXPECT_TRUE(serves("bedrock", Endpoint::Rerank));
+  EXPECT_FALSE(serves("bedrock", Endpoint::Images));
   EXPECT_TRUE(serves("cohere", Endpoint::Rerank));
   EXPECT_TRUE(serves("cohere", Endpoint::Models));
   EXPECT_FALSE(serves("cohere", Endpoint::Images));

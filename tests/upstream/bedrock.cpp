@@ -1,7 +1,13 @@
 // The local upstream's Amazon Bedrock Converse API: SigV4 verification (with
 // the library's signer, src/auth/sigv4.hpp), the checks the real API makes
 // (answered in AWS's error shape), the deterministic reply, and ConverseStream's
-// binary event stream (src/http/eventstream.hpp). Pure functions of the request.
+// binary event stream (src/http/eventstream.hpp). Also InvokeModel for the
+// embedding models, ListFoundationModels (GET .../foundation-models: a fixed
+// catalogue, filtered by byProvider, byOutputModality, byInferenceType,
+// byCustomizationType, each checked as AWS checks it) and the Agent Runtime's
+// Rerank (POST /rerank: Coral's constraints on queries, sources and
+// rerankingConfiguration; a relevance from shared query words, most relevant
+// first, numberOfResults of them). Pure functions of the request.
 #include "bedrock.hpp"
 
 #include <rapidjson/document.h>
@@ -846,6 +852,12 @@ std::optional<Plan> verify_sigv4(const RecordedRequest& req, const UpstreamAwsCr
 }  // namespace
 
 BedrockRoute bedrock_route(std::string_view path, std::string* model) {
+  // The control plane's list (any prefix), and the Agent Runtime's Rerank (exactly: "/rerank" under
+  // a prefix is other providers' rerank, as Cohere's /v2/rerank).
+  constexpr std::string_view kModels = "/foundation-models";
+  if (path.size() >= kModels.size() && path.substr(path.size() - kModels.size()) == kModels)
+    return BedrockRoute::models;
+  if (path == "/rerank") return BedrockRoute::rerank;
   // Any prefix (a base URL with a path): the last "/model/" followed by "{modelId}/{verb}".
   constexpr std::string_view kPrefix = "/model/";
   size_t at = path.rfind(kPrefix);
@@ -1069,11 +1081,300 @@ Plan handle_invoke(const RecordedRequest& req, const std::string& model, const s
   }
 }
 
+// ---- ListFoundationModels ----------------------------------------------------------------
+
+// The region a request is signed for (its credential scope), else us-east-1.
+std::string signed_region(const RecordedRequest& req) {
+  const std::string auth = req.header("authorization");
+  const size_t at = auth.find("Credential=");
+  if (at == std::string::npos) return "us-east-1";
+  std::string_view scope(auth);
+  scope = scope.substr(at + 11);
+  scope = scope.substr(0, scope.find_first_of(", "));
+  std::vector<std::string_view> parts;
+  for (size_t i = 0;;) {
+    size_t slash = scope.find('/', i);
+    parts.push_back(scope.substr(i, slash == std::string_view::npos ? std::string_view::npos : slash - i));
+    if (slash == std::string_view::npos) break;
+    i = slash + 1;
+  }
+  return parts.size() == 5 && !parts[2].empty() ? std::string(parts[2]) : "us-east-1";
+}
+
+struct Foundation {
+  const char *id, *name, *provider;
+  std::initializer_list<const char*> in, out;
+  bool streaming;  // responseStreamingSupported (absent for embedding and rerank models)
+  std::initializer_list<const char*> customizations;
+};
+
+const Foundation kFoundationModels[] = {
+    {"amazon.titan-embed-text-v2:0", "Titan Text Embeddings V2", "Amazon", {"TEXT"}, {"EMBEDDING"}, false, {}},
+    {"amazon.nova-pro-v1:0", "Nova Pro", "Amazon", {"TEXT", "IMAGE", "VIDEO"}, {"TEXT"}, true, {"DISTILLATION"}},
+    {"amazon.rerank-v1:0", "Rerank 1.0", "Amazon", {"TEXT"}, {"TEXT"}, false, {}},
+    {"anthropic.claude-3-5-sonnet-20240620-v1:0", "Claude 3.5 Sonnet", "Anthropic", {"TEXT", "IMAGE"}, {"TEXT"}, true, {}},
+    {"anthropic.claude-3-haiku-20240307-v1:0", "Claude 3 Haiku", "Anthropic", {"TEXT", "IMAGE"}, {"TEXT"}, true,
+     {"FINE_TUNING"}},
+    {"cohere.embed-english-v3", "Embed English", "Cohere", {"TEXT"}, {"EMBEDDING"}, false, {}},
+    {"cohere.rerank-v3-5:0", "Rerank 3.5", "Cohere", {"TEXT"}, {"TEXT"}, false, {}},
+    {"meta.llama3-1-70b-instruct-v1:0", "Llama 3.1 70B Instruct", "Meta", {"TEXT"}, {"TEXT"}, true, {"FINE_TUNING"}},
+};
+
+bool has(std::initializer_list<const char*> list, std::string_view v) {
+  for (const char* x : list)
+    if (v == x) return true;
+  return false;
+}
+
+// A query parameter's value, percent-decoded.
+std::string query_value(const RecordedRequest& req, std::string_view name) {
+  return http::percent_decode(shared::query_param(req, name), true);
+}
+
+void check_query_enum(const std::string& v, const char* at, std::initializer_list<std::string_view> values) {
+  if (v.empty() || std::find(values.begin(), values.end(), v) != values.end()) return;
+  std::string set;
+  for (std::string_view s : values) set += (set.empty() ? "" : ", ") + std::string(s);
+  constraint("'" + v + "'", at, "Member must satisfy enum value set: [" + set + "]");
+}
+
+Plan handle_models(const RecordedRequest& req, const std::string& request_id) {
+  try {
+    const std::string provider = query_value(req, "byProvider");
+    const std::string modality = query_value(req, "byOutputModality");
+    const std::string inference = query_value(req, "byInferenceType");
+    const std::string customization = query_value(req, "byCustomizationType");
+    if (!provider.empty() &&
+        (provider.size() > 63 || !std::all_of(provider.begin(), provider.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == ' ';
+        })))
+      constraint("'" + provider + "'", "byProvider",
+                 "Member must satisfy regular expression pattern: ^[A-Za-z0-9- ]{1,63}$");
+    check_query_enum(modality, "byOutputModality", {"TEXT", "IMAGE", "EMBEDDING"});
+    check_query_enum(inference, "byInferenceType", {"ON_DEMAND", "PROVISIONED"});
+    check_query_enum(customization, "byCustomizationType", {"FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"});
+    const std::string region = signed_region(req);
+    Plan p = shared::json_plan(200, json([&](Writer& w) {
+      w.StartObject();
+      w.Key("modelSummaries");
+      w.StartArray();
+      for (const Foundation& m : kFoundationModels) {
+        if (!provider.empty() && !shared::iequals(provider, m.provider)) continue;
+        if (!modality.empty() && !has(m.out, modality)) continue;
+        if (inference == "PROVISIONED") continue;  // all of these are on demand
+        if (!customization.empty() && !has(m.customizations, customization)) continue;
+        w.StartObject();
+        w.Key("modelArn");
+        put(w, "arn:aws:bedrock:" + region + "::foundation-model/" + m.id);
+        w.Key("modelId");
+        w.String(m.id);
+        w.Key("modelName");
+        w.String(m.name);
+        w.Key("providerName");
+        w.String(m.provider);
+        w.Key("inputModalities");
+        w.StartArray();
+        for (const char* x : m.in) w.String(x);
+        w.EndArray();
+        w.Key("outputModalities");
+        w.StartArray();
+        for (const char* x : m.out) w.String(x);
+        w.EndArray();
+        if (m.streaming) {
+          w.Key("responseStreamingSupported");
+          w.Bool(true);
+        }
+        w.Key("customizationsSupported");
+        w.StartArray();
+        for (const char* x : m.customizations) w.String(x);
+        w.EndArray();
+        w.Key("inferenceTypesSupported");
+        w.StartArray();
+        w.String("ON_DEMAND");
+        w.EndArray();
+        w.Key("modelLifecycle");
+        w.StartObject();
+        w.Key("status");
+        w.String("ACTIVE");
+        w.EndObject();
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    }));
+    p.headers.emplace_back("x-amzn-RequestId", request_id);
+    return p;
+  } catch (const Fail& f) {
+    return bedrock_error_plan(f.status, f.type, f.message, request_id);
+  }
+}
+
+// ---- Rerank (the Agent Runtime) ------------------------------------------------------------
+
+// A Coral member path: "queries.1.member.textQuery".
+std::string member(const std::string& at, std::string_view key) { return at.empty() ? std::string(key) : at + "." + std::string(key); }
+std::string nth(const std::string& at, size_t i) { return at + "." + std::to_string(i + 1) + ".member"; }
+
+[[noreturn]] void serialization() {
+  throw Fail{400, "SerializationException", "Start of structure or map found where not expected."};
+}
+
+const Value& required(const Value& obj, std::string_view key, const std::string& at) {
+  const Value* v = find(obj, std::string(key).c_str());
+  if (!v || v->IsNull()) null_at(member(at, key));
+  return *v;
+}
+
+const Value& required_object(const Value& obj, std::string_view key, const std::string& at) {
+  const Value& v = required(obj, key, at);
+  if (!v.IsObject()) serialization();
+  return v;
+}
+
+const Value& required_list(const Value& obj, std::string_view key, const std::string& at, size_t lo, size_t hi) {
+  const Value& v = required(obj, key, at);
+  if (!v.IsArray()) serialization();
+  if (v.Size() < lo)
+    constraint("'[]'", member(at, key), "Member must have length greater than or equal to " + std::to_string(lo));
+  if (v.Size() > hi)
+    constraint("'[...]'", member(at, key), "Member must have length less than or equal to " + std::to_string(hi));
+  return v;
+}
+
+std::string_view text_of(const Value& obj, const std::string& at) {  // {"text"}: 1 to 32000 characters
+  const Value& t = required(obj, "text", at);
+  if (!t.IsString()) serialization();
+  if (t.GetStringLength() == 0)
+    constraint("''", member(at, "text"), "Member must have length greater than or equal to 1");
+  if (t.GetStringLength() > 32000)
+    constraint("'...'", member(at, "text"), "Member must have length less than or equal to 32000");
+  return sv(t);
+}
+
+std::vector<std::string> lower_words(std::string_view s) {
+  std::vector<std::string> out;
+  std::string w;
+  for (char c : s) {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      w.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    } else if (!w.empty()) {
+      out.push_back(std::move(w));
+      w.clear();
+    }
+  }
+  if (!w.empty()) out.push_back(std::move(w));
+  return out;
+}
+
+// The share of the query's words the document has, a little less for later documents (ties break by order).
+double relevance(std::string_view query, std::string_view doc, size_t index) {
+  const auto q = lower_words(query), d = lower_words(doc);
+  size_t hit = 0;
+  for (const std::string& w : q) hit += std::find(d.begin(), d.end(), w) != d.end();
+  const double share = q.empty() ? 0 : static_cast<double>(hit) / static_cast<double>(q.size());
+  return share * 0.97 + 0.02 / static_cast<double>(index + 1);
+}
+
+Plan handle_rerank(const RecordedRequest& req, const std::string& request_id) {
+  try {
+    rapidjson::Document doc;
+    doc.Parse(req.body.data(), req.body.size());
+    if (doc.HasParseError() || !doc.IsObject()) serialization();
+    const Value& queries = required_list(doc, "queries", "", 1, 1);
+    const std::string q_at = nth("queries", 0);
+    if (!queries[0].IsObject()) serialization();
+    enum_of(required(queries[0], "type", q_at), member(q_at, "type"), {"TEXT"});
+    const std::string_view query = text_of(required_object(queries[0], "textQuery", q_at), member(q_at, "textQuery"));
+    const Value& sources = required_list(doc, "sources", "", 1, 1000);
+    std::vector<std::string> texts;
+    for (rapidjson::SizeType i = 0; i < sources.Size(); ++i) {
+      const std::string at = nth("sources", i);
+      if (!sources[i].IsObject()) serialization();
+      enum_of(required(sources[i], "type", at), member(at, "type"), {"INLINE"});
+      const Value& inl = required_object(sources[i], "inlineDocumentSource", at);
+      const std::string in_at = member(at, "inlineDocumentSource");
+      const Value& type = required(inl, "type", in_at);
+      enum_of(type, member(in_at, "type"), {"TEXT", "JSON"});
+      if (sv(type) == "TEXT") {
+        if (!find(inl, "textDocument"))
+          fail("textDocument must be provided when the inlineDocumentSource type is TEXT (sources[" +
+               std::to_string(i) + "])");
+        texts.emplace_back(text_of(required_object(inl, "textDocument", in_at), member(in_at, "textDocument")));
+      } else {
+        const Value* j = find(inl, "jsonDocument");
+        if (!j || j->IsNull())
+          fail("jsonDocument must be provided when the inlineDocumentSource type is JSON (sources[" +
+               std::to_string(i) + "])");
+        texts.push_back(compact(*j));
+      }
+    }
+    const Value& cfg = required_object(doc, "rerankingConfiguration", "");
+    enum_of(required(cfg, "type", "rerankingConfiguration"), "rerankingConfiguration.type", {"BEDROCK_RERANKING_MODEL"});
+    const std::string b_at = "rerankingConfiguration.bedrockRerankingConfiguration";
+    const Value& bcfg = required_object(cfg, "bedrockRerankingConfiguration", "rerankingConfiguration");
+    size_t top = texts.size();
+    if (const Value* n = find(bcfg, "numberOfResults"); n && !n->IsNull()) {
+      if (!n->IsInt()) serialization();
+      if (n->GetInt() < 1)
+        constraint("'" + std::to_string(n->GetInt()) + "'", member(b_at, "numberOfResults"),
+                   "Member must have value greater than or equal to 1");
+      if (n->GetInt() > 1000)
+        constraint("'" + std::to_string(n->GetInt()) + "'", member(b_at, "numberOfResults"),
+                   "Member must have value less than or equal to 1000");
+      top = std::min(top, static_cast<size_t>(n->GetInt()));
+    }
+    const Value& mcfg = required_object(bcfg, "modelConfiguration", b_at);
+    const std::string m_at = member(b_at, "modelConfiguration");
+    const Value& arn = required(mcfg, "modelArn", m_at);
+    if (!arn.IsString()) serialization();
+    // arn:aws[-partition]:bedrock:{region}::foundation-model/{model}
+    const std::string_view a = sv(arn);
+    constexpr std::string_view kFoundation = "::foundation-model/";
+    const size_t fm = a.find(kFoundation);
+    const bool arn_ok = a.substr(0, 7) == "arn:aws" && a.find(":bedrock:") != std::string_view::npos &&
+                        fm != std::string_view::npos && fm + kFoundation.size() < a.size();
+    if (!arn_ok)
+      constraint("'" + std::string(a) + "'", member(m_at, "modelArn"),
+                 "Member must satisfy regular expression pattern: "
+                 "^arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}::foundation-model/(.*)?$");
+    const std::string_view model = a.substr(fm + kFoundation.size());
+    if (model != "amazon.rerank-v1:0" && model != "cohere.rerank-v3-5:0")
+      fail("The provided model identifier is invalid.");
+    if (const Value* extra = find(mcfg, "additionalModelRequestFields"); extra && !extra->IsObject()) serialization();
+
+    std::vector<std::pair<double, size_t>> ranked;
+    for (size_t i = 0; i < texts.size(); ++i) ranked.emplace_back(relevance(query, texts[i], i), i);
+    std::stable_sort(ranked.begin(), ranked.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+    ranked.resize(top);
+    Plan p = shared::json_plan(200, json([&](Writer& w) {
+      w.StartObject();
+      w.Key("results");
+      w.StartArray();
+      for (const auto& [score, index] : ranked) {
+        w.StartObject();
+        w.Key("index");
+        w.Uint64(index);
+        w.Key("relevanceScore");
+        w.Double(score);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    }));
+    p.headers.emplace_back("x-amzn-RequestId", request_id);
+    return p;
+  } catch (const Fail& f) {
+    return bedrock_error_plan(f.status, f.type, f.message, request_id);
+  }
+}
+
 }  // namespace
 
 Plan handle_bedrock(const RecordedRequest& req, BedrockRoute route, const std::string& model,
                     const std::string& request_id) {
   if (route == BedrockRoute::invoke) return handle_invoke(req, model, request_id);
+  if (route == BedrockRoute::models) return handle_models(req, request_id);
+  if (route == BedrockRoute::rerank) return handle_rerank(req, request_id);
   const bool stream = route == BedrockRoute::converse_stream;
   try {
     rapidjson::Document doc;

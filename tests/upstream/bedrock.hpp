@@ -1,6 +1,8 @@
 // Internal to the local upstream: Amazon Bedrock's Converse and ConverseStream
 // (`POST /model/{modelId}/converse`, `/converse-stream`), with SigV4
-// verification and the binary event stream. See README.md.
+// verification and the binary event stream; InvokeModel for embeddings;
+// ListFoundationModels (`GET .../foundation-models`) and the Agent Runtime's
+// Rerank (`POST /rerank`). See README.md.
 #pragma once
 #include <optional>
 #include <string>
@@ -15,6 +17,8 @@ enum class BedrockRoute {
   converse,         // POST /model/{modelId}/converse
   converse_stream,  // POST /model/{modelId}/converse-stream
   invoke,           // POST /model/{modelId}/invoke (InvokeModel: the embedding models' own bodies)
+  models,           // GET .../foundation-models (ListFoundationModels, the control plane's)
+  rerank,           // POST /rerank, exactly (the Agent Runtime's Rerank)
 };
 
 // The route of `path` (no query); `model` gets the decoded model id.
@@ -33,6 +37,7 @@ std::optional<Plan> bedrock_auth(const RecordedRequest& req, const UpstreamOptio
                                  std::string_view request_id);
 
 // A request on a Bedrock route: checks as the real API, then the deterministic reply.
+// (The handler lets only GET reach the models route and only POST the others.)
 Plan handle_bedrock(const RecordedRequest& req, BedrockRoute route, const std::string& model,
                     const std::string& request_id);
 

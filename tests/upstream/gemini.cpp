@@ -1,8 +1,11 @@
 // The local upstream's Gemini generateContent / streamGenerateContent, on the
 // Gemini API and on Vertex AI: the checks the real API makes (answered in
 // Google's error shape), the deterministic reply, thought signatures, safety
-// blocks, and the SSE stream (CRLF-framed, as Google's servers send it). Pure
-// functions of the request.
+// blocks, and the SSE stream (CRLF-framed, as Google's servers send it). Also
+// the embeddings (batchEmbedContents, Vertex's :predict) and the model lists
+// (the Gemini API's models, Vertex AI's Model Garden publisher models at
+// GET .../v1beta1/publishers/{publisher}/models, bearer-authenticated as the
+// other Vertex routes). Pure functions of the request.
 #include "gemini.hpp"
 
 #include <rapidjson/document.h>
@@ -930,6 +933,18 @@ std::string gemini_text_signature(std::string_view text) {
 GeminiRoute gemini_route(std::string_view path, std::string* model) {
   for (std::string_view list : {"/v1beta/models", "/v1alpha/models"})  // not /v1/models: OpenAI's list
     if (path.size() >= list.size() && path.substr(path.size() - list.size()) == list) return GeminiRoute::models;
+  // Any prefix: ".../v1beta1/publishers/{publisher}/models".
+  constexpr std::string_view kPublishers = "/v1beta1/publishers/", kModels = "/models";
+  if (size_t at = path.rfind(kPublishers); at != std::string_view::npos) {
+    std::string_view rest = path.substr(at + kPublishers.size());
+    if (rest.size() > kModels.size() && rest.substr(rest.size() - kModels.size()) == kModels) {
+      std::string_view publisher = rest.substr(0, rest.size() - kModels.size());
+      if (publisher.find('/') == std::string_view::npos) {
+        if (model) *model = std::string(publisher);
+        return GeminiRoute::vertex_models;
+      }
+    }
+  }
   size_t colon = path.rfind(':');
   if (colon == std::string_view::npos) return GeminiRoute::none;
   std::string_view verb = path.substr(colon + 1), head = path.substr(0, colon);
@@ -998,7 +1013,7 @@ std::optional<Plan> gemini_auth(const RecordedRequest& req, GeminiRoute route, c
   if (opts.require_api_key.empty()) return std::nullopt;
   const std::string& want = opts.require_api_key;
   if (route == GeminiRoute::vertex_generate || route == GeminiRoute::vertex_stream ||
-      route == GeminiRoute::vertex_predict) {
+      route == GeminiRoute::vertex_predict || route == GeminiRoute::vertex_models) {
     std::string header = req.header("authorization");
     std::string_view auth = shared::trim(header);
     bool bearer = auth.size() > 7 && shared::iequals(auth.substr(0, 7), "bearer ");
@@ -1243,6 +1258,80 @@ Plan gemini_models(const RecordedRequest& req) {
   return json_answer(200, std::move(body));
 }
 
+// GET .../v1beta1/publishers/{publisher}/models: Model Garden's publisher models (BASIC view: name,
+// versionId, openSourceCategory, launchStage, publisherModelTemplate). pageSize a page (default 100),
+// pageToken an opaque "vp<i>"; view and listAllVersions checked as the API checks them; filter, orderBy,
+// languageCode taken and not applied. A publisher with no models answers {} (proto3 JSON leaves out an
+// empty list).
+Plan vertex_publisher_models(const RecordedRequest& req, const std::string& publisher) {
+  struct Model {
+    const char *publisher, *id, *version, *category, *stage;
+  };
+  static constexpr Model kModels[] = {
+      {"google", "gemini-2.5-pro", "default", "PROPRIETARY", "GA"},
+      {"google", "gemini-2.5-flash", "default", "PROPRIETARY", "GA"},
+      {"google", "gemini-embedding-001", "default", "PROPRIETARY", "GA"},
+      {"google", "text-embedding-005", "default", "PROPRIETARY", "GA"},
+      {"google", "gemma3", "gemma-3-27b-it", "GOOGLE_OWNED_OSS_WITH_GOOGLE_CHECKPOINT", "GA"},
+      {"anthropic", "claude-sonnet-4-5", "20250929", "PROPRIETARY", "GA"},
+      {"anthropic", "claude-haiku-4-5", "20251001", "PROPRIETARY", "GA"},
+  };
+  std::vector<const Model*> list;
+  for (const Model& m : kModels)
+    if (publisher == m.publisher) list.push_back(&m);
+  const std::string view = shared::query_param(req, "view");
+  if (!view.empty() && view != "PUBLISHER_MODEL_VIEW_UNSPECIFIED" && view != "PUBLISHER_MODEL_VIEW_BASIC" &&
+      view != "PUBLISHER_MODEL_VIEW_FULL" && view != "PUBLISHER_MODEL_VERSION_VIEW_BASIC")
+    fail("Invalid value at 'view' (type.googleapis.com/google.cloud.aiplatform.v1beta1.PublisherModelView), \"" +
+         view + "\"");
+  const std::string all = shared::query_param(req, "listAllVersions");
+  if (!all.empty() && all != "true" && all != "false")
+    fail("Invalid value at 'list_all_versions' (TYPE_BOOL), \"" + all + "\"");
+  size_t start = 0, size = 100;
+  if (std::string t = shared::query_param(req, "pageToken"); !t.empty()) {
+    if (t.rfind("vp", 0) != 0 || t.size() == 2 || t.find_first_not_of("0123456789", 2) != std::string::npos)
+      fail("Invalid page token.");
+    start = std::strtoul(t.c_str() + 2, nullptr, 10);
+  }
+  if (std::string ps = shared::query_param(req, "pageSize"); !ps.empty()) {
+    char* end = nullptr;
+    long v = std::strtol(ps.c_str(), &end, 10);
+    if (*end != '\0') fail("Invalid value at 'page_size' (TYPE_INT32), \"" + ps + "\"");
+    if (v < 0) fail("Page size must be non-negative.");
+    if (v > 0) size = static_cast<size_t>(v);
+  }
+  if (list.empty()) return json_answer(200, "{}");
+  size_t i = start;
+  std::string body = json([&](Writer& w) {
+    w.StartObject();
+    w.Key("publisherModels");
+    w.StartArray();
+    for (; i < list.size() && i < start + size; ++i) {
+      const Model& m = *list[i];
+      const std::string name = std::string("publishers/") + m.publisher + "/models/" + m.id;
+      w.StartObject();
+      w.Key("name");
+      put(w, name);
+      w.Key("versionId");
+      w.String(m.version);
+      w.Key("openSourceCategory");
+      w.String(m.category);
+      w.Key("launchStage");
+      w.String(m.stage);
+      w.Key("publisherModelTemplate");
+      put(w, "projects/{project}/locations/{location}/" + name + "@" + m.version);
+      w.EndObject();
+    }
+    w.EndArray();
+    if (i < list.size()) {
+      w.Key("nextPageToken");
+      put(w, "vp" + std::to_string(i));
+    }
+    w.EndObject();
+  });
+  return json_answer(200, std::move(body));
+}
+
 }  // namespace
 
 Plan handle_gemini(const RecordedRequest& req, GeminiRoute route, const std::string& model, uint64_t n) {
@@ -1250,6 +1339,10 @@ Plan handle_gemini(const RecordedRequest& req, GeminiRoute route, const std::str
     if (route == GeminiRoute::models) {
       if (req.method != "GET") return gemini_error_plan(404, "Method not found.", "NOT_FOUND");
       return gemini_models(req);
+    }
+    if (route == GeminiRoute::vertex_models) {
+      if (req.method != "GET") return gemini_error_plan(404, "Method not found.", "NOT_FOUND");
+      return vertex_publisher_models(req, model);
     }
     if (route == GeminiRoute::embed) return gemini_embed(req, model);
     if (route == GeminiRoute::vertex_predict) return vertex_predict(req);

@@ -20,9 +20,10 @@ enum class GeminiRoute {
   embed,            // POST .../models/{model}:batchEmbedContents
   vertex_predict,   // POST .../projects/{p}/locations/{l}/publishers/google/models/{model}:predict (embeddings)
   models,           // GET .../v1beta/models (the model list; ?pageSize, ?pageToken)
+  vertex_models,    // GET .../v1beta1/publishers/{publisher}/models (Vertex AI's Model Garden list)
 };
 
-// The route of `path` (no query); `model` gets the path's model.
+// The route of `path` (no query); `model` gets the path's model (vertex_models: the publisher).
 GeminiRoute gemini_route(std::string_view path, std::string* model = nullptr);
 
 // Google's error shape: {"error":{"code":C,"message":...,"status":"INVALID_ARGUMENT"}}.

@@ -1389,12 +1389,13 @@ Plan Handler::handle(RecordedRequest req) {
       return google_->exchange(req, opts_.google_token_lifetime_secs);
     }
     if (bedrock != BedrockRoute::none) {
-      if (req.method != "POST")
+      if (req.method != (bedrock == BedrockRoute::models ? "GET" : "POST"))
         return bedrock_error_plan(404, "UnknownOperationException", "", rid);
       return handle_bedrock(req, bedrock, bedrock_model, rid);
     }
     if (gemini != GeminiRoute::none) {
-      if (req.method != "POST" && gemini != GeminiRoute::models) return gemini_error_plan(404, "Method not found.", "NOT_FOUND");
+      if (req.method != "POST" && gemini != GeminiRoute::models && gemini != GeminiRoute::vertex_models)
+        return gemini_error_plan(404, "Method not found.", "NOT_FOUND");
       return handle_gemini(req, gemini, gemini_model, ++counter_);
     }
     if (anthropic != AnthropicRoute::none) {

@@ -14,10 +14,13 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "anthropic.hpp"  // the shared helpers of handler.cpp
 #include "json_util.hpp"
 #include "multipart.hpp"
+#include "responses_stream.hpp"
+#include "ocr.hpp"
 
 namespace literllm::testing {
 
@@ -1534,7 +1537,11 @@ Plan OpenAIEndpoints::State::response_create(const RecordedRequest& req) {
   Plan err;
   auto doc = parse_object(req, err);
   if (!doc) return err;
-  return response_create_json(*doc, false);
+  Plan p = response_create_json(*doc, false);
+  // Streamed: the same response as events (x-upstream-stream-error: a code it fails with).
+  if (p.status == 200 && find(*doc, "stream") && (*doc)["stream"].IsTrue())
+    return responses_event_stream(p.body, shared::trim(req.header("x-upstream-stream-error")));
+  return p;
 }
 
 Plan OpenAIEndpoints::State::response_create_json(const Value& doc, bool batch) {
@@ -1570,14 +1577,16 @@ Plan OpenAIEndpoints::State::response_create_json(const Value& doc, bool batch) 
     return *e;
   const bool store = !find(doc, "store") || !doc["store"].IsBool() || doc["store"].GetBool();
   const bool background = find(doc, "background") && doc["background"].IsBool() && doc["background"].GetBool();
-  if (find(doc, "stream") && doc["stream"].IsBool() && doc["stream"].GetBool())
-    return oai_error(400, "The local upstream answers /v1/responses without streaming: set stream to false.",
-                     "invalid_request_error", "stream", "unsupported_value");
   if (background && !store)
     return oai_error(400, "Background mode requires store=true.", "invalid_request_error", "background",
                      "unsupported_value");
   if (batch && background)
     return oai_error(400, "Background mode is not supported in the Batch API.", "invalid_request_error", "background");
+  if (batch && find(doc, "stream") && doc["stream"].IsTrue())
+    return oai_error(400, "Streaming is not supported in the Batch API.", "invalid_request_error", "stream");
+  if (background && find(doc, "stream") && doc["stream"].IsTrue())
+    return oai_error(400, "The local upstream does not stream background responses.", "invalid_request_error",
+                     "stream", "unsupported_value");
   std::string previous(string_member(doc, "previous_response_id"));
   if (!previous.empty() && !responses.count(previous))
     return oai_error(400, "Previous response with id '" + previous + "' not found.", "invalid_request_error",
@@ -1793,6 +1802,260 @@ Plan OpenAIEndpoints::State::response_create_json(const Value& doc, bool batch) 
   return shared::json_plan(200, background ? r.queued_body : r.body);
 }
 
+// ---- rerank (Jina, Voyage, Together) ---------------------------------------------------
+//
+// One route, POST /v1/rerank, for the hosts whose rows serve rerank; which
+// host answers is told by the model, as each real host knows only its own:
+// jina-reranker-* and jina-colbert-* (Jina), rerank-2.5, rerank-2, ...
+// (Voyage), org/name (Together). Each checks the request its way and answers
+// in its own shape, most relevant first:
+//   Jina     {"model", "usage": {"total_tokens"}, "results": [{"index",
+//            "document": {"text"}, "relevance_score"}]}, documents unless
+//            "return_documents": false; errors {"detail"} (FastAPI's).
+//   Voyage   {"object": "list", "data": [{"relevance_score", "index",
+//            "document"?: string}], "model", "usage": {"total_tokens"}};
+//            "top_k", not "top_n"; documents only with "return_documents":
+//            true; strings only; errors {"detail": "..."}.
+//   Together {"object": "rerank", "id", "model", "results": [{"index",
+//            "relevance_score", "document"?: {"text"}}], "usage"}; OpenAI's
+//            error shape.
+// A document's score: the share of the query's words it contains (case
+// folded), less index/1000 (ties go to the earlier document), at least 0.
+
+namespace {
+
+enum class RerankHost { Jina, Voyage, Together };
+
+Plan detail_error(int status, std::string_view message) {
+  return shared::json_plan(status, json([&](Writer& w) {
+                             w.StartObject();
+                             w.Key("detail");
+                             put(w, message);
+                             w.EndObject();
+                           }));
+}
+
+// FastAPI's 422: {"detail": [{"type", "loc": ["body", field], "msg", "input"}]}.
+Plan detail_422(std::string_view type, std::string_view field, std::string_view msg, const Value* input) {
+  return shared::json_plan(422, json([&](Writer& w) {
+                             w.StartObject();
+                             w.Key("detail");
+                             w.StartArray();
+                             w.StartObject();
+                             w.Key("type");
+                             put(w, type);
+                             w.Key("loc");
+                             w.StartArray();
+                             w.String("body");
+                             if (!field.empty()) put(w, field);
+                             w.EndArray();
+                             w.Key("msg");
+                             put(w, msg);
+                             w.Key("input");
+                             if (input)
+                               input->Accept(w);
+                             else
+                               w.Null();
+                             w.EndObject();
+                             w.EndArray();
+                             w.EndObject();
+                           }));
+}
+
+std::string lowered(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+Plan rerank(const RecordedRequest& req) {
+  rapidjson::Document d;
+  d.Parse(req.body.c_str(), req.body.size());
+  if (d.HasParseError() || !d.IsObject()) return detail_422("json_invalid", {}, "JSON decode error", nullptr);
+  static const std::set<std::string_view> kVoyage = {"rerank-2.5", "rerank-2.5-lite", "rerank-2", "rerank-2-lite",
+                                                     "rerank-1",   "rerank-lite-1"};
+  static const std::set<std::string_view> kTogether = {"Salesforce/Llama-Rank-V1", "mixedbread-ai/Mxbai-Rerank-Large-V2"};
+  const Value* mv = find(d, "model");
+  if (!mv) return detail_422("missing", "model", "Field required", &d);
+  if (!mv->IsString()) return detail_422("string_type", "model", "Input should be a valid string", mv);
+  const std::string model(sv(*mv));
+  RerankHost host;
+  if (model.rfind("jina-reranker", 0) == 0 || model.rfind("jina-colbert", 0) == 0) host = RerankHost::Jina;
+  else if (kVoyage.count(model)) host = RerankHost::Voyage;
+  else if (model.find('/') != std::string::npos) host = RerankHost::Together;
+  else if (model.rfind("rerank-", 0) == 0)
+    return detail_error(400, "Model " + model + " is not supported. Supported models are rerank-2.5, rerank-2.5-lite, "
+                             "rerank-2, rerank-2-lite, rerank-1 and rerank-lite-1.");
+  else
+    return detail_error(404, "Model '" + model + "' not found");
+  if (host == RerankHost::Together && !kTogether.count(model)) return model_not_found(model);
+  // Unknown fields, each host its way.
+  const std::set<std::string_view> fields =
+      host == RerankHost::Jina     ? std::set<std::string_view>{"model", "query", "documents", "top_n", "return_documents"}
+      : host == RerankHost::Voyage ? std::set<std::string_view>{"model", "query", "documents", "top_k", "return_documents",
+                                                                "truncation"}
+                                   : std::set<std::string_view>{"model", "query", "documents", "top_n", "return_documents",
+                                                                "rank_fields"};
+  for (auto& m : d.GetObject()) {
+    if (fields.count(sv(m.name))) continue;
+    const std::string k(sv(m.name));
+    if (host == RerankHost::Jina) return detail_422("extra_forbidden", k, "Extra inputs are not permitted", &m.value);
+    if (host == RerankHost::Voyage)
+      return detail_error(400, "Request body has an unexpected field '" + k +
+                                   "'. Expected fields: query, documents, model, top_k, return_documents, truncation.");
+    return oai_error(400, "Unrecognized request argument supplied: " + k);
+  }
+  auto bad = [&](std::string_view field, std::string_view type, std::string_view msg, const Value* v) {
+    if (host == RerankHost::Jina) return detail_422(type, field, msg, v);
+    if (host == RerankHost::Voyage) return detail_error(400, std::string(field) + ": " + std::string(msg));
+    return oai_error(400, std::string(field) + ": " + std::string(msg), "invalid_request_error", field);
+  };
+  const Value* query = find(d, "query");
+  if (!query) return bad("query", "missing", "Field required", &d);
+  if (!query->IsString()) return bad("query", "string_type", "Input should be a valid string", query);
+  const Value* docs = find(d, "documents");
+  if (!docs) return bad("documents", "missing", "Field required", &d);
+  if (!docs->IsArray() || docs->Empty())
+    return bad("documents", "list_type", "Input should be a non-empty list", docs);
+  if (host == RerankHost::Voyage && docs->Size() > 1000)
+    return bad("documents", "too_long", "The number of documents cannot exceed 1000", nullptr);
+  std::vector<std::string> rank_fields;
+  if (const Value* rf = find(d, "rank_fields")) {
+    if (!rf->IsArray()) return bad("rank_fields", "list_type", "Input should be a valid list", rf);
+    for (auto& f : rf->GetArray()) {
+      if (!f.IsString()) return bad("rank_fields", "string_type", "Input should be a valid string", &f);
+      rank_fields.emplace_back(sv(f));
+    }
+  }
+  std::vector<std::string> texts;
+  for (rapidjson::SizeType i = 0; i < docs->Size(); ++i) {
+    const Value& x = (*docs)[i];
+    const std::string at = "documents." + std::to_string(i);
+    if (x.IsString()) {
+      texts.emplace_back(sv(x));
+      continue;
+    }
+    if (host == RerankHost::Voyage || !x.IsObject())
+      return bad(at, "string_type", "Input should be a valid string", &x);
+    if (host == RerankHost::Jina) {
+      const Value* t = find(x, "text");
+      if (!t || !t->IsString()) return bad(at + ".text", "missing", "Field required", &x);
+      texts.emplace_back(sv(*t));
+      continue;
+    }
+    // Together: the rank_fields of an object ("text" by default), joined.
+    std::string joined;
+    for (auto& f : rank_fields.empty() ? std::vector<std::string>{"text"} : rank_fields) {
+      const Value* v = find(x, f.c_str());
+      if (!v || !v->IsString()) return bad(at, "missing", "a document lacks the rank field '" + f + "'", &x);
+      joined += (joined.empty() ? "" : " ") + std::string(sv(*v));
+    }
+    texts.push_back(std::move(joined));
+  }
+  const char* top_name = host == RerankHost::Voyage ? "top_k" : "top_n";
+  size_t top = texts.size();
+  if (const Value* t = find(d, top_name); t && !t->IsNull()) {
+    if (!t->IsInt64()) return bad(top_name, "int_type", "Input should be a valid integer", t);
+    if (t->GetInt64() < 1) return bad(top_name, "greater_than_equal", "Input should be greater than or equal to 1", t);
+    top = std::min<size_t>(top, static_cast<size_t>(t->GetInt64()));
+  }
+  const Value* rd = find(d, "return_documents");
+  if (rd && !rd->IsBool()) return bad("return_documents", "bool_type", "Input should be a valid boolean", rd);
+  if (const Value* tr = find(d, "truncation"); tr && !tr->IsBool())
+    return bad("truncation", "bool_type", "Input should be a valid boolean", tr);
+  const bool with_docs = rd ? rd->GetBool() : host == RerankHost::Jina;
+  // Scores.
+  std::vector<std::string> qwords;
+  for (std::string_view w : split_words(sv(*query))) qwords.push_back(lowered(w));
+  std::vector<std::pair<double, size_t>> scored;
+  long tokens = words_of(sv(*query)) * static_cast<long>(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const std::string text = lowered(texts[i]);
+    size_t hits = 0;
+    for (auto& q : qwords) hits += text.find(q) != std::string::npos;
+    double score = qwords.empty() ? 0 : static_cast<double>(hits) / static_cast<double>(qwords.size());
+    score = std::max(0.0, score - static_cast<double>(i) / 1000.0);
+    scored.emplace_back(score, i);
+    tokens += words_of(texts[i]);
+  }
+  std::stable_sort(scored.begin(), scored.end(), [](auto& x, auto& y) { return x.first > y.first; });
+  scored.resize(top);
+  return shared::json_plan(200, json([&](Writer& w) {
+    auto result = [&](double score, size_t i) {
+      w.StartObject();
+      if (host == RerankHost::Voyage) {
+        w.Key("relevance_score");
+        w.Double(score);
+        w.Key("index");
+        w.Uint64(i);
+        if (with_docs) {
+          w.Key("document");
+          put(w, texts[i]);
+        }
+      } else {
+        w.Key("index");
+        w.Uint64(i);
+        if (with_docs) {
+          w.Key("document");
+          w.StartObject();
+          w.Key("text");
+          put(w, texts[i]);
+          w.EndObject();
+        }
+        w.Key("relevance_score");
+        w.Double(score);
+      }
+      w.EndObject();
+    };
+    w.StartObject();
+    if (host == RerankHost::Voyage) {
+      w.Key("object");
+      w.String("list");
+      w.Key("data");
+    } else {
+      if (host == RerankHost::Together) {
+        w.Key("object");
+        w.String("rerank");
+        w.Key("id");
+        put(w, "rr-upstream-" + hex16(fnv1a(req.body)));
+      }
+      w.Key("model");
+      put(w, model);
+      if (host == RerankHost::Jina) {
+        w.Key("usage");
+        w.StartObject();
+        w.Key("total_tokens");
+        w.Int64(tokens);
+        w.EndObject();
+      }
+      w.Key("results");
+    }
+    w.StartArray();
+    for (auto& [score, i] : scored) result(score, i);
+    w.EndArray();
+    if (host == RerankHost::Voyage) {
+      w.Key("model");
+      put(w, model);
+    }
+    if (host != RerankHost::Jina) {
+      w.Key("usage");
+      w.StartObject();
+      if (host == RerankHost::Together) {
+        w.Key("prompt_tokens");
+        w.Int64(tokens);
+        w.Key("completion_tokens");
+        w.Int(0);
+      }
+      w.Key("total_tokens");
+      w.Int64(tokens);
+      w.EndObject();
+    }
+    w.EndObject();
+  }));
+}
+
+}  // namespace
+
 // ---- routing --------------------------------------------------------------------------------
 
 OpenAIEndpoints::OpenAIEndpoints(std::function<Plan(const RecordedRequest&)> chat) : s_(std::make_unique<State>()) {
@@ -1846,6 +2109,20 @@ std::optional<Plan> OpenAIEndpoints::handle(const RecordedRequest& req, std::str
   if (head == "moderations" && segs.size() == 1) {
     if (auto e = only("POST")) return e;
     return s.moderations(req);
+  }
+  if (head == "rerank" && segs.size() == 1) {  // Jina, Voyage, Together (by the model)
+    if (auto e = only("POST")) return e;
+    return rerank(req);
+  }
+  if (head == "ocr" && segs.size() == 1) {  // Mistral (ocr.cpp); a file chunk reads an uploaded file
+    if (auto e = only("POST")) return e;
+    return mistral_ocr(req, [&](std::string_view id, std::string& bytes, std::string& filename) {
+      const StoredFile* f = s.file(id);
+      if (!f) return false;
+      bytes = f->bytes;
+      filename = f->filename;
+      return true;
+    });
   }
   if (head == "files") {
     if (segs.size() == 1) {

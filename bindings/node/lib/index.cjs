@@ -191,6 +191,131 @@ class Client {
     return p;
   }
 
+  /**
+   * A streamed call (llm_call_stream): "responses.create" (OpenAI's Responses API; "stream": true
+   * may be left out) or "chat". `for await (const event of client.callStream(...))`, then
+   * `await stream.finalResponse()`. `uploads` as call's (kept referenced until the stream ends);
+   * options.signal (an AbortSignal) cancels it, as does leaving the loop early.
+   */
+  callStream(endpoint, request = {}, uploads, options = {}) {
+    const h = this.#handle();
+    const json = toJson(request, 'request');
+    if (uploads !== undefined && uploads !== null && !Array.isArray(uploads)) {
+      throw new TypeError('uploads must be an array of Buffers / TypedArrays');
+    }
+    const data = uploads && uploads.length > 0 ? uploads : null;
+    const signal = options.signal;
+    return new CallStream(h, json, signal, this, (onBatch, onDone) =>
+      internal.callStream(h, String(endpoint), json, data, onBatch, onDone, signal, this));
+  }
+
+  // ---- thin conveniences over call for the other endpoint families: the main fields as
+  // arguments, any others in `request`; answers as the endpoint's JSON. `provider` (a provider's
+  // name, "openai") goes in `request.provider`; by default the client's provider.
+
+  /** images.generations: images for `prompt` ("model", "n", "size", ... in request). */
+  async generateImage(prompt, request = {}, options) {
+    return (await this.call('images.generations', { ...request, prompt }, null, options)).json;
+  }
+
+  /** moderations: one result per input (a string, a list, or multimodal parts). */
+  async moderate(input, request = {}, options) {
+    return (await this.call('moderations', { ...request, input }, null, options)).json;
+  }
+
+  /** rerank: `documents` ordered by relevance to `query`, most relevant first. */
+  async rerank(query, documents, request = {}, options) {
+    return (await this.call('rerank', { ...request, query, documents }, null, options)).json;
+  }
+
+  /** search: web results for `query` ("provider", "max_results", ... in request). */
+  async search(query, request = {}, options) {
+    return (await this.call('search', { ...request, query }, null, options)).json;
+  }
+
+  /**
+   * files.create: `file` is a path (read as it is sent) or a Buffer (then request.filename
+   * names it); `purpose` ("batch", ...). Resolves with the file object.
+   */
+  async createFile(file, purpose, request = {}, options) {
+    const { filename, ...rest } = request;
+    if (typeof file === 'string') {
+      return (await this.call('files.create', { ...rest, purpose, file: { path: file, ...(filename ? { filename } : {}) } }, null, options)).json;
+    }
+    return (await this.call('files.create', { ...rest, purpose, file: { data: 0, filename: filename || 'file.jsonl' } }, [file], options)).json;
+  }
+
+  /** files.retrieve: the file object of `id`. */
+  async retrieveFile(id, request = {}, options) {
+    return (await this.call('files.retrieve', { ...request, file_id: id }, null, options)).json;
+  }
+
+  /** files.list ("purpose", "limit", "after" in request). */
+  async listFiles(request = {}, options) {
+    return (await this.call('files.list', request, null, options)).json;
+  }
+
+  /** files.delete. */
+  async deleteFile(id, request = {}, options) {
+    return (await this.call('files.delete', { ...request, file_id: id }, null, options)).json;
+  }
+
+  /** files.content: resolves with the file's bytes (a Buffer). */
+  async fileContent(id, request = {}, options) {
+    const r = await this.call('files.content', { ...request, file_id: id }, null, options);
+    if (r.bytes === null) throw makeError(raw.LLM_ERR_SERIALIZATION, {}, 'files.content: the answer holds no bytes');
+    return r.bytes;
+  }
+
+  /**
+   * batches.create: a batch of the requests in the uploaded JSONL file `inputFileId` for
+   * `endpoint` ("/v1/chat/completions", ...); completion_window "24h" unless request says.
+   */
+  async createBatch(inputFileId, endpoint, request = {}, options) {
+    const req = { completion_window: '24h', ...request, input_file_id: inputFileId, endpoint };
+    return (await this.call('batches.create', req, null, options)).json;
+  }
+
+  /** batches.retrieve: the batch object ("status", "output_file_id", ...). */
+  async retrieveBatch(id, request = {}, options) {
+    return (await this.call('batches.retrieve', { ...request, batch_id: id }, null, options)).json;
+  }
+
+  /** batches.list ("limit", "after" in request). */
+  async listBatches(request = {}, options) {
+    return (await this.call('batches.list', request, null, options)).json;
+  }
+
+  /** batches.cancel. */
+  async cancelBatch(id, request = {}, options) {
+    return (await this.call('batches.cancel', { ...request, batch_id: id }, null, options)).json;
+  }
+
+  /** responses.create (OpenAI's Responses API), answered whole. */
+  async createResponse(request, options) {
+    return (await this.call('responses.create', request, null, options)).json;
+  }
+
+  /** responses.create streamed: callStream's events, then finalResponse(). */
+  streamResponse(request, options = {}) {
+    return this.callStream('responses.create', request, null, options);
+  }
+
+  /** responses.retrieve: the stored response `id`. */
+  async retrieveResponse(id, request = {}, options) {
+    return (await this.call('responses.retrieve', { ...request, response_id: id }, null, options)).json;
+  }
+
+  /** responses.cancel (a background response). */
+  async cancelResponse(id, request = {}, options) {
+    return (await this.call('responses.cancel', { ...request, response_id: id }, null, options)).json;
+  }
+
+  /** responses.delete. */
+  async deleteResponse(id, request = {}, options) {
+    return (await this.call('responses.delete', { ...request, response_id: id }, null, options)).json;
+  }
+
   /** What call would send (multipart uploads as "parts"), credentials redacted. */
   previewCall(endpoint, request = {}, uploads) {
     const data = uploads && uploads.length > 0 ? uploads : null;
@@ -319,7 +444,8 @@ class ChatStream {
   #closed = false; // return() was called: the iterator is over
   #ended = null; // finalResponse()'s wait for the end (never resolved with a chunk)
 
-  constructor(h, json, signal, owner) {
+  // `start(onBatch, onDone)` starts the native stream (default: a streamed chat).
+  constructor(h, json, signal, owner, start) {
     this.#h = h;
     this.#signal = signal;
     if (signal && signal.aborted) {
@@ -328,11 +454,12 @@ class ChatStream {
     }
     // The addon hands over the chunks queued so far as one JSON array text, and
     // ends with (status, final response JSON | null, error | undefined).
-    const started = internal.stream(h, json, (batch) => this.#push(batch),
-      (status, text, error) => {
-        if (status === LLM_OK) this.#finish(null, JSON.parse(text));
-        else this.#finish(error, null);
-      }, signal, owner);
+    const onBatch = (batch) => this.#push(batch);
+    const onDone = (status, text, error) => {
+      if (status === LLM_OK) this.#finish(null, JSON.parse(text));
+      else this.#finish(error, null);
+    };
+    const started = start ? start(onBatch, onDone) : internal.stream(h, json, onBatch, onDone, signal, owner);
     if (typeof started !== 'number') {
       this.#finish(started, null);
       return;
@@ -437,6 +564,13 @@ class ChatStream {
   }
 }
 
+/**
+ * A streamed call (Client.callStream): an async iterator of the endpoint's events (for
+ * "responses.create" the Responses API's typed events, each with "type" and "sequence_number");
+ * finalResponse() gives the final answer (the "response" object of response.completed).
+ */
+class CallStream extends ChatStream {}
+
 /** Registers an OpenAI-compatible provider for every client made afterwards. */
 function registerProvider(provider) {
   check(raw.llm_register_provider_e(null, toJson(provider, 'provider')));
@@ -463,6 +597,6 @@ function versionNumber() {
 const Status = raw.llm_status_values;
 
 module.exports = {
-  Client, ChatStream, CallResponse, LiterLlmError, Status, version, versionNumber,
+  Client, ChatStream, CallStream, CallResponse, LiterLlmError, Status, version, versionNumber,
   registerProvider, unregisterProvider, providers, ...errorClasses,
 };

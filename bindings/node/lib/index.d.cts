@@ -210,9 +210,65 @@ export declare class Client implements Disposable {
   /** Text of an audio file given by path or bytes (request.filename names bytes; "audio.mp3" by default). */
   transcribe(file: string | ArrayBufferView | ArrayBuffer, request?: Record<string, unknown> & { filename?: string },
     options?: CallOptions): Promise<Record<string, unknown>>;
+  /**
+   * A streamed call (llm_call_stream): "responses.create" or "chat". `for await (const event of
+   * client.callStream(...))`, then `await stream.finalResponse()`; options.signal cancels it.
+   */
+  callStream(endpoint: string, request?: object | string, uploads?: ReadonlyArray<ArrayBufferView | ArrayBuffer> | null,
+    options?: CallOptions): CallStream;
+  /** images.generations: images for `prompt` ("model", "n", "size", ... in request). */
+  generateImage(prompt: string, request?: Record<string, unknown>, options?: CallOptions): Promise<any>;
+  /** moderations: one result per input. */
+  moderate(input: unknown, request?: Record<string, unknown>, options?: CallOptions): Promise<any>;
+  /** rerank: `documents` ordered by relevance to `query`, most relevant first. */
+  rerank(query: string, documents: string[], request?: Record<string, unknown>, options?: CallOptions): Promise<any>;
+  /** search: web results for `query`. */
+  search(query: string, request?: Record<string, unknown>, options?: CallOptions): Promise<any>;
+  /** files.create from a path or bytes (request.filename names bytes). */
+  createFile(file: string | ArrayBufferView | ArrayBuffer, purpose: string,
+    request?: Record<string, unknown> & { filename?: string }, options?: CallOptions): Promise<any>;
+  retrieveFile(id: string, request?: Record<string, unknown>, options?: CallOptions): Promise<any>;
+  listFiles(request?: Record<string, unknown>, options?: CallOptions): Promise<any>;
+  deleteFile(id: string, request?: Record<string, unknown>, options?: CallOptions): Promise<any>;
+  /** files.content: the file's bytes. */
+  fileContent(id: string, request?: Record<string, unknown>, options?: CallOptions): Promise<Buffer>;
+  /** batches.create ("completion_window" "24h" unless request says). */
+  createBatch(inputFileId: string, endpoint: string, request?: Record<string, unknown>, options?: CallOptions): Promise<any>;
+  retrieveBatch(id: string, request?: Record<string, unknown>, options?: CallOptions): Promise<any>;
+  listBatches(request?: Record<string, unknown>, options?: CallOptions): Promise<any>;
+  cancelBatch(id: string, request?: Record<string, unknown>, options?: CallOptions): Promise<any>;
+  /** responses.create (OpenAI's Responses API), answered whole. */
+  createResponse(request: Record<string, unknown> | string, options?: CallOptions): Promise<any>;
+  /** responses.create streamed. */
+  streamResponse(request: Record<string, unknown> | string, options?: CallOptions): CallStream;
+  retrieveResponse(id: string, request?: Record<string, unknown>, options?: CallOptions): Promise<any>;
+  cancelResponse(id: string, request?: Record<string, unknown>, options?: CallOptions): Promise<any>;
+  deleteResponse(id: string, request?: Record<string, unknown>, options?: CallOptions): Promise<any>;
   providers(): ProviderInfo[];
   registerProvider(provider: ProviderRegistration | string): void;
   unregisterProvider(name: string): void;
+}
+
+/** One event of a streamed call (for "responses.create": "response.created", "response.output_text.delta", ...). */
+export interface CallEvent {
+  type: string;
+  sequence_number?: number;
+  [field: string]: any;
+}
+
+/** A streamed call: an async iterator of the endpoint's events, then the final answer. */
+export declare class CallStream implements AsyncIterableIterator<CallEvent> {
+  private constructor();
+  /** Events received so far. */
+  readonly chunkCount: number;
+  next(): Promise<IteratorResult<CallEvent, undefined>>;
+  /** Leaving a for-await loop early cancels the transfer. */
+  return(): Promise<IteratorResult<CallEvent, undefined>>;
+  [Symbol.asyncIterator](): CallStream;
+  /** Cancels the transfer: the iterator then throws CancelledError. */
+  cancel(): void;
+  /** The final answer (for "responses.create" the "response" object) once the stream ended normally. */
+  finalResponse(): Promise<any>;
 }
 
 export interface ModelInfo {

@@ -2,7 +2,7 @@
 import cjs from './index.cjs';
 
 export const {
-  Client, ChatStream, CallResponse, LiterLlmError, Status, version, versionNumber, registerProvider, unregisterProvider, providers,
+  Client, ChatStream, CallStream, CallResponse, LiterLlmError, Status, version, versionNumber, registerProvider, unregisterProvider, providers,
   InvalidArgumentError, AuthenticationError, RateLimitedError, BadRequestError, ContextWindowExceededError,
   ContentPolicyError, NotFoundError, ServerError, ServiceUnavailableError, TimeoutError, StreamingError,
   EndpointNotSupportedError, InvalidHeaderError, SerializationError, BudgetExceededError, HookRejectedError,

@@ -1,6 +1,7 @@
-/* The callback forms (llm_chat_async[_e], llm_chat_stream_async[_e]) of the raw
- * layer, llm_string_free, and the idiomatic layer's internal entry points
- * (exports._internal: setup, chat, stream).
+/* The callback forms (llm_chat_async[_e], llm_chat_stream_async[_e], llm_call_async[_e],
+ * llm_call_stream_async[_e]) of the raw layer, llm_string_free, and the
+ * idiomatic layer's internal entry points (exports._internal: setup, chat,
+ * stream, call, callStream).
  *
  * The library calls back on the client's I/O thread; each callback copies what
  * it got and queues it, without blocking, on the environment's one
@@ -577,7 +578,10 @@ static int arg_json(napi_env env, napi_value v, char *stack, size_t size, char *
  * buffers, or null) come before and after request_json:
  * Raw call:     (client, endpoint, request_json, data, on_done) -> { status, out_request_id[, error] }
  * Promise call: (client, endpoint, request_json, data, signal, keep) -> Promise of a response
- *               handle (the id goes to the id slot) */
+ *               handle (the id goes to the id slot)
+ * Raw call stream:  (client, endpoint, request_json, data, on_chunk, on_done) -> as raw
+ * Fast call stream: (client, endpoint, request_json, data, on_batch, on_done, signal, keep) -> as
+ *               fast stream (llm_call_stream_async[_e]) */
 static napi_value start(napi_env env, napi_callback_info info, int kind, int error_object, int call) {
   size_t argc = 8;
   napi_value all[8] = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
@@ -675,7 +679,13 @@ static napi_value start(napi_env env, napi_callback_info info, int kind, int err
   llm_error_t *error = NULL;
   llm_status st;
   llm_client_t *client = client_p;
-  if (call && req->error_object)
+  if (call && stream && req->error_object)
+    st = llm_call_stream_async_e(client, endpoint, request_json, uploads.data, uploads.sizes, uploads.count, on_chunk_c,
+                                 on_done_e_c, req, &id, &error);
+  else if (call && stream)
+    st = llm_call_stream_async(client, endpoint, request_json, uploads.data, uploads.sizes, uploads.count, on_chunk_c,
+                               on_done_c, req, &id);
+  else if (call && req->error_object)
     st = llm_call_async_e(client, endpoint, request_json, uploads.data, uploads.sizes, uploads.count, on_done_e_c,
                           req, &id, &error);
   else if (call)
@@ -746,6 +756,13 @@ napi_value lln_manual_llm_call_async_e(napi_env env, napi_callback_info info) {
   return start(env, info, K_RAW_CHAT, 1, 1);
 }
 
+napi_value lln_manual_llm_call_stream_async(napi_env env, napi_callback_info info) {
+  return start(env, info, K_RAW_STREAM, 0, 1);
+}
+napi_value lln_manual_llm_call_stream_async_e(napi_env env, napi_callback_info info) {
+  return start(env, info, K_RAW_STREAM, 1, 1);
+}
+
 /* Strings the library returns as `char *` are copied into JS and freed by the
  * wrapper that got them, so there is nothing for JS to free: a no-op. */
 napi_value lln_manual_llm_string_free(napi_env env, napi_callback_info info) {
@@ -796,6 +813,9 @@ static napi_value internal_call(napi_env env, napi_callback_info info) {
 static napi_value internal_stream(napi_env env, napi_callback_info info) {
   return start(env, info, K_FAST_STREAM, 1, 0);
 }
+static napi_value internal_call_stream(napi_env env, napi_callback_info info) {
+  return start(env, info, K_FAST_STREAM, 1, 1);
+}
 
 /* exports._internal (not enumerable): the idiomatic layer's entry points; not
  * part of the raw layer (which mirrors the header). */
@@ -807,6 +827,7 @@ napi_status lln_define_internal(napi_env env, napi_value exports) {
       {"chat", NULL, internal_chat, NULL, NULL, NULL, napi_enumerable, NULL},
       {"stream", NULL, internal_stream, NULL, NULL, NULL, napi_enumerable, NULL},
       {"call", NULL, internal_call, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"callStream", NULL, internal_call_stream, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (s == napi_ok) s = napi_define_properties(env, obj, sizeof fns / sizeof fns[0], fns);
   napi_property_descriptor prop = {"_internal", NULL, NULL, NULL, NULL, obj, napi_default, NULL};

@@ -1193,7 +1193,8 @@ fail:
 }
 
 /* Waits for the next chunk. On LLM_OK, *chunk_json is either an OpenAI
- * "chat.completion.chunk" object (borrowed: valid until the next call on this
+ * "chat.completion.chunk" object (for llm_call_stream's "responses.create",
+ * a Responses API event instead; borrowed: valid until the next call on this
  * stream or llm_stream_free), or NULL: the stream has ended normally, and
  * every later call answers the same. Any other status is the stream's error
  * (an HTTP error, LLM_ERR_STREAMING for a cut or malformed stream,
@@ -1223,7 +1224,8 @@ fail:
 }
 
 /* Waits for the next chunk. On LLM_OK, *chunk_json is either an OpenAI
- * "chat.completion.chunk" object (borrowed: valid until the next call on this
+ * "chat.completion.chunk" object (for llm_call_stream's "responses.create",
+ * a Responses API event instead; borrowed: valid until the next call on this
  * stream or llm_stream_free), or NULL: the stream has ended normally, and
  * every later call answers the same. Any other status is the stream's error
  * (an HTTP error, LLM_ERR_STREAMING for a cut or malformed stream,
@@ -1427,20 +1429,29 @@ fail:
  * cannot be read, a type the endpoint does not take (audio for the audio
  * endpoints), or one larger than the provider accepts (25 MB of audio for
  * OpenAI, 512 MB for a file) fails with LLM_ERR_INVALID_ARGUMENT naming the
- * field and the path, before anything is sent.
+ * field and the path, before anything is sent. OCR's "document" takes the
+ * same two forms besides Mistral's own ({"type": "document_url", ...}): the
+ * library sends the bytes as a base64 data URL (so they are read whole into
+ * the request body), typed by "content_type" or the name's extension (pdf,
+ * docx, pptx, png, jpeg, webp, gif, avif, tiff, bmp; 50 MB at most).
  * 
  * On success *out is a new response the caller owns (llm_response_free). Its
  * JSON (llm_response_json) is the endpoint's answer in OpenAI's shape plus
  * "provider" and "stats" (as llm_chat's): for embeddings {"object": "list",
  * "data": [{"object": "embedding", "index", "embedding": [floats]}], "model",
- * "usage"} whatever the provider (base64 answers decoded to floats); for a
+ * "usage"} whatever the provider (base64 answers decoded to floats: held as
+ * float32 values only, not as JSON, until llm_response_json is first asked,
+ * which writes each as the shortest text that reads back as that float); for a
  * binary answer (audio.speech, files.content) {"object": "binary",
  * "content_type", "bytes": length} with the bytes in llm_response_bytes; a
  * transcription or translation asked as "text", "srt" or "vtt" {"text": the
  * provider's text}; for models {"object": "list", "data": [{"id", "object":
  * "model", "created", "owned_by"}]}; for rerank {"object": "list",
  * "results": [{"index", "relevance_score", "document"?}]} most relevant
- * first; for search {"object": "search.results", "query", "results":
+ * first, "document" ({"text"}) present exactly when the request set
+ * "return_documents": true; for ocr the provider's answer as it is ({"pages":
+ * [{"index", "markdown", "images", "dimensions"}], "model", "usage_info"});
+ * for search {"object": "search.results", "query", "results":
  * [{"title", "url", "snippet", "published_at"?, "score"?}]}.
  * Blocks the calling thread; thread-safe; must not be called from one of this
  * client's callbacks (LLM_ERR_INVALID_ARGUMENT: use llm_call_async). */
@@ -1529,20 +1540,29 @@ fail:
  * cannot be read, a type the endpoint does not take (audio for the audio
  * endpoints), or one larger than the provider accepts (25 MB of audio for
  * OpenAI, 512 MB for a file) fails with LLM_ERR_INVALID_ARGUMENT naming the
- * field and the path, before anything is sent.
+ * field and the path, before anything is sent. OCR's "document" takes the
+ * same two forms besides Mistral's own ({"type": "document_url", ...}): the
+ * library sends the bytes as a base64 data URL (so they are read whole into
+ * the request body), typed by "content_type" or the name's extension (pdf,
+ * docx, pptx, png, jpeg, webp, gif, avif, tiff, bmp; 50 MB at most).
  * 
  * On success *out is a new response the caller owns (llm_response_free). Its
  * JSON (llm_response_json) is the endpoint's answer in OpenAI's shape plus
  * "provider" and "stats" (as llm_chat's): for embeddings {"object": "list",
  * "data": [{"object": "embedding", "index", "embedding": [floats]}], "model",
- * "usage"} whatever the provider (base64 answers decoded to floats); for a
+ * "usage"} whatever the provider (base64 answers decoded to floats: held as
+ * float32 values only, not as JSON, until llm_response_json is first asked,
+ * which writes each as the shortest text that reads back as that float); for a
  * binary answer (audio.speech, files.content) {"object": "binary",
  * "content_type", "bytes": length} with the bytes in llm_response_bytes; a
  * transcription or translation asked as "text", "srt" or "vtt" {"text": the
  * provider's text}; for models {"object": "list", "data": [{"id", "object":
  * "model", "created", "owned_by"}]}; for rerank {"object": "list",
  * "results": [{"index", "relevance_score", "document"?}]} most relevant
- * first; for search {"object": "search.results", "query", "results":
+ * first, "document" ({"text"}) present exactly when the request set
+ * "return_documents": true; for ocr the provider's answer as it is ({"pages":
+ * [{"index", "markdown", "images", "dimensions"}], "model", "usage_info"});
+ * for search {"object": "search.results", "query", "results":
  * [{"title", "url", "snippet", "published_at"?, "score"?}]}.
  * Blocks the calling thread; thread-safe; must not be called from one of this
  * client's callbacks (LLM_ERR_INVALID_ARGUMENT: use llm_call_async). */
@@ -1580,7 +1600,112 @@ fail:
   return NULL;
 }
 
-/* What llm_call would send, without sending it: as llm_preview_request, and
+/* A streamed call, read as llm_chat_stream's stream is (llm_stream_next,
+ * llm_stream_cancel, llm_stream_final_response, llm_stream_free). Endpoints
+ * that stream: "chat" (exactly llm_chat_stream) and "responses.create" (the
+ * OpenAI Responses API with "stream": true, which may be absent here). Any
+ * other endpoint fails with LLM_ERR_INVALID_ARGUMENT naming it; so does a
+ * request with "stream": false.
+ * For "responses.create" each chunk is one of the API's typed events, passed
+ * through as the provider sent it: a JSON object with "type"
+ * ("response.created", "response.output_text.delta",
+ * "response.function_call_arguments.delta", ..., "response.completed") and
+ * "sequence_number". The stream ends after "response.completed" or
+ * "response.incomplete" (a token budget ran out: not an error), and
+ * llm_stream_final_response then gives that event's "response" object (plus
+ * "provider" and "stats"), as llm_call("responses.create") would have. A
+ * "response.failed" or "error" event is the stream's error, with the status
+ * its code says (LLM_ERR_STREAMING for a server failure), and so is a stream
+ * that ends before its terminal event.
+ * `data`: as llm_call's, read until the call ends. On success *out is a new
+ * stream the caller owns (llm_stream_free). Thread-safe. */
+static napi_value w_llm_call_stream(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  char *endpoint = NULL;
+  char *request_json = NULL;
+  lln_buffers data_b = {0};
+  void *client_p = NULL;
+  if (!lln_arg_handle(env, argc > 0 ? argv[0] : NULL, LLN_H_llm_client_t, 0, &client_p)) goto fail;
+  llm_client_t *client = (llm_client_t *)client_p;
+  if (!lln_arg_string(env, argc > 1 ? argv[1] : NULL, &endpoint)) goto fail;
+  if (!lln_arg_string(env, argc > 2 ? argv[2] : NULL, &request_json)) goto fail;
+  if (!lln_arg_buffers(env, argc > 3 ? argv[3] : NULL, &data_b)) goto fail;
+  const void *const *data = data_b.data;
+  const size_t *data_sizes = data_b.sizes;
+  size_t data_count = data_b.count;
+  llm_stream_t *out = NULL;
+  llm_status ret = llm_call_stream(client, endpoint, request_json, data, data_sizes, data_count, &out);
+  napi_value result = lln_object(env);
+  lln_set(env, result, "status", lln_int32(env, (int32_t)ret));
+  lln_set(env, result, "out", lln_wrap_handle(env, LLN_H_llm_stream_t, out));
+  free(endpoint);
+  free(request_json);
+  lln_buffers_free(&data_b);
+  return result;
+fail:
+  free(endpoint);
+  free(request_json);
+  lln_buffers_free(&data_b);
+  return NULL;
+}
+
+/* A streamed call, read as llm_chat_stream's stream is (llm_stream_next,
+ * llm_stream_cancel, llm_stream_final_response, llm_stream_free). Endpoints
+ * that stream: "chat" (exactly llm_chat_stream) and "responses.create" (the
+ * OpenAI Responses API with "stream": true, which may be absent here). Any
+ * other endpoint fails with LLM_ERR_INVALID_ARGUMENT naming it; so does a
+ * request with "stream": false.
+ * For "responses.create" each chunk is one of the API's typed events, passed
+ * through as the provider sent it: a JSON object with "type"
+ * ("response.created", "response.output_text.delta",
+ * "response.function_call_arguments.delta", ..., "response.completed") and
+ * "sequence_number". The stream ends after "response.completed" or
+ * "response.incomplete" (a token budget ran out: not an error), and
+ * llm_stream_final_response then gives that event's "response" object (plus
+ * "provider" and "stats"), as llm_call("responses.create") would have. A
+ * "response.failed" or "error" event is the stream's error, with the status
+ * its code says (LLM_ERR_STREAMING for a server failure), and so is a stream
+ * that ends before its terminal event.
+ * `data`: as llm_call's, read until the call ends. On success *out is a new
+ * stream the caller owns (llm_stream_free). Thread-safe. */
+static napi_value w_llm_call_stream_e(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  char *endpoint = NULL;
+  char *request_json = NULL;
+  lln_buffers data_b = {0};
+  void *client_p = NULL;
+  if (!lln_arg_handle(env, argc > 0 ? argv[0] : NULL, LLN_H_llm_client_t, 0, &client_p)) goto fail;
+  llm_client_t *client = (llm_client_t *)client_p;
+  if (!lln_arg_string(env, argc > 1 ? argv[1] : NULL, &endpoint)) goto fail;
+  if (!lln_arg_string(env, argc > 2 ? argv[2] : NULL, &request_json)) goto fail;
+  if (!lln_arg_buffers(env, argc > 3 ? argv[3] : NULL, &data_b)) goto fail;
+  const void *const *data = data_b.data;
+  const size_t *data_sizes = data_b.sizes;
+  size_t data_count = data_b.count;
+  llm_stream_t *out = NULL;
+  llm_error_t *error = NULL;
+  llm_status ret = llm_call_stream_e(client, endpoint, request_json, data, data_sizes, data_count, &out, &error);
+  napi_value result = lln_object(env);
+  lln_set(env, result, "status", lln_int32(env, (int32_t)ret));
+  lln_set(env, result, "out", lln_wrap_handle(env, LLN_H_llm_stream_t, out));
+  lln_set(env, result, "error", lln_wrap_handle(env, LLN_H_llm_error_t, error));
+  free(endpoint);
+  free(request_json);
+  lln_buffers_free(&data_b);
+  return result;
+fail:
+  free(endpoint);
+  free(request_json);
+  lln_buffers_free(&data_b);
+  return NULL;
+}
+
+/* What llm_call would send, without sending it: as llm_preview_request (a
+ * request with "stream": true previews llm_call_stream's request), and
  * for a multipart upload "parts": [{"name", "value"} for a plain field,
  * {"name", "filename", "content_type", "bytes", "path"} for a file] (the
  * file's bytes are not read). Caller owns *out (llm_string_free). */
@@ -1617,7 +1742,8 @@ fail:
   return NULL;
 }
 
-/* What llm_call would send, without sending it: as llm_preview_request, and
+/* What llm_call would send, without sending it: as llm_preview_request (a
+ * request with "stream": true previews llm_call_stream's request), and
  * for a multipart upload "parts": [{"name", "value"} for a plain field,
  * {"name", "filename", "content_type", "bytes", "path"} for a file] (the
  * file's bytes are not read). Caller owns *out (llm_string_free). */
@@ -1692,8 +1818,10 @@ fail:
 }
 
 /* An embeddings answer's vectors as one row-major array of *count vectors of
- * *dimensions floats each (vector i at i * dimensions, in input order), made
- * on first use: no JSON to parse. NULL (and 0, 0) when the response holds no
+ * *dimensions floats each (vector i at i * dimensions, in input order): no
+ * JSON to parse. Made on first use, or already made when the provider
+ * answered in base64 (OpenAI, Azure OpenAI: the library asks for it unless
+ * the request sets "encoding_format"). NULL (and 0, 0) when the response holds no
  * vectors of one length, or when memory runs out (the thread's last error then
  * says so). Borrowed from `response`; either out pointer may be NULL. */
 static napi_value w_llm_response_embeddings(napi_env env, napi_callback_info info) {
@@ -2014,6 +2142,10 @@ napi_status lln_define_raw(napi_env env, napi_value exports) {
     {"llm_call_e", w_llm_call_e},
     {"llm_call_async", lln_manual_llm_call_async},
     {"llm_call_async_e", lln_manual_llm_call_async_e},
+    {"llm_call_stream", w_llm_call_stream},
+    {"llm_call_stream_e", w_llm_call_stream_e},
+    {"llm_call_stream_async", lln_manual_llm_call_stream_async},
+    {"llm_call_stream_async_e", lln_manual_llm_call_stream_async_e},
     {"llm_preview_call", w_llm_preview_call},
     {"llm_preview_call_e", w_llm_preview_call_e},
     {"llm_response_bytes", w_llm_response_bytes},

@@ -32,6 +32,10 @@ napi_value lln_manual_llm_chat_stream_async_e(napi_env env, napi_callback_info i
 napi_value lln_manual_llm_call_async(napi_env env, napi_callback_info info);
 /* llm_call_async_e: written by hand in src/async.c. */
 napi_value lln_manual_llm_call_async_e(napi_env env, napi_callback_info info);
+/* llm_call_stream_async: written by hand in src/async.c. */
+napi_value lln_manual_llm_call_stream_async(napi_env env, napi_callback_info info);
+/* llm_call_stream_async_e: written by hand in src/async.c. */
+napi_value lln_manual_llm_call_stream_async_e(napi_env env, napi_callback_info info);
 
 /* Adds every function and constant of the raw layer to `exports`. */
 napi_status lln_define_raw(napi_env env, napi_value exports);

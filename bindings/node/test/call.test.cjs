@@ -142,3 +142,51 @@ test('raw llm_call_async_e keeps the buffers and calls back', async () => {
     raw.llm_client_free(h);
   }
 });
+
+test('the endpoint conveniences: images, moderation, files, batches, responses', async () => {
+  const c = track(client());
+  const img = await c.generateImage('a red square', { model: 'openai/dall-e-2', n: 1, size: '256x256' });
+  assert.equal(img.data.length, 1);
+  const mod = await c.moderate(['a', 'b'], { model: 'openai/omni-moderation-latest' });
+  assert.equal(mod.results.length, 2);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'literllm-node-files-'));
+  try {
+    const file = path.join(dir, 'notes.txt');
+    fs.writeFileSync(file, 'from a path');
+    const a = await c.createFile(file, 'assistants', { provider: 'openai' });
+    const b = await c.createFile(Buffer.from('from bytes'), 'assistants', { provider: 'openai', filename: 'b.txt' });
+    assert.equal((await c.retrieveFile(a.id, { provider: 'openai' })).id, a.id);
+    assert.ok((await c.listFiles({ provider: 'openai' })).data.some((f) => f.id === b.id));
+    assert.equal((await c.fileContent(a.id, { provider: 'openai' })).toString(), 'from a path');
+    assert.equal((await c.fileContent(b.id, { provider: 'openai' })).toString(), 'from bytes');
+    assert.equal((await c.deleteFile(b.id, { provider: 'openai' })).deleted, true);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal((await c.listBatches({ provider: 'openai', limit: 5 })).object, 'list');
+  const r = await c.createResponse({ model: 'openai/gpt-4o-mini', input: 'keep me' });
+  assert.equal((await c.retrieveResponse(r.id, { provider: 'openai' })).id, r.id);
+  await c.deleteResponse(r.id, { provider: 'openai' });
+  await assert.rejects(c.retrieveResponse(r.id, { provider: 'openai' }), lib.NotFoundError);
+});
+
+test('callStream: events then the final response; a signal cancels; a non-streaming endpoint fails', async () => {
+  const c = track(client());
+  const s = c.streamResponse({ model: 'openai/gpt-4o-mini', input: 'one two three' });
+  assert.ok(s instanceof lib.CallStream);
+  const types = [];
+  for await (const ev of s) types.push(ev.type);
+  assert.equal(types[0], 'response.created');
+  assert.equal(types[types.length - 1], 'response.completed');
+  const final = await s.finalResponse();
+  assert.equal(final.status, 'completed');
+  const ac = new AbortController();
+  ac.abort();
+  const s2 = c.callStream('responses.create', { model: 'openai/gpt-4o-mini', input: 'a b c' }, null, { signal: ac.signal });
+  await assert.rejects(async () => {
+    for await (const ev of s2) assert.fail(String(ev));
+  }, lib.CancelledError);
+  await assert.rejects(async () => {
+    for await (const ev of c.callStream('embeddings', { model: 'openai/text-embedding-3-small', input: 'x' })) assert.fail(String(ev));
+  }, lib.InvalidArgumentError);
+});

@@ -80,12 +80,82 @@ function parseArgs(toolCalls) {
   return (toolCalls || []).map((tc) => ({ ...tc, function: { ...tc.function, arguments: JSON.parse(tc.function.arguments) } }));
 }
 
+// The value at a path "a.0.b" (digits index arrays), or undefined.
+function atPath(v, p) {
+  for (const seg of p.split('.')) {
+    if (Array.isArray(v) && /^\d+$/.test(seg)) v = v[Number(seg)];
+    else if (v && typeof v === 'object' && !Array.isArray(v) && Object.prototype.hasOwnProperty.call(v, seg)) v = v[seg];
+    else return undefined;
+  }
+  return v;
+}
+
+// A scenario's "uploads" ({base64} or {text} each) as Buffers.
+function uploadsOf(sc) {
+  return (sc.uploads || []).map((u) => ('base64' in u ? Buffer.from(u.base64, 'base64') : Buffer.from(u.text, 'utf8')));
+}
+
+// The text of a Responses API response: its "output_text" parts joined.
+function responsesText(r) {
+  let t = '';
+  for (const item of r?.output || []) for (const part of item.content || []) if (part.type === 'output_text') t += part.text;
+  return t;
+}
+
+// Kind "call_stream": events checked as they come, deltas joined, the final response compared.
+async function runCallStream(client, sc, vars, signal) {
+  const out = { chunks: 0, text: '', known: ['final_status', 'event_types'] };
+  const types = new Set();
+  let last = -1;
+  const stream = client.callStream(sc.endpoint, fill(sc.request, vars), uploadsOf(sc), { signal });
+  try {
+    for await (const ev of stream) {
+      out.chunks++;
+      assert.ok(typeof ev.type === 'string' && Number.isInteger(ev.sequence_number), `an event without type or sequence_number: ${JSON.stringify(ev)}`);
+      assert.ok(ev.sequence_number > last, `sequence_number ${ev.sequence_number} after ${last}`);
+      last = ev.sequence_number;
+      types.add(ev.type);
+      if (ev.type === 'response.output_text.delta') out.text += ev.delta;
+    }
+    const final = await stream.finalResponse();
+    out.status = 'LLM_OK';
+    assert.equal(responsesText(final), out.text, 'the joined deltas differ from the final response\'s text');
+    if ('final_status' in sc.expect) assert.equal(final.status, sc.expect.final_status);
+    for (const t of sc.expect.event_types || []) assert.ok(types.has(t), `no event ${t}`);
+  } catch (e) {
+    if (!(e instanceof LiterLlmError)) throw e;
+    out.status = e.statusName;
+    out.error = e;
+  }
+  return out;
+}
+
+// Kind "batch": files.create, batches.create, batches.retrieve until done, files.content.
+async function runBatch(client, sc) {
+  const out = { known: ['batch_status', 'output_lines', 'output_contains'] };
+  const opts = sc.provider ? { provider: sc.provider } : {};
+  const file = await client.createFile(Buffer.from(sc.upload.content, 'utf8'), sc.upload.purpose,
+    { ...opts, filename: sc.upload.filename });
+  const { endpoint, ...fields } = sc.batch;
+  let batch = await client.createBatch(file.id, endpoint, { ...opts, ...fields });
+  for (let i = 0; i < sc.max_polls; i++) {
+    batch = await client.retrieveBatch(batch.id, opts);
+    if (['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) break;
+  }
+  assert.equal(batch.status, sc.expect.batch_status, JSON.stringify(batch));
+  const output = (await client.fileContent(batch.output_file_id, opts)).toString('utf8');
+  if ('output_lines' in sc.expect) assert.equal(output.split('\n').filter((l) => l.trim() !== '').length, sc.expect.output_lines);
+  for (const t of sc.expect.output_contains || []) assert.ok(output.includes(t), `the output lacks ${t}: ${output}`);
+  return out;
+}
+
 // Checks every key of `expect`; an unknown key fails (the runner must learn it).
 function verify(expect, out, vars) {
   const e = fill(expect, vars);
   const resp = out.response;
   const choice = resp?.choices?.[0];
   for (const [key, want] of Object.entries(e)) {
+    if (out.known && out.known.includes(key)) continue;
     switch (key) {
       case 'status':
         assert.equal(out.status, want, out.error ? `error: ${out.error.message}` : 'succeeded');
@@ -176,6 +246,17 @@ function verify(expect, out, vars) {
         assert.ok(out.call && Buffer.isBuffer(out.call.bytes), 'no bytes');
         assert.ok(out.call.bytes.length >= want, `${out.call.bytes.length} bytes`);
         break;
+      case 'fields':
+        assert.ok(out.call, 'no call response');
+        for (const [p, w] of Object.entries(want)) assert.deepEqual(atPath(out.call.json, p), w, `fields.${p}`);
+        break;
+      case 'lengths':
+        assert.ok(out.call, 'no call response');
+        for (const [p, w] of Object.entries(want)) {
+          const v = atPath(out.call.json, p);
+          assert.ok(Array.isArray(v) && v.length === w, `lengths.${p}: got ${JSON.stringify(v)}, want ${w}`);
+        }
+        break;
       default:
         assert.fail(`expectation "${key}" is not known to the Node runner`);
     }
@@ -227,7 +308,24 @@ const kinds = {
   async call(sc, vars) {
     const client = makeClient(sc, vars);
     try {
-      verify(sc.expect, await outcome(async () => ({ call: await client.call(sc.endpoint, fill(sc.request, vars)) })), vars);
+      verify(sc.expect, await outcome(async () => ({ call: await client.call(sc.endpoint, fill(sc.request, vars), uploadsOf(sc)) })), vars);
+    } finally {
+      client.close();
+    }
+  },
+  async call_stream(sc, vars) {
+    const client = makeClient(sc, vars);
+    try {
+      verify(sc.expect, await runCallStream(client, sc, vars), vars);
+      verify(sc.expect, await runCallStream(client, sc, vars, new AbortController().signal), vars); // with a signal
+    } finally {
+      client.close();
+    }
+  },
+  async batch(sc, vars) {
+    const client = makeClient(sc, vars);
+    try {
+      verify(sc.expect, await outcome(() => runBatch(client, sc)), vars);
     } finally {
       client.close();
     }

@@ -155,9 +155,81 @@ impl ClientPtr {
         // SAFETY: live client, valid C string, out pointers.
         let st = unsafe { sys::llm_chat_stream_e(self.raw(), c.as_ptr(), &mut out, &mut err) };
         check(st, err)?;
-        NonNull::new(out)
-            .map(StreamPtr)
-            .ok_or_else(|| Error::from_info(ErrorInfo::local(Status::Internal, "NULL stream on success".into())))
+        StreamPtr::new(out, None)
+    }
+
+    /// llm_call_stream_e. The uploads go with the stream (freed after it),
+    /// since the library may read them until the streamed call ends.
+    pub fn call_stream<U>(&self, endpoint: &str, request_json: &str, uploads: Vec<U>) -> Result<StreamPtr, Error>
+    where
+        U: AsRef<[u8]> + Send + Sync + 'static,
+    {
+        let e = cstring("endpoint", endpoint)?;
+        let c = cstring("request", request_json)?;
+        // The bytes live in the Vec's heap buffer, which does not move with it.
+        let (ptrs, sizes) = upload_arrays(uploads.iter().map(AsRef::as_ref));
+        let (mut out, mut err) = (ptr::null_mut(), ptr::null_mut());
+        // SAFETY: live client, valid C strings; the uploads outlive the
+        // stream (they are freed after llm_stream_free).
+        let st = unsafe {
+            sys::llm_call_stream_e(
+                self.raw(),
+                e.as_ptr(),
+                c.as_ptr(),
+                data_ptr(&ptrs),
+                sizes.as_ptr(),
+                ptrs.len(),
+                &mut out,
+                &mut err,
+            )
+        };
+        check(st, err)?;
+        let keep: Option<Box<dyn Send + Sync>> = if uploads.is_empty() { None } else { Some(Box::new(uploads)) };
+        StreamPtr::new(out, keep)
+    }
+
+    /// Starts llm_call_stream_async_e: the uploads are owned by the request
+    /// until the done callback ran; `on_chunk` per chunk, `on_done` once.
+    pub fn call_stream_async<U, C, F>(
+        &self,
+        endpoint: &str,
+        request_json: &str,
+        uploads: Vec<U>,
+        on_chunk: C,
+        on_done: F,
+    ) -> Result<u64, Error>
+    where
+        U: AsRef<[u8]> + Send + 'static,
+        C: FnMut(&str) -> bool + Send + 'static,
+        F: FnOnce(Result<ResponsePtr, Error>) + Send + 'static,
+    {
+        let e = cstring("endpoint", endpoint)?;
+        let c = cstring("request", request_json)?;
+        let ud = Box::into_raw(Box::new(CallStreamCallbacks { uploads, on_chunk, on_done: Some(on_done) }));
+        // SAFETY: as call_async.
+        let (ptrs, sizes) = upload_arrays(unsafe { &*ud }.uploads.iter().map(AsRef::as_ref));
+        let (mut id, mut err) = (0u64, ptr::null_mut());
+        // SAFETY: live client; `ud` stays valid until the done trampoline takes it back.
+        let st = unsafe {
+            sys::llm_call_stream_async_e(
+                self.raw(),
+                e.as_ptr(),
+                c.as_ptr(),
+                data_ptr(&ptrs),
+                sizes.as_ptr(),
+                ptrs.len(),
+                Some(call_chunk_trampoline::<U, C, F>),
+                Some(call_stream_done_trampoline::<U, C, F>),
+                ud.cast(),
+                &mut id,
+                &mut err,
+            )
+        };
+        if st != sys::LLM_OK {
+            // SAFETY: no callback will run: the box is still ours.
+            drop(unsafe { Box::from_raw(ud) });
+        }
+        check(st, err).map(|()| id)
     }
 
     pub fn preview(&self, request_json: &str, stream: bool) -> Result<String, Error> {
@@ -445,6 +517,43 @@ unsafe extern "C" fn stream_done_trampoline<C, F: FnOnce(Result<ResponsePtr, Err
     }
 }
 
+/// What a streamed async call owns until its done callback.
+struct CallStreamCallbacks<U, C, F> {
+    uploads: Vec<U>,
+    on_chunk: C,
+    on_done: Option<F>,
+}
+
+unsafe extern "C" fn call_chunk_trampoline<U, C: FnMut(&str) -> bool, F>(
+    chunk_json: *const c_char,
+    user_data: *mut c_void,
+) -> c_int {
+    // SAFETY: the box lives until the done trampoline; chunks and done do not overlap.
+    let cbs = unsafe { &mut *user_data.cast::<CallStreamCallbacks<U, C, F>>() };
+    // SAFETY: borrowed for this call.
+    let chunk = unsafe { CStr::from_ptr(chunk_json) }.to_string_lossy();
+    match catch_unwind(AssertUnwindSafe(|| (cbs.on_chunk)(&chunk))) {
+        Ok(true) => 0,
+        _ => 1,
+    }
+}
+
+unsafe extern "C" fn call_stream_done_trampoline<U, C, F: FnOnce(Result<ResponsePtr, Error>)>(
+    status: sys::llm_status,
+    response: *mut sys::llm_response_t,
+    error: *const sys::llm_error_t,
+    user_data: *mut c_void,
+) {
+    // SAFETY: the Box made in call_stream_async; done runs exactly once, last.
+    let mut cbs = unsafe { Box::from_raw(user_data.cast::<CallStreamCallbacks<U, C, F>>()) };
+    let r = done_result(status, response, error);
+    if let Some(f) = cbs.on_done.take() {
+        let _ = catch_unwind(AssertUnwindSafe(move || f(r)));
+    }
+    // The uploads go with `cbs`, now that the library is done with them.
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(cbs)));
+}
+
 /// An owned response. Used by one thread at a time (Send, not Sync).
 pub struct ResponsePtr(NonNull<sys::llm_response_t>);
 
@@ -508,7 +617,12 @@ impl ResponsePtr {
 /// An owned stream. next/final_response: one thread at a time (the safe
 /// layer enforces it through &mut on Stream);
 /// cancel takes &self and may run on any thread at any time.
-pub struct StreamPtr(NonNull<sys::llm_stream_t>);
+pub struct StreamPtr {
+    ptr: NonNull<sys::llm_stream_t>,
+    // What the library may read until the stream is freed (a streamed call's
+    // uploads); dropped after llm_stream_free.
+    _keep: Option<Box<dyn Send + Sync>>,
+}
 
 // SAFETY: a stream may move between threads.
 unsafe impl Send for StreamPtr {}
@@ -518,29 +632,35 @@ unsafe impl Sync for StreamPtr {}
 impl Drop for StreamPtr {
     fn drop(&mut self) {
         // SAFETY: we own it; no other reference remains.
-        unsafe { sys::llm_stream_free(self.0.as_ptr()) };
+        unsafe { sys::llm_stream_free(self.ptr.as_ptr()) };
     }
 }
 
 impl StreamPtr {
+    fn new(p: *mut sys::llm_stream_t, keep: Option<Box<dyn Send + Sync>>) -> Result<StreamPtr, Error> {
+        NonNull::new(p)
+            .map(|ptr| StreamPtr { ptr, _keep: keep })
+            .ok_or_else(|| Error::from_info(ErrorInfo::local(Status::Internal, "NULL stream on success".into())))
+    }
+
     /// The next chunk's JSON, or None at the end.
     pub fn next(&self) -> Result<Option<String>, Error> {
         let (mut chunk, mut err) = (ptr::null(), ptr::null_mut());
         // SAFETY: live stream, exclusive for next.
-        let st = unsafe { sys::llm_stream_next_e(self.0.as_ptr(), &mut chunk, &mut err) };
+        let st = unsafe { sys::llm_stream_next_e(self.ptr.as_ptr(), &mut chunk, &mut err) };
         check(st, err)?;
         Ok(opt_string(chunk))
     }
 
     pub fn cancel(&self) {
         // SAFETY: any thread, any time, while the stream is alive.
-        unsafe { sys::llm_stream_cancel(self.0.as_ptr()) };
+        unsafe { sys::llm_stream_cancel(self.ptr.as_ptr()) };
     }
 
     pub fn final_response(&self) -> Result<ResponsePtr, Error> {
         let (mut out, mut err) = (ptr::null_mut(), ptr::null_mut());
         // SAFETY: live stream.
-        let st = unsafe { sys::llm_stream_final_response_e(self.0.as_ptr(), &mut out, &mut err) };
+        let st = unsafe { sys::llm_stream_final_response_e(self.ptr.as_ptr(), &mut out, &mut err) };
         check(st, err)?;
         ResponsePtr::new(out)
     }

@@ -18,7 +18,7 @@ mod error;
 mod ffi;
 mod models;
 
-pub use call::{CallFuture, Model, Response, SpeechRequest};
+pub use call::{CallAsyncStream, CallFuture, CallStream, Model, Response, SpeechRequest};
 pub use error::{Error, ErrorInfo, Status};
 pub use models::*;
 

@@ -337,3 +337,76 @@ fn call_errors_are_typed() {
         .unwrap_err();
     assert_eq!(e.status(), Status::InvalidArgument);
 }
+
+#[test]
+fn call_stream_events_final_response_and_cancel() {
+    let up = upstream();
+    let client = Client::new(&up.config()).unwrap();
+    let req = json!({"model": "openai/gpt-4o-mini", "input": "one two three"});
+    let mut s = client.stream_response(&req).unwrap();
+    let types: Vec<String> = s.by_ref().map(|e| e.unwrap()["type"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(types.first().map(String::as_str), Some("response.created"));
+    assert_eq!(types.last().map(String::as_str), Some("response.completed"));
+    assert_eq!(s.final_response().unwrap().value().unwrap()["status"], "completed");
+
+    // Cancelled from another thread while events are still coming.
+    let slow = json!({"model": "openai/gpt-4o-mini", "input": "a b c d e f g h i j",
+                      "extra_headers": {"x-upstream-chunk-delay-ms": "50"}});
+    let mut s = client.call_stream("responses.create", &slow, Vec::<Vec<u8>>::new()).unwrap();
+    assert!(s.next().unwrap().is_ok());
+    let c = s.canceller();
+    std::thread::spawn(move || c.cancel()).join().unwrap();
+    let last = s.by_ref().last().expect("an error after the cancel");
+    assert_eq!(last.unwrap_err().status(), Status::Cancelled);
+
+    // The async form gives the same events and final response.
+    let mut a = client.stream_response_async(&req).unwrap();
+    let n = futures::executor::block_on(async {
+        let mut n = 0;
+        while let Some(e) = a.next().await {
+            e.unwrap();
+            n += 1;
+        }
+        n
+    });
+    assert_eq!(n, types.len());
+    assert_eq!(a.final_response().unwrap().value().unwrap()["status"], "completed");
+
+    // An endpoint that does not stream fails before anything is sent.
+    let e = client.call_stream(
+        "embeddings",
+        &json!({"model": "openai/text-embedding-3-small", "input": "x"}),
+        Vec::<Vec<u8>>::new(),
+    );
+    assert_eq!(e.unwrap_err().status(), Status::InvalidArgument);
+}
+
+#[test]
+fn endpoint_conveniences() {
+    let up = upstream();
+    let client = Client::new(&up.config()).unwrap();
+    let none = serde_json::Value::Null;
+    let img =
+        client.generate_image(Some("openai/dall-e-2"), "a red square", &json!({"n": 1, "size": "256x256"})).unwrap();
+    assert_eq!(img["data"].as_array().unwrap().len(), 1);
+    let m = client.moderate(Some("openai/omni-moderation-latest"), &json!(["a", "b"]), &none).unwrap();
+    assert_eq!(m["results"].as_array().unwrap().len(), 2);
+
+    let f = client.create_file(Some("openai"), "assistants", "notes.txt", b"hello file", &none).unwrap();
+    let id = f["id"].as_str().unwrap();
+    assert_eq!(client.retrieve_file(Some("openai"), id).unwrap()["id"], id);
+    assert!(client.list_files(Some("openai"), &none).unwrap()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["id"] == id));
+    assert_eq!(client.file_content(Some("openai"), id).unwrap().0, b"hello file");
+    assert_eq!(client.delete_file(Some("openai"), id).unwrap()["deleted"], true);
+    assert_eq!(client.list_batches(Some("openai"), &json!({"limit": 5})).unwrap()["object"], "list");
+
+    let r = client.create_response(&json!({"model": "openai/gpt-4o-mini", "input": "keep me"})).unwrap();
+    let rid = r["id"].as_str().unwrap();
+    assert_eq!(client.retrieve_response(Some("openai"), rid).unwrap()["id"], rid);
+    client.delete_response(Some("openai"), rid).unwrap();
+    assert_eq!(client.retrieve_response(Some("openai"), rid).unwrap_err().status(), Status::NotFound);
+}

@@ -194,7 +194,8 @@ fn observe_chat(r: Result<ChatResponse, Error>) -> Observed {
 /// Kind "call": the shared expectations on the error (or none), then the
 /// answer's (object, ids_include, vectors, dimensions, content_type, min_bytes).
 fn check_call(r: Result<literllm::Response, Error>, expect: &Map<String, Value>) -> Outcome {
-    const CALL_KEYS: [&str; 6] = ["object", "ids_include", "vectors", "dimensions", "content_type", "min_bytes"];
+    const CALL_KEYS: [&str; 8] =
+        ["object", "ids_include", "vectors", "dimensions", "content_type", "min_bytes", "fields", "lengths"];
     let shared: Map<String, Value> =
         expect.iter().filter(|(k, _)| !CALL_KEYS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
     let (resp, error) = match r {
@@ -234,7 +235,199 @@ fn check_call(r: Result<literllm::Response, Error>, expect: &Map<String, Value>)
                     return Err(format!("bytes: got {n}, want at least {want}"));
                 }
             }
+            "fields" | "lengths" => check_paths(k, want, &answer)?,
             _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The value at a path "a.0.b" (digits index arrays).
+fn at_path<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(v, |v, seg| match v {
+        Value::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get(i)),
+        Value::Object(o) => o.get(seg),
+        _ => None,
+    })
+}
+
+/// Expect "fields" (path: value) or "lengths" (path: array length).
+fn check_paths(k: &str, want: &Value, answer: &Value) -> Outcome {
+    for (path, w) in want.as_object().into_iter().flatten() {
+        let got = at_path(answer, path);
+        if k == "lengths" {
+            eq(&format!("lengths.{path}"), got.and_then(Value::as_array).map(Vec::len), w)?;
+        } else {
+            eq(&format!("fields.{path}"), got.cloned().unwrap_or(Value::Null), w)?;
+        }
+    }
+    Ok(())
+}
+
+/// A scenario's "uploads": {"base64"} or {"text"} each.
+fn uploads(sc: &Value) -> Result<Vec<Vec<u8>>, String> {
+    let mut out = Vec::new();
+    for u in sc.get("uploads").and_then(Value::as_array).into_iter().flatten() {
+        if let Some(b) = u.get("base64").and_then(Value::as_str) {
+            out.push(base64_decode(b)?);
+        } else {
+            out.push(
+                u.get("text").and_then(Value::as_str).ok_or("an upload without base64 or text")?.as_bytes().to_vec(),
+            );
+        }
+    }
+    Ok(out)
+}
+
+fn base64_decode(s: &str) -> Result<Vec<u8>, String> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let (mut out, mut acc, mut bits) = (Vec::new(), 0u32, 0u32);
+    for c in s.bytes().filter(|&c| c != b'=') {
+        let v = ALPHABET.iter().position(|&a| a == c).ok_or_else(|| format!("not base64: {c}"))? as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Ok(out)
+}
+
+/// The text of a Responses API response: its "output_text" parts joined.
+fn responses_text(r: &Value) -> String {
+    let mut text = String::new();
+    for item in r.get("output").and_then(Value::as_array).into_iter().flatten() {
+        for part in item.get("content").and_then(Value::as_array).into_iter().flatten() {
+            if part.get("type").and_then(Value::as_str) == Some("output_text") {
+                text.push_str(part.get("text").and_then(Value::as_str).unwrap_or(""));
+            }
+        }
+    }
+    text
+}
+
+/// Kind "call_stream": checks each event as it comes; `fold` collects the
+/// joined deltas, the event types and the last sequence number.
+#[derive(Default)]
+struct StreamSeen {
+    chunks: usize,
+    joined: String,
+    types: Vec<String>,
+    last_seq: Option<i64>,
+}
+
+impl StreamSeen {
+    fn add(&mut self, ev: &Value) -> Outcome {
+        self.chunks += 1;
+        let ty = ev.get("type").and_then(Value::as_str).ok_or_else(|| format!("an event without type: {ev}"))?;
+        let seq =
+            ev.get("sequence_number").and_then(Value::as_i64).ok_or_else(|| format!("no sequence_number: {ev}"))?;
+        if self.last_seq.map_or(false, |l| seq <= l) {
+            return Err(format!("sequence_number {seq} after {:?}", self.last_seq));
+        }
+        self.last_seq = Some(seq);
+        if ty == "response.output_text.delta" {
+            self.joined.push_str(ev.get("delta").and_then(Value::as_str).unwrap_or(""));
+        }
+        self.types.push(ty.to_owned());
+        Ok(())
+    }
+
+    fn check(&self, r: Result<Option<&literllm::Response>, Error>, expect: &Map<String, Value>) -> Outcome {
+        const KEYS: [&str; 4] = ["text", "final_status", "event_types", "min_chunks"];
+        let shared: Map<String, Value> =
+            expect.iter().filter(|(k, _)| !KEYS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let (resp, error) = match r {
+            Ok(r) => (r, None),
+            Err(e) => (None, Some(e)),
+        };
+        check(&Observed { error, ..Observed::default() }, &shared)?;
+        let resp = match resp {
+            Some(r) => r,
+            None if expect.get("status").and_then(Value::as_str).unwrap_or("LLM_OK") == "LLM_OK" => {
+                return Err("no final response".into())
+            }
+            None => return Ok(()),
+        };
+        let answer = resp.value().map_err(|e| format!("final response: {e}"))?;
+        eq("final response text", responses_text(&answer), &json!(self.joined))?;
+        for (k, want) in expect {
+            match k.as_str() {
+                "text" => eq("joined deltas", self.joined.clone(), want)?,
+                "final_status" => eq("final_status", answer.get("status").cloned().unwrap_or(Value::Null), want)?,
+                "min_chunks" if (self.chunks as u64) < want.as_u64().unwrap_or(0) => {
+                    return Err(format!("chunks: got {}, want at least {want}", self.chunks));
+                }
+                "event_types" => {
+                    for t in want.as_array().into_iter().flatten() {
+                        if !self.types.iter().any(|x| Some(x.as_str()) == t.as_str()) {
+                            return Err(format!("no event {t}"));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Kind "batch": files.create, batches.create, batches.retrieve until done,
+/// files.content, through the binding's conveniences.
+fn run_batch(client: &Client, sc: &Value) -> Outcome {
+    let expect = expect_map(sc);
+    let provider = sc.get("provider").and_then(Value::as_str);
+    let up = sc.get("upload").ok_or("no upload")?;
+    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+    let result = (|| -> Result<(String, Vec<u8>), Error> {
+        let file = client.create_file(
+            provider,
+            &s(up, "purpose"),
+            &s(up, "filename"),
+            s(up, "content").as_bytes(),
+            &Value::Null,
+        )?;
+        let mut fields = sc.get("batch").cloned().unwrap_or(json!({}));
+        let endpoint = s(&fields, "endpoint");
+        if let Some(o) = fields.as_object_mut() {
+            o.remove("endpoint");
+        }
+        let mut batch = client.create_batch(provider, &s(&file, "id"), &endpoint, &fields)?;
+        let id = s(&batch, "id");
+        for _ in 0..sc.get("max_polls").and_then(Value::as_u64).unwrap_or(10) {
+            batch = client.retrieve_batch(provider, &id)?;
+            if ["completed", "failed", "expired", "cancelled"].contains(&s(&batch, "status").as_str()) {
+                break;
+            }
+        }
+        let status = s(&batch, "status");
+        if status != "completed" {
+            return Ok((status, Vec::new()));
+        }
+        let (bytes, _) = client.file_content(provider, &s(&batch, "output_file_id"))?;
+        Ok((status, bytes))
+    })();
+    let (status, output, error) = match result {
+        Ok((st, out)) => (st, String::from_utf8_lossy(&out).into_owned(), None),
+        Err(e) => (String::new(), String::new(), Some(e)),
+    };
+    let shared: Map<String, Value> =
+        expect.iter().filter(|(k, _)| k.as_str() == "status").map(|(k, v)| (k.clone(), v.clone())).collect();
+    check(&Observed { error, ..Observed::default() }, &shared)?;
+    for (k, want) in &expect {
+        match k.as_str() {
+            "status" => {}
+            "batch_status" => eq("batch_status", status.clone(), want)?,
+            "output_lines" => eq("output_lines", output.lines().filter(|l| !l.trim().is_empty()).count(), want)?,
+            "output_contains" => {
+                for t in want.as_array().into_iter().flatten() {
+                    if !output.contains(t.as_str().unwrap_or("")) {
+                        return Err(format!("the output lacks {t}: {output}"));
+                    }
+                }
+            }
+            other => return Err(format!("this runner does not know the expectation {other:?}")),
         }
     }
     Ok(())
@@ -334,8 +527,29 @@ fn run_blocking(ctx: &Ctx, sc: &Value) -> Outcome {
         "call" => {
             let client = ctx.client(sc)?;
             let (endpoint, request) = call_parts(ctx, sc)?;
-            check_call(client.call_json(&endpoint, &request, &[]), &expect)
+            let data = uploads(sc)?;
+            let refs: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
+            check_call(client.call_json(&endpoint, &request, &refs), &expect)
         }
+        "call_stream" => {
+            let client = ctx.client(sc)?;
+            let (endpoint, request) = call_parts(ctx, sc)?;
+            let mut seen = StreamSeen::default();
+            let r = client.call_stream_json(&endpoint, &request, uploads(sc)?).and_then(|mut st| {
+                for ev in st.by_ref() {
+                    if let Err(e) = seen.add(&ev?) {
+                        return Ok(Err(e));
+                    }
+                }
+                st.final_response().map(Ok)
+            });
+            match r {
+                Ok(Err(e)) => Err(e),
+                Ok(Ok(resp)) => seen.check(Ok(Some(&resp)), &expect),
+                Err(e) => seen.check(Err(e), &expect),
+            }
+        }
+        "batch" => run_batch(&ctx.client(sc)?, sc),
         "preview" => {
             let client = ctx.client(sc)?;
             let p = client.preview(&ctx.request(sc, &[])?, false);
@@ -404,7 +618,7 @@ fn run_blocking(ctx: &Ctx, sc: &Value) -> Outcome {
 // ------------------------------------------------------------------- async
 
 fn has_async_form(kind: &str) -> bool {
-    matches!(kind, "chat" | "stream" | "cancel_stream" | "concurrent" | "call")
+    matches!(kind, "chat" | "stream" | "cancel_stream" | "concurrent" | "call" | "call_stream")
 }
 
 async fn drain(s: &mut literllm::AsyncStream, obs: &mut Observed, text: &mut String) {
@@ -430,7 +644,30 @@ async fn run_async(ctx: &Ctx, sc: &Value) -> Outcome {
         "chat" => check(&observe_chat(client.chat_async(&ctx.request(sc, &[])?).await), &expect),
         "call" => {
             let (endpoint, request) = call_parts(ctx, sc)?;
-            check_call(client.call_async_json(&endpoint, &request, Vec::<Vec<u8>>::new()).await, &expect)
+            check_call(client.call_async_json(&endpoint, &request, uploads(sc)?).await, &expect)
+        }
+        "call_stream" => {
+            let (endpoint, request) = call_parts(ctx, sc)?;
+            let mut seen = StreamSeen::default();
+            match client.call_stream_async_json(&endpoint, &request, uploads(sc)?) {
+                Err(e) => seen.check(Err(e), &expect),
+                Ok(mut st) => {
+                    let mut error = None;
+                    while let Some(ev) = st.next().await {
+                        match ev {
+                            Ok(ev) => seen.add(&ev)?,
+                            Err(e) => {
+                                error = Some(e);
+                                break;
+                            }
+                        }
+                    }
+                    match error {
+                        Some(e) => seen.check(Err(e), &expect),
+                        None => seen.check(Ok(st.final_response()), &expect),
+                    }
+                }
+            }
         }
         "stream" => {
             let mut obs = Observed::default();

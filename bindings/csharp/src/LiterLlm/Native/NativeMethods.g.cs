@@ -1002,7 +1002,8 @@ internal static unsafe partial class NativeMethods
     /// C: llm_stream_next(llm_stream_t * stream, const char ** chunk_json)
     ///
     /// Waits for the next chunk. On LLM_OK, *chunk_json is either an OpenAI
-    /// "chat.completion.chunk" object (borrowed: valid until the next call on this
+    /// "chat.completion.chunk" object (for llm_call_stream's "responses.create",
+    /// a Responses API event instead; borrowed: valid until the next call on this
     /// stream or llm_stream_free), or NULL: the stream has ended normally, and
     /// every later call answers the same. Any other status is the stream's error
     /// (an HTTP error, LLM_ERR_STREAMING for a cut or malformed stream,
@@ -1022,7 +1023,8 @@ internal static unsafe partial class NativeMethods
     /// C: llm_stream_next_e(llm_stream_t * stream, const char ** chunk_json, llm_error_t ** error)
     ///
     /// Waits for the next chunk. On LLM_OK, *chunk_json is either an OpenAI
-    /// "chat.completion.chunk" object (borrowed: valid until the next call on this
+    /// "chat.completion.chunk" object (for llm_call_stream's "responses.create",
+    /// a Responses API event instead; borrowed: valid until the next call on this
     /// stream or llm_stream_free), or NULL: the stream has ended normally, and
     /// every later call answers the same. Any other status is the stream's error
     /// (an HTTP error, LLM_ERR_STREAMING for a cut or malformed stream,
@@ -1181,20 +1183,29 @@ internal static unsafe partial class NativeMethods
     /// cannot be read, a type the endpoint does not take (audio for the audio
     /// endpoints), or one larger than the provider accepts (25 MB of audio for
     /// OpenAI, 512 MB for a file) fails with LLM_ERR_INVALID_ARGUMENT naming the
-    /// field and the path, before anything is sent.
+    /// field and the path, before anything is sent. OCR's "document" takes the
+    /// same two forms besides Mistral's own ({"type": "document_url", ...}): the
+    /// library sends the bytes as a base64 data URL (so they are read whole into
+    /// the request body), typed by "content_type" or the name's extension (pdf,
+    /// docx, pptx, png, jpeg, webp, gif, avif, tiff, bmp; 50 MB at most).
     ///
     /// On success *out is a new response the caller owns (llm_response_free). Its
     /// JSON (llm_response_json) is the endpoint's answer in OpenAI's shape plus
     /// "provider" and "stats" (as llm_chat's): for embeddings {"object": "list",
     /// "data": [{"object": "embedding", "index", "embedding": [floats]}], "model",
-    /// "usage"} whatever the provider (base64 answers decoded to floats); for a
+    /// "usage"} whatever the provider (base64 answers decoded to floats: held as
+    /// float32 values only, not as JSON, until llm_response_json is first asked,
+    /// which writes each as the shortest text that reads back as that float); for a
     /// binary answer (audio.speech, files.content) {"object": "binary",
     /// "content_type", "bytes": length} with the bytes in llm_response_bytes; a
     /// transcription or translation asked as "text", "srt" or "vtt" {"text": the
     /// provider's text}; for models {"object": "list", "data": [{"id", "object":
     /// "model", "created", "owned_by"}]}; for rerank {"object": "list",
     /// "results": [{"index", "relevance_score", "document"?}]} most relevant
-    /// first; for search {"object": "search.results", "query", "results":
+    /// first, "document" ({"text"}) present exactly when the request set
+    /// "return_documents": true; for ocr the provider's answer as it is ({"pages":
+    /// [{"index", "markdown", "images", "dimensions"}], "model", "usage_info"});
+    /// for search {"object": "search.results", "query", "results":
     /// [{"title", "url", "snippet", "published_at"?, "score"?}]}.
     /// Blocks the calling thread; thread-safe; must not be called from one of this
     /// client's callbacks (LLM_ERR_INVALID_ARGUMENT: use llm_call_async).
@@ -1258,20 +1269,29 @@ internal static unsafe partial class NativeMethods
     /// cannot be read, a type the endpoint does not take (audio for the audio
     /// endpoints), or one larger than the provider accepts (25 MB of audio for
     /// OpenAI, 512 MB for a file) fails with LLM_ERR_INVALID_ARGUMENT naming the
-    /// field and the path, before anything is sent.
+    /// field and the path, before anything is sent. OCR's "document" takes the
+    /// same two forms besides Mistral's own ({"type": "document_url", ...}): the
+    /// library sends the bytes as a base64 data URL (so they are read whole into
+    /// the request body), typed by "content_type" or the name's extension (pdf,
+    /// docx, pptx, png, jpeg, webp, gif, avif, tiff, bmp; 50 MB at most).
     ///
     /// On success *out is a new response the caller owns (llm_response_free). Its
     /// JSON (llm_response_json) is the endpoint's answer in OpenAI's shape plus
     /// "provider" and "stats" (as llm_chat's): for embeddings {"object": "list",
     /// "data": [{"object": "embedding", "index", "embedding": [floats]}], "model",
-    /// "usage"} whatever the provider (base64 answers decoded to floats); for a
+    /// "usage"} whatever the provider (base64 answers decoded to floats: held as
+    /// float32 values only, not as JSON, until llm_response_json is first asked,
+    /// which writes each as the shortest text that reads back as that float); for a
     /// binary answer (audio.speech, files.content) {"object": "binary",
     /// "content_type", "bytes": length} with the bytes in llm_response_bytes; a
     /// transcription or translation asked as "text", "srt" or "vtt" {"text": the
     /// provider's text}; for models {"object": "list", "data": [{"id", "object":
     /// "model", "created", "owned_by"}]}; for rerank {"object": "list",
     /// "results": [{"index", "relevance_score", "document"?}]} most relevant
-    /// first; for search {"object": "search.results", "query", "results":
+    /// first, "document" ({"text"}) present exactly when the request set
+    /// "return_documents": true; for ocr the provider's answer as it is ({"pages":
+    /// [{"index", "markdown", "images", "dimensions"}], "model", "usage_info"});
+    /// for search {"object": "search.results", "query", "results":
     /// [{"title", "url", "snippet", "published_at"?, "score"?}]}.
     /// Blocks the calling thread; thread-safe; must not be called from one of this
     /// client's callbacks (LLM_ERR_INVALID_ARGUMENT: use llm_call_async).
@@ -1300,9 +1320,84 @@ internal static unsafe partial class NativeMethods
     public static partial LlmStatus llm_call_async_e(llm_client_t* client, byte* endpoint, byte* request_json, void** data, nuint* data_sizes, nuint data_count, llm_chat_done_e_cb on_done, void* user_data, ulong* out_request_id, llm_error_t** error);
 
     /// <summary>
+    /// C: llm_call_stream(llm_client_t * client, const char * endpoint, const char * request_json, const void *const * data, const size_t * data_sizes, size_t data_count, llm_stream_t ** out)
+    ///
+    /// A streamed call, read as llm_chat_stream's stream is (llm_stream_next,
+    /// llm_stream_cancel, llm_stream_final_response, llm_stream_free). Endpoints
+    /// that stream: "chat" (exactly llm_chat_stream) and "responses.create" (the
+    /// OpenAI Responses API with "stream": true, which may be absent here). Any
+    /// other endpoint fails with LLM_ERR_INVALID_ARGUMENT naming it; so does a
+    /// request with "stream": false.
+    /// For "responses.create" each chunk is one of the API's typed events, passed
+    /// through as the provider sent it: a JSON object with "type"
+    /// ("response.created", "response.output_text.delta",
+    /// "response.function_call_arguments.delta", ..., "response.completed") and
+    /// "sequence_number". The stream ends after "response.completed" or
+    /// "response.incomplete" (a token budget ran out: not an error), and
+    /// llm_stream_final_response then gives that event's "response" object (plus
+    /// "provider" and "stats"), as llm_call("responses.create") would have. A
+    /// "response.failed" or "error" event is the stream's error, with the status
+    /// its code says (LLM_ERR_STREAMING for a server failure), and so is a stream
+    /// that ends before its terminal event.
+    /// `data`: as llm_call's, read until the call ends. On success *out is a new
+    /// stream the caller owns (llm_stream_free). Thread-safe.
+    /// </summary>
+    [LibraryImport(Library)]
+    public static partial LlmStatus llm_call_stream(llm_client_t* client, byte* endpoint, byte* request_json, void** data, nuint* data_sizes, nuint data_count, llm_stream_t** @out);
+
+    /// <summary>
+    /// C: llm_call_stream_e(llm_client_t * client, const char * endpoint, const char * request_json, const void *const * data, const size_t * data_sizes, size_t data_count, llm_stream_t ** out, llm_error_t ** error)
+    ///
+    /// A streamed call, read as llm_chat_stream's stream is (llm_stream_next,
+    /// llm_stream_cancel, llm_stream_final_response, llm_stream_free). Endpoints
+    /// that stream: "chat" (exactly llm_chat_stream) and "responses.create" (the
+    /// OpenAI Responses API with "stream": true, which may be absent here). Any
+    /// other endpoint fails with LLM_ERR_INVALID_ARGUMENT naming it; so does a
+    /// request with "stream": false.
+    /// For "responses.create" each chunk is one of the API's typed events, passed
+    /// through as the provider sent it: a JSON object with "type"
+    /// ("response.created", "response.output_text.delta",
+    /// "response.function_call_arguments.delta", ..., "response.completed") and
+    /// "sequence_number". The stream ends after "response.completed" or
+    /// "response.incomplete" (a token budget ran out: not an error), and
+    /// llm_stream_final_response then gives that event's "response" object (plus
+    /// "provider" and "stats"), as llm_call("responses.create") would have. A
+    /// "response.failed" or "error" event is the stream's error, with the status
+    /// its code says (LLM_ERR_STREAMING for a server failure), and so is a stream
+    /// that ends before its terminal event.
+    /// `data`: as llm_call's, read until the call ends. On success *out is a new
+    /// stream the caller owns (llm_stream_free). Thread-safe.
+    /// </summary>
+    [LibraryImport(Library)]
+    public static partial LlmStatus llm_call_stream_e(llm_client_t* client, byte* endpoint, byte* request_json, void** data, nuint* data_sizes, nuint data_count, llm_stream_t** @out, llm_error_t** error);
+
+    /// <summary>
+    /// C: llm_call_stream_async(llm_client_t * client, const char * endpoint, const char * request_json, const void *const * data, const size_t * data_sizes, size_t data_count, llm_stream_chunk_cb on_chunk, llm_chat_done_cb on_done, void * user_data, uint64_t * out_request_id)
+    ///
+    /// As llm_call_stream, through callbacks on the client's I/O thread (the rules
+    /// of llm_chat_stream_async: each chunk to `on_chunk`, which may be NULL;
+    /// `on_done` runs once with the final response on LLM_OK). `data` must stay
+    /// valid until `on_done` has run.
+    /// </summary>
+    [LibraryImport(Library)]
+    public static partial LlmStatus llm_call_stream_async(llm_client_t* client, byte* endpoint, byte* request_json, void** data, nuint* data_sizes, nuint data_count, llm_stream_chunk_cb on_chunk, llm_chat_done_cb on_done, void* user_data, ulong* out_request_id);
+
+    /// <summary>
+    /// C: llm_call_stream_async_e(llm_client_t * client, const char * endpoint, const char * request_json, const void *const * data, const size_t * data_sizes, size_t data_count, llm_stream_chunk_cb on_chunk, llm_chat_done_e_cb on_done, void * user_data, uint64_t * out_request_id, llm_error_t ** error)
+    ///
+    /// As llm_call_stream, through callbacks on the client's I/O thread (the rules
+    /// of llm_chat_stream_async: each chunk to `on_chunk`, which may be NULL;
+    /// `on_done` runs once with the final response on LLM_OK). `data` must stay
+    /// valid until `on_done` has run.
+    /// </summary>
+    [LibraryImport(Library)]
+    public static partial LlmStatus llm_call_stream_async_e(llm_client_t* client, byte* endpoint, byte* request_json, void** data, nuint* data_sizes, nuint data_count, llm_stream_chunk_cb on_chunk, llm_chat_done_e_cb on_done, void* user_data, ulong* out_request_id, llm_error_t** error);
+
+    /// <summary>
     /// C: llm_preview_call(llm_client_t * client, const char * endpoint, const char * request_json, const void *const * data, const size_t * data_sizes, size_t data_count, char ** out)
     ///
-    /// What llm_call would send, without sending it: as llm_preview_request, and
+    /// What llm_call would send, without sending it: as llm_preview_request (a
+    /// request with "stream": true previews llm_call_stream's request), and
     /// for a multipart upload "parts": [{"name", "value"} for a plain field,
     /// {"name", "filename", "content_type", "bytes", "path"} for a file] (the
     /// file's bytes are not read). Caller owns *out (llm_string_free).
@@ -1313,7 +1408,8 @@ internal static unsafe partial class NativeMethods
     /// <summary>
     /// C: llm_preview_call_e(llm_client_t * client, const char * endpoint, const char * request_json, const void *const * data, const size_t * data_sizes, size_t data_count, char ** out, llm_error_t ** error)
     ///
-    /// What llm_call would send, without sending it: as llm_preview_request, and
+    /// What llm_call would send, without sending it: as llm_preview_request (a
+    /// request with "stream": true previews llm_call_stream's request), and
     /// for a multipart upload "parts": [{"name", "value"} for a plain field,
     /// {"name", "filename", "content_type", "bytes", "path"} for a file] (the
     /// file's bytes are not read). Caller owns *out (llm_string_free).
@@ -1343,8 +1439,10 @@ internal static unsafe partial class NativeMethods
     /// C: llm_response_embeddings(const llm_response_t * response, size_t * count, size_t * dimensions)
     ///
     /// An embeddings answer's vectors as one row-major array of *count vectors of
-    /// *dimensions floats each (vector i at i * dimensions, in input order), made
-    /// on first use: no JSON to parse. NULL (and 0, 0) when the response holds no
+    /// *dimensions floats each (vector i at i * dimensions, in input order): no
+    /// JSON to parse. Made on first use, or already made when the provider
+    /// answered in base64 (OpenAI, Azure OpenAI: the library asks for it unless
+    /// the request sets "encoding_format"). NULL (and 0, 0) when the response holds no
     /// vectors of one length, or when memory runs out (the thread's last error then
     /// says so). Borrowed from `response`; either out pointer may be NULL.
     /// </summary>
