@@ -396,7 +396,10 @@ std::string run_one(const Value& sc, const Value& client_config, const std::stri
   Document cfg;
   cfg.CopyFrom(client_config, cfg.GetAllocator());
   if (sc.HasMember("config"))
-    for (auto& m : sc["config"].GetObject()) cfg.AddMember(Value(m.name, cfg.GetAllocator()), Value(m.value, cfg.GetAllocator()), cfg.GetAllocator());
+    for (auto& m : sc["config"].GetObject()) {  // a scenario's field replaces the shared one
+      cfg.RemoveMember(m.name);
+      cfg.AddMember(Value(m.name, cfg.GetAllocator()), Value(m.value, cfg.GetAllocator()), cfg.GetAllocator());
+    }
   std::string cfg_text = replace_all(dump(cfg), "{base_url}", base_url);
   std::string req = sc.HasMember("request") ? replace_all(dump(sc["request"]), "{base_url}", base_url) : "";
   llm_client_t* c = nullptr;

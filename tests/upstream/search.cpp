@@ -578,6 +578,8 @@ Plan perplexity(const RecordedRequest& req, const std::string& require_key) {
 }  // namespace
 
 SearchRoute search_route(std::string_view path) {
+  // Also under /v1 (a base URL that ends with it, as the shared scenarios' does): OpenAI has no such path.
+  if (path.substr(0, 4) == "/v1/") path.remove_prefix(3);
   if (path == "/res/v1/web/search") return SearchRoute::brave;
   if (path == "/search") return SearchRoute::tavily;
   if (path == "/exa/search") return SearchRoute::exa;

@@ -17,7 +17,7 @@ namespace literllm::testing::detail {
 
 enum class SearchRoute { none, brave, tavily, exa, perplexity };
 
-// The search API `path` (no query) names.
+// The search API `path` (no query) names (also under "/v1").
 SearchRoute search_route(std::string_view path);
 // A request on a search route. `require_key`: the key the server demands
 // (empty: any non-empty key).

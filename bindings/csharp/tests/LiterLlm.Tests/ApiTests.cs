@@ -324,11 +324,14 @@ public sealed class ApiTests
     {
         var c = NewClient();
         var calls = Enumerable.Range(0, 32).Select(i => c.ChatAsync(Req("x", new() { ["x-upstream-delay-ms"] = "2000" }))).ToArray();
-        var streams = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        // Each stream has begun (a first chunk came) before the client goes: a stream that
+        // had not yet started would rightly meet a disposed client instead.
+        var begun = Enumerable.Range(0, 4).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+        var streams = Enumerable.Range(0, 4).Select(i => Task.Run(async () =>
         {
-            await foreach (var chunk in c.StreamAsync(Req("x", Endless))) { }
+            await foreach (var chunk in c.StreamAsync(Req("x", Endless))) begun[i].TrySetResult();
         })).ToArray();
-        await Task.Delay(100);
+        await Task.WhenAll(begun.Select(b => b.Task)).WaitAsync(TimeSpan.FromSeconds(10));
         c.Dispose();
         foreach (var t in calls.Cast<Task>().Concat(streams))
             await Assert.ThrowsAsync<CancelledException>(() => t.WaitAsync(TimeSpan.FromSeconds(10)));
