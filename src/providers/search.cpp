@@ -147,6 +147,28 @@ class TavilySearch final : public Operation {
   std::unique_ptr<StreamDecoder> stream_decoder(const Target&, const Limits&) const override { return nullptr; }
 };
 
+// An API whose answer does not repeat the query: the request's is the answer's,
+// and each object of the answer's "results" becomes one result (add_result).
+class QueryFromRequest : public Operation {
+ public:
+  json::Document parse(std::string_view body, const Target& t) const override {
+    return parse_for(body, t, Value(rapidjson::kObjectType));
+  }
+  json::Document parse_for(std::string_view body, const Target& t, const Value& request) const override {
+    json::Document d = parse_object(body, t);
+    Results out(request.IsObject() ? str_of(request, "query") : std::string_view());
+    const Value* results = json::find(d, "results");
+    if (results && results->IsArray())
+      for (auto& r : results->GetArray())
+        if (r.IsObject()) add_result(out, r);
+    return out.take();
+  }
+  std::unique_ptr<StreamDecoder> stream_decoder(const Target&, const Limits&) const override { return nullptr; }
+
+ protected:
+  virtual void add_result(Results& out, const Value& r) const = 0;
+};
+
 // ---------------------------------------------------------------- Exa
 
 // A snippet made from a page's text: its whitespace collapsed, at most about
@@ -178,7 +200,7 @@ std::string text_start(std::string_view text) {
 // Each result's page content comes as asked in "contents": highlights (the
 // passages that match the query) by default, the snippet; provider_options.exa
 // may ask for text or a summary instead (or as well).
-class ExaSearch final : public Operation {
+class ExaSearch final : public QueryFromRequest {
  public:
   http::Request build(json::Document& req, const Target& t, bool) const override {
     json::Document body(rapidjson::kObjectType);
@@ -197,23 +219,9 @@ class ExaSearch final : public Operation {
     return codec::post_json(t, endpoint_url(t, Endpoint::Search, "/search"), body, "application/json");
   }
 
-  json::Document parse(std::string_view body, const Target& t) const override {
-    return parse_for(body, t, Value(rapidjson::kObjectType));
+  void add_result(Results& out, const Value& r) const override {
+    out.add(str_of(r, "title"), str_of(r, "url"), snippet(r), str_of(r, "publishedDate"), json::find(r, "score"));
   }
-  // Exa's answer does not repeat the query: the request's is the answer's.
-  json::Document parse_for(std::string_view body, const Target& t, const Value& request) const override {
-    json::Document d = parse_object(body, t);
-    Results out(request.IsObject() ? str_of(request, "query") : std::string_view());
-    const Value* results = json::find(d, "results");
-    if (results && results->IsArray())
-      for (auto& r : results->GetArray()) {
-        if (!r.IsObject()) continue;
-        out.add(str_of(r, "title"), str_of(r, "url"), snippet(r), str_of(r, "publishedDate"), json::find(r, "score"));
-      }
-    return out.take();
-  }
-
-  std::unique_ptr<StreamDecoder> stream_decoder(const Target&, const Limits&) const override { return nullptr; }
 
  private:
   // The highlights joined, else the summary, else the start of the text.
@@ -235,7 +243,7 @@ class ExaSearch final : public Operation {
 // kinds at once, at most 20.
 constexpr size_t kPerplexityMaxDomains = 20;
 
-class PerplexitySearch final : public Operation {
+class PerplexitySearch final : public QueryFromRequest {
  public:
   http::Request build(json::Document& req, const Target& t, bool) const override {
     json::Document body(rapidjson::kObjectType);
@@ -266,25 +274,11 @@ class PerplexitySearch final : public Operation {
     return codec::post_json(t, endpoint_url(t, Endpoint::Search, "/search"), body, "application/json");
   }
 
-  json::Document parse(std::string_view body, const Target& t) const override {
-    return parse_for(body, t, Value(rapidjson::kObjectType));
+  void add_result(Results& out, const Value& r) const override {
+    std::string_view when = str_of(r, "date");
+    if (when.empty()) when = str_of(r, "last_updated");
+    out.add(str_of(r, "title"), str_of(r, "url"), str_of(r, "snippet"), when, nullptr);
   }
-  // The answer does not repeat the query: the request's is the answer's.
-  json::Document parse_for(std::string_view body, const Target& t, const Value& request) const override {
-    json::Document d = parse_object(body, t);
-    Results out(request.IsObject() ? str_of(request, "query") : std::string_view());
-    const Value* results = json::find(d, "results");
-    if (results && results->IsArray())
-      for (auto& r : results->GetArray()) {
-        if (!r.IsObject()) continue;
-        std::string_view when = str_of(r, "date");
-        if (when.empty()) when = str_of(r, "last_updated");
-        out.add(str_of(r, "title"), str_of(r, "url"), str_of(r, "snippet"), when, nullptr);
-      }
-    return out.take();
-  }
-
-  std::unique_ptr<StreamDecoder> stream_decoder(const Target&, const Limits&) const override { return nullptr; }
 };
 
 template <class Op>

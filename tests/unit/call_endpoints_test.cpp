@@ -285,7 +285,7 @@ TEST(CallEndpoints, GarbageAnswersAreTypedErrors) {
                           "{\"error\":{\"message\":\"m\"}}", "{\"embedding\":[1,\"a\"]}"};
   size_t tried = 0;
   for (const char* name : {"openai", "azure_openai", "voyage", "jina", "gemini", "vertex_ai", "bedrock", "cohere",
-                           "anthropic", "brave", "tavily"}) {
+                           "anthropic", "brave", "tavily", "exa", "perplexity_search", "mistral", "jina", "together"}) {
     Target t = target(name, "amazon.titan-embed-text-v2:0");
     for (int i = 0; i < kEndpointCount; ++i) {
       const auto e = static_cast<Endpoint>(i);
