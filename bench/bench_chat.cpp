@@ -44,6 +44,7 @@
 //                                       --separate-threads=yes
 #include <benchmark/benchmark.h>
 #include <curl/curl.h>
+#include <poll.h>
 #include <rapidjson/document.h>
 
 #include <algorithm>
@@ -591,6 +592,34 @@ class LlmAsyncRunner final : public Runner {
   int window_;
 };
 
+// The same window on a hosted client ("io": "host"): this thread polls the
+// client's descriptor and runs its loop, so the done callbacks (and the next
+// calls they start) run here: what an event-loop program (Node) pays.
+class LlmHostedRunner final : public Runner {
+ public:
+  LlmHostedRunner(llm_client_t* c, int window) : c_(c), window_(window) {
+    if (llm_client_io_fd(c_, &fd_) != LLM_OK) die(std::string("llm_client_io_fd: ") + llm_last_error());
+  }
+  std::string run(int calls) override {
+    AsyncWindow w;
+    w.client = c_;
+    w.total = calls;
+    for (int i = 0; i < std::min(window_, calls); ++i) w.start_next();
+    int timeout_ms = 0;
+    while (w.done.load() < calls) {
+      pollfd p{fd_, POLLIN, 0};
+      if (timeout_ms != 0) ::poll(&p, 1, timeout_ms < 0 ? 1000 : timeout_ms);
+      if (llm_client_io_run(c_, &timeout_ms) != LLM_OK) return llm_last_error();
+    }
+    return w.failed ? w.first_error : std::string();
+  }
+
+ private:
+  llm_client_t* c_;
+  int window_;
+  int fd_ = -1;
+};
+
 class PreviewRunner final : public Runner {
  public:
   explicit PreviewRunner(llm_client_t* c) : c_(c) {}
@@ -613,6 +642,7 @@ class PreviewRunner final : public Runner {
 struct Env {
   std::unique_ptr<Upstream> up;
   llm_client_t* client = nullptr;
+  llm_client_t* hosted = nullptr;  // "io": "host"
   WireRequest wire;
 };
 Env* g = nullptr;
@@ -631,6 +661,9 @@ std::vector<Variant> variants() {
   for (int n : {1, 4, 16, 64})
     v.push_back({"llm_chat_async/" + std::to_string(n), kAsyncBatch,
                  [n] { return std::make_unique<LlmAsyncRunner>(g->client, n); }});
+  for (int n : {1, 16})
+    v.push_back({"llm_chat_hosted/" + std::to_string(n), kAsyncBatch,
+                 [n] { return std::make_unique<LlmHostedRunner>(g->hosted, n); }});
   v.push_back({"curl_easy_lib_opts", 1, [] { return std::make_unique<LibOptsRunner>(g->wire); }});
   v.push_back({"curl_multi_fresh", 1, [] { return std::make_unique<MultiFreshRunner>(g->wire); }});
   v.push_back({"curl_multi_io_thread", 1, [] { return std::make_unique<IoThreadRunner>(g->wire); }});
@@ -761,7 +794,8 @@ void gbench_summary(const Collector& c) {
 void interleaved(int rounds, int slice) {
   const std::vector<std::string> names = {"bare_curl_easy",   "curl_easy_lib_opts",  "curl_multi_fresh",
                                           "curl_multi_io_thread", "llm_chat",          "llm_chat_async/1",
-                                          "llm_chat_async/16", "curl_multi_window/16"};
+                                          "llm_chat_async/16", "curl_multi_window/16", "llm_chat_hosted/1",
+                                          "llm_chat_hosted/16"};
   auto all = variants();
   std::vector<std::pair<std::string, std::unique_ptr<Runner>>> rs;
   for (auto& n : names)
@@ -834,6 +868,9 @@ void interleaved(int rounds, int slice) {
   ratio("llm_chat_async/1", "bare_curl_easy", "library on its I/O thread, next call from the done callback");
   ratio("llm_chat", "llm_chat_async/1", "blocking call on the caller's thread / async on the I/O thread");
   ratio("llm_chat_async/16", "curl_multi_window/16", "throughput, 16 in flight on one client / one multi");
+  ratio("llm_chat_hosted/1", "llm_chat", "hosted (\"io\": \"host\"), this thread's poll loop / blocking call");
+  ratio("llm_chat_hosted/1", "llm_chat_async/1", "hosted / async on the client's I/O thread");
+  ratio("llm_chat_hosted/16", "llm_chat_async/16", "16 in flight: hosted / on the client's I/O thread");
   auto diff = [&](const std::string& a, const std::string& b) {
     return stats_of(us[a]).median - stats_of(us[b]).median;
   };
@@ -899,6 +936,8 @@ int main(int argc, char** argv) {
   env.up = std::make_unique<Upstream>(o);
   env.up->start();
   env.client = new_client(env.up->base_url());
+  if (llm_client_new(("{\"io\":\"host\"," + client_config(env.up->base_url()).substr(1)).c_str(), &env.hosted) != LLM_OK)
+    die(std::string("llm_client_new (hosted): ") + llm_last_error());
   env.wire = from_preview(env.client);
 
   if (!profile.empty()) {
@@ -911,6 +950,7 @@ int main(int argc, char** argv) {
         if (std::string err = r->run(calls); !err.empty()) die(name + ": " + err);
         std::printf("profile: %d calls of %s done\n", calls, name.c_str());
         llm_client_free(env.client);
+        llm_client_free(env.hosted);
         env.up->stop();
         return 0;
       }
@@ -934,6 +974,7 @@ int main(int argc, char** argv) {
   std::printf("\nupstream connections accepted during the run: %zu\n", env.up->connections_accepted());
 
   llm_client_free(env.client);
+  llm_client_free(env.hosted);
   env.up->stop();
   benchmark::Shutdown();
   curl_global_cleanup();

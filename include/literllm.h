@@ -283,6 +283,10 @@ typedef struct llm_client llm_client_t;
  *                           naming providers.<name>.<setting>, at
  *                           llm_preview_request as at the call
  *   "headers":      object  extra headers sent with every request
+ *   "io":           string  "thread" (default): the client runs its own I/O
+ *                           thread; "host": it has none, and the program runs
+ *                           its loop from its own event loop (see "Hosted I/O"
+ *                           below: llm_client_io_fd, llm_client_io_run)
  * Limits on what an answer may make the library hold (integers; crossing one
  * ends the call with LLM_ERR_LIMIT_EXCEEDED naming it, and the memory a call
  * holds stays within about twice the limit that applies):
@@ -332,6 +336,7 @@ typedef struct llm_client llm_client_t;
  * llm_chat_async and llm_chat_stream_async always run on the I/O thread.
  * No call can hold the loop: each delivers at most 256 KiB per turn before the
  * others get theirs (a huge or compressed answer does not stall the rest).
+ * With "io": "host" there is no I/O thread: see "Hosted I/O".
  * Free it with llm_client_free. Thread-safe. Fails with LLM_ERR_NETWORK when
  * the process has no descriptor or thread left for the loop.
  */
@@ -578,6 +583,58 @@ LLM_API llm_status llm_chat_stream_async_e(llm_client_t *client, const char *req
  * running. An unknown or finished id is not an error. Any thread. */
 LLM_API llm_status llm_client_cancel(llm_client_t *client, uint64_t request_id);
 LLM_API llm_status llm_client_cancel_e(llm_client_t *client, uint64_t request_id, llm_error_t **error);
+
+/* ------------------------------------------------------------ hosted I/O */
+
+/*
+ * A client made with "io": "host" has no I/O thread: the program runs the
+ * client's loop from its own event loop (libuv, a GUI loop, epoll), so that
+ * every callback runs on the program's own thread and an answer reaches it
+ * with one thread wake-up instead of two (the I/O thread's, then the
+ * program's). Everything else is as for any client: the same calls, from any
+ * thread; llm_client_cancel and llm_client_free work the same.
+ *
+ * The program polls one descriptor for reading (llm_client_io_fd) and calls
+ * llm_client_io_run when it is readable, and when the timeout that the last
+ * llm_client_io_run gave has passed. The callbacks of async calls
+ * (llm_chat_async, llm_chat_stream_async, llm_call_async,
+ * llm_call_stream_async) run only inside llm_client_io_run, on its calling
+ * thread, or inside llm_client_free (the cancellations it makes) or a
+ * blocking call (below). A call started from another thread makes the
+ * descriptor readable.
+ *
+ * Blocking calls (llm_chat, llm_call, llm_stream_next) on a hosted client run
+ * the loop on the calling thread while they wait, when no other thread is
+ * running it; callbacks of the client's other calls that become due meanwhile
+ * then run on that thread. A program that only makes blocking calls needs no
+ * event loop at all. llm_client_io_run takes the loop from a blocking call on
+ * another thread that is running it (which waits meanwhile, and takes it
+ * again afterwards if its answer has not come).
+ */
+
+/* The descriptor to poll for reading: readable when one of the client's
+ * connections is ready or another thread queued work for the loop. Owned by
+ * the client: never read, write or close it; stop polling it before
+ * llm_client_free, which closes it. The same for the client's whole life.
+ * LLM_ERR_INVALID_ARGUMENT: a NULL argument (`*fd` is then -1), or a client
+ * not made with "io": "host". */
+LLM_API llm_status llm_client_io_fd(llm_client_t *client, int *fd);
+LLM_API llm_status llm_client_io_fd_e(llm_client_t *client, int *fd, llm_error_t **error);
+
+/* Runs the client's loop once, without blocking: sends and receives what is
+ * ready, ends what is done or timed out, and runs every callback that is due,
+ * on the calling thread, before it returns. `timeout_ms` (may be NULL)
+ * receives when to call it again even if the descriptor stays quiet: -1 when
+ * nothing is in flight (only the descriptor matters), 0 at once, else that
+ * many milliseconds. When another thread runs the loop at that moment (a
+ * blocking call), it waits up to 100 ms for that thread to let go at its next
+ * turn, and if it has not, returns LLM_OK with -1: that thread makes the
+ * descriptor readable when it lets go. A callback may free the client
+ * (llm_client_free: deferred, done here before this returns); the client is
+ * then gone. LLM_ERR_INVALID_ARGUMENT: a NULL client, a client not made with
+ * "io": "host", or a call from inside one of the client's own callbacks. */
+LLM_API llm_status llm_client_io_run(llm_client_t *client, int *timeout_ms);
+LLM_API llm_status llm_client_io_run_e(llm_client_t *client, int *timeout_ms, llm_error_t **error);
 
 /* ------------------------------------------------------ beyond chat */
 

@@ -474,6 +474,10 @@ func llm_init_e(error_ **C.llm_error_t) C.llm_status {
 // naming providers.<name>.<setting>, at
 // llm_preview_request as at the call
 // "headers":      object  extra headers sent with every request
+// "io":           string  "thread" (default): the client runs its own I/O
+// thread; "host": it has none, and the program runs
+// its loop from its own event loop (see "Hosted I/O"
+// below: llm_client_io_fd, llm_client_io_run)
 // Limits on what an answer may make the library hold (integers; crossing one
 // ends the call with LLM_ERR_LIMIT_EXCEEDED naming it, and the memory a call
 // holds stays within about twice the limit that applies):
@@ -523,6 +527,7 @@ func llm_init_e(error_ **C.llm_error_t) C.llm_status {
 // llm_chat_async and llm_chat_stream_async always run on the I/O thread.
 // No call can hold the loop: each delivers at most 256 KiB per turn before the
 // others get theirs (a huge or compressed answer does not stall the rest).
+// With "io": "host" there is no I/O thread: see "Hosted I/O".
 // Free it with llm_client_free. Thread-safe. Fails with LLM_ERR_NETWORK when
 // the process has no descriptor or thread left for the loop.
 func llm_client_new(config_json *C.char, out **C.llm_client_t) C.llm_status {
@@ -609,6 +614,10 @@ func llm_client_new(config_json *C.char, out **C.llm_client_t) C.llm_status {
 // naming providers.<name>.<setting>, at
 // llm_preview_request as at the call
 // "headers":      object  extra headers sent with every request
+// "io":           string  "thread" (default): the client runs its own I/O
+// thread; "host": it has none, and the program runs
+// its loop from its own event loop (see "Hosted I/O"
+// below: llm_client_io_fd, llm_client_io_run)
 // Limits on what an answer may make the library hold (integers; crossing one
 // ends the call with LLM_ERR_LIMIT_EXCEEDED naming it, and the memory a call
 // holds stays within about twice the limit that applies):
@@ -658,6 +667,7 @@ func llm_client_new(config_json *C.char, out **C.llm_client_t) C.llm_status {
 // llm_chat_async and llm_chat_stream_async always run on the I/O thread.
 // No call can hold the loop: each delivers at most 256 KiB per turn before the
 // others get theirs (a huge or compressed answer does not stall the rest).
+// With "io": "host" there is no I/O thread: see "Hosted I/O".
 // Free it with llm_client_free. Thread-safe. Fails with LLM_ERR_NETWORK when
 // the process has no descriptor or thread left for the loop.
 func llm_client_new_e(config_json *C.char, out **C.llm_client_t, error_ **C.llm_error_t) C.llm_status {
@@ -1033,6 +1043,58 @@ func llm_client_cancel(client *C.llm_client_t, request_id C.uint64_t) C.llm_stat
 // running. An unknown or finished id is not an error. Any thread.
 func llm_client_cancel_e(client *C.llm_client_t, request_id C.uint64_t, error_ **C.llm_error_t) C.llm_status {
 	return C.llm_client_cancel_e(client, request_id, error_)
+}
+
+// The descriptor to poll for reading: readable when one of the client's
+// connections is ready or another thread queued work for the loop. Owned by
+// the client: never read, write or close it; stop polling it before
+// llm_client_free, which closes it. The same for the client's whole life.
+// LLM_ERR_INVALID_ARGUMENT: a NULL argument (`*fd` is then -1), or a client
+// not made with "io": "host".
+func llm_client_io_fd(client *C.llm_client_t, fd *C.int) C.llm_status {
+	return C.llm_client_io_fd(client, fd)
+}
+
+// The descriptor to poll for reading: readable when one of the client's
+// connections is ready or another thread queued work for the loop. Owned by
+// the client: never read, write or close it; stop polling it before
+// llm_client_free, which closes it. The same for the client's whole life.
+// LLM_ERR_INVALID_ARGUMENT: a NULL argument (`*fd` is then -1), or a client
+// not made with "io": "host".
+func llm_client_io_fd_e(client *C.llm_client_t, fd *C.int, error_ **C.llm_error_t) C.llm_status {
+	return C.llm_client_io_fd_e(client, fd, error_)
+}
+
+// Runs the client's loop once, without blocking: sends and receives what is
+// ready, ends what is done or timed out, and runs every callback that is due,
+// on the calling thread, before it returns. `timeout_ms` (may be NULL)
+// receives when to call it again even if the descriptor stays quiet: -1 when
+// nothing is in flight (only the descriptor matters), 0 at once, else that
+// many milliseconds. When another thread runs the loop at that moment (a
+// blocking call), it waits up to 100 ms for that thread to let go at its next
+// turn, and if it has not, returns LLM_OK with -1: that thread makes the
+// descriptor readable when it lets go. A callback may free the client
+// (llm_client_free: deferred, done here before this returns); the client is
+// then gone. LLM_ERR_INVALID_ARGUMENT: a NULL client, a client not made with
+// "io": "host", or a call from inside one of the client's own callbacks.
+func llm_client_io_run(client *C.llm_client_t, timeout_ms *C.int) C.llm_status {
+	return C.llm_client_io_run(client, timeout_ms)
+}
+
+// Runs the client's loop once, without blocking: sends and receives what is
+// ready, ends what is done or timed out, and runs every callback that is due,
+// on the calling thread, before it returns. `timeout_ms` (may be NULL)
+// receives when to call it again even if the descriptor stays quiet: -1 when
+// nothing is in flight (only the descriptor matters), 0 at once, else that
+// many milliseconds. When another thread runs the loop at that moment (a
+// blocking call), it waits up to 100 ms for that thread to let go at its next
+// turn, and if it has not, returns LLM_OK with -1: that thread makes the
+// descriptor readable when it lets go. A callback may free the client
+// (llm_client_free: deferred, done here before this returns); the client is
+// then gone. LLM_ERR_INVALID_ARGUMENT: a NULL client, a client not made with
+// "io": "host", or a call from inside one of the client's own callbacks.
+func llm_client_io_run_e(client *C.llm_client_t, timeout_ms *C.int, error_ **C.llm_error_t) C.llm_status {
+	return C.llm_client_io_run_e(client, timeout_ms, error_)
 }
 
 // Calls any endpoint a provider offers, the same way llm_chat calls chat.

@@ -473,6 +473,27 @@ llm_status client_cancel(llm_client_t* client, uint64_t request_id, llm_error_t*
   return guard(err, [&] { client->impl.cancel(request_id); });
 }
 
+llm_status client_io_fd(llm_client_t* client, int* fd, llm_error_t** err) noexcept {
+  if (err) *err = nullptr;
+  if (!fd) return null_arg("llm_client_io_fd", "fd", err);
+  *fd = -1;
+  if (!client) return null_arg("llm_client_io_fd", "client", err);
+  if (client->impl.forked()) return forked("llm_client_io_fd", err);
+  return guard(err, [&] { *fd = client->impl.io_fd(); });
+}
+
+llm_status client_io_run(llm_client_t* client, int* timeout_ms, llm_error_t** err) noexcept {
+  if (err) *err = nullptr;
+  if (timeout_ms) *timeout_ms = -1;
+  if (!client) return null_arg("llm_client_io_run", "client", err);
+  if (client->impl.forked()) return forked("llm_client_io_run", err);
+  return guard(err, [&] {
+    bool destroyed = false;
+    int next = client->impl.io_run(destroyed);  // `client` may be gone when `destroyed`
+    if (timeout_ms) *timeout_ms = next;
+  });
+}
+
 llm_status preview(llm_client_t* client, const char* request_json, int stream, char** out, llm_error_t** err) noexcept {
   if (err) *err = nullptr;
   if (!out) return null_arg("llm_preview_request", "out", err);
@@ -712,6 +733,17 @@ llm_status llm_client_cancel(llm_client_t* client, uint64_t request_id) {
 }
 llm_status llm_client_cancel_e(llm_client_t* client, uint64_t request_id, llm_error_t** error) {
   return client_cancel(client, request_id, error);
+}
+
+llm_status llm_client_io_fd(llm_client_t* client, int* fd) { return client_io_fd(client, fd, nullptr); }
+llm_status llm_client_io_fd_e(llm_client_t* client, int* fd, llm_error_t** error) {
+  return client_io_fd(client, fd, error);
+}
+llm_status llm_client_io_run(llm_client_t* client, int* timeout_ms) {
+  return client_io_run(client, timeout_ms, nullptr);
+}
+llm_status llm_client_io_run_e(llm_client_t* client, int* timeout_ms, llm_error_t** error) {
+  return client_io_run(client, timeout_ms, error);
 }
 
 llm_status llm_preview_request(llm_client_t* client, const char* request_json, int stream, char** out) {

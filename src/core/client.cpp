@@ -183,7 +183,7 @@ Client::Client(Config cfg)
         return m;
       }()),
       transport_(http::TransportOptions{secs_to_ms(cfg_.connect_timeout_secs), secs_to_ms(cfg_.stream_idle_timeout_secs),
-                                        static_cast<size_t>(cfg_.limits.max_header_bytes)}) {}
+                                        static_cast<size_t>(cfg_.limits.max_header_bytes), cfg_.hosted_io}) {}
 
 Client::~Client() = default;
 
@@ -499,7 +499,19 @@ const std::string* StreamQueue::next() {
     invalid("llm_stream_next was called from a callback on the client's own I/O thread, where it would wait on "
             "itself; use llm_chat_stream_async there");
   std::unique_lock lk(mu);
-  cv.wait(lk, [&] { return cancel_requested || !chunks.empty() || ended; });
+  auto have = [&] { return cancel_requested || !chunks.empty() || ended; };
+  // Hosted: the reader runs the loop while it waits, when nobody else does;
+  // else it looks again now and then (the driver may let go first).
+  while (host && !have()) {
+    lk.unlock();
+    bool got = host->drive_until([&] {
+      std::lock_guard g(mu);
+      return have();
+    });
+    lk.lock();
+    if (!got) cv.wait_for(lk, std::chrono::milliseconds(5), have);
+  }
+  cv.wait(lk, have);
   if (end_returned) return nullptr;
   if (error_returned) throw_error();
   if (cancel_requested) throw Error(LLM_ERR_CANCELLED, "the stream was cancelled");
@@ -550,6 +562,24 @@ uint64_t Client::chat_async(std::string_view request_json, DoneFn done) {
 
 uint64_t Client::stream_async(std::string_view request_json, ChunkFn on_chunk, DoneFn done) {
   return start(prepare(request_json, true), std::move(on_chunk), std::move(done));
+}
+
+int Client::io_fd() const {
+  if (!transport_.hosted())
+    invalid("llm_client_io_fd: the client runs its own I/O thread; make it with \"io\": \"host\" to run its loop "
+            "from the program's");
+  return transport_.io_fd();
+}
+
+int Client::io_run(bool& destroyed) {
+  destroyed = false;
+  if (!transport_.hosted())
+    invalid("llm_client_io_run: the client runs its own I/O thread; make it with \"io\": \"host\" to run its loop "
+            "from the program's");
+  if (transport_.on_io_thread())
+    invalid("llm_client_io_run was called from inside the loop it runs (a callback of this client, or a blocking "
+            "call on it); return from the callback instead");
+  return transport_.io_run(destroyed);
 }
 
 std::unique_ptr<Response> Client::chat(std::string_view request_json) {
@@ -623,6 +653,7 @@ std::shared_ptr<StreamQueue> Client::stream(std::string_view request_json) {
 std::shared_ptr<StreamQueue> Client::queue_stream(PreparedCall prep) {
   auto q = std::make_shared<StreamQueue>();
   q->loop = transport_.loop_id();
+  q->host = transport_.loop_handle();
   q->fork_generation = fork_generation_;
   // The chunk callback runs on the I/O thread: it only queues, and pauses the
   // transfer when the reader falls behind (llm_stream_next resumes it).

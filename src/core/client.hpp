@@ -49,6 +49,7 @@ struct StreamQueue {
   bool end_returned = false;     // llm_stream_next gave the end
   bool error_returned = false;   // llm_stream_next gave the stream's error
   const void* loop = nullptr;  // the client's loop (Transport::loop_id), to refuse a read from inside it
+  std::shared_ptr<http::Transport::LoopHandle> host;  // a hosted client's loop, which next() drives
   unsigned fork_generation = 0;  // of the process that made it (process.hpp)
 
   // The stream was made in the parent of this (forked) process.
@@ -105,6 +106,10 @@ class Client {
   // thread): `destroy` (which deletes this client) runs on the I/O thread once
   // the callback has returned and every other call has ended.
   bool on_io_thread() const { return transport_.on_io_thread(); }
+  // Hosted I/O ("io": "host"): the descriptor to poll and one run of the loop
+  // (see Transport::io_fd, io_run). Both refuse a client that is not hosted.
+  int io_fd() const;
+  int io_run(bool& destroyed);
   void defer_destroy(std::function<void()> destroy) { transport_.defer_destroy(std::move(destroy)); }
   // In a forked child: give the client up without touching the parent's thread
   // or connections (see Transport::abandon); the object may then be leaked.

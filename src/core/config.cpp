@@ -113,7 +113,13 @@ Config from_json(const json::Value& d) {
     else if (k == "max_choices") lim.max_choices = static_cast<uint32_t>(limit_field(v, k, 1, kMaxCountLimit));
     else if (k == "max_tool_calls") lim.max_tool_calls = static_cast<uint32_t>(limit_field(v, k, 1, kMaxCountLimit));
     else if (k == "headers") c.headers = headers_field(v, k);
-    else if (k == "providers") {
+    else if (k == "io") {
+      std::string io = string_field(v, k);
+      if (io != "thread" && io != "host")
+        invalid("config.io: expected \"thread\" (the client's own I/O thread) or \"host\" (the program runs the "
+                "client's loop: llm_client_io_fd, llm_client_io_run)");
+      c.hosted_io = io == "host";
+    } else if (k == "providers") {
       if (!v.IsObject()) invalid("config.providers: expected an object, got " + std::string(json::type_name(v)));
       for (auto& p : v.GetObject()) {
         std::string pname(json::sv(p.name));
@@ -150,7 +156,7 @@ Config from_json(const json::Value& d) {
       invalid("config." + k +
               ": unknown field (expected api_key, base_url, model_hint, timeout_secs, connect_timeout_secs, "
               "stream_idle_timeout_secs, max_retries, max_response_bytes, max_stream_bytes, max_event_bytes, "
-              "max_header_bytes, max_choices, max_tool_calls, providers, headers)");
+              "max_header_bytes, max_choices, max_tool_calls, io, providers, headers)");
     }
   }
   return c;

@@ -39,6 +39,7 @@ struct Config {
   double connect_timeout_secs = 10;
   double stream_idle_timeout_secs = 300;
   int max_retries = 2;
+  bool hosted_io = false;  // "io": "host": no I/O thread, the program runs the loop
   std::map<std::string, ProviderOverride> providers;  // key: normalize_provider_name
   http::Headers headers;
   Limits limits;

@@ -15,6 +15,12 @@
 //  - A transfer submitted from outside the loop while it is parked is sent by
 //    the submitting thread itself, as owner for one turn of curl (kick());
 //    that turn delivers nothing, so no callback runs there either.
+//  - Hosted (TransportOptions::hosted): there is no I/O thread. The program
+//    polls one descriptor (an epoll set of curl's sockets and an eventfd that
+//    push() signals) and runs turns through io_run(); a blocking caller drives
+//    the loop itself while nobody else does (it never hands it off: there is
+//    no one to hand it to). curl runs through its socket API there, never
+//    curl_multi_perform (the two must not be mixed on one multi handle).
 //  - A transfer is finished (removed from the multi handle, on_done called)
 //    only from the loop itself, never from inside a curl callback. A callback
 //    that wants a transfer gone marks it (`abort_status`) and makes curl fail
@@ -46,6 +52,8 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "core/error.hpp"
@@ -252,8 +260,9 @@ struct Transport::Impl {
   std::atomic<uint64_t> next_id{1};
 
   // Who runs the loop. Parked: nobody (the I/O thread sleeps on io_cv, and
-  // nothing is live); Caller: the thread `caller`, inside run_blocking().
-  enum class Owner { Io, Parked, Caller };
+  // nothing is live); Caller: the thread `caller`, inside run_blocking() (or,
+  // hosted, inside io_run()); Host: hosted, and nobody runs it right now.
+  enum class Owner { Io, Parked, Caller, Host };
 
   std::mutex mu;
   std::deque<Cmd> cmds;  // guarded by mu
@@ -266,6 +275,21 @@ struct Transport::Impl {
   std::thread::id caller;        // guarded by mu; meaningful when owner == Caller
   bool handoff = false;          // guarded by mu: another thread queued work while a caller runs the loop
   std::condition_variable io_cv; // the parked I/O thread waits here for owner == Io
+
+  // Hosted: the program's descriptor (epoll: curl's sockets and `evfd`) and
+  // the eventfd other threads signal.
+  const bool hosted;
+  int epfd = -1, evfd = -1;
+  // Hosted: the loop the driving thread was running when it took this one (a
+  // callback of another client may drive this one), given back when it lets go.
+  const Impl* outer_loop = nullptr;
+  // Hosted, guarded by mu: io_run() wants the loop that a blocking call on
+  // another thread is running. That call lets go at its next turn and takes
+  // it again only once io_run() is done; the host's poll would otherwise find
+  // the descriptor readable while io_run() cannot act on it, and spin.
+  bool host_wants = false;
+  std::condition_variable drive_cv;  // hosted: shutdown waits here for a driving thread to let go
+  std::shared_ptr<LoopHandle> handle;  // hosted: what blocking readers drive through
 
   // The loop's owner only.
   std::unordered_map<uint64_t, std::unique_ptr<Transfer>> live;
@@ -283,7 +307,7 @@ struct Transport::Impl {
   Clock::time_point next_idle_check = Clock::time_point::max();
   std::multimap<Clock::time_point, std::function<void()>> timers;  // schedule()
 
-  explicit Impl(TransportOptions o) : opts(o) {
+  explicit Impl(TransportOptions o) : opts(o), hosted(o.hosted) {
     literllm::global_init();
     register_exit_handler();
     if (const char* v = std::getenv("CURL_CA_BUNDLE"); v && *v) ca_file = v;
@@ -292,11 +316,13 @@ struct Transport::Impl {
 
     multi = curl_multi_init();
     if (!multi) throw Error(LLM_ERR_NETWORK, "cannot create the client's event loop (curl_multi_init failed)");
-    // curl makes its wake-up socket pair in curl_multi_init and, when that
-    // fails (no descriptor left), carries on without: every wake-up would then
-    // be lost. The first wake-up tells; the byte it leaves is drained by the
-    // loop's first poll.
-    if (curl_multi_wakeup(multi) != CURLM_OK) {
+    if (hosted) {
+      init_hosted();
+    } else if (curl_multi_wakeup(multi) != CURLM_OK) {
+      // curl makes its wake-up socket pair in curl_multi_init and, when that
+      // fails (no descriptor left), carries on without: every wake-up would then
+      // be lost. The first wake-up tells; the byte it leaves is drained by the
+      // loop's first poll.
       int err = errno;
       curl_multi_cleanup(multi);
       throw Error(LLM_ERR_NETWORK, std::string("cannot create the client's wake-up socket pair (") +
@@ -312,9 +338,14 @@ struct Transport::Impl {
       try {
         set.loops.push_back(this);
       } catch (...) {
+        close_hosted();
         curl_multi_cleanup(multi);
         throw;
       }
+    }
+    if (hosted) {
+      owner = Owner::Host;
+      return;  // no thread: the program runs the loop (io_run)
     }
     // The thread inherits the mask in force when it is made.
     sigset_t old;
@@ -340,7 +371,105 @@ struct Transport::Impl {
   ~Impl() {
     unregister();
     for (CURL* e : spare) curl_easy_cleanup(e);
-    if (multi) curl_multi_cleanup(multi);
+    if (multi) curl_multi_cleanup(multi);  // before the epoll set: curl may still report sockets removed
+    close_hosted();
+  }
+
+  // ------------------------------------------------------------ hosted
+
+  void init_hosted() {
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (epfd >= 0) evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = evfd;
+    if (epfd < 0 || evfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, evfd, &ev) != 0) {
+      int err = errno;
+      close_hosted();
+      curl_multi_cleanup(multi);
+      multi = nullptr;
+      throw Error(LLM_ERR_NETWORK, std::string("cannot create the client's hosted event descriptor (") +
+                                       std::strerror(err) + ")");
+    }
+    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Impl::on_socket);
+    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, static_cast<void*>(this));
+    // No timer callback: curl reports a timeout only when it changes, so a
+    // timeout acted on a little early would be lost; curl_multi_timeout() is
+    // asked after every turn instead.
+    handle = std::make_shared<LoopHandle>();
+    handle->impl = this;
+  }
+
+  void close_hosted() noexcept {
+    if (evfd >= 0) close(evfd);
+    if (epfd >= 0) close(epfd);
+    evfd = epfd = -1;
+  }
+
+  // curl's socket callback: keeps the epoll set in step with curl's sockets.
+  static int on_socket(CURL*, curl_socket_t s, int what, void* userp, void*) noexcept {
+    auto* self = static_cast<Impl*>(userp);
+    if (what == CURL_POLL_REMOVE) {
+      epoll_ctl(self->epfd, EPOLL_CTL_DEL, s, nullptr);  // may already be gone with its socket
+      return 0;
+    }
+    epoll_event ev{};
+    ev.data.fd = s;
+    if (what & CURL_POLL_IN) ev.events |= EPOLLIN;
+    if (what & CURL_POLL_OUT) ev.events |= EPOLLOUT;
+    // Mostly a socket new to the set: curl removes a connection's socket when
+    // its transfer ends, and adds it again when the next one reuses it.
+    if (epoll_ctl(self->epfd, EPOLL_CTL_ADD, s, &ev) == 0) return 0;
+    if (errno == EEXIST && epoll_ctl(self->epfd, EPOLL_CTL_MOD, s, &ev) == 0) return 0;
+    return -1;  // curl fails what uses the socket
+  }
+
+  // Wakes whoever runs the loop (or, hosted, the program polling epfd).
+  // Under mu. Hosted, the eventfd is written only when it is not already
+  // signalled, and read only when it is (a system call saved on each side).
+  bool wake_pending = false;  // hosted, guarded by mu: evfd is signalled
+  void wake() noexcept {
+    if (!hosted) {
+      curl_multi_wakeup(multi);
+      return;
+    }
+    if (wake_pending) return;
+    wake_pending = true;
+    uint64_t one = 1;
+    ssize_t n = write(evfd, &one, sizeof one);
+    (void)n;
+  }
+
+  void drain_wake() noexcept {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!wake_pending) return;
+    wake_pending = false;
+    uint64_t v;
+    ssize_t n = read(evfd, &v, sizeof v);
+    (void)n;
+  }
+
+  // One turn through curl's socket API, without waiting: acts on the sockets
+  // that are ready and on curl's due timer.
+  void hosted_io() {
+    epoll_event evs[64];
+    int n = epoll_wait(epfd, evs, 64, 0);
+    int running = 0;
+    for (int i = 0; i < n; ++i) {
+      int fd = evs[i].data.fd;
+      if (fd == evfd) {
+        drain_wake();
+        continue;
+      }
+      int mask = 0;
+      if (evs[i].events & EPOLLIN) mask |= CURL_CSELECT_IN;
+      if (evs[i].events & EPOLLOUT) mask |= CURL_CSELECT_OUT;
+      if (evs[i].events & (EPOLLERR | EPOLLHUP)) mask |= CURL_CSELECT_ERR;
+      curl_multi_socket_action(multi, fd, mask, &running);
+    }
+    long due = -1;
+    curl_multi_timeout(multi, &due);
+    if (due == 0) curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
   }
 
   void unregister() noexcept {
@@ -375,7 +504,7 @@ struct Transport::Impl {
     for (void* p : set.loops) {
       auto* self = static_cast<Impl*>(p);
       std::lock_guard ml(self->mu);
-      curl_multi_wakeup(self->multi);
+      self->wake();
     }
     const auto until = Clock::now() + std::chrono::seconds(2);
     for (void* p : set.loops) {
@@ -466,11 +595,19 @@ struct Transport::Impl {
           // looks at the queue before it polls again.
           if (was_empty && tl_loop != this) curl_multi_wakeup(multi);
           break;
+        case Owner::Host:
+          if (was_empty) wake();  // the program polls epfd, then runs io_run()
+          break;
         case Owner::Parked:
           owner = Owner::Io;
           wake_io = true;
           break;
         case Owner::Caller:
+          if (hosted) {
+            // Whoever drives takes every command (there is no one to hand the loop to).
+            if (was_empty && tl_loop != this) wake();
+            break;
+          }
           // The caller's own commands wait for its next turn; anyone else's
           // make it give the loop back first.
           if (std::this_thread::get_id() != caller && !handoff) {
@@ -487,6 +624,10 @@ struct Transport::Impl {
   }
 
   void shutdown() {
+    if (hosted) {
+      shutdown_hosted();
+      return;
+    }
     {
       std::lock_guard<std::mutex> lock(mu);
       stopping = true;
@@ -1125,6 +1266,10 @@ struct Transport::Impl {
   // no callback of the transfer runs on the submitting thread. False (and
   // `cmd` untouched) when the loop is not parked or anything fails: then the
   // command goes through the queue as before.
+  // Hosted, the same from any thread that finds nobody running the loop (the
+  // host's own thread outside io_run, typically): the request leaves at once,
+  // and the descriptor is signalled so that the host's next io_run() (while
+  // the server works) arms the transfer's timers.
   bool kick(Cmd& cmd) noexcept {
     if (cmd.transfer->preset_status != LLM_OK || !begin_drive()) return false;
     halt_if_exiting();
@@ -1133,7 +1278,8 @@ struct Transport::Impl {
     if (attached) {
       kicking = true;
       int running = 0;
-      curl_multi_perform(multi, &running);
+      if (hosted) curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);  // attach() set its timer to now
+      else curl_multi_perform(multi, &running);
       kicking = false;
     }
     end_drive();
@@ -1304,8 +1450,12 @@ struct Transport::Impl {
   void step() {
     ++turn;
     resume_yielded();
-    int running = 0;
-    curl_multi_perform(multi, &running);
+    if (hosted) {
+      hosted_io();
+    } else {
+      int running = 0;
+      curl_multi_perform(multi, &running);
+    }
     drain_messages();
     check_idle();
     run_timers(false);
@@ -1319,16 +1469,27 @@ struct Transport::Impl {
       std::lock_guard<std::mutex> lock(mu);
       if (!cmds.empty() || give_up()) wait_ms = 0;
     }
-    if (wait_ms > 0) curl_multi_poll(multi, nullptr, 0, wait_ms, nullptr);
+    if (wait_ms <= 0) return;
+    if (hosted) {
+      // Level-triggered: what is ready stays reported to the next turn's epoll_wait.
+      epoll_event ev;
+      epoll_wait(epfd, &ev, 1, wait_ms);  // a push() meanwhile signals evfd, which ends the wait
+    } else {
+      curl_multi_poll(multi, nullptr, 0, wait_ms, nullptr);
+    }
   }
 
   // ------------------------------------------------ a caller runs the loop
 
   // Takes the loop for the calling thread if it is parked; false otherwise.
-  bool begin_drive() {
-    if (tl_loop) return false;
+  // `for_host`: io_run() (which may take the loop while host_wants).
+  bool begin_drive(bool for_host = false) {
+    if (hosted ? tl_loop == this : tl_loop != nullptr) return false;
     std::lock_guard<std::mutex> lock(mu);
-    if (owner != Owner::Parked || stopping || !cmds.empty()) return false;
+    if (hosted ? (owner != Owner::Host || stopping || (host_wants && !for_host))
+               : (owner != Owner::Parked || stopping || !cmds.empty()))
+      return false;
+    outer_loop = tl_loop;
     owner = Owner::Caller;
     caller = std::this_thread::get_id();
     handoff = false;
@@ -1337,8 +1498,19 @@ struct Transport::Impl {
   }
 
   // Gives the loop back: to the I/O thread if anything is left for it, else parked.
-  void end_drive() {
-    tl_loop = nullptr;
+  void end_drive(bool signal_host = true) {
+    tl_loop = outer_loop;  // nullptr but for a hosted loop driven from another loop's callback
+    outer_loop = nullptr;
+    if (hosted) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        owner = Owner::Host;
+        // The program's poll learns there is work (and re-reads io_run's timeout).
+        if (signal_host && (!cmds.empty() || !live.empty() || !timers.empty() || stopping)) wake();
+      }
+      drive_cv.notify_all();
+      return;
+    }
     {
       std::lock_guard<std::mutex> lock(mu);
       handoff = false;
@@ -1355,23 +1527,30 @@ struct Transport::Impl {
   // until `w` is ready, or until another thread queues work or shutdown begins.
   // True when `w` became ready. Always gives the loop back.
   bool drive(Waiter& w) {
+    return drive_until([&] { return w.ready(); });
+  }
+
+  template <class Ready>
+  bool drive_until(Ready ready) {
     struct Release {
       Impl* self;
       ~Release() { self->end_drive(); }
     } release{this};
+    // Hosted, io_run() on another thread may want the loop: give it up then.
+    auto give_up = [&] { return stopping || (hosted ? host_wants : handoff); };
     for (;;) {
       {
         std::lock_guard<std::mutex> lock(mu);
-        if (handoff || stopping) return w.ready();
+        if (give_up()) return ready();
         batch.swap(cmds);
       }
       halt_if_exiting();
       for (auto& c : batch) run_command_guarded(c, false);
       batch.clear();
-      if (w.ready()) return true;
+      if (ready()) return true;
       step_guarded();
-      if (w.ready()) return true;
-      wait_for_io([&] { return handoff || stopping; });
+      if (ready()) return true;
+      wait_for_io(give_up);
     }
   }
 
@@ -1414,10 +1593,14 @@ struct Transport::Impl {
       wait_for_io([&] { return stopping; });
     }
 
-    // Shutting down: nothing new can be queued but scheduled functions
-    // (submit sees `stopping` and answers on the spot; cancel/pause/resume are
-    // ignored). Every scheduled function still runs, then every live transfer
-    // is cancelled; callbacks may schedule more, so go round until all is quiet.
+    run_shutdown();
+  }
+
+  // Shutting down: nothing new can be queued but scheduled functions
+  // (submit sees `stopping` and answers on the spot; cancel/pause/resume are
+  // ignored). Every scheduled function still runs, then every live transfer
+  // is cancelled; callbacks may schedule more, so go round until all is quiet.
+  void run_shutdown() {
     for (;;) {
       {
         std::lock_guard<std::mutex> lock(mu);
@@ -1444,7 +1627,112 @@ struct Transport::Impl {
       }
     }
   }
+
+  // ---------------------------------------------------- hosted: the program's turns
+
+  // One run of the loop on the calling thread, without blocking: the commands,
+  // what the sockets and timers have ready, the completions (callbacks run
+  // here), and again while callbacks queued more (a few rounds). Returns when
+  // to run again: -1 not needed, 0 at once, else ms. When another thread runs
+  // the loop it returns -1 at once: that thread signals evfd when it lets go.
+  // `destroyed`: a callback freed the transport (defer_destroy), which is now
+  // gone; nothing of it may be touched.
+  int io_run(bool& destroyed) {
+    destroyed = false;
+    bool asked = false;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      if (owner == Owner::Caller && !stopping && tl_loop != this) {
+        // A blocking call on another thread is running the loop: it lets go
+        // at its next turn (woken now).
+        host_wants = asked = true;
+        wake();
+        drive_cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return owner != Owner::Caller || stopping; });
+      }
+    }
+    bool took = begin_drive(true);
+    if (asked) {
+      std::lock_guard<std::mutex> lock(mu);
+      host_wants = false;
+    }
+    if (!took) return -1;
+    drain_wake();  // before the queue is read: a push() after this signals again
+    for (int round = 0; round < 4; ++round) {
+      bool stop;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        batch.swap(cmds);
+        stop = stopping;
+      }
+      halt_if_exiting();
+      for (auto& c : batch) run_command_guarded(c, false);
+      batch.clear();
+      if (stop) break;
+      step_guarded();
+      halt_if_exiting();
+      std::lock_guard<std::mutex> lock(mu);
+      if (cmds.empty() || stopping) break;
+    }
+    std::function<void()> destroy;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (stopping && self_destroy) destroy = std::move(self_destroy);
+    }
+    if (destroy) {
+      // A callback freed the client: shut down here, on the host's thread,
+      // then free (the destructor finds it done).
+      destroying_self = true;
+      run_shutdown();
+      tl_loop = outer_loop;
+      {
+        std::lock_guard<std::mutex> gate(handle->mu);
+        handle->impl = nullptr;
+      }
+      destroyed = true;
+      destroy();
+      return -1;
+    }
+    int next;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      bool queued = !cmds.empty() || stopping;
+      next = queued ? 0 : (live.empty() && timers.empty() ? -1 : poll_timeout());
+    }
+    end_drive(false);
+    return next;
+  }
+
+  // The destructor's work, hosted: the calling thread waits for a thread
+  // driving the loop to let go, then runs the shutdown itself.
+  void shutdown_hosted() {
+    std::unique_lock<std::mutex> lock(mu);
+    if (destroying_self) return;  // io_run() shut it down already, on this thread
+    if (tl_loop == this) std::terminate();  // a callback freeing its transport goes through defer_destroy
+    stopping = true;
+    wake();
+    drive_cv.wait(lock, [&] { return owner != Owner::Caller; });
+    owner = Owner::Caller;
+    caller = std::this_thread::get_id();
+    lock.unlock();
+    const Impl* outer = tl_loop;  // freed from another loop's callback: that loop goes on afterwards
+    tl_loop = this;
+    run_shutdown();
+    tl_loop = outer;
+    lock.lock();
+    owner = Owner::Host;
+    lock.unlock();
+    std::lock_guard<std::mutex> gate(handle->mu);
+    handle->impl = nullptr;
+  }
 };
+
+bool Transport::LoopHandle::drive_until(const std::function<bool()>& ready) {
+  std::unique_lock<std::mutex> lock(mu, std::try_to_lock);
+  if (!lock.owns_lock() || impl == nullptr) return false;
+  auto* self = static_cast<Transport::Impl*>(impl);
+  if (!self->begin_drive()) return false;
+  return self->drive_until([&] { return ready(); });
+}
 
 // ------------------------------------------------------------- the facade
 
@@ -1541,11 +1829,36 @@ bool Transport::wire_bytes(uint64_t id, uint64_t& sent, uint64_t& received) cons
 
 bool Transport::on_io_thread() const { return impl_->on_io_thread(); }
 
+bool Transport::hosted() const { return impl_->hosted; }
+
+int Transport::io_fd() const { return impl_->epfd; }
+
+int Transport::io_run(bool& destroyed) { return impl_->io_run(destroyed); }
+
+std::shared_ptr<Transport::LoopHandle> Transport::loop_handle() const { return impl_->handle; }
+
 const void* Transport::loop_id() const { return impl_.get(); }
 
 const void* Transport::running_loop() { return Impl::tl_loop; }
 
 void Transport::run_blocking(const std::function<void()>& start, Waiter& w) {
+  if (impl_->hosted) {
+    // Hosted: drive while nobody else does; else wait a little and look again
+    // (the driver may let go before this call's answer comes).
+    bool driving = impl_->begin_drive();
+    try {
+      start();
+    } catch (...) {
+      if (driving) impl_->end_drive();
+      throw;
+    }
+    if (driving && impl_->drive(w)) return;
+    while (!w.ready()) {
+      if (impl_->handle->drive_until([&] { return w.ready(); })) return;
+      w.wait_for(5);
+    }
+    return;
+  }
   if (!impl_->begin_drive()) {
     start();
     w.wait();
@@ -1574,6 +1887,11 @@ bool Waiter::ready() {
 void Waiter::wait() {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [&] { return done_; });
+}
+
+bool Waiter::wait_for(long ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return done_; });
 }
 
 }  // namespace literllm::http

@@ -23,6 +23,9 @@ struct TransportOptions {
   long connect_timeout_ms = 10'000;
   long idle_timeout_ms = 300'000;  // longest silence while receiving the body
   size_t max_header_bytes = 256u << 10;  // response headers together; more is a broken server (LLM_ERR_NETWORK)
+  // No I/O thread: the program polls io_fd() and runs the loop with io_run()
+  // (and blocking callers drive it while they wait).
+  bool hosted = false;
 };
 
 // The clocks of one transfer.
@@ -68,6 +71,7 @@ class Waiter {
   void notify();      // any thread; once
   bool ready();       // any thread
   void wait();        // blocks until notify() has run
+  bool wait_for(long ms);  // as wait(), for at most `ms`: true when notified
  private:
   std::mutex mu_;
   std::condition_variable cv_;
@@ -154,6 +158,31 @@ class Transport {
   // is running, if any: on_io_thread() == (running_loop() == loop_id()).
   const void* loop_id() const;
   static const void* running_loop();
+
+  // ---- hosted (TransportOptions::hosted) only
+
+  bool hosted() const;
+  // The descriptor the program polls for reading (-1 when not hosted); the
+  // transport owns it.
+  int io_fd() const;
+  // One run of the loop on the calling thread, without blocking (every
+  // callback that is due runs here). Returns when to run it again: -1 not
+  // needed, 0 at once, else ms. Not from a callback. `destroyed`: a callback
+  // freed this transport (defer_destroy); it is gone.
+  int io_run(bool& destroyed);
+
+  // The loop as a blocking reader that may outlive the transport (a stream)
+  // sees it: drive_until runs the loop on the calling thread until `ready()`
+  // (asked between turns), when nobody else runs it; false when it could not
+  // (another thread runs the loop, or the transport is shutting down or gone).
+  class LoopHandle {
+   public:
+    bool drive_until(const std::function<bool()>& ready);
+    std::mutex mu;          // held while driving; the transport nulls `impl` under it when it goes
+    void* impl = nullptr;   // the transport's Impl
+  };
+  // Null when not hosted.
+  std::shared_ptr<LoopHandle> loop_handle() const;
 
  private:
   struct Impl;

@@ -6,7 +6,7 @@ Rules that map a C signature onto a JS function (the same for every function):
     the addon (or null), `const char *` a string (or null), integers numbers,
     `uint64_t` a bigint;
   - out parameters (`T **`, `char **`, `const char **`, `size_t *`,
-    `uint64_t *`) and `void *user_data` are not arguments;
+    `uint64_t *`, `int *`) and `void *user_data` are not arguments;
   - buffers in (`const void *const *NAME, const size_t *NAME_sizes, size_t
     NAME_count`) are one argument: an array of Buffers / TypedArrays /
     DataViews / ArrayBuffers (or null); their bytes are read in place, not
@@ -63,7 +63,7 @@ def _is_out(p):
         return False
     if p["pointer_depth"] >= 2:
         return True
-    return t in ("size_t *", "uint64_t *")
+    return t in ("size_t *", "uint64_t *", "int *")
 
 
 def _is_user_data(p):
@@ -245,6 +245,8 @@ def _c_wrapper(fn, api, free_of):
                 b.append(f"  size_t {pn} = 0;\n")
             elif p["type"] == "uint64_t *":
                 b.append(f"  uint64_t {pn} = 0;\n")
+            elif p["type"] == "int *":
+                b.append(f"  int {pn} = 0;\n")
             call_args.append("&" + pn)
             continue
         if pn in group:
@@ -305,7 +307,7 @@ def _c_wrapper(fn, api, free_of):
             if lenvar:
                 return f"lln_string_n(env, {var}, {lenvar})"
             return f"lln_string(env, {var})"
-        if kind == "enum" or t == "int":
+        if kind == "enum" or t in ("int", "int *"):
             return f"lln_int32(env, (int32_t){var})"
         if t == "unsigned":
             return f"lln_uint32(env, {var})"

@@ -1,6 +1,9 @@
 // Benchmarks the binding against the C API and the official `openai` SDK on the
 // local upstream, interleaved: every round runs a slice of each variant in a
 // fresh random order, so they share the moment's noise; ratios are per round.
+// "node literllm" is the default Client (hosted I/O: the library's loop on the
+// JS thread); "node literllm-thread" a Client made with io: 'thread' (the
+// library's own I/O thread, answers handed over by a thread-safe function).
 //   node bench/bench.mjs [--rounds N]     the comparison
 //   node --expose-gc bench/bench.mjs --rss [--calls N] [--repeat R]   RSS over R x (N sequential + N at 16 in flight)
 import { execFileSync } from 'node:child_process';
@@ -30,7 +33,9 @@ const messages = [{ role: 'user', content: 'bench' }];
 const req = { model: 'openai/gpt-4o-mini', messages };
 const streamHeaders = { 'x-upstream-generate': 'content', 'x-upstream-generate-count': String(STREAM_CHUNKS) };
 
-const client = new Client({ max_retries: 0, providers: { openai: { base_url: base, api_key: 'sk-bench-123456' } } });
+const clientConfig = { max_retries: 0, providers: { openai: { base_url: base, api_key: 'sk-bench-123456' } } };
+const client = new Client(clientConfig);
+const threadClient = new Client({ ...clientConfig, io: 'thread' });
 
 async function window16(n, call) {
   let started = 0;
@@ -59,6 +64,7 @@ if (process.argv.includes('--rss')) {
   }
   console.log(`RSS MiB: ${figures.join(', ')}`);
   client.close();
+  threadClient.close();
   upstream.stop();
   process.exit(0);
 }
@@ -89,26 +95,32 @@ async function timed(fn) {
   return { wallUs, cpuUs: c.user + c.system };
 }
 
+// The binding's variants for one client.
+const nodeVariants = (label, c) => ({
+  [`node ${label} seq`]: () => timed(async () => { for (let i = 0; i < SEQ; i++) await c.chat(req); }),
+  [`node ${label} par16`]: () => timed(() => window16(PAR, () => c.chat(req))),
+  [`node ${label} stream`]: () => timed(async () => {
+    for (let i = 0; i < STREAMS; i++) {
+      for await (const chunk of c.stream({ ...req, extra_headers: streamHeaders })) void chunk;
+    }
+  }),
+});
+
 const variants = {
   'C llm_chat seq': () => cRun('seq', SEQ),
   'C llm_chat_async_e seq': () => cRun('async1', SEQ),
-  'node literllm seq': () => timed(async () => { for (let i = 0; i < SEQ; i++) await client.chat(req); }),
   'node openai-sdk seq': () => timed(async () => { for (let i = 0; i < SEQ; i++) await sdk.chat.completions.create({ model: 'gpt-4o-mini', messages }); }),
   'C llm_chat_async par16': () => cRun('par16', PAR),
-  'node literllm par16': () => timed(() => window16(PAR, () => client.chat(req))),
   'node openai-sdk par16': () => timed(() => window16(PAR, () => sdk.chat.completions.create({ model: 'gpt-4o-mini', messages }))),
   'C stream': () => cRun('stream', STREAMS),
-  'node literllm stream': () => timed(async () => {
-    for (let i = 0; i < STREAMS; i++) {
-      for await (const chunk of client.stream({ ...req, extra_headers: streamHeaders })) void chunk;
-    }
-  }),
   'node openai-sdk stream': () => timed(async () => {
     for (let i = 0; i < STREAMS; i++) {
       const s = await sdk.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true }, { headers: streamHeaders });
       for await (const chunk of s) void chunk;
     }
   }),
+  ...nodeVariants('literllm', client),
+  ...nodeVariants('literllm-thread', threadClient),
 };
 const perCall = { seq: SEQ, par16: PAR, stream: STREAMS };
 const unit = (name) => perCall[name.split(' ').pop()];
@@ -130,16 +142,26 @@ const median = (xs) => {
   return s[Math.floor(s.length / 2)];
 };
 console.log(`${ROUNDS} interleaved rounds; per call (stream: per ${STREAM_CHUNKS}-chunk stream), median of rounds`);
-for (const [name, rs] of Object.entries(results)) {
+const modeOf = (name) => name.split(' ').pop();
+const names = Object.keys(results).sort((a, b) =>
+  Object.keys(perCall).indexOf(modeOf(a)) - Object.keys(perCall).indexOf(modeOf(b)) || a.localeCompare(b));
+for (const name of names) {
+  const rs = results[name];
   const cpu = median(rs.map((x) => x.cpu));
-  console.log(`  ${name.padEnd(26)} wall ${median(rs.map((x) => x.wall)).toFixed(1).padStart(9)} us` +
+  console.log(`  ${name.padEnd(28)} wall ${median(rs.map((x) => x.wall)).toFixed(1).padStart(9)} us` +
     (Number.isNaN(cpu) ? '' : `   cpu ${cpu.toFixed(1).padStart(9)} us`));
 }
 const ratio = (a, b) => median(results[a].map((x, i) => x.wall / results[b][i].wall)).toFixed(2);
 for (const mode of ['seq', 'par16', 'stream']) {
   const cs = Object.keys(results).filter((k) => k.startsWith('C ') && k.endsWith(mode));
-  console.log(`  ${mode}: ` + cs.map((c) => `literllm/(${c}) ${ratio(`node literllm ${mode}`, c)}x`).join('; ') +
-    `; openai-sdk/literllm ${ratio(`node openai-sdk ${mode}`, `node literllm ${mode}`)}x (wall)`);
+  const parts = [];
+  for (const label of ['literllm', 'literllm-thread']) {
+    parts.push(...cs.map((c) => `${label}/(${c}) ${ratio(`node ${label} ${mode}`, c)}x`));
+  }
+  parts.push(`literllm/literllm-thread ${ratio(`node literllm ${mode}`, `node literllm-thread ${mode}`)}x`);
+  parts.push(`openai-sdk/literllm ${ratio(`node openai-sdk ${mode}`, `node literllm ${mode}`)}x`);
+  console.log(`  ${mode}: ${parts.join('; ')} (wall)`);
 }
 client.close();
+threadClient.close();
 upstream.stop();

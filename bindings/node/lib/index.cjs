@@ -88,8 +88,36 @@ function abortError(signal) {
   return makeError(LLM_ERR_CANCELLED, { cause: signal.reason }, 'the operation was aborted');
 }
 
+// Frees a client handle: its driver (a hosted client's poll and timer on this
+// thread's event loop) stops before llm_client_free closes the descriptor.
+function freeClient(handle) {
+  internal.detach(handle);
+  raw.llm_client_free(handle);
+}
+
 // Safety net: a Client dropped without close() is freed when collected.
-const registry = new FinalizationRegistry((handle) => raw.llm_client_free(handle));
+const registry = new FinalizationRegistry(freeClient);
+
+// The config text of `new Client(config)`: "io": "host" unless the config says
+// "io" itself (the library's loop then runs on this thread, driven by the event
+// loop). A text that is not a JSON object goes as it is (the library reports it).
+function hostedConfig(config) {
+  if (config === undefined || config === null) return '{"io":"host"}';
+  const text = toJson(config, 'config');
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) ||
+      Object.prototype.hasOwnProperty.call(parsed, 'io')) return text;
+  // The field goes in front of the text as written, so that the library still
+  // sees (and refuses) whatever the text holds, a repeated field included.
+  const open = text.indexOf('{');
+  const empty = Object.keys(parsed).length === 0;
+  return '{"io":"host"' + (empty ? '' : ',') + text.slice(open + 1);
+}
 
 // Carries a handle made by Client.fromFile into the constructor.
 class FromFile {
@@ -98,14 +126,23 @@ class FromFile {
   }
 }
 
-/** A client of the library: one I/O thread and its connections; share it freely. */
+/**
+ * A client of the library: its connections and its loop; share it freely. By default (config
+ * without "io") the loop runs on this thread, driven by the event loop ("io": "host"); with
+ * "io": "thread" the client runs its own I/O thread.
+ */
 class Client {
   #h;
 
   /** @param config a config object (see llm_client_new) or its JSON text; nothing for defaults. */
   constructor(config) {
-    const h = config instanceof FromFile ? config.handle
-      : check(raw.llm_client_new_e(config === undefined || config === null ? null : toJson(config, 'config'))).out;
+    const h = config instanceof FromFile ? config.handle : check(raw.llm_client_new_e(hostedConfig(config))).out;
+    try {
+      internal.attach(h); // false for a threaded client: nothing to drive
+    } catch (e) {
+      raw.llm_client_free(h);
+      throw e;
+    }
     this.#h = h;
     registry.register(this, h, this);
   }
@@ -126,7 +163,7 @@ class Client {
     const h = this.#h;
     this.#h = null;
     registry.unregister(this);
-    raw.llm_client_free(h);
+    freeClient(h);
   }
 
   [Symbol.dispose]() {

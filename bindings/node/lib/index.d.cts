@@ -138,6 +138,12 @@ export interface ClientConfig {
   max_choices?: number;
   max_tool_calls?: number;
   max_header_bytes?: number;
+  /**
+   * Where the client's loop runs. `Client` defaults to "host": on the JS thread, driven by the
+   * event loop (one thread wake-up per answer). "thread": the client's own I/O thread (what the
+   * raw layer's llm_client_new gives by default).
+   */
+  io?: 'host' | 'thread';
 }
 
 export interface ProviderRegistration {
@@ -175,7 +181,10 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-/** A client: one I/O thread and its connections, shared by any number of calls. */
+/**
+ * A client: its connections and its loop, shared by any number of calls. The loop runs on the JS
+ * thread, driven by the event loop, unless the config says `io: 'thread'`.
+ */
 export declare class Client implements Disposable {
   /** A config object or its JSON text; nothing for all defaults. Throws on an invalid config. */
   constructor(config?: ClientConfig | string | null);

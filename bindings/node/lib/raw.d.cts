@@ -375,6 +375,10 @@ export declare function llm_init_e(): { status: llm_status; error: llm_error_t |
  *                           naming providers.<name>.<setting>, at
  *                           llm_preview_request as at the call
  *   "headers":      object  extra headers sent with every request
+ *   "io":           string  "thread" (default): the client runs its own I/O
+ *                           thread; "host": it has none, and the program runs
+ *                           its loop from its own event loop (see "Hosted I/O"
+ *                           below: llm_client_io_fd, llm_client_io_run)
  * Limits on what an answer may make the library hold (integers; crossing one
  * ends the call with LLM_ERR_LIMIT_EXCEEDED naming it, and the memory a call
  * holds stays within about twice the limit that applies):
@@ -424,6 +428,7 @@ export declare function llm_init_e(): { status: llm_status; error: llm_error_t |
  * llm_chat_async and llm_chat_stream_async always run on the I/O thread.
  * No call can hold the loop: each delivers at most 256 KiB per turn before the
  * others get theirs (a huge or compressed answer does not stall the rest).
+ * With "io": "host" there is no I/O thread: see "Hosted I/O".
  * Free it with llm_client_free. Thread-safe. Fails with LLM_ERR_NETWORK when
  * the process has no descriptor or thread left for the loop.
  */
@@ -509,6 +514,10 @@ export declare function llm_client_new(config_json: string | null): { status: ll
  *                           naming providers.<name>.<setting>, at
  *                           llm_preview_request as at the call
  *   "headers":      object  extra headers sent with every request
+ *   "io":           string  "thread" (default): the client runs its own I/O
+ *                           thread; "host": it has none, and the program runs
+ *                           its loop from its own event loop (see "Hosted I/O"
+ *                           below: llm_client_io_fd, llm_client_io_run)
  * Limits on what an answer may make the library hold (integers; crossing one
  * ends the call with LLM_ERR_LIMIT_EXCEEDED naming it, and the memory a call
  * holds stays within about twice the limit that applies):
@@ -558,6 +567,7 @@ export declare function llm_client_new(config_json: string | null): { status: ll
  * llm_chat_async and llm_chat_stream_async always run on the I/O thread.
  * No call can hold the loop: each delivers at most 256 KiB per turn before the
  * others get theirs (a huge or compressed answer does not stall the rest).
+ * With "io": "host" there is no I/O thread: see "Hosted I/O".
  * Free it with llm_client_free. Thread-safe. Fails with LLM_ERR_NETWORK when
  * the process has no descriptor or thread left for the loop.
  */
@@ -886,6 +896,54 @@ export declare function llm_client_cancel(client: llm_client_t | null, request_i
  * running. An unknown or finished id is not an error. Any thread.
  */
 export declare function llm_client_cancel_e(client: llm_client_t | null, request_id: bigint): { status: llm_status; error: llm_error_t | null };
+/**
+ * The descriptor to poll for reading: readable when one of the client's
+ * connections is ready or another thread queued work for the loop. Owned by
+ * the client: never read, write or close it; stop polling it before
+ * llm_client_free, which closes it. The same for the client's whole life.
+ * LLM_ERR_INVALID_ARGUMENT: a NULL argument (`*fd` is then -1), or a client
+ * not made with "io": "host".
+ */
+export declare function llm_client_io_fd(client: llm_client_t | null): { status: llm_status; fd: number };
+/**
+ * The descriptor to poll for reading: readable when one of the client's
+ * connections is ready or another thread queued work for the loop. Owned by
+ * the client: never read, write or close it; stop polling it before
+ * llm_client_free, which closes it. The same for the client's whole life.
+ * LLM_ERR_INVALID_ARGUMENT: a NULL argument (`*fd` is then -1), or a client
+ * not made with "io": "host".
+ */
+export declare function llm_client_io_fd_e(client: llm_client_t | null): { status: llm_status; fd: number; error: llm_error_t | null };
+/**
+ * Runs the client's loop once, without blocking: sends and receives what is
+ * ready, ends what is done or timed out, and runs every callback that is due,
+ * on the calling thread, before it returns. `timeout_ms` (may be NULL)
+ * receives when to call it again even if the descriptor stays quiet: -1 when
+ * nothing is in flight (only the descriptor matters), 0 at once, else that
+ * many milliseconds. When another thread runs the loop at that moment (a
+ * blocking call), it waits up to 100 ms for that thread to let go at its next
+ * turn, and if it has not, returns LLM_OK with -1: that thread makes the
+ * descriptor readable when it lets go. A callback may free the client
+ * (llm_client_free: deferred, done here before this returns); the client is
+ * then gone. LLM_ERR_INVALID_ARGUMENT: a NULL client, a client not made with
+ * "io": "host", or a call from inside one of the client's own callbacks.
+ */
+export declare function llm_client_io_run(client: llm_client_t | null): { status: llm_status; timeout_ms: number };
+/**
+ * Runs the client's loop once, without blocking: sends and receives what is
+ * ready, ends what is done or timed out, and runs every callback that is due,
+ * on the calling thread, before it returns. `timeout_ms` (may be NULL)
+ * receives when to call it again even if the descriptor stays quiet: -1 when
+ * nothing is in flight (only the descriptor matters), 0 at once, else that
+ * many milliseconds. When another thread runs the loop at that moment (a
+ * blocking call), it waits up to 100 ms for that thread to let go at its next
+ * turn, and if it has not, returns LLM_OK with -1: that thread makes the
+ * descriptor readable when it lets go. A callback may free the client
+ * (llm_client_free: deferred, done here before this returns); the client is
+ * then gone. LLM_ERR_INVALID_ARGUMENT: a NULL client, a client not made with
+ * "io": "host", or a call from inside one of the client's own callbacks.
+ */
+export declare function llm_client_io_run_e(client: llm_client_t | null): { status: llm_status; timeout_ms: number; error: llm_error_t | null };
 /**
  * Calls any endpoint a provider offers, the same way llm_chat calls chat.
  * 

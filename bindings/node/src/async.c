@@ -1,13 +1,29 @@
 /* The callback forms (llm_chat_async[_e], llm_chat_stream_async[_e], llm_call_async[_e],
  * llm_call_stream_async[_e]) of the raw layer, llm_string_free, and the
  * idiomatic layer's internal entry points (exports._internal: setup, chat,
- * stream, call, callStream).
+ * stream, call, callStream, attach, detach).
  *
- * The library calls back on the client's I/O thread; each callback copies what
- * it got and queues it, without blocking, on the environment's one
- * thread-safe function; the events run on the JS thread in order. That
- * function is referenced (keeps the loop alive) only while requests are in
- * flight.
+ * Two ways for the library's callbacks to reach JS:
+ *
+ * - A threaded client (the raw layer's, or "io": "thread") calls back on its
+ *   I/O thread; each callback copies what it got and queues it, without
+ *   blocking, on the environment's one thread-safe function; the events run on
+ *   the JS thread in order. That function is referenced (keeps the loop alive)
+ *   only while requests are in flight.
+ *
+ * - A hosted client ("io": "host", the idiomatic Client's default) has a
+ *   driver (attach): a uv_poll_t on the client's descriptor and a uv_timer_t
+ *   on the environment's loop, which run llm_client_io_run on the JS thread.
+ *   The callbacks then run inside llm_client_io_run; they queue the very same
+ *   events on the driver's local list instead (no JS is called from inside the
+ *   library's loop), and the driver runs that list once llm_client_io_run has
+ *   returned, inside one callback scope (promise reactions run when it
+ *   closes). An event posted while the driver is not running (the
+ *   cancellations of llm_client_free, outside of a driver's run) goes to the
+ *   thread-safe function as for a threaded client. The driver's handles are
+ *   referenced only while the client has requests in flight; they are closed
+ *   (detach) before the client is freed, and by an async cleanup hook when the
+ *   environment ends.
  *
  * Stream chunks are batched: the chunk callback appends its chunk to the
  * request's pending batch (under the request's lock) and queues an event only
@@ -20,9 +36,10 @@
  * fresh (page-faulting) memory per batch or per stream, and strings V8 makes
  * in its young generation. Nothing ever blocks the I/O thread: a batch the JS
  * thread does not take (it is busy) keeps growing, one block after another
- * (see README, "Streams").
+ * (see README, "Streams"). A hosted client reads only when the JS thread runs
+ * its loop, so there a busy JS thread simply leaves the data in the sockets.
  *
- * The idiomatic layer's chat returns a promise made here: the I/O thread makes
+ * The idiomatic layer's chat returns a promise made here: the callback makes
  * the response's JSON and frees the response; the JS thread makes one string,
  * JSON.parse, and resolves (or rejects with the error its factory makes from
  * the error object's fields). */
@@ -33,10 +50,65 @@
 #include <time.h>
 #include "support.h"
 
+/* libuv (the loop Node runs): its header when the include path has it, else
+ * the few declarations used here, from libuv's stable 1.x ABI. Handles are
+ * allocated with uv_handle_size, so their layout never matters here. */
+#if defined(__has_include)
+#if __has_include(<uv.h>)
+#include <uv.h>
+#define LLN_HAVE_UV_H 1
+#endif
+#endif
+#ifndef LLN_HAVE_UV_H
+typedef struct uv_loop_s uv_loop_t;
+typedef struct uv_handle_s uv_handle_t;
+typedef struct uv_poll_s uv_poll_t;
+typedef struct uv_timer_s uv_timer_t;
+typedef void (*uv_close_cb)(uv_handle_t *handle);
+typedef void (*uv_poll_cb)(uv_poll_t *handle, int status, int events);
+typedef void (*uv_timer_cb)(uv_timer_t *handle);
+typedef enum { UV_POLL = 8, UV_TIMER = 13 } uv_handle_type;
+enum { UV_READABLE = 1 };
+size_t uv_handle_size(uv_handle_type type);
+void *uv_handle_get_data(const uv_handle_t *handle);
+void uv_handle_set_data(uv_handle_t *handle, void *data);
+void uv_ref(uv_handle_t *handle);
+void uv_unref(uv_handle_t *handle);
+void uv_close(uv_handle_t *handle, uv_close_cb close_cb);
+int uv_poll_init(uv_loop_t *loop, uv_poll_t *handle, int fd);
+int uv_poll_start(uv_poll_t *handle, int events, uv_poll_cb cb);
+int uv_poll_stop(uv_poll_t *handle);
+int uv_timer_init(uv_loop_t *loop, uv_timer_t *handle);
+int uv_timer_start(uv_timer_t *handle, uv_timer_cb cb, uint64_t timeout, uint64_t repeat);
+int uv_timer_stop(uv_timer_t *handle);
+#endif
+
 #define LLN_BLOCK (((size_t)32 << 10) - 64) /* the data of a batch block */
 #define LLN_POOL_BLOCKS 64                 /* emptied blocks kept for reuse, process-wide (2 MiB) */
 
 struct lln_req;
+struct lln_event;
+struct lln_envdata;
+
+/* The driver of a hosted client in one environment (JS-thread only, but for
+ * `thread`, read by post_event on whatever thread a callback runs). */
+typedef struct lln_driver {
+  napi_env env;
+  struct lln_envdata *ed;
+  llm_client_t *client;
+  pthread_t thread;        /* the environment's JS thread */
+  uv_poll_t *poll;         /* uv_handle_size(UV_POLL) bytes */
+  uv_timer_t *timer;
+  napi_ref resource;       /* the async resource of the callback scope */
+  napi_async_context actx;
+  napi_async_cleanup_hook_handle hook; /* closes the handles when the environment ends */
+  int in_flight;           /* requests of the client not ended yet: the handles are referenced while > 0 */
+  int active;              /* inside drv_run: events go to the local list */
+  int closing;             /* the handles are closing (detach, or the environment ends) */
+  int closed;              /* close callbacks that ran (freed at 2, once in_flight is 0) */
+  struct lln_event *q_head, *q_tail; /* events posted during drv_run, run once llm_client_io_run returned */
+  struct lln_driver *next; /* the envdata's drivers */
+} lln_driver;
 
 /* Per environment (main thread or worker). JS-thread only. */
 typedef struct lln_envdata {
@@ -44,6 +116,7 @@ typedef struct lln_envdata {
   int in_flight;
   int hooked;            /* the environment's cleanup hook is registered */
   struct lln_req *head;  /* requests in flight (the cleanup hook cancels them) */
+  lln_driver *drivers;   /* the hosted clients' drivers (attach) */
   napi_ref make_error;   /* set by _internal.setup */
   napi_ref json;         /* JSON, JSON.parse */
   napi_ref json_parse;
@@ -57,6 +130,7 @@ enum { EV_BATCH, EV_DONE };
 typedef struct lln_event {
   int type;
   struct lln_req *req;
+  struct lln_event *qnext;   /* a driver's local list */
   llm_status status;
   char *text;                /* plain forms: the error message; fast kinds: the response's JSON */
   llm_response_t *response;  /* raw forms */
@@ -83,6 +157,7 @@ typedef struct lln_req {
   napi_ref uploads;  /* llm_call: an array of the upload buffers, alive until the done callback ran */
   napi_deferred deferred; /* promise chat */
   napi_threadsafe_function tsfn;
+  lln_driver *drv;   /* a hosted client's driver (NULL: threaded, or orphaned at teardown) */
   /* Teardown of the environment (a worker ending) with the request in flight:
    * the environment's cleanup hook cancels it and waits for the done callback,
    * so the I/O thread never touches a thread-safe function the environment
@@ -98,6 +173,7 @@ typedef struct lln_req {
   int refs; /* the I/O side, the JS side, and one per queued batch event; freed at 0 */
   int stop; /* no more chunks: JS's on_chunk returned truthy, or nobody will take them */
   int batch_posted; /* a batch event is queued and the JS thread has not taken it yet */
+  int orphan; /* hosted, its environment ended before its end: its callbacks queue nothing */
   lln_block *first, *last; /* the pending batch: chunks the JS thread has not taken */
   /* The events it queues, part of it: queuing never allocates, and running
    * out of memory cannot lose the end. */
@@ -211,15 +287,56 @@ static void rethrow_uncaught(napi_env env) {
   }
 }
 
-/* Env cleanup hook (one per environment): cancel every request in flight,
- * then wait (at most 2 s in all) for their done callbacks. */
+/* ------------------------------------------------------------ drivers (counting) */
+
+static void drv_maybe_free(lln_driver *d) {
+  if (d->closed < 2 || d->in_flight > 0) return;
+  free(d->poll);
+  free(d->timer);
+  free(d);
+}
+
+static void drv_handles_ref(lln_driver *d, int on) {
+  if (d->closing) return;
+  if (on) {
+    uv_ref((uv_handle_t *)d->poll);
+    uv_ref((uv_handle_t *)d->timer);
+  } else {
+    uv_unref((uv_handle_t *)d->poll);
+    uv_unref((uv_handle_t *)d->timer);
+  }
+}
+
+static void drv_request_started(lln_driver *d) {
+  if (d->in_flight++ == 0) drv_handles_ref(d, 1);
+}
+
+static void drv_request_ended(lln_driver *d) {
+  if (--d->in_flight > 0) return;
+  drv_handles_ref(d, 0);
+  drv_maybe_free(d);
+}
+
+/* Env cleanup hook (one per environment): cancel every request in flight of a
+ * threaded client, then wait (at most 2 s in all) for their done callbacks.
+ * A hosted client's callbacks run only on this thread: in a driver's run
+ * (there is none any more) or in llm_client_free (when the client's External
+ * is finalized, later in this teardown); its requests are orphaned: their
+ * callbacks then queue nothing. */
 static void env_cleanup(void *arg) {
   lln_envdata *ed = arg;
   ed->hooked = 0;
   for (lln_req *r = ed->head; r != NULL; r = r->next) {
     pthread_mutex_lock(&r->mu);
     int posted = r->done_posted;
+    if (r->drv != NULL && !posted) r->orphan = 1;
     pthread_mutex_unlock(&r->mu);
+    if (r->drv != NULL) {
+      lln_driver *d = r->drv;
+      r->drv = NULL;
+      drv_request_ended(d);
+      continue;
+    }
     /* Posted: over, and its client may be freed already (llm_client_free runs
      * the callbacks before it returns, on this very thread). */
     if (!posted) llm_client_cancel(r->client_c, r->id);
@@ -230,7 +347,7 @@ static void env_cleanup(void *arg) {
   int timed_out = 0;
   for (lln_req *r = ed->head; r != NULL; r = r->next) {
     pthread_mutex_lock(&r->mu);
-    while (!r->done_posted && !timed_out)
+    while (!r->done_posted && !r->orphan && !timed_out)
       if (pthread_cond_timedwait(&r->cv, &r->mu, &until) == ETIMEDOUT) timed_out = 1;
     pthread_mutex_unlock(&r->mu);
   }
@@ -249,6 +366,11 @@ static void list_remove(lln_envdata *ed, lln_req *req) {
 
 static void request_ended(napi_env env, lln_envdata *ed, lln_req *req) {
   list_remove(ed, req);
+  if (req->drv != NULL) {
+    lln_driver *d = req->drv;
+    req->drv = NULL;
+    drv_request_ended(d);
+  }
   if (--ed->in_flight == 0 && ed->tsfn != NULL) napi_unref_threadsafe_function(env, ed->tsfn);
 }
 
@@ -453,10 +575,29 @@ static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
   free(text);
 }
 
-/* ------------------------------------------------------------ the I/O thread */
+/* ------------------------------------------------------------ the library's callbacks (any thread) */
+
+/* Queues an event for the JS thread: on the driver's local list when the
+ * callback runs inside the driver's run (the JS thread, in
+ * llm_client_io_run or while the driver runs its list), else on the
+ * thread-safe function. 0: nobody will run it. */
+static int post_event(lln_req *req, lln_event *ev) {
+  lln_driver *d = req->drv;
+  if (d != NULL && pthread_equal(pthread_self(), d->thread) && d->active) {
+    ev->qnext = NULL;
+    if (d->q_tail != NULL) d->q_tail->qnext = ev;
+    else d->q_head = ev;
+    d->q_tail = ev;
+    return 1;
+  }
+  return napi_call_threadsafe_function(req->tsfn, ev, napi_tsfn_nonblocking) == napi_ok;
+}
 
 static void post_done(lln_req *req) {
-  if (napi_call_threadsafe_function(req->tsfn, &req->done_ev, napi_tsfn_nonblocking) != napi_ok)
+  pthread_mutex_lock(&req->mu);
+  int orphan = req->orphan;
+  pthread_mutex_unlock(&req->mu);
+  if (orphan || !post_event(req, &req->done_ev))
     req_unref(req); /* the environment is closing: call_js will not run for the JS side's share */
   pthread_mutex_lock(&req->mu);
   req->done_posted = 1;
@@ -470,9 +611,9 @@ static int on_chunk_c(const char *chunk_json, void *user_data) {
   size_t n = strlen(chunk_json);
   int post = 0;
   pthread_mutex_lock(&req->mu);
-  if (req->stop || !append_chunk(req, chunk_json, n)) {
+  if (req->stop || req->orphan || !append_chunk(req, chunk_json, n)) {
     pthread_mutex_unlock(&req->mu);
-    return 1; /* stopped, or out of memory: cancel */
+    return 1; /* stopped, orphaned, or out of memory: cancel */
   }
   if (!req->batch_posted) {
     req->batch_posted = 1;
@@ -480,7 +621,7 @@ static int on_chunk_c(const char *chunk_json, void *user_data) {
     post = 1;
   }
   pthread_mutex_unlock(&req->mu);
-  if (post && napi_call_threadsafe_function(req->tsfn, &req->batch_ev, napi_tsfn_nonblocking) != napi_ok) {
+  if (post && !post_event(req, &req->batch_ev)) {
     /* The environment is closing: nobody will take chunks any more. */
     pthread_mutex_lock(&req->mu);
     req->refs--; /* cannot reach 0: the I/O side's share is held */
@@ -555,6 +696,185 @@ static int ensure_tsfn(napi_env env, lln_envdata *ed) {
    * environment's own teardown of it (hooks run in reverse order). */
   if (!ed->hooked && napi_add_env_cleanup_hook(env, env_cleanup, ed) == napi_ok) ed->hooked = 1;
   return 1;
+}
+
+/* ------------------------------------------------------------ drivers (hosted clients) */
+
+static lln_driver *drv_find(lln_envdata *ed, const llm_client_t *client) {
+  for (lln_driver *d = ed->drivers; d != NULL; d = d->next)
+    if (d->client == client) return d;
+  return NULL;
+}
+
+static void on_poll(uv_poll_t *handle, int status, int events);
+static void on_timer(uv_timer_t *handle);
+
+/* Runs the client's loop once on the JS thread, then the events its callbacks
+ * queued, in order, inside one callback scope (promise reactions and
+ * process.nextTick run when it closes), then re-arms the timer. */
+static void drv_run(lln_driver *d) {
+  if (d->closing) return;
+  napi_env env = d->env;
+  napi_handle_scope hs = NULL;
+  napi_callback_scope cs = NULL;
+  if (napi_open_handle_scope(env, &hs) != napi_ok) hs = NULL;
+  napi_value resource = ref_value(env, d->resource);
+  if (resource == NULL || napi_open_callback_scope(env, resource, d->actx, &cs) != napi_ok) cs = NULL;
+  d->active = 1;
+  int t = -1;
+  llm_status st = llm_client_io_run(d->client, &t);
+  /* The events: what JS does meanwhile may post more (client.close() in a
+   * callback: the cancellations of llm_client_free); they run here too. The
+   * driver outlives this (it is freed in a close callback, a later turn). */
+  lln_event *ev;
+  while ((ev = d->q_head) != NULL) {
+    d->q_head = ev->qnext;
+    if (d->q_head == NULL) d->q_tail = NULL;
+    ev->qnext = NULL;
+    call_js(env, NULL, d->ed, ev);
+  }
+  d->active = 0;
+  if (!d->closing) {
+    if (st != LLM_OK || t < 0) uv_timer_stop(d->timer);
+    else uv_timer_start(d->timer, on_timer, (uint64_t)t, 0);
+  }
+  if (cs != NULL) napi_close_callback_scope(env, cs);
+  if (hs != NULL) napi_close_handle_scope(env, hs);
+}
+
+static void on_poll(uv_poll_t *handle, int status, int events) {
+  (void)status;
+  (void)events;
+  drv_run(uv_handle_get_data((uv_handle_t *)handle));
+}
+
+static void on_timer(uv_timer_t *handle) { drv_run(uv_handle_get_data((uv_handle_t *)handle)); }
+
+/* Both handles closed: the environment may end now (the cleanup hook goes);
+ * the driver itself goes once no request of its client is left to end. */
+static void on_closed(uv_handle_t *handle) {
+  lln_driver *d = uv_handle_get_data(handle);
+  if (++d->closed < 2) return;
+  if (d->resource != NULL) napi_delete_reference(d->env, d->resource);
+  d->resource = NULL;
+  if (d->actx != NULL) napi_async_destroy(d->env, d->actx);
+  d->actx = NULL;
+  napi_async_cleanup_hook_handle hook = d->hook;
+  d->hook = NULL;
+  drv_maybe_free(d);
+  if (hook != NULL) napi_remove_async_cleanup_hook(hook);
+}
+
+/* Stops polling and closes the handles: before llm_client_free (which closes
+ * the descriptor), and when the environment ends. Idempotent. */
+static void drv_close(lln_driver *d) {
+  if (d->closing) return;
+  d->closing = 1;
+  for (lln_driver **p = &d->ed->drivers; *p != NULL; p = &(*p)->next)
+    if (*p == d) {
+      *p = d->next;
+      break;
+    }
+  d->next = NULL;
+  uv_poll_stop(d->poll);
+  uv_timer_stop(d->timer);
+  uv_close((uv_handle_t *)d->poll, on_closed);
+  uv_close((uv_handle_t *)d->timer, on_closed);
+}
+
+/* The environment ends (a worker, or the process) with the client open: its
+ * handles close now; the client itself is freed later in the teardown (its
+ * External's finalizer), after this hook has gone (the hook holds the
+ * environment). */
+static void drv_env_hook(napi_async_cleanup_hook_handle handle, void *arg) {
+  (void)handle;
+  drv_close(arg);
+}
+
+/* attach(client): drives a hosted client's loop from this environment's event
+ * loop. true: attached (or already); false: not a hosted client (a threaded
+ * one needs nothing). Throws when the loop cannot poll the descriptor. */
+static napi_value internal_attach(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1] = {NULL};
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  void *client_p = NULL;
+  if (!lln_arg_handle(env, argv[0], LLN_H_llm_client_t, 0, &client_p)) return NULL;
+  napi_value result;
+  lln_envdata *ed = envdata(env);
+  int fd = -1;
+  if (client_p == NULL || ed == NULL || llm_client_io_fd(client_p, &fd) != LLM_OK || fd < 0) {
+    napi_get_boolean(env, false, &result);
+    return result;
+  }
+  napi_get_boolean(env, true, &result);
+  if (drv_find(ed, client_p) != NULL) return result;
+  struct uv_loop_s *loop = NULL;
+  lln_driver *d = calloc(1, sizeof *d);
+  if (d != NULL) {
+    d->poll = calloc(1, uv_handle_size(UV_POLL));
+    d->timer = calloc(1, uv_handle_size(UV_TIMER));
+  }
+  if (d == NULL || d->poll == NULL || d->timer == NULL) {
+    if (d != NULL) {
+      free(d->poll);
+      free(d->timer);
+    }
+    free(d);
+    napi_throw_error(env, "LLM_ERR_OUT_OF_MEMORY", "out of memory");
+    return NULL;
+  }
+  napi_value resource, name;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == NULL || uv_poll_init(loop, d->poll, fd) != 0) {
+    free(d->poll);
+    free(d->timer);
+    free(d);
+    napi_throw_error(env, NULL, "literllm: cannot poll the client's descriptor");
+    return NULL;
+  }
+  uv_timer_init(loop, d->timer);
+  d->env = env;
+  d->ed = ed;
+  d->client = client_p;
+  d->thread = pthread_self();
+  uv_handle_set_data((uv_handle_t *)d->poll, d);
+  uv_handle_set_data((uv_handle_t *)d->timer, d);
+  uv_unref((uv_handle_t *)d->poll);
+  uv_unref((uv_handle_t *)d->timer);
+  napi_create_object(env, &resource);
+  napi_create_string_utf8(env, "literllm", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_reference(env, resource, 1, &d->resource) != napi_ok ||
+      napi_async_init(env, resource, name, &d->actx) != napi_ok ||
+      napi_add_async_cleanup_hook(env, drv_env_hook, d, &d->hook) != napi_ok ||
+      uv_poll_start(d->poll, UV_READABLE, on_poll) != 0) {
+    if (d->hook != NULL) {
+      napi_remove_async_cleanup_hook(d->hook);
+      d->hook = NULL;
+    }
+    d->ed = NULL; /* not listed yet */
+    d->closing = 1;
+    uv_poll_stop(d->poll);
+    uv_close((uv_handle_t *)d->poll, on_closed);
+    uv_close((uv_handle_t *)d->timer, on_closed);
+    napi_throw_error(env, NULL, "literllm: cannot poll the client's descriptor");
+    return NULL;
+  }
+  d->next = ed->drivers;
+  ed->drivers = d;
+  return result;
+}
+
+/* detach(client): stops driving the client (before llm_client_free). */
+static napi_value internal_detach(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1] = {NULL};
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  void *client_p = NULL;
+  if (!lln_arg_handle(env, argv[0], LLN_H_llm_client_t, 0, &client_p)) return NULL;
+  lln_envdata *ed = envdata(env);
+  lln_driver *d = client_p != NULL && ed != NULL ? drv_find(ed, client_p) : NULL;
+  if (d != NULL) drv_close(d);
+  return lln_undefined(env);
 }
 
 /* The request JSON: into `stack` when it fits, else a malloc'd copy (*heap).
@@ -657,6 +977,7 @@ static napi_value start(napi_env env, napi_callback_info info, int kind, int err
   req->batch_ev.req = req;
   req->error_object = fast || error_object;
   req->tsfn = ed->tsfn;
+  req->drv = drv_find(ed, client_p);
   req->refs = 2;
   pthread_mutex_init(&req->mu, NULL);
   pthread_cond_init(&req->cv, NULL);
@@ -675,6 +996,7 @@ static napi_value start(napi_env env, napi_callback_info info, int kind, int err
     return NULL;
   }
   if (ed->in_flight++ == 0) napi_ref_threadsafe_function(env, ed->tsfn);
+  if (req->drv != NULL) drv_request_started(req->drv);
   uint64_t id = 0;
   llm_error_t *error = NULL;
   llm_status st;
@@ -828,6 +1150,8 @@ napi_status lln_define_internal(napi_env env, napi_value exports) {
       {"stream", NULL, internal_stream, NULL, NULL, NULL, napi_enumerable, NULL},
       {"call", NULL, internal_call, NULL, NULL, NULL, napi_enumerable, NULL},
       {"callStream", NULL, internal_call_stream, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"attach", NULL, internal_attach, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"detach", NULL, internal_detach, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (s == napi_ok) s = napi_define_properties(env, obj, sizeof fns / sizeof fns[0], fns);
   napi_property_descriptor prop = {"_internal", NULL, NULL, NULL, NULL, obj, napi_default, NULL};

@@ -424,6 +424,10 @@ static napi_value w_llm_init_e(napi_env env, napi_callback_info info) {
  *                           naming providers.<name>.<setting>, at
  *                           llm_preview_request as at the call
  *   "headers":      object  extra headers sent with every request
+ *   "io":           string  "thread" (default): the client runs its own I/O
+ *                           thread; "host": it has none, and the program runs
+ *                           its loop from its own event loop (see "Hosted I/O"
+ *                           below: llm_client_io_fd, llm_client_io_run)
  * Limits on what an answer may make the library hold (integers; crossing one
  * ends the call with LLM_ERR_LIMIT_EXCEEDED naming it, and the memory a call
  * holds stays within about twice the limit that applies):
@@ -473,6 +477,7 @@ static napi_value w_llm_init_e(napi_env env, napi_callback_info info) {
  * llm_chat_async and llm_chat_stream_async always run on the I/O thread.
  * No call can hold the loop: each delivers at most 256 KiB per turn before the
  * others get theirs (a huge or compressed answer does not stall the rest).
+ * With "io": "host" there is no I/O thread: see "Hosted I/O".
  * Free it with llm_client_free. Thread-safe. Fails with LLM_ERR_NETWORK when
  * the process has no descriptor or thread left for the loop. */
 static napi_value w_llm_client_new(napi_env env, napi_callback_info info) {
@@ -573,6 +578,10 @@ fail:
  *                           naming providers.<name>.<setting>, at
  *                           llm_preview_request as at the call
  *   "headers":      object  extra headers sent with every request
+ *   "io":           string  "thread" (default): the client runs its own I/O
+ *                           thread; "host": it has none, and the program runs
+ *                           its loop from its own event loop (see "Hosted I/O"
+ *                           below: llm_client_io_fd, llm_client_io_run)
  * Limits on what an answer may make the library hold (integers; crossing one
  * ends the call with LLM_ERR_LIMIT_EXCEEDED naming it, and the memory a call
  * holds stays within about twice the limit that applies):
@@ -622,6 +631,7 @@ fail:
  * llm_chat_async and llm_chat_stream_async always run on the I/O thread.
  * No call can hold the loop: each delivers at most 256 KiB per turn before the
  * others get theirs (a huge or compressed answer does not stall the rest).
+ * With "io": "host" there is no I/O thread: see "Hosted I/O".
  * Free it with llm_client_free. Thread-safe. Fails with LLM_ERR_NETWORK when
  * the process has no descriptor or thread left for the loop. */
 static napi_value w_llm_client_new_e(napi_env env, napi_callback_info info) {
@@ -1370,6 +1380,114 @@ static napi_value w_llm_client_cancel_e(napi_env env, napi_callback_info info) {
   llm_status ret = llm_client_cancel_e(client, request_id, &error);
   napi_value result = lln_object(env);
   lln_set(env, result, "status", lln_int32(env, (int32_t)ret));
+  lln_set(env, result, "error", lln_wrap_handle(env, LLN_H_llm_error_t, error));
+  return result;
+fail:
+  return NULL;
+}
+
+/* The descriptor to poll for reading: readable when one of the client's
+ * connections is ready or another thread queued work for the loop. Owned by
+ * the client: never read, write or close it; stop polling it before
+ * llm_client_free, which closes it. The same for the client's whole life.
+ * LLM_ERR_INVALID_ARGUMENT: a NULL argument (`*fd` is then -1), or a client
+ * not made with "io": "host". */
+static napi_value w_llm_client_io_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  void *client_p = NULL;
+  if (!lln_arg_handle(env, argc > 0 ? argv[0] : NULL, LLN_H_llm_client_t, 0, &client_p)) goto fail;
+  llm_client_t *client = (llm_client_t *)client_p;
+  int fd = 0;
+  llm_status ret = llm_client_io_fd(client, &fd);
+  napi_value result = lln_object(env);
+  lln_set(env, result, "status", lln_int32(env, (int32_t)ret));
+  lln_set(env, result, "fd", lln_int32(env, (int32_t)fd));
+  return result;
+fail:
+  return NULL;
+}
+
+/* The descriptor to poll for reading: readable when one of the client's
+ * connections is ready or another thread queued work for the loop. Owned by
+ * the client: never read, write or close it; stop polling it before
+ * llm_client_free, which closes it. The same for the client's whole life.
+ * LLM_ERR_INVALID_ARGUMENT: a NULL argument (`*fd` is then -1), or a client
+ * not made with "io": "host". */
+static napi_value w_llm_client_io_fd_e(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  void *client_p = NULL;
+  if (!lln_arg_handle(env, argc > 0 ? argv[0] : NULL, LLN_H_llm_client_t, 0, &client_p)) goto fail;
+  llm_client_t *client = (llm_client_t *)client_p;
+  int fd = 0;
+  llm_error_t *error = NULL;
+  llm_status ret = llm_client_io_fd_e(client, &fd, &error);
+  napi_value result = lln_object(env);
+  lln_set(env, result, "status", lln_int32(env, (int32_t)ret));
+  lln_set(env, result, "fd", lln_int32(env, (int32_t)fd));
+  lln_set(env, result, "error", lln_wrap_handle(env, LLN_H_llm_error_t, error));
+  return result;
+fail:
+  return NULL;
+}
+
+/* Runs the client's loop once, without blocking: sends and receives what is
+ * ready, ends what is done or timed out, and runs every callback that is due,
+ * on the calling thread, before it returns. `timeout_ms` (may be NULL)
+ * receives when to call it again even if the descriptor stays quiet: -1 when
+ * nothing is in flight (only the descriptor matters), 0 at once, else that
+ * many milliseconds. When another thread runs the loop at that moment (a
+ * blocking call), it waits up to 100 ms for that thread to let go at its next
+ * turn, and if it has not, returns LLM_OK with -1: that thread makes the
+ * descriptor readable when it lets go. A callback may free the client
+ * (llm_client_free: deferred, done here before this returns); the client is
+ * then gone. LLM_ERR_INVALID_ARGUMENT: a NULL client, a client not made with
+ * "io": "host", or a call from inside one of the client's own callbacks. */
+static napi_value w_llm_client_io_run(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  void *client_p = NULL;
+  if (!lln_arg_handle(env, argc > 0 ? argv[0] : NULL, LLN_H_llm_client_t, 0, &client_p)) goto fail;
+  llm_client_t *client = (llm_client_t *)client_p;
+  int timeout_ms = 0;
+  llm_status ret = llm_client_io_run(client, &timeout_ms);
+  napi_value result = lln_object(env);
+  lln_set(env, result, "status", lln_int32(env, (int32_t)ret));
+  lln_set(env, result, "timeout_ms", lln_int32(env, (int32_t)timeout_ms));
+  return result;
+fail:
+  return NULL;
+}
+
+/* Runs the client's loop once, without blocking: sends and receives what is
+ * ready, ends what is done or timed out, and runs every callback that is due,
+ * on the calling thread, before it returns. `timeout_ms` (may be NULL)
+ * receives when to call it again even if the descriptor stays quiet: -1 when
+ * nothing is in flight (only the descriptor matters), 0 at once, else that
+ * many milliseconds. When another thread runs the loop at that moment (a
+ * blocking call), it waits up to 100 ms for that thread to let go at its next
+ * turn, and if it has not, returns LLM_OK with -1: that thread makes the
+ * descriptor readable when it lets go. A callback may free the client
+ * (llm_client_free: deferred, done here before this returns); the client is
+ * then gone. LLM_ERR_INVALID_ARGUMENT: a NULL client, a client not made with
+ * "io": "host", or a call from inside one of the client's own callbacks. */
+static napi_value w_llm_client_io_run_e(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  void *client_p = NULL;
+  if (!lln_arg_handle(env, argc > 0 ? argv[0] : NULL, LLN_H_llm_client_t, 0, &client_p)) goto fail;
+  llm_client_t *client = (llm_client_t *)client_p;
+  int timeout_ms = 0;
+  llm_error_t *error = NULL;
+  llm_status ret = llm_client_io_run_e(client, &timeout_ms, &error);
+  napi_value result = lln_object(env);
+  lln_set(env, result, "status", lln_int32(env, (int32_t)ret));
+  lln_set(env, result, "timeout_ms", lln_int32(env, (int32_t)timeout_ms));
   lln_set(env, result, "error", lln_wrap_handle(env, LLN_H_llm_error_t, error));
   return result;
 fail:
@@ -2138,6 +2256,10 @@ napi_status lln_define_raw(napi_env env, napi_value exports) {
     {"llm_chat_stream_async_e", lln_manual_llm_chat_stream_async_e},
     {"llm_client_cancel", w_llm_client_cancel},
     {"llm_client_cancel_e", w_llm_client_cancel_e},
+    {"llm_client_io_fd", w_llm_client_io_fd},
+    {"llm_client_io_fd_e", w_llm_client_io_fd_e},
+    {"llm_client_io_run", w_llm_client_io_run},
+    {"llm_client_io_run_e", w_llm_client_io_run_e},
     {"llm_call", w_llm_call},
     {"llm_call_e", w_llm_call_e},
     {"llm_call_async", lln_manual_llm_call_async},

@@ -407,6 +407,10 @@ extern "C" {
     ///                           naming providers.\<name\>.\<setting\>, at
     ///                           llm_preview_request as at the call
     ///   "headers":      object  extra headers sent with every request
+    ///   "io":           string  "thread" (default): the client runs its own I/O
+    ///                           thread; "host": it has none, and the program runs
+    ///                           its loop from its own event loop (see "Hosted I/O"
+    ///                           below: llm_client_io_fd, llm_client_io_run)
     /// Limits on what an answer may make the library hold (integers; crossing one
     /// ends the call with LLM_ERR_LIMIT_EXCEEDED naming it, and the memory a call
     /// holds stays within about twice the limit that applies):
@@ -456,6 +460,7 @@ extern "C" {
     /// llm_chat_async and llm_chat_stream_async always run on the I/O thread.
     /// No call can hold the loop: each delivers at most 256 KiB per turn before the
     /// others get theirs (a huge or compressed answer does not stall the rest).
+    /// With "io": "host" there is no I/O thread: see "Hosted I/O".
     /// Free it with llm_client_free. Thread-safe. Fails with LLM_ERR_NETWORK when
     /// the process has no descriptor or thread left for the loop.
     pub fn llm_client_new(config_json: *const c_char, out: *mut *mut llm_client_t) -> llm_status;
@@ -540,6 +545,10 @@ extern "C" {
     ///                           naming providers.\<name\>.\<setting\>, at
     ///                           llm_preview_request as at the call
     ///   "headers":      object  extra headers sent with every request
+    ///   "io":           string  "thread" (default): the client runs its own I/O
+    ///                           thread; "host": it has none, and the program runs
+    ///                           its loop from its own event loop (see "Hosted I/O"
+    ///                           below: llm_client_io_fd, llm_client_io_run)
     /// Limits on what an answer may make the library hold (integers; crossing one
     /// ends the call with LLM_ERR_LIMIT_EXCEEDED naming it, and the memory a call
     /// holds stays within about twice the limit that applies):
@@ -589,6 +598,7 @@ extern "C" {
     /// llm_chat_async and llm_chat_stream_async always run on the I/O thread.
     /// No call can hold the loop: each delivers at most 256 KiB per turn before the
     /// others get theirs (a huge or compressed answer does not stall the rest).
+    /// With "io": "host" there is no I/O thread: see "Hosted I/O".
     /// Free it with llm_client_free. Thread-safe. Fails with LLM_ERR_NETWORK when
     /// the process has no descriptor or thread left for the loop.
     pub fn llm_client_new_e(
@@ -951,6 +961,54 @@ extern "C" {
     /// done callback runs with LLM_ERR_CANCELLED unless it had already run or is
     /// running. An unknown or finished id is not an error. Any thread.
     pub fn llm_client_cancel_e(client: *mut llm_client_t, request_id: u64, error: *mut *mut llm_error_t) -> llm_status;
+
+    /// The descriptor to poll for reading: readable when one of the client's
+    /// connections is ready or another thread queued work for the loop. Owned by
+    /// the client: never read, write or close it; stop polling it before
+    /// llm_client_free, which closes it. The same for the client's whole life.
+    /// LLM_ERR_INVALID_ARGUMENT: a NULL argument (`*fd` is then -1), or a client
+    /// not made with "io": "host".
+    pub fn llm_client_io_fd(client: *mut llm_client_t, fd: *mut c_int) -> llm_status;
+
+    /// The descriptor to poll for reading: readable when one of the client's
+    /// connections is ready or another thread queued work for the loop. Owned by
+    /// the client: never read, write or close it; stop polling it before
+    /// llm_client_free, which closes it. The same for the client's whole life.
+    /// LLM_ERR_INVALID_ARGUMENT: a NULL argument (`*fd` is then -1), or a client
+    /// not made with "io": "host".
+    pub fn llm_client_io_fd_e(client: *mut llm_client_t, fd: *mut c_int, error: *mut *mut llm_error_t) -> llm_status;
+
+    /// Runs the client's loop once, without blocking: sends and receives what is
+    /// ready, ends what is done or timed out, and runs every callback that is due,
+    /// on the calling thread, before it returns. `timeout_ms` (may be NULL)
+    /// receives when to call it again even if the descriptor stays quiet: -1 when
+    /// nothing is in flight (only the descriptor matters), 0 at once, else that
+    /// many milliseconds. When another thread runs the loop at that moment (a
+    /// blocking call), it waits up to 100 ms for that thread to let go at its next
+    /// turn, and if it has not, returns LLM_OK with -1: that thread makes the
+    /// descriptor readable when it lets go. A callback may free the client
+    /// (llm_client_free: deferred, done here before this returns); the client is
+    /// then gone. LLM_ERR_INVALID_ARGUMENT: a NULL client, a client not made with
+    /// "io": "host", or a call from inside one of the client's own callbacks.
+    pub fn llm_client_io_run(client: *mut llm_client_t, timeout_ms: *mut c_int) -> llm_status;
+
+    /// Runs the client's loop once, without blocking: sends and receives what is
+    /// ready, ends what is done or timed out, and runs every callback that is due,
+    /// on the calling thread, before it returns. `timeout_ms` (may be NULL)
+    /// receives when to call it again even if the descriptor stays quiet: -1 when
+    /// nothing is in flight (only the descriptor matters), 0 at once, else that
+    /// many milliseconds. When another thread runs the loop at that moment (a
+    /// blocking call), it waits up to 100 ms for that thread to let go at its next
+    /// turn, and if it has not, returns LLM_OK with -1: that thread makes the
+    /// descriptor readable when it lets go. A callback may free the client
+    /// (llm_client_free: deferred, done here before this returns); the client is
+    /// then gone. LLM_ERR_INVALID_ARGUMENT: a NULL client, a client not made with
+    /// "io": "host", or a call from inside one of the client's own callbacks.
+    pub fn llm_client_io_run_e(
+        client: *mut llm_client_t,
+        timeout_ms: *mut c_int,
+        error: *mut *mut llm_error_t,
+    ) -> llm_status;
 
     /// Calls any endpoint a provider offers, the same way llm_chat calls chat.
     ///
