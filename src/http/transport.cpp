@@ -1544,14 +1544,20 @@ struct Transport::Impl {
         if (give_up()) return ready();
         batch.swap(cmds);
       }
-      halt_if_exiting();
-      for (auto& c : batch) run_command_guarded(c, false);
-      batch.clear();
+      run_batch(false);
       if (ready()) return true;
       step_guarded();
       if (ready()) return true;
       wait_for_io(give_up);
     }
+  }
+
+  // Runs the commands a caller swapped into `batch` under `mu`, outside the
+  // lock; `stop`: shutting down (submits are answered, not started).
+  void run_batch(bool stop) {
+    halt_if_exiting();
+    for (auto& c : batch) run_command_guarded(c, stop);
+    batch.clear();
   }
 
   // One command, or one turn: an exception (out of memory where nothing
@@ -1582,9 +1588,7 @@ struct Transport::Impl {
         batch.swap(cmds);
         stop = stopping;
       }
-      halt_if_exiting();
-      for (auto& c : batch) run_command_guarded(c, stop);
-      batch.clear();
+      run_batch(stop);
       if (stop) break;
       step_guarded();
       halt_if_exiting();
@@ -1610,9 +1614,7 @@ struct Transport::Impl {
           break;
         }
       }
-      halt_if_exiting();
-      for (auto& c : batch) run_command_guarded(c, true);
-      batch.clear();
+      run_batch(true);
       run_timers(true);
       // One at a time (finishing may change `live`); nothing here allocates
       // but the message, which may go unsaid.
@@ -1664,9 +1666,7 @@ struct Transport::Impl {
         batch.swap(cmds);
         stop = stopping;
       }
-      halt_if_exiting();
-      for (auto& c : batch) run_command_guarded(c, false);
-      batch.clear();
+      run_batch(false);
       if (stop) break;
       step_guarded();
       halt_if_exiting();

@@ -731,12 +731,11 @@ TEST_F(Hosted, SixteenChatsAndFourStreamsAtOnceOnOneClient) {
 
 // ===================================================== 5. timers with io_run alone
 
-TEST_F(Hosted, ATimeoutFiresThroughIoRunAloneAndOnTime) {
-  llm_client_t* c = client(",\"max_retries\":0,\"stream_idle_timeout_secs\":0.5");
-  ASSERT_NE(c, nullptr);
-  Host h(c);
-  // A non-streamed call whose answer comes after its timeout.
-  Rec& r = rec();
+// A call (timeout 0.6 s, answer after 5 s) started on the host's thread
+// outside io_run, driven strictly: it must end as a timeout, on time, on the
+// host's thread, the host sleeping meanwhile (no busy loop).
+void slow_call_times_out_on_time(llm_client_t* c, Host& h, Rec& r) {
+  size_t runs0 = h.runs;
   auto t0 = Clock::now();
   ASSERT_EQ(llm_chat_async(c, chat_req("openai/gpt-4o", "slow", ",\"timeout_secs\":0.6" +
                                                                    headers(R"({"x-upstream-delay-ms":"5000"})")).c_str(),
@@ -747,26 +746,50 @@ TEST_F(Hosted, ATimeoutFiresThroughIoRunAloneAndOnTime) {
   EXPECT_EQ(r.status, LLM_ERR_TIMEOUT) << r.message;
   EXPECT_GE(secs, 0.55);
   EXPECT_LT(secs, 0.6 + 0.4 * kSlow) << "the host was not woken when the timeout was due: " << h.stats();
-  // The host slept between: no busy loop while the call waited.
-  EXPECT_LT(h.runs, 300u) << h.stats();
+  EXPECT_LT(h.runs - runs0, 300u) << h.stats();
   EXPECT_EQ(r.done_thread, std::this_thread::get_id());
+}
+
+TEST_F(Hosted, ATimeoutFiresThroughIoRunAloneAndOnTime) {
+  llm_client_t* c = client(",\"max_retries\":0,\"stream_idle_timeout_secs\":0.5");
+  ASSERT_NE(c, nullptr);
+  Host h(c);
+  // A non-streamed call whose answer comes after its timeout.
+  slow_call_times_out_on_time(c, h, rec());
 
   // A stream that goes silent ends at the idle timeout, again by io_run alone.
   Rec& s = rec();
   size_t runs0 = h.runs;
-  t0 = Clock::now();
+  auto t0 = Clock::now();
   ASSERT_EQ(llm_chat_stream_async(c, chat_req("openai/gpt-4o", "a b c d e f",
                                               headers(R"({"x-upstream-stall-after":"2"})")).c_str(),
                                   on_chunk, on_done, &s, nullptr),
             LLM_OK);
   ASSERT_TRUE(h.drive([&] { return s.finished(); }, 10s, kStrict)) << "the idle timeout never fired: " << h.stats();
-  secs = std::chrono::duration<double>(s.ended - t0).count();
+  double secs = std::chrono::duration<double>(s.ended - t0).count();
   EXPECT_EQ(s.status, LLM_ERR_TIMEOUT) << s.message;
   EXPECT_EQ(s.chunks, 2u);
   EXPECT_GE(secs, 0.45);
   EXPECT_LT(secs, 0.5 + 0.4 * kSlow) << h.stats();
   EXPECT_LT(h.runs - runs0, 300u) << h.stats();
   EXPECT_EQ(s.done_thread, std::this_thread::get_id());
+}
+
+TEST_F(Hosted, ACallStartedWhileTheHostSleepsOnTheDescriptorAloneStillTimesOutOnTime) {
+  // The host was told -1 (nothing to wait for) and polls the descriptor with
+  // no timeout of its own. A call it then starts outside io_run sends its
+  // request at once, and its deadline must still reach the host: through the
+  // descriptor (the next io_run gives it), then on time.
+  llm_client_t* c = client(",\"max_retries\":0");
+  ASSERT_NE(c, nullptr);
+  Host h(c);
+  Rec& warm = rec();  // a connection to reuse: its connect would wake the host by itself
+  ASSERT_EQ(llm_chat_async(c, chat_req("openai/gpt-4o", "warm").c_str(), on_done, &warm, nullptr), LLM_OK);
+  ASSERT_TRUE(h.drive([&] { return warm.finished(); })) << h.stats();
+  for (int i = 0; i < 3 && h.timeout != -1; ++i) h.run();
+  ASSERT_EQ(h.timeout, -1) << "an idle client should ask for no wake-up";
+
+  slow_call_times_out_on_time(c, h, rec());
 }
 
 TEST_F(Hosted, RetriesAfterRetryAfterAndBackoffThroughIoRunAlone) {

@@ -12,8 +12,11 @@
  *   only while requests are in flight.
  *
  * - A hosted client ("io": "host", the idiomatic Client's default) has a
- *   driver (attach): a uv_poll_t on the client's descriptor and a uv_timer_t
- *   on the environment's loop, which run llm_client_io_run on the JS thread.
+ *   driver (attach): a uv_poll_t on the client's descriptor, a uv_timer_t
+ *   and a uv_idle_t on the environment's loop, which run llm_client_io_run on
+ *   the JS thread (the idle handle when it asks to run again at once: a zero
+ *   timer would run again within the same timers phase, and a fast stream
+ *   would starve the loop's I/O, its immediates and a worker's terminate).
  *   The callbacks then run inside llm_client_io_run; they queue the very same
  *   events on the driver's local list instead (no JS is called from inside the
  *   library's loop), and the driver runs that list once llm_client_io_run has
@@ -64,10 +67,12 @@ typedef struct uv_loop_s uv_loop_t;
 typedef struct uv_handle_s uv_handle_t;
 typedef struct uv_poll_s uv_poll_t;
 typedef struct uv_timer_s uv_timer_t;
+typedef struct uv_idle_s uv_idle_t;
 typedef void (*uv_close_cb)(uv_handle_t *handle);
 typedef void (*uv_poll_cb)(uv_poll_t *handle, int status, int events);
 typedef void (*uv_timer_cb)(uv_timer_t *handle);
-typedef enum { UV_POLL = 8, UV_TIMER = 13 } uv_handle_type;
+typedef void (*uv_idle_cb)(uv_idle_t *handle);
+typedef enum { UV_IDLE = 6, UV_POLL = 8, UV_TIMER = 13 } uv_handle_type;
 enum { UV_READABLE = 1 };
 size_t uv_handle_size(uv_handle_type type);
 void *uv_handle_get_data(const uv_handle_t *handle);
@@ -81,6 +86,9 @@ int uv_poll_stop(uv_poll_t *handle);
 int uv_timer_init(uv_loop_t *loop, uv_timer_t *handle);
 int uv_timer_start(uv_timer_t *handle, uv_timer_cb cb, uint64_t timeout, uint64_t repeat);
 int uv_timer_stop(uv_timer_t *handle);
+int uv_idle_init(uv_loop_t *loop, uv_idle_t *handle);
+int uv_idle_start(uv_idle_t *handle, uv_idle_cb cb);
+int uv_idle_stop(uv_idle_t *handle);
 #endif
 
 #define LLN_BLOCK (((size_t)32 << 10) - 64) /* the data of a batch block */
@@ -99,13 +107,14 @@ typedef struct lln_driver {
   pthread_t thread;        /* the environment's JS thread */
   uv_poll_t *poll;         /* uv_handle_size(UV_POLL) bytes */
   uv_timer_t *timer;
+  uv_idle_t *idle;         /* active while llm_client_io_run asks to run again at once */
   napi_ref resource;       /* the async resource of the callback scope */
   napi_async_context actx;
   napi_async_cleanup_hook_handle hook; /* closes the handles when the environment ends */
   int in_flight;           /* requests of the client not ended yet: the handles are referenced while > 0 */
   int active;              /* inside drv_run: events go to the local list */
   int closing;             /* the handles are closing (detach, or the environment ends) */
-  int closed;              /* close callbacks that ran (freed at 2, once in_flight is 0) */
+  int closed;              /* close callbacks that ran (freed at LLN_DRV_HANDLES, once in_flight is 0) */
   struct lln_event *q_head, *q_tail; /* events posted during drv_run, run once llm_client_io_run returned */
   struct lln_driver *next; /* the envdata's drivers */
 } lln_driver;
@@ -289,21 +298,29 @@ static void rethrow_uncaught(napi_env env) {
 
 /* ------------------------------------------------------------ drivers (counting) */
 
-static void drv_maybe_free(lln_driver *d) {
-  if (d->closed < 2 || d->in_flight > 0) return;
+#define LLN_DRV_HANDLES 3 /* poll, timer, idle */
+
+static uv_handle_t *drv_handle(lln_driver *d, int i) {
+  return i == 0 ? (uv_handle_t *)d->poll : i == 1 ? (uv_handle_t *)d->timer : (uv_handle_t *)d->idle;
+}
+
+static void drv_free(lln_driver *d) {
   free(d->poll);
   free(d->timer);
+  free(d->idle);
   free(d);
+}
+
+static void drv_maybe_free(lln_driver *d) {
+  if (d->closed < LLN_DRV_HANDLES || d->in_flight > 0) return;
+  drv_free(d);
 }
 
 static void drv_handles_ref(lln_driver *d, int on) {
   if (d->closing) return;
-  if (on) {
-    uv_ref((uv_handle_t *)d->poll);
-    uv_ref((uv_handle_t *)d->timer);
-  } else {
-    uv_unref((uv_handle_t *)d->poll);
-    uv_unref((uv_handle_t *)d->timer);
+  for (int i = 0; i < LLN_DRV_HANDLES; i++) {
+    if (on) uv_ref(drv_handle(d, i));
+    else uv_unref(drv_handle(d, i));
   }
 }
 
@@ -708,6 +725,7 @@ static lln_driver *drv_find(lln_envdata *ed, const llm_client_t *client) {
 
 static void on_poll(uv_poll_t *handle, int status, int events);
 static void on_timer(uv_timer_t *handle);
+static void on_idle(uv_idle_t *handle);
 
 /* Runs the client's loop once on the JS thread, then the events its callbacks
  * queued, in order, inside one callback scope (promise reactions and
@@ -735,8 +753,14 @@ static void drv_run(lln_driver *d) {
   }
   d->active = 0;
   if (!d->closing) {
-    if (st != LLM_OK || t < 0) uv_timer_stop(d->timer);
-    else uv_timer_start(d->timer, on_timer, (uint64_t)t, 0);
+    if (st == LLM_OK && t == 0) {
+      uv_timer_stop(d->timer);
+      uv_idle_start(d->idle, on_idle); /* next turn of the loop, after its poll */
+    } else {
+      uv_idle_stop(d->idle);
+      if (st != LLM_OK || t < 0) uv_timer_stop(d->timer);
+      else uv_timer_start(d->timer, on_timer, (uint64_t)t, 0);
+    }
   }
   if (cs != NULL) napi_close_callback_scope(env, cs);
   if (hs != NULL) napi_close_handle_scope(env, hs);
@@ -750,11 +774,13 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
 
 static void on_timer(uv_timer_t *handle) { drv_run(uv_handle_get_data((uv_handle_t *)handle)); }
 
-/* Both handles closed: the environment may end now (the cleanup hook goes);
+static void on_idle(uv_idle_t *handle) { drv_run(uv_handle_get_data((uv_handle_t *)handle)); }
+
+/* Every handle closed: the environment may end now (the cleanup hook goes);
  * the driver itself goes once no request of its client is left to end. */
 static void on_closed(uv_handle_t *handle) {
   lln_driver *d = uv_handle_get_data(handle);
-  if (++d->closed < 2) return;
+  if (++d->closed < LLN_DRV_HANDLES) return;
   if (d->resource != NULL) napi_delete_reference(d->env, d->resource);
   d->resource = NULL;
   if (d->actx != NULL) napi_async_destroy(d->env, d->actx);
@@ -778,8 +804,8 @@ static void drv_close(lln_driver *d) {
   d->next = NULL;
   uv_poll_stop(d->poll);
   uv_timer_stop(d->timer);
-  uv_close((uv_handle_t *)d->poll, on_closed);
-  uv_close((uv_handle_t *)d->timer, on_closed);
+  uv_idle_stop(d->idle);
+  for (int i = 0; i < LLN_DRV_HANDLES; i++) uv_close(drv_handle(d, i), on_closed);
 }
 
 /* The environment ends (a worker, or the process) with the client open: its
@@ -814,33 +840,29 @@ static napi_value internal_attach(napi_env env, napi_callback_info info) {
   if (d != NULL) {
     d->poll = calloc(1, uv_handle_size(UV_POLL));
     d->timer = calloc(1, uv_handle_size(UV_TIMER));
+    d->idle = calloc(1, uv_handle_size(UV_IDLE));
   }
-  if (d == NULL || d->poll == NULL || d->timer == NULL) {
-    if (d != NULL) {
-      free(d->poll);
-      free(d->timer);
-    }
-    free(d);
+  if (d == NULL || d->poll == NULL || d->timer == NULL || d->idle == NULL) {
+    if (d != NULL) drv_free(d);
     napi_throw_error(env, "LLM_ERR_OUT_OF_MEMORY", "out of memory");
     return NULL;
   }
   napi_value resource, name;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == NULL || uv_poll_init(loop, d->poll, fd) != 0) {
-    free(d->poll);
-    free(d->timer);
-    free(d);
+    drv_free(d);
     napi_throw_error(env, NULL, "literllm: cannot poll the client's descriptor");
     return NULL;
   }
   uv_timer_init(loop, d->timer);
+  uv_idle_init(loop, d->idle);
   d->env = env;
   d->ed = ed;
   d->client = client_p;
   d->thread = pthread_self();
-  uv_handle_set_data((uv_handle_t *)d->poll, d);
-  uv_handle_set_data((uv_handle_t *)d->timer, d);
-  uv_unref((uv_handle_t *)d->poll);
-  uv_unref((uv_handle_t *)d->timer);
+  for (int i = 0; i < LLN_DRV_HANDLES; i++) {
+    uv_handle_set_data(drv_handle(d, i), d);
+    uv_unref(drv_handle(d, i));
+  }
   napi_create_object(env, &resource);
   napi_create_string_utf8(env, "literllm", NAPI_AUTO_LENGTH, &name);
   if (napi_create_reference(env, resource, 1, &d->resource) != napi_ok ||
@@ -854,8 +876,7 @@ static napi_value internal_attach(napi_env env, napi_callback_info info) {
     d->ed = NULL; /* not listed yet */
     d->closing = 1;
     uv_poll_stop(d->poll);
-    uv_close((uv_handle_t *)d->poll, on_closed);
-    uv_close((uv_handle_t *)d->timer, on_closed);
+    for (int i = 0; i < LLN_DRV_HANDLES; i++) uv_close(drv_handle(d, i), on_closed);
     napi_throw_error(env, NULL, "literllm: cannot poll the client's descriptor");
     return NULL;
   }
