@@ -4,6 +4,7 @@
 //   cs_chat         LiterLlmClient.Chat (typed request and response)
 //   cs_chat_json    LiterLlmClient.ChatJson (raw JSON text in and out)
 //   cs_chat_async   LiterLlmClient.ChatAsync, awaited one at a time
+//   cs_chat_async_inline  the same on a client made with InlineCompletions (tasks completed on the I/O thread)
 //   openai_sdk      the official OpenAI SDK's ChatClient.CompleteChat, same upstream
 //   c_async/1       llm_chat_async_e from the raw layer, one in flight: the C async call
 //   c_async_pool/1  c_async/1 with each answer handed to the thread pool, which starts the next call (JSON
@@ -39,7 +40,9 @@ static class Bench
         var port = int.Parse(up.StandardOutput.ReadLine()!.Split(' ')[1]);
         var baseUrl = $"http://127.0.0.1:{port}/v1";
 
-        using var client = LiterLlmClient.Create("{\"max_retries\":0,\"providers\":{\"openai\":{\"base_url\":\"" + baseUrl + "\",\"api_key\":\"sk-bench-0123456789\"}}}");
+        var config = "{\"max_retries\":0,\"providers\":{\"openai\":{\"base_url\":\"" + baseUrl + "\",\"api_key\":\"sk-bench-0123456789\"}}}";
+        using var client = LiterLlmClient.Create(config);
+        using var inlineClient = LiterLlmClient.Create(config, new LiterLlmClientOptions { InlineCompletions = true });
         var req = new ChatRequest { Model = "openai/gpt-4o-mini", Messages = { LiterLlm.ChatMessage.User("hello bench") } };
         var reqBytes = LiterLlmClient.Serialize(req);
         var sdk = new OAI.ChatClient("gpt-4o-mini", new ApiKeyCredential("sk-bench-0123456789"),
@@ -90,12 +93,14 @@ static class Bench
             ("cs_chat_json", n => { var j = System.Text.Encoding.UTF8.GetString(reqBytes, 0, reqBytes.Length - 1); for (var i = 0; i < n; i++) client.ChatJson(j); return Task.CompletedTask; }),
             ("cs_chat", n => { for (var i = 0; i < n; i++) Check(client.Chat(req).Text); return Task.CompletedTask; }),
             ("cs_chat_async", async n => { for (var i = 0; i < n; i++) Check((await client.ChatAsync(req)).Text); }),
+            ("cs_chat_async_inline", async n => { for (var i = 0; i < n; i++) Check((await inlineClient.ChatAsync(req)).Text); }),
             ("openai_sdk", n => { for (var i = 0; i < n; i++) Check(sdk.CompleteChat(sdkMessages).Value.Content[0].Text); return Task.CompletedTask; }),
             ("c_async/1", n => RawWindow(client, reqBytes, n, 1)),
             ("c_async/16", n => RawWindow(client, reqBytes, n, 16)),
             ("c_async_pool/1", n => RawWindow(client, reqBytes, n, 1, pool: true)),
             ("c_async_pool/16", n => RawWindow(client, reqBytes, n, 16, pool: true)),
             ("cs_chat_async/16", n => InFlight(n, 16, async () => Check((await client.ChatAsync(req)).Text))),
+            ("cs_chat_async_inline/16", n => InFlight(n, 16, async () => Check((await inlineClient.ChatAsync(req)).Text))),
             ("openai_sdk_async/16", n => InFlight(n, 16, async () => Check((await sdk.CompleteChatAsync(sdkMessages)).Value.Content[0].Text))),
         };
 
@@ -125,9 +130,9 @@ static class Bench
         }
 
         Console.WriteLine($"rounds={rounds} slice={slice} calls/variant/round; microseconds per call (median over rounds, min)");
-        Console.WriteLine($"{"variant",-22}{"wall us",10}{"min",10}{"cpu us",10}");
+        Console.WriteLine($"{"variant",-25}{"wall us",10}{"min",10}{"cpu us",10}");
         foreach (var v in variants)
-            Console.WriteLine($"{v.Name,-22}{Median(wall[v.Name]),10:F1}{wall[v.Name].Min(),10:F1}{Median(cpu[v.Name]),10:F1}");
+            Console.WriteLine($"{v.Name,-25}{Median(wall[v.Name]),10:F1}{wall[v.Name].Min(),10:F1}{Median(cpu[v.Name]),10:F1}");
         void Ratio(string a, string b, Dictionary<string, List<double>> d, string what)
         {
             if (d.ContainsKey(a) && d.ContainsKey(b))
@@ -147,6 +152,12 @@ static class Bench
         Ratio("cs_chat_async/16", "openai_sdk_async/16", cpu, "cpu ");
         Ratio("cs_chat_async", "c_async_pool/1", cpu, "cpu ");
         Ratio("cs_chat_async/16", "c_async_pool/16", cpu, "cpu ");
+        Ratio("cs_chat_async_inline", "c_async/1", wall, "wall");
+        Ratio("cs_chat_async_inline/16", "c_async/16", wall, "wall");
+        Ratio("cs_chat_async_inline", "cs_chat_async", wall, "wall");
+        Ratio("cs_chat_async_inline/16", "openai_sdk_async/16", wall, "wall");
+        Ratio("cs_chat_async_inline", "openai_sdk", cpu, "cpu ");
+        Ratio("cs_chat_async_inline/16", "openai_sdk_async/16", cpu, "cpu ");
 
         foreach (var (name, run) in variants.Where(v => v.Name is "cs_chat" or "cs_chat_async" && rssCalls > 0))
         {

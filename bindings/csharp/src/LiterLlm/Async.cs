@@ -88,6 +88,18 @@ internal abstract unsafe class AsyncOp
         Release();
     }
 
+    /// <summary>
+    /// After <see cref="Finish"/>, on the I/O thread: completes the call's task on the thread pool, or
+    /// right here for a client made with <see cref="LiterLlmClientOptions.InlineCompletions"/>.
+    /// </summary>
+    protected void Deliver(ICompletion completion)
+    {
+        if (_owner.InlineCompletions)
+            completion.Complete();
+        else
+            Completions.Post(completion);
+    }
+
     /// <summary>The done callback's work, on the I/O thread; error is borrowed for the call.</summary>
     public abstract void Done(LlmStatus status, llm_response_t* response, llm_error_t* error);
 
@@ -109,7 +121,7 @@ internal abstract unsafe class AsyncOp
 internal sealed unsafe class ChatOp<T> : AsyncOp, ICompletion
 {
     readonly delegate*<llm_response_t*, T> _read;
-    readonly TaskCompletionSource<T> _result = new(); // completed on a pool thread: inline continuations are fine
+    readonly TaskCompletionSource<T> _result = new(); // completed on a pool thread (or, inline, the I/O thread): continuations run there
     llm_response_t* _response;
     Exception? _error;
 
@@ -131,10 +143,10 @@ internal sealed unsafe class ChatOp<T> : AsyncOp, ICompletion
             catch (Exception ex) { _error = ex; } // out of memory copying the error: the task still ends
         }
         Finish();
-        Completions.Post(this);
+        Deliver(this);
     }
 
-    /// <summary>On a pool thread: reads the response, frees it, completes the task.</summary>
+    /// <summary>On a pool thread (inline: the I/O thread): reads the response, frees it, completes the task.</summary>
     public void Complete()
     {
         if (_error != null)

@@ -159,7 +159,7 @@ internal sealed unsafe class CallOp : AsyncOp, ICompletion
         }
         _uploads.Dispose(); // the library is done with them
         Finish();
-        Completions.Post(this);
+        Deliver(this);
     }
 
     public void Complete()

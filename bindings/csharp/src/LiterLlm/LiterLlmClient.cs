@@ -13,11 +13,19 @@ namespace LiterLlm;
 public sealed unsafe partial class LiterLlmClient : IDisposable
 {
     readonly LlmClientHandle _handle;
+    readonly bool _inlineCompletions;
     // Async calls in flight (a list through AsyncOp.Prev/Next, under _opsLock), cancelled by Dispose.
     readonly object _opsLock = new();
     AsyncOp? _ops;
 
-    LiterLlmClient(LlmClientHandle handle) => _handle = handle;
+    LiterLlmClient(LlmClientHandle handle, LiterLlmClientOptions? options)
+    {
+        _handle = handle;
+        _inlineCompletions = options?.InlineCompletions ?? false;
+    }
+
+    /// <summary>Whether async calls complete their tasks on the I/O thread (see <see cref="LiterLlmClientOptions"/>).</summary>
+    public bool InlineCompletions => _inlineCompletions;
 
     /// <summary>The native client, for the benchmark's raw baseline (no lease taken).</summary>
     internal llm_client_t* RawHandle => _handle.Ptr;
@@ -50,7 +58,10 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
     }
 
     /// <summary>Makes a client from a JSON configuration (null or "" for all defaults; see llm_client_new).</summary>
-    public static LiterLlmClient Create(string? configJson = null)
+    public static LiterLlmClient Create(string? configJson = null) => Create(configJson, null);
+
+    /// <summary>As <see cref="Create(string?)"/>, with the binding's own options.</summary>
+    public static LiterLlmClient Create(string? configJson, LiterLlmClientOptions? options)
     {
         LiterLlmLibrary.EnsureCompatible();
         var cfg = Utf8.Encode(configJson);
@@ -60,14 +71,21 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
         fixed (byte* p = cfg)
             st = NativeMethods.llm_client_new_e(p, &c, &e);
         LiterLlmException.Check(st, e);
-        return new LiterLlmClient(new LlmClientHandle(c));
+        return new LiterLlmClient(new LlmClientHandle(c), options);
     }
 
     /// <summary>Makes a client from a configuration object (serialized as JSON).</summary>
-    public static LiterLlmClient Create(JsonObject config) => Create(config.ToJsonString());
+    public static LiterLlmClient Create(JsonObject config) => Create(config.ToJsonString(), null);
+
+    /// <summary>As <see cref="Create(JsonObject)"/>, with the binding's own options.</summary>
+    public static LiterLlmClient Create(JsonObject config, LiterLlmClientOptions? options) =>
+        Create(config.ToJsonString(), options);
 
     /// <summary>Makes a client from a configuration file: TOML when the path ends in ".toml", else JSON.</summary>
-    public static LiterLlmClient FromFile(string path)
+    public static LiterLlmClient FromFile(string path) => FromFile(path, null);
+
+    /// <summary>As <see cref="FromFile(string)"/>, with the binding's own options.</summary>
+    public static LiterLlmClient FromFile(string path, LiterLlmClientOptions? options)
     {
         LiterLlmLibrary.EnsureCompatible();
         var bytes = Utf8.Encode(path);
@@ -77,7 +95,7 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
         fixed (byte* p = bytes)
             st = NativeMethods.llm_client_new_from_file_e(p, &c, &e);
         LiterLlmException.Check(st, e);
-        return new LiterLlmClient(new LlmClientHandle(c));
+        return new LiterLlmClient(new LlmClientHandle(c), options);
     }
 
     /// <summary>

@@ -15,14 +15,14 @@ public sealed class ApiTests
 
     public ApiTests(Upstream up) => _up = up;
 
-    LiterLlmClient NewClient() => LiterLlmClient.Create(new JsonObject
+    LiterLlmClient NewClient(LiterLlmClientOptions? options = null) => LiterLlmClient.Create(new JsonObject
     {
         ["max_retries"] = 0,
         ["providers"] = new JsonObject
         {
             ["openai"] = new JsonObject { ["base_url"] = _up.BaseUrl, ["api_key"] = "sk-test-key-0123456789" },
         },
-    });
+    }, options);
 
     static ChatRequest Req(string text, Dictionary<string, string>? headers = null) => new()
     {
@@ -93,6 +93,81 @@ public sealed class ApiTests
         // The client still works afterwards.
         Assert.Equal("Hello from the local upstream. You said: after", (await c.ChatAsync(Req("after"))).Text);
     }
+
+    // ConfigureAwait(false) on purpose: these tests look at the thread that completes each task.
+#pragma warning disable xUnit1030
+    [Fact]
+    public async Task ByDefaultAsyncCallsResumeOnThePoolAndInlineOnesOnTheIoThread()
+    {
+        using var pooled = NewClient();
+        using var inline = NewClient(new LiterLlmClientOptions { InlineCompletions = true });
+        Assert.False(pooled.InlineCompletions);
+        Assert.True(inline.InlineCompletions);
+        var r = await pooled.ChatAsync(Req("pool")).ConfigureAwait(false);
+        Assert.Equal("Hello from the local upstream. You said: pool", r.Text);
+        Assert.True(Thread.CurrentThread.IsThreadPoolThread);
+        // Inline: the code after the await runs in the library's done callback, on its I/O thread
+        // (not a pool thread), the same one for every call; calls started there work. (The answers
+        // come after 20 ms, so that each task is still pending when awaited.)
+        var threads = new HashSet<int>();
+        var slow = new Dictionary<string, string> { ["x-upstream-delay-ms"] = "20" };
+        for (var i = 0; i < 10; i++)
+        {
+            var text = (await inline.ChatAsync(Req($"inline {i}", slow)).ConfigureAwait(false)).Text;
+            Assert.Equal($"Hello from the local upstream. You said: inline {i}", text);
+            Assert.False(Thread.CurrentThread.IsThreadPoolThread);
+            threads.Add(Environment.CurrentManagedThreadId);
+        }
+        Assert.Single(threads);
+        var json = await inline.ChatJsonAsync("{\"model\":\"openai/gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"j\"}]," +
+            "\"extra_headers\":{\"x-upstream-delay-ms\":\"20\"}}").ConfigureAwait(false);
+        Assert.Contains("You said: j", json);
+        Assert.Contains(Environment.CurrentManagedThreadId, threads);
+        var models = await inline.CallAsync("models", new JsonObject { ["extra_headers"] = new JsonObject { ["x-upstream-delay-ms"] = "20" } }).ConfigureAwait(false);
+        Assert.Contains(Environment.CurrentManagedThreadId, threads);
+        Assert.NotNull(models);
+    }
+
+    [Fact]
+    public async Task InlineCompletionsRunSixteenAtOnceAndKeepErrorsAndCancellation()
+    {
+        using var c = NewClient(new LiterLlmClientOptions { InlineCompletions = true });
+        var lanes = Enumerable.Range(0, 16).Select(async lane =>
+        {
+            var texts = new List<string>();
+            for (var i = 0; i < 10; i++)
+                texts.Add((await c.ChatAsync(Req($"{lane}.{i}")).ConfigureAwait(false)).Text!);
+            return texts;
+        }).ToArray();
+        var all = await Task.WhenAll(lanes).WaitAsync(TimeSpan.FromSeconds(30));
+        for (var lane = 0; lane < 16; lane++)
+            for (var i = 0; i < 10; i++)
+                Assert.Equal($"Hello from the local upstream. You said: {lane}.{i}", all[lane][i]);
+        var ex = await Assert.ThrowsAsync<RateLimitedException>(() => c.ChatAsync(Req("x", new() { ["x-upstream-status"] = "429" })));
+        Assert.Equal(429, ex.HttpStatus);
+        using var cts = new CancellationTokenSource(200);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            c.ChatAsync(Req("x", new() { ["x-upstream-delay-ms"] = "5000" }), cts.Token));
+    }
+
+    [Fact]
+    public async Task ABlockingCallInAnInlineContinuationFailsInsteadOfHanging()
+    {
+        using var c = NewClient(new LiterLlmClientOptions { InlineCompletions = true });
+        var t = Task.Run(async () =>
+        {
+            await c.ChatAsync(Req("first", new() { ["x-upstream-delay-ms"] = "20" })).ConfigureAwait(false);
+            // On the I/O thread now: the blocking form would wait on this very thread.
+            return Assert.Throws<InvalidArgumentException>(() => c.Chat(Req("blocked")));
+        });
+        var ex = await t.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Contains("callback", ex.Message);
+        // The client is unharmed: the next call (from a pool thread) works.
+        await Task.Yield();
+        Assert.Equal("Hello from the local upstream. You said: after", (await c.ChatAsync(Req("after"))).Text);
+    }
+
+#pragma warning restore xUnit1030
 
     [Fact]
     public async Task LeavingAStreamEarlyStopsIt()
