@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,19 +79,30 @@ inline bool make_certificate(const TempDir& dir) {
   return std::system(gen.c_str()) == 0;
 }
 
+// Starts `argv` (searched in PATH) with posix_spawn; `out_fd` >= 0 becomes its
+// stdout and stderr. The pid, or -1. Never fork() and then allocate: the
+// sanitizer runtimes' allocators are not fork-safe, and a child forked while
+// another thread (the upstream's) held their lock hung before its exec.
+inline pid_t spawn(const std::vector<std::string>& argv, int out_fd = -1) {
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  if (out_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+    posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
+  }
+  pid_t pid = -1;
+  int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  return rc == 0 ? pid : -1;
+}
+
 // A child process running `argv`, terminated and reaped with the object.
 struct Child {
   pid_t pid = -1;
-  explicit Child(const std::vector<std::string>& argv) {
-    pid = fork();
-    if (pid == 0) {
-      std::vector<char*> args;
-      for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      execvp(args[0], args.data());
-      _exit(127);
-    }
-  }
+  explicit Child(const std::vector<std::string>& argv) : pid(spawn(argv)) {}
   ~Child() {
     if (pid > 0) {
       kill(pid, SIGTERM);
