@@ -1171,7 +1171,10 @@ internal static unsafe partial class NativeMethods
     /// on the calling thread, before it returns. `timeout_ms` (may be NULL)
     /// receives when to call it again even if the descriptor stays quiet: -1 when
     /// nothing is in flight (only the descriptor matters), 0 at once, else that
-    /// many milliseconds. When another thread runs the loop at that moment (a
+    /// many milliseconds. 0 means more data is ready than one run hands over: run
+    /// it at the loop's next turn, after the loop has polled its other sources
+    /// (in libuv, an idle handle; a timer re-armed at 0 runs again in the same
+    /// timers phase, and a fast stream would starve the rest of the program). When another thread runs the loop at that moment (a
     /// blocking call), it waits up to 100 ms for that thread to let go at its next
     /// turn, and if it has not, returns LLM_OK with -1: that thread makes the
     /// descriptor readable when it lets go. A callback may free the client
@@ -1190,7 +1193,10 @@ internal static unsafe partial class NativeMethods
     /// on the calling thread, before it returns. `timeout_ms` (may be NULL)
     /// receives when to call it again even if the descriptor stays quiet: -1 when
     /// nothing is in flight (only the descriptor matters), 0 at once, else that
-    /// many milliseconds. When another thread runs the loop at that moment (a
+    /// many milliseconds. 0 means more data is ready than one run hands over: run
+    /// it at the loop's next turn, after the loop has polled its other sources
+    /// (in libuv, an idle handle; a timer re-armed at 0 runs again in the same
+    /// timers phase, and a fast stream would starve the rest of the program). When another thread runs the loop at that moment (a
     /// blocking call), it waits up to 100 ms for that thread to let go at its next
     /// turn, and if it has not, returns LLM_OK with -1: that thread makes the
     /// descriptor readable when it lets go. A callback may free the client
