@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
+#include <utility>
 #include <string>
 #include <thread>
 #include <vector>
@@ -113,17 +114,26 @@ struct Child {
   Child& operator=(const Child&) = delete;
 };
 
-// Sets CURL_CA_BUNDLE (read when a client is made) and restores it afterwards.
-struct TrustedBundle {
+// An environment variable set for the object's life, restored (or unset) afterwards.
+struct ScopedEnv {
+  std::string name;
   std::optional<std::string> saved;
-  TrustedBundle() {
-    if (const char* v = std::getenv("CURL_CA_BUNDLE")) saved = v;
+  explicit ScopedEnv(std::string var) : name(std::move(var)) {
+    if (const char* v = std::getenv(name.c_str())) saved = v;
   }
-  void trust(const std::string& cert) { setenv("CURL_CA_BUNDLE", cert.c_str(), 1); }
-  ~TrustedBundle() {
-    if (saved) setenv("CURL_CA_BUNDLE", saved->c_str(), 1);
-    else unsetenv("CURL_CA_BUNDLE");
+  void set(const std::string& value) { setenv(name.c_str(), value.c_str(), 1); }
+  ~ScopedEnv() {
+    if (saved) setenv(name.c_str(), saved->c_str(), 1);
+    else unsetenv(name.c_str());
   }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+};
+
+// CURL_CA_BUNDLE (read when a client is made), restored afterwards.
+struct TrustedBundle : ScopedEnv {
+  TrustedBundle() : ScopedEnv("CURL_CA_BUNDLE") {}
+  void trust(const std::string& cert) { set(cert); }
 };
 
 }  // namespace e2e

@@ -677,9 +677,8 @@ TEST_F(Process, ExitingWithStreamsInFlightNeverAborts) {
   const int runs = kSanitized ? 20 : 120;  // a sanitized run takes over a second
   // exit() with transfers mid-flight leaves their memory to the system by design: LeakSanitizer's
   // check at exit (which runs while the I/O threads are stopped wherever they were) is not asked.
-  const char* asan = std::getenv("ASAN_OPTIONS");
-  std::string saved = asan ? asan : "";
-  setenv("ASAN_OPTIONS", (saved.empty() ? "detect_leaks=0" : saved + ":detect_leaks=0").c_str(), 1);
+  ScopedEnv asan("ASAN_OPTIONS");
+  asan.set(asan.saved ? *asan.saved + ":detect_leaks=0" : "detect_leaks=0");
   int bad = 0;
   std::string first_failure;
   for (int i = 0; i < runs; ++i) {
@@ -694,7 +693,5 @@ TEST_F(Process, ExitingWithStreamsInFlightNeverAborts) {
         first_failure = "run " + std::to_string(i) + ": status " + std::to_string(status) + ": " + text;
     }
   }
-  if (asan) setenv("ASAN_OPTIONS", saved.c_str(), 1);
-  else unsetenv("ASAN_OPTIONS");
   EXPECT_EQ(bad, 0) << first_failure;
 }

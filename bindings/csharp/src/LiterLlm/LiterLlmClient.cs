@@ -13,7 +13,6 @@ namespace LiterLlm;
 public sealed unsafe partial class LiterLlmClient : IDisposable
 {
     readonly LlmClientHandle _handle;
-    readonly bool _inlineCompletions;
     // Async calls in flight (a list through AsyncOp.Prev/Next, under _opsLock), cancelled by Dispose.
     readonly object _opsLock = new();
     AsyncOp? _ops;
@@ -21,11 +20,11 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
     LiterLlmClient(LlmClientHandle handle, LiterLlmClientOptions? options)
     {
         _handle = handle;
-        _inlineCompletions = options?.InlineCompletions ?? false;
+        InlineCompletions = options?.InlineCompletions ?? false;
     }
 
     /// <summary>Whether async calls complete their tasks on the I/O thread (see <see cref="LiterLlmClientOptions"/>).</summary>
-    public bool InlineCompletions => _inlineCompletions;
+    public bool InlineCompletions { get; }
 
     /// <summary>The native client, for the benchmark's raw baseline (no lease taken).</summary>
     internal llm_client_t* RawHandle => _handle.Ptr;
