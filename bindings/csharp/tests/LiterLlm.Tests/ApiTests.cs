@@ -398,7 +398,9 @@ public sealed class ApiTests
     public async Task DisposingTheClientDuringManyCallsEndsThemAll()
     {
         var c = NewClient();
-        var calls = Enumerable.Range(0, 32).Select(i => c.ChatAsync(Req("x", new() { ["x-upstream-delay-ms"] = "2000" }))).ToArray();
+        // The calls' answers are far later than anything here takes, even sanitized on a slow machine
+        // (2 s was not: under ASan the four streams began only after some answers had come).
+        var calls = Enumerable.Range(0, 32).Select(i => c.ChatAsync(Req("x", new() { ["x-upstream-delay-ms"] = "60000" }))).ToArray();
         // Each stream has begun (a first chunk came) before the client goes: a stream that
         // had not yet started would rightly meet a disposed client instead.
         var begun = Enumerable.Range(0, 4).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
