@@ -172,6 +172,7 @@ func (c *Client) callRaw(ctx context.Context, endpoint string, requestJSON []byt
 	if ctx.Done() == nil {
 		var out *C.llm_response_t
 		var e *C.llm_error_t
+		yieldBeforeBlocking()
 		st := llm_call_e(p, cend, creq, up.data, up.sizes, up.count, &out, &e)
 		c.release()
 		if st != C.LLM_OK {

@@ -157,6 +157,7 @@ func (c *Client) chatRaw(ctx context.Context, requestJSON []byte) (*C.llm_respon
 		// on this thread and spare two thread switches.
 		var out *C.llm_response_t
 		var e *C.llm_error_t
+		yieldBeforeBlocking()
 		st := llm_chat_e(p, creq, &out, &e)
 		c.release()
 		if st != C.LLM_OK {
@@ -446,6 +447,16 @@ func responseFromC(resp *C.llm_response_t) (*ChatResponse, error) {
 	}
 	return r, nil
 }
+
+// yieldBeforeBlocking reschedules the calling goroutine before a cgo call
+// that may block for a while (a whole HTTP exchange). Go's sysmon takes the P
+// away from a goroutine that sits in a cgo call for more than 20 us once that
+// goroutine has run for 10 ms without being rescheduled, and a goroutine that
+// makes blocking calls back to back is never rescheduled: from then on each of
+// its calls gave its P away, parked sysmon and woke it again (a futex wake
+// and sysmon's 20 us naps on every call, measured with strace). A Gosched
+// restarts that 10 ms clock for a fraction of a microsecond.
+func yieldBeforeBlocking() { runtime.Gosched() }
 
 // cBytes copies b into a NUL-terminated C string (free with C.free).
 func cBytes(b []byte) *C.char {

@@ -151,6 +151,7 @@ func (s *Stream) Next() bool {
 	}
 	var cj *C.char
 	var e *C.llm_error_t
+	yieldBeforeBlocking()
 	st := llm_stream_next_e(s.ptr, &cj, &e)
 	runtime.KeepAlive(s)
 	if st != C.LLM_OK {
