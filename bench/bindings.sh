@@ -81,6 +81,6 @@ fi
 
 if want node; then
   echo "== Node (bindings/node)"
-  (cd "$root/bindings/node" && node bench/bench.mjs --rounds "$rounds" &&
+  (cd "$root/bindings/node" && node --expose-gc bench/bench.mjs --rounds "$rounds" &&
     node --expose-gc bench/bench.mjs --rss --calls 10000)
 fi

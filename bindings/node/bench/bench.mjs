@@ -4,7 +4,8 @@
 // "node literllm" is the default Client (hosted I/O: the library's loop on the
 // JS thread); "node literllm-thread" a Client made with io: 'thread' (the
 // library's own I/O thread, answers handed over by a thread-safe function).
-//   node bench/bench.mjs [--rounds N]     the comparison
+//   node --expose-gc bench/bench.mjs [--rounds N] [--settle-ms MS]     the comparison (each variant
+//       after a full GC, with --expose-gc, and a pause of MS, 50 by default)
 //   node --expose-gc bench/bench.mjs --rss [--calls N] [--repeat R]   RSS over R x (N sequential + N at 16 in flight)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
@@ -22,6 +23,7 @@ const arg = (name, def) => {
   return i > 0 ? Number(process.argv[i + 1]) : def;
 };
 const ROUNDS = arg('--rounds', 7);
+const SETTLE_MS = arg('--settle-ms', 50);
 const SEQ = 200;
 const PAR = 800;
 const STREAMS = 3;
@@ -109,6 +111,7 @@ const nodeVariants = (label, c) => ({
 const variants = {
   'C llm_chat seq': () => cRun('seq', SEQ),
   'C llm_chat_async_e seq': () => cRun('async1', SEQ),
+  'C hosted llm_chat_async_e seq': () => cRun('hosted1', SEQ),
   'node openai-sdk seq': () => timed(async () => { for (let i = 0; i < SEQ; i++) await sdk.chat.completions.create({ model: 'gpt-4o-mini', messages }); }),
   'C llm_chat_async par16': () => cRun('par16', PAR),
   'node openai-sdk par16': () => timed(() => window16(PAR, () => sdk.chat.completions.create({ model: 'gpt-4o-mini', messages }))),
@@ -132,6 +135,10 @@ const results = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
 for (let r = 0; r < ROUNDS; r++) {
   const order = Object.keys(variants).sort(() => Math.random() - 0.5);
   for (const name of order) {
+    // Each variant starts from a quiet process: the garbage of the one before it collected (with
+    // --expose-gc) and V8's background threads given time to finish, instead of charged to it.
+    if (global.gc) global.gc();
+    if (SETTLE_MS > 0) await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     const { wallUs, cpuUs } = await variants[name]();
     results[name].push({ wall: wallUs / unit(name), cpu: cpuUs / unit(name) });
   }

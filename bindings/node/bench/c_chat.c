@@ -1,10 +1,13 @@
 /* The C baseline of bench.mjs: the same calls through the C API directly.
- *   c_chat BASE_URL MODE N   MODE: seq | async1 | par16 | stream
+ *   c_chat BASE_URL MODE N   MODE: seq | async1 | hosted1 | par16 | stream
  * (seq: blocking llm_chat; async1: llm_chat_async_e, the main thread waiting for each
- * answer before it starts the next, as an event loop does; par16: 16 in flight, each
- * done callback starting the next on the I/O thread)
+ * answer before it starts the next, as an event loop does; hosted1: the same on a client
+ * made with "io": "host", driven by a poll loop on this thread, each done callback
+ * starting the next call: what the Node binding's default client does, without JS;
+ * par16: 16 in flight, each done callback starting the next on the I/O thread)
  * Prints the wall time in microseconds for N calls (stream: N streams). */
 #include <literllm.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +31,22 @@ static int remaining_to_start, in_flight, failures;
 static llm_client_t *client;
 
 static void done(llm_status st, llm_response_t *r, const llm_error_t *e, void *u);
+
+/* hosted1: single-threaded, so plain counters. */
+static llm_client_t *hosted;
+static int hosted_left;
+
+static void hosted_done(llm_status st, llm_response_t *r, const llm_error_t *e, void *u) {
+  (void)e;
+  (void)u;
+  if (st != LLM_OK) failures++;
+  (void)llm_response_json(r);
+  llm_response_free(r);
+  if (--hosted_left > 0 && llm_chat_async_e(hosted, REQ, hosted_done, NULL, NULL, NULL) != LLM_OK) {
+    failures++;
+    hosted_left = 0;
+  }
+}
 
 static void start_one(void) {
   if (llm_chat_async_e(client, REQ, done, NULL, NULL, NULL) != LLM_OK) failures++;
@@ -55,6 +74,11 @@ int main(int argc, char **argv) {
            "{\"max_retries\":0,\"providers\":{\"openai\":{\"base_url\":\"%s\",\"api_key\":\"sk-bench-123456\"}}}", argv[1]);
   int n = atoi(argv[3]);
   if (llm_client_new(cfg, &client) != LLM_OK) return 1;
+  if (strcmp(argv[2], "hosted1") == 0) {
+    char hcfg[600];
+    snprintf(hcfg, sizeof hcfg, "{\"io\":\"host\",%s", cfg + 1);
+    if (llm_client_new(hcfg, &hosted) != LLM_OK) return 1;
+  }
   /* warm the connection */
   llm_response_t *r = NULL;
   if (llm_chat(client, REQ, &r) != LLM_OK) return 1;
@@ -76,6 +100,21 @@ int main(int argc, char **argv) {
       pthread_mutex_lock(&mu);
       while (in_flight > 0) pthread_cond_wait(&cv, &mu);
       pthread_mutex_unlock(&mu);
+    }
+  } else if (strcmp(argv[2], "hosted1") == 0) {
+    int fd = -1;
+    if (llm_client_io_fd(hosted, &fd) != LLM_OK) return 1;
+    /* warm this client's connection too, then time n calls */
+    for (int round = 0; round < 2; round++) {
+      if (round == 1) t0 = now_us();
+      hosted_left = round == 0 ? 1 : n;
+      if (llm_chat_async_e(hosted, REQ, hosted_done, NULL, NULL, NULL) != LLM_OK) return 1;
+      int timeout = 0;
+      while (hosted_left > 0) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (timeout != 0) poll(&p, 1, timeout);
+        if (llm_client_io_run(hosted, &timeout) != LLM_OK) return 1;
+      }
     }
   } else if (strcmp(argv[2], "par16") == 0) {
     int window = 16;
@@ -99,6 +138,7 @@ int main(int argc, char **argv) {
     }
   }
   double t1 = now_us();
+  if (hosted) llm_client_free(hosted);
   llm_client_free(client);
   printf("%.1f %d\n", t1 - t0, failures);
   return failures ? 1 : 0;
