@@ -14,7 +14,7 @@
 // Then RSS over 10,000 calls of cs_chat and of cs_chat_async.
 //
 //   LITERLLM_UPSTREAM=... dotnet run -c Release -- [--rounds=N] [--slice=CALLS] [--warmup=N] [--rss-calls=N]
-//                                                  [--only=variant,...] [--micro] [--settle-ms=50]
+//                                                  [--only=variant,...] [--micro] [--settle-ms=50] [--slice-warmup=50]
 // --micro: the binding's own work per call without I/O (serialize, parse), and managed bytes allocated per call.
 using System.ClientModel;
 using System.Diagnostics;
@@ -116,6 +116,7 @@ static class Bench
         var cpu = variants.ToDictionary(v => v.Name, _ => new List<double>());
         var rng = new Random(42);
         var settleMs = Arg(args, "settle-ms", 50);
+        var sliceWarmup = Arg(args, "slice-warmup", 50);
         var proc = Process.GetCurrentProcess();
         for (var r = 0; r < rounds; r++)
         {
@@ -124,6 +125,9 @@ static class Bench
                 // The thread pool's workers spin for a while after the async variants; each variant starts from
                 // a quiet process, or the one after an async variant pays for its spinning (wall and CPU).
                 Thread.Sleep(settleMs);
+                // Then a few calls unmeasured: each variant is measured in its own steady state (its pool
+                // threads awake, its connections in use), not while it wakes them.
+                if (sliceWarmup > 0) await v.Run(sliceWarmup);
                 proc.Refresh();
                 var cpu0 = proc.TotalProcessorTime;
                 var sw = Stopwatch.StartNew();
