@@ -32,6 +32,13 @@ static llm_client_t *client;
 
 static void done(llm_status st, llm_response_t *r, const llm_error_t *e, void *u);
 
+/* What every variant does with an answer: reads its JSON, as a C program would, and frees it. */
+static void take_answer(llm_status st, llm_response_t *r) {
+  if (st != LLM_OK) failures++;
+  (void)llm_response_json(r);
+  llm_response_free(r);
+}
+
 /* hosted1: single-threaded, so plain counters. */
 static llm_client_t *hosted;
 static int hosted_left;
@@ -39,9 +46,7 @@ static int hosted_left;
 static void hosted_done(llm_status st, llm_response_t *r, const llm_error_t *e, void *u) {
   (void)e;
   (void)u;
-  if (st != LLM_OK) failures++;
-  (void)llm_response_json(r);
-  llm_response_free(r);
+  take_answer(st, r);
   if (--hosted_left > 0 && llm_chat_async_e(hosted, REQ, hosted_done, NULL, NULL, NULL) != LLM_OK) {
     failures++;
     hosted_left = 0;
@@ -55,9 +60,7 @@ static void start_one(void) {
 static void done(llm_status st, llm_response_t *r, const llm_error_t *e, void *u) {
   (void)e;
   (void)u;
-  if (st != LLM_OK) failures++;
-  (void)llm_response_json(r);
-  llm_response_free(r);
+  take_answer(st, r);
   pthread_mutex_lock(&mu);
   int more = remaining_to_start > 0;
   if (more) remaining_to_start--;
@@ -86,9 +89,8 @@ int main(int argc, char **argv) {
   double t0 = now_us();
   if (strcmp(argv[2], "seq") == 0) {
     for (int i = 0; i < n; i++) {
-      if (llm_chat(client, REQ, &r) != LLM_OK) failures++;
-      (void)llm_response_json(r);
-      llm_response_free(r);
+      llm_status st = llm_chat(client, REQ, &r);
+      take_answer(st, r);
     }
   } else if (strcmp(argv[2], "async1") == 0) {
     for (int i = 0; i < n; i++) {
