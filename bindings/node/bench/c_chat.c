@@ -65,7 +65,7 @@ static void done(llm_status st, llm_response_t *r, const llm_error_t *e, void *u
   int more = remaining_to_start > 0;
   if (more) remaining_to_start--;
   else in_flight--;
-  pthread_cond_signal(&cv);
+  if (in_flight == 0) pthread_cond_signal(&cv); /* the waiter wakes once, when all are done */
   pthread_mutex_unlock(&mu);
   if (more) start_one();
 }
