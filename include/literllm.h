@@ -584,6 +584,46 @@ LLM_API llm_status llm_chat_stream_async_e(llm_client_t *client, const char *req
 LLM_API llm_status llm_client_cancel(llm_client_t *client, uint64_t request_id);
 LLM_API llm_status llm_client_cancel_e(llm_client_t *client, uint64_t request_id, llm_error_t **error);
 
+/* ------------------------------------------------------------ cancel tokens */
+
+/*
+ * A cancel token lets one thread end blocking calls that others are making
+ * (llm_chat_cancellable, llm_call_cancellable): what a Go context, a .NET
+ * CancellationToken or a user pressing "stop" needs, with the call still
+ * running on its caller's thread (no thread hop, unlike an async call waited
+ * for). Triggering a token cancels every call using it at that moment; a call
+ * given a token that is already triggered fails at once. A token stays
+ * triggered. One token may serve any number of calls, on any clients and
+ * threads, at the same time.
+ *
+ * llm_cancel_new: *out is a new token the caller owns (NULL on failure:
+ *   LLM_ERR_INVALID_ARGUMENT for a NULL `out`, LLM_ERR_OUT_OF_MEMORY).
+ * llm_cancel_trigger: any thread, any time, any number of times (also from a
+ *   callback). Each call using the token then ends with LLM_ERR_CANCELLED,
+ *   unless its answer was already complete. Returns once the cancellations
+ *   are queued, without waiting for the calls to return. LLM_ERR_INVALID_ARGUMENT
+ *   for NULL.
+ * llm_cancel_is_triggered: 1 once triggered, else 0 (0 for NULL).
+ * llm_cancel_free: only once no call is using the token (every call given it
+ *   has returned); NULL is ignored.
+ */
+typedef struct llm_cancel llm_cancel_t;
+
+LLM_API llm_status llm_cancel_new(llm_cancel_t **out);
+LLM_API llm_status llm_cancel_trigger(llm_cancel_t *cancel);
+LLM_API int llm_cancel_is_triggered(const llm_cancel_t *cancel);
+LLM_API void llm_cancel_free(llm_cancel_t *cancel);
+
+/* llm_chat that `cancel` can end (see "cancel tokens"; NULL: exactly
+ * llm_chat). Fails with LLM_ERR_CANCELLED when the token is triggered before
+ * the call's answer is complete, including before it starts. Everything else
+ * is as for llm_chat: same thread rules, same ownership of *out. */
+LLM_API llm_status llm_chat_cancellable(llm_client_t *client, const char *request_json,
+                                        llm_cancel_t *cancel, llm_response_t **out);
+LLM_API llm_status llm_chat_cancellable_e(llm_client_t *client, const char *request_json,
+                                          llm_cancel_t *cancel, llm_response_t **out,
+                                          llm_error_t **error);
+
 /* ------------------------------------------------------------ hosted I/O */
 
 /*
@@ -728,6 +768,18 @@ LLM_API llm_status llm_call(llm_client_t *client, const char *endpoint, const ch
 LLM_API llm_status llm_call_e(llm_client_t *client, const char *endpoint, const char *request_json,
                               const void *const *data, const size_t *data_sizes, size_t data_count,
                               llm_response_t **out, llm_error_t **error);
+
+/* llm_call that `cancel` can end, as llm_chat_cancellable is llm_chat (NULL:
+ * exactly llm_call). */
+LLM_API llm_status llm_call_cancellable(llm_client_t *client, const char *endpoint,
+                                        const char *request_json, const void *const *data,
+                                        const size_t *data_sizes, size_t data_count,
+                                        llm_cancel_t *cancel, llm_response_t **out);
+LLM_API llm_status llm_call_cancellable_e(llm_client_t *client, const char *endpoint,
+                                          const char *request_json, const void *const *data,
+                                          const size_t *data_sizes, size_t data_count,
+                                          llm_cancel_t *cancel, llm_response_t **out,
+                                          llm_error_t **error);
 
 /* As llm_call, answered through `on_done` on the client's I/O thread (see
  * "callback forms" above: the same rules; llm_client_cancel cancels it by

@@ -130,11 +130,39 @@ func BenchmarkRSS10000Calls(b *testing.B) {
 // the process's CPU time (getrusage: every thread of this process, the
 // library's I/O thread and Go's GC included, the upstream not), which a
 // loaded machine disturbs less than the wall time.
+//
+// BenchmarkInterleavedCtx does the same with a cancellable context (one for
+// every call), BenchmarkInterleavedCtxPerCall with a new context.WithTimeout
+// per call, as a Go program usually makes them: those calls pass a cancel
+// token and start a goroutine that watches the context.
 func BenchmarkInterleaved(b *testing.B) {
 	c := testClient(b)
-	raw := benchRequest(b)
 	req := hello("bench")
 	ctx := context.Background()
+	interleaved(b, c, func() error { _, err := c.Chat(ctx, req); return err })
+}
+
+func BenchmarkInterleavedCtx(b *testing.B) {
+	c := testClient(b)
+	req := hello("bench")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	interleaved(b, c, func() error { _, err := c.Chat(ctx, req); return err })
+}
+
+func BenchmarkInterleavedCtxPerCall(b *testing.B) {
+	c := testClient(b)
+	req := hello("bench")
+	interleaved(b, c, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_, err := c.Chat(ctx, req)
+		return err
+	})
+}
+
+func interleaved(b *testing.B, c *Client, goCall func() error) {
+	raw := benchRequest(b)
 	const block = 100
 	var tc, tg, cc, cg time.Duration
 	var ratios []float64
@@ -149,7 +177,7 @@ func BenchmarkInterleaved(b *testing.B) {
 	runGo := func() (time.Duration, time.Duration) {
 		u0, t0 := cpuTime(), time.Now()
 		for i := 0; i < block; i++ {
-			if _, err := c.Chat(ctx, req); err != nil {
+			if err := goCall(); err != nil {
 				b.Fatal(err)
 			}
 		}

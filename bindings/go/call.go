@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"runtime/cgo"
 	"unsafe"
 )
 
@@ -169,34 +168,11 @@ func (c *Client) callRaw(ctx context.Context, endpoint string, requestJSON []byt
 	if err != nil {
 		return nil, err
 	}
-	if ctx.Done() == nil {
-		var out *C.llm_response_t
-		var e *C.llm_error_t
-		yieldBeforeBlocking()
-		st := llm_call_e(p, cend, creq, up.data, up.sizes, up.count, &out, &e)
-		c.release()
-		if st != C.LLM_OK {
-			return nil, takeError(st, e)
-		}
-		return out, nil
-	}
-	call := &pendingCall{done: make(chan struct{})}
-	h := cgo.NewHandle(asyncCall(call))
-	defer h.Delete()
-	var id C.uint64_t
-	var e *C.llm_error_t
-	st := C.lgo_call_async(p, cend, creq, up.data, up.sizes, up.count, C.uintptr_t(h), &id, &e)
-	c.release()
-	if st != C.LLM_OK {
-		return nil, takeError(st, e)
-	}
-	select {
-	case <-call.done:
-	case <-ctx.Done():
-		c.cancel(id)
-		<-call.done
-	}
-	return call.result(ctx)
+	var out *C.llm_response_t
+	err = c.blocking(ctx, func(tok *C.llm_cancel_t, e **C.llm_error_t) C.llm_status {
+		return llm_call_cancellable_e(p, cend, creq, up.data, up.sizes, up.count, tok, &out, e)
+	})
+	return out, err
 }
 
 // callResponseFromC copies what a response holds and frees it.

@@ -25,8 +25,10 @@ import (
 // It is safe for concurrent use. Close frees it; a finalizer frees a client
 // that was never closed, as a safety net only.
 type Client struct {
-	mu  sync.RWMutex // held shared by every call, exclusively by Close
-	ptr *C.llm_client_t
+	mu        sync.RWMutex // held shared by every call, exclusively by Close
+	ptr       *C.llm_client_t
+	closing   chan struct{} // closed by Close: calls waiting on a context end
+	closeOnce sync.Once
 }
 
 // Version is the library's version ("MAJOR.MINOR.PATCH").
@@ -86,7 +88,7 @@ func newClient(create func(out **C.llm_client_t, e **C.llm_error_t) C.llm_status
 	if st := create(&out, &e); st != C.LLM_OK {
 		return nil, takeError(st, e)
 	}
-	c := &Client{ptr: out}
+	c := &Client{ptr: out, closing: make(chan struct{})}
 	runtime.SetFinalizer(c, func(c *Client) { c.Close() })
 	return c, nil
 }
@@ -96,6 +98,7 @@ func newClient(create func(out **C.llm_client_t, e **C.llm_error_t) C.llm_status
 // end with ErrCancelled. Streams already made stay valid (they answer
 // ErrCancelled) and must still be closed. Close is idempotent.
 func (c *Client) Close() error {
+	c.closeOnce.Do(func() { close(c.closing) })
 	c.mu.Lock()
 	p := c.ptr
 	c.ptr = nil
@@ -152,36 +155,11 @@ func (c *Client) chatRaw(ctx context.Context, requestJSON []byte) (*C.llm_respon
 	if err != nil {
 		return nil, err
 	}
-	if ctx.Done() == nil {
-		// Not cancellable: the blocking call, which may run the client's loop
-		// on this thread and spare two thread switches.
-		var out *C.llm_response_t
-		var e *C.llm_error_t
-		yieldBeforeBlocking()
-		st := llm_chat_e(p, creq, &out, &e)
-		c.release()
-		if st != C.LLM_OK {
-			return nil, takeError(st, e)
-		}
-		return out, nil
-	}
-	call := &pendingCall{done: make(chan struct{})}
-	h := cgo.NewHandle(asyncCall(call))
-	defer h.Delete()
-	var id C.uint64_t
-	var e *C.llm_error_t
-	st := C.lgo_chat_async(p, creq, C.uintptr_t(h), &id, &e)
-	c.release()
-	if st != C.LLM_OK {
-		return nil, takeError(st, e)
-	}
-	select {
-	case <-call.done:
-	case <-ctx.Done():
-		c.cancel(id)
-		<-call.done
-	}
-	return call.result(ctx)
+	var out *C.llm_response_t
+	err = c.blocking(ctx, func(tok *C.llm_cancel_t, e **C.llm_error_t) C.llm_status {
+		return llm_chat_cancellable_e(p, creq, tok, &out, e)
+	})
+	return out, err
 }
 
 // cancel cancels an async request unless the client is already closed (then

@@ -357,3 +357,77 @@ func TestAbandonedObjectsAreFinalized(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A cancellable context no longer turns Chat into an async call: many calls
+// with one pass, every watcher goroutine ends, and Call is cancelled as Chat is.
+func TestCancellableContextCalls(t *testing.T) {
+	c := testClient(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	before := runtime.NumGoroutine()
+	for i := 0; i < 200; i++ {
+		word := fmt.Sprintf("w%d", i)
+		r, err := c.Chat(ctx, hello(word))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "Hello from the local upstream. You said: " + word; r.Text() != want {
+			t.Fatalf("got %q, want %q", r.Text(), want)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines before the calls, %d after: a context watcher did not end", before, n)
+	}
+
+	slow := map[string]any{"model": "openai/text-embedding-3-small", "input": "x",
+		"extra_headers": map[string]string{"x-upstream-delay-ms": "20000"}}
+	cctx, ccancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer ccancel()
+	start := time.Now()
+	_, err := c.Call(cctx, "embeddings", slow)
+	if !errors.Is(err, ErrCancelled) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Call: got %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Call's cancel took %v", d)
+	}
+}
+
+// Cancels racing with answers: each call ends, answered or cancelled, never hung.
+func TestContextCancelRacesWithTheAnswer(t *testing.T) {
+	c := testClient(t)
+	req := hello("race")
+	req.ExtraHeaders = map[string]string{"x-upstream-delay-ms": "5"}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	counts := map[string]int{}
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 25; i++ {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration((g*25+i)%12)*time.Millisecond)
+				_, err := c.Chat(ctx, req)
+				cancel()
+				k := "answered"
+				if err != nil {
+					k = "cancelled"
+					if !errors.Is(err, ErrCancelled) || !errors.Is(err, context.DeadlineExceeded) {
+						t.Errorf("got %v", err)
+					}
+				}
+				mu.Lock()
+				counts[k]++
+				mu.Unlock()
+			}
+		}(g)
+	}
+	wg.Wait()
+	if counts["answered"]+counts["cancelled"] != 100 || counts["cancelled"] == 0 {
+		t.Errorf("outcomes: %v", counts)
+	}
+}

@@ -205,6 +205,27 @@ type llm_response_t = C.llm_response_t
 // llm_stream_t is an opaque handle of the C API.
 type llm_stream_t = C.llm_stream_t
 
+// A cancel token lets one thread end blocking calls that others are making
+// (llm_chat_cancellable, llm_call_cancellable): what a Go context, a .NET
+// CancellationToken or a user pressing "stop" needs, with the call still
+// running on its caller's thread (no thread hop, unlike an async call waited
+// for). Triggering a token cancels every call using it at that moment; a call
+// given a token that is already triggered fails at once. A token stays
+// triggered. One token may serve any number of calls, on any clients and
+// threads, at the same time.
+//
+// llm_cancel_new: *out is a new token the caller owns (NULL on failure:
+// LLM_ERR_INVALID_ARGUMENT for a NULL `out`, LLM_ERR_OUT_OF_MEMORY).
+// llm_cancel_trigger: any thread, any time, any number of times (also from a
+// callback). Each call using the token then ends with LLM_ERR_CANCELLED,
+// unless its answer was already complete. Returns once the cancellations
+// are queued, without waiting for the calls to return. LLM_ERR_INVALID_ARGUMENT
+// for NULL.
+// llm_cancel_is_triggered: 1 once triggered, else 0 (0 for NULL).
+// llm_cancel_free: only once no call is using the token (every call given it
+// has returned); NULL is ignored.
+type llm_cancel_t = C.llm_cancel_t
+
 // Done callback of llm_chat_async. On LLM_OK, `response` is a new response
 // the callback now owns (free it with llm_response_free, then or later); on
 // failure it is NULL and `error_message` says why (borrowed, valid only during
@@ -1045,6 +1066,42 @@ func llm_client_cancel_e(client *C.llm_client_t, request_id C.uint64_t, error_ *
 	return C.llm_client_cancel_e(client, request_id, error_)
 }
 
+// llm_cancel_new calls the C function of that name.
+func llm_cancel_new(out **C.llm_cancel_t) C.llm_status {
+	return C.llm_cancel_new(out)
+}
+
+// llm_cancel_trigger calls the C function of that name.
+func llm_cancel_trigger(cancel *C.llm_cancel_t) C.llm_status {
+	return C.llm_cancel_trigger(cancel)
+}
+
+// llm_cancel_is_triggered calls the C function of that name.
+func llm_cancel_is_triggered(cancel *C.llm_cancel_t) C.int {
+	return C.llm_cancel_is_triggered(cancel)
+}
+
+// llm_cancel_free calls the C function of that name.
+func llm_cancel_free(cancel *C.llm_cancel_t) {
+	C.llm_cancel_free(cancel)
+}
+
+// llm_chat that `cancel` can end (see "cancel tokens"; NULL: exactly
+// llm_chat). Fails with LLM_ERR_CANCELLED when the token is triggered before
+// the call's answer is complete, including before it starts. Everything else
+// is as for llm_chat: same thread rules, same ownership of *out.
+func llm_chat_cancellable(client *C.llm_client_t, request_json *C.char, cancel *C.llm_cancel_t, out **C.llm_response_t) C.llm_status {
+	return C.llm_chat_cancellable(client, request_json, cancel, out)
+}
+
+// llm_chat that `cancel` can end (see "cancel tokens"; NULL: exactly
+// llm_chat). Fails with LLM_ERR_CANCELLED when the token is triggered before
+// the call's answer is complete, including before it starts. Everything else
+// is as for llm_chat: same thread rules, same ownership of *out.
+func llm_chat_cancellable_e(client *C.llm_client_t, request_json *C.char, cancel *C.llm_cancel_t, out **C.llm_response_t, error_ **C.llm_error_t) C.llm_status {
+	return C.llm_chat_cancellable_e(client, request_json, cancel, out, error_)
+}
+
 // The descriptor to poll for reading: readable when one of the client's
 // connections is ready or another thread queued work for the loop. Owned by
 // the client: never read, write or close it; stop polling it before
@@ -1267,6 +1324,18 @@ func llm_call(client *C.llm_client_t, endpoint *C.char, request_json *C.char, da
 // client's callbacks (LLM_ERR_INVALID_ARGUMENT: use llm_call_async).
 func llm_call_e(client *C.llm_client_t, endpoint *C.char, request_json *C.char, data *unsafe.Pointer, data_sizes *C.size_t, data_count C.size_t, out **C.llm_response_t, error_ **C.llm_error_t) C.llm_status {
 	return C.llm_call_e(client, endpoint, request_json, data, data_sizes, data_count, out, error_)
+}
+
+// llm_call that `cancel` can end, as llm_chat_cancellable is llm_chat (NULL:
+// exactly llm_call).
+func llm_call_cancellable(client *C.llm_client_t, endpoint *C.char, request_json *C.char, data *unsafe.Pointer, data_sizes *C.size_t, data_count C.size_t, cancel *C.llm_cancel_t, out **C.llm_response_t) C.llm_status {
+	return C.llm_call_cancellable(client, endpoint, request_json, data, data_sizes, data_count, cancel, out)
+}
+
+// llm_call that `cancel` can end, as llm_chat_cancellable is llm_chat (NULL:
+// exactly llm_call).
+func llm_call_cancellable_e(client *C.llm_client_t, endpoint *C.char, request_json *C.char, data *unsafe.Pointer, data_sizes *C.size_t, data_count C.size_t, cancel *C.llm_cancel_t, out **C.llm_response_t, error_ **C.llm_error_t) C.llm_status {
+	return C.llm_call_cancellable_e(client, endpoint, request_json, data, data_sizes, data_count, cancel, out, error_)
 }
 
 // As llm_call, answered through `on_done` on the client's I/O thread (see

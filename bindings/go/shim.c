@@ -12,22 +12,10 @@ static int lgo_chunk(const char *chunk_json, void *user_data) {
   return literllmGoChunk((char *)chunk_json, (uintptr_t)user_data);
 }
 
-llm_status lgo_chat_async(llm_client_t *client, const char *request_json, uintptr_t handle,
-                          uint64_t *out_request_id, llm_error_t **error) {
-  return llm_chat_async_e(client, request_json, lgo_done, (void *)handle, out_request_id, error);
-}
-
 llm_status lgo_chat_stream_async(llm_client_t *client, const char *request_json, uintptr_t handle,
                                  uint64_t *out_request_id, llm_error_t **error) {
   return llm_chat_stream_async_e(client, request_json, lgo_chunk, lgo_done, (void *)handle,
                                  out_request_id, error);
-}
-
-llm_status lgo_call_async(llm_client_t *client, const char *endpoint, const char *request_json,
-                          const void *const *data, const size_t *data_sizes, size_t data_count,
-                          uintptr_t handle, uint64_t *out_request_id, llm_error_t **error) {
-  return llm_call_async_e(client, endpoint, request_json, data, data_sizes, data_count, lgo_done,
-                          (void *)handle, out_request_id, error);
 }
 
 lgo_bytes lgo_response_json(const llm_response_t *response) {

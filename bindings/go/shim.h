@@ -8,15 +8,8 @@
 #include <stdint.h>
 #include <literllm.h>
 
-llm_status lgo_chat_async(llm_client_t *client, const char *request_json, uintptr_t handle,
-                          uint64_t *out_request_id, llm_error_t **error);
 llm_status lgo_chat_stream_async(llm_client_t *client, const char *request_json, uintptr_t handle,
                                  uint64_t *out_request_id, llm_error_t **error);
-
-/* llm_call_async_e with the callbacks of the Go side (as lgo_chat_async). */
-llm_status lgo_call_async(llm_client_t *client, const char *endpoint, const char *request_json,
-                          const void *const *data, const size_t *data_sizes, size_t data_count,
-                          uintptr_t handle, uint64_t *out_request_id, llm_error_t **error);
 
 /* A response's JSON (llm_response_json, borrowed from the response) and its
  * length, in one call; p is NULL when memory ran out. */

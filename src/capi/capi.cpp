@@ -27,6 +27,9 @@ struct llm_response {
 struct llm_stream {
   std::shared_ptr<literllm::StreamQueue> q;
 };
+struct llm_cancel {
+  literllm::CancelToken t;
+};
 
 // Plain C memory only: the static out-of-memory object below must have no
 // destructor (it is valid while the process exits), and an object must be
@@ -271,15 +274,16 @@ llm_status client_new_from_file(const char* path, llm_client_t** out, llm_error_
   });
 }
 
-llm_status chat(llm_client_t* client, const char* request_json, llm_response_t** out, llm_error_t** err) noexcept {
+llm_status chat(const char* fn, llm_client_t* client, const char* request_json, llm_cancel_t* cancel,
+                llm_response_t** out, llm_error_t** err) noexcept {
   if (err) *err = nullptr;
-  if (!out) return null_arg("llm_chat", "out", err);
+  if (!out) return null_arg(fn, "out", err);
   *out = nullptr;
-  if (!client) return null_arg("llm_chat", "client", err);
-  if (!request_json) return null_arg("llm_chat", "request_json", err);
-  if (client->impl.forked()) return forked("llm_chat", err);
+  if (!client) return null_arg(fn, "client", err);
+  if (!request_json) return null_arg(fn, "request_json", err);
+  if (client->impl.forked()) return forked(fn, err);
   return guard(err, [&] {
-    auto r = client->impl.chat(request_json);
+    auto r = client->impl.chat(request_json, cancel ? &cancel->t : nullptr);
     *out = new llm_response{std::move(r)};
   });
 }
@@ -378,18 +382,19 @@ literllm::Blobs blobs_of(const char* fn, const void* const* data, const size_t* 
   return literllm::Blobs{data, sizes, count};
 }
 
-llm_status call(llm_client_t* client, const char* endpoint, const char* request_json, const void* const* data,
-                const size_t* sizes, size_t count, llm_response_t** out, llm_error_t** err) noexcept {
+llm_status call(const char* fn, llm_client_t* client, const char* endpoint, const char* request_json,
+                const void* const* data, const size_t* sizes, size_t count, llm_cancel_t* cancel, llm_response_t** out,
+                llm_error_t** err) noexcept {
   if (err) *err = nullptr;
-  if (!out) return null_arg("llm_call", "out", err);
+  if (!out) return null_arg(fn, "out", err);
   *out = nullptr;
-  if (!client) return null_arg("llm_call", "client", err);
-  if (!endpoint) return null_arg("llm_call", "endpoint", err);
-  if (!request_json) return null_arg("llm_call", "request_json", err);
-  if (client->impl.forked()) return forked("llm_call", err);
+  if (!client) return null_arg(fn, "client", err);
+  if (!endpoint) return null_arg(fn, "endpoint", err);
+  if (!request_json) return null_arg(fn, "request_json", err);
+  if (client->impl.forked()) return forked(fn, err);
   return guard(err, [&] {
-    auto r = client->impl.call(endpoint_of("llm_call", endpoint), request_json,
-                               blobs_of("llm_call", data, sizes, count));
+    auto r = client->impl.call(endpoint_of(fn, endpoint), request_json, blobs_of(fn, data, sizes, count),
+                               cancel ? &cancel->t : nullptr);
     *out = new llm_response{std::move(r)};
   });
 }
@@ -635,11 +640,32 @@ void llm_client_free(llm_client_t* client) {
 }
 
 llm_status llm_chat(llm_client_t* client, const char* request_json, llm_response_t** out) {
-  return chat(client, request_json, out, nullptr);
+  return chat("llm_chat", client, request_json, nullptr, out, nullptr);
 }
 llm_status llm_chat_e(llm_client_t* client, const char* request_json, llm_response_t** out, llm_error_t** error) {
-  return chat(client, request_json, out, error);
+  return chat("llm_chat", client, request_json, nullptr, out, error);
 }
+llm_status llm_chat_cancellable(llm_client_t* client, const char* request_json, llm_cancel_t* cancel,
+                                llm_response_t** out) {
+  return chat("llm_chat_cancellable", client, request_json, cancel, out, nullptr);
+}
+llm_status llm_chat_cancellable_e(llm_client_t* client, const char* request_json, llm_cancel_t* cancel,
+                                  llm_response_t** out, llm_error_t** error) {
+  return chat("llm_chat_cancellable", client, request_json, cancel, out, error);
+}
+
+llm_status llm_cancel_new(llm_cancel_t** out) {
+  if (!out) return null_arg("llm_cancel_new", "out", nullptr);
+  *out = new (std::nothrow) llm_cancel;
+  if (!*out) return fail(LLM_ERR_OUT_OF_MEMORY, "llm_cancel_new: out of memory", nullptr);
+  return LLM_OK;
+}
+llm_status llm_cancel_trigger(llm_cancel_t* cancel) {
+  if (!cancel) return null_arg("llm_cancel_trigger", "cancel", nullptr);
+  return guard(nullptr, [&] { cancel->t.trigger(); });
+}
+int llm_cancel_is_triggered(const llm_cancel_t* cancel) { return cancel && cancel->t.triggered() ? 1 : 0; }
+void llm_cancel_free(llm_cancel_t* cancel) { delete cancel; }
 
 const char* llm_response_json(const llm_response_t* r) {
   if (!r) return nullptr;
@@ -776,11 +802,23 @@ llm_status llm_unregister_provider_e(llm_client_t* client, const char* name, llm
 
 llm_status llm_call(llm_client_t* client, const char* endpoint, const char* request_json, const void* const* data,
                     const size_t* data_sizes, size_t data_count, llm_response_t** out) {
-  return call(client, endpoint, request_json, data, data_sizes, data_count, out, nullptr);
+  return call("llm_call", client, endpoint, request_json, data, data_sizes, data_count, nullptr, out, nullptr);
 }
 llm_status llm_call_e(llm_client_t* client, const char* endpoint, const char* request_json, const void* const* data,
                       const size_t* data_sizes, size_t data_count, llm_response_t** out, llm_error_t** error) {
-  return call(client, endpoint, request_json, data, data_sizes, data_count, out, error);
+  return call("llm_call", client, endpoint, request_json, data, data_sizes, data_count, nullptr, out, error);
+}
+llm_status llm_call_cancellable(llm_client_t* client, const char* endpoint, const char* request_json,
+                                const void* const* data, const size_t* data_sizes, size_t data_count,
+                                llm_cancel_t* cancel, llm_response_t** out) {
+  return call("llm_call_cancellable", client, endpoint, request_json, data, data_sizes, data_count, cancel, out,
+              nullptr);
+}
+llm_status llm_call_cancellable_e(llm_client_t* client, const char* endpoint, const char* request_json,
+                                  const void* const* data, const size_t* data_sizes, size_t data_count,
+                                  llm_cancel_t* cancel, llm_response_t** out, llm_error_t** error) {
+  return call("llm_call_cancellable", client, endpoint, request_json, data, data_sizes, data_count, cancel, out,
+              error);
 }
 llm_status llm_call_async(llm_client_t* client, const char* endpoint, const char* request_json,
                           const void* const* data, const size_t* data_sizes, size_t data_count,

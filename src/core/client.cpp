@@ -582,18 +582,27 @@ int Client::io_run(bool& destroyed) {
   return transport_.io_run(destroyed);
 }
 
-std::unique_ptr<Response> Client::chat(std::string_view request_json) {
+namespace {
+[[noreturn]] void cancelled_before_start() {
+  throw Error(LLM_ERR_CANCELLED, "the request was cancelled: its cancel token was triggered before the call began");
+}
+}  // namespace
+
+std::unique_ptr<Response> Client::chat(std::string_view request_json, CancelToken* cancel) {
   if (transport_.on_io_thread())
     invalid("llm_chat was called from a callback on the client's own I/O thread, where it would wait on itself; "
             "use llm_chat_async there");
-  return run(prepare(request_json, false));
+  if (cancel && cancel->triggered()) cancelled_before_start();
+  return run(prepare(request_json, false), cancel);
 }
 
-std::unique_ptr<Response> Client::call(Endpoint e, std::string_view request_json, const Blobs& blobs) {
+std::unique_ptr<Response> Client::call(Endpoint e, std::string_view request_json, const Blobs& blobs,
+                                       CancelToken* cancel) {
   if (transport_.on_io_thread())
     invalid("llm_call was called from a callback on the client's own I/O thread, where it would wait on itself; "
             "use llm_call_async there");
-  return run(prepare_call(e, request_json, blobs));
+  if (cancel && cancel->triggered()) cancelled_before_start();
+  return run(prepare_call(e, request_json, blobs), cancel);
 }
 
 uint64_t Client::call_async(Endpoint e, std::string_view request_json, const Blobs& blobs, DoneFn done) {
@@ -609,7 +618,7 @@ uint64_t Client::call_stream_async(Endpoint e, std::string_view request_json, co
   return start(prepare_call(e, request_json, blobs, true), std::move(on_chunk), std::move(done));
 }
 
-std::unique_ptr<Response> Client::run(PreparedCall prep) {
+std::unique_ptr<Response> Client::run(PreparedCall prep, CancelToken* cancel) {
   // The result outlives this frame if the call ends on another thread just as
   // the wait returns: shared. The waiter is woken whatever happens, without
   // allocating; an error that cannot be copied for want of memory becomes
@@ -621,9 +630,16 @@ std::unique_ptr<Response> Client::run(PreparedCall prep) {
     std::optional<Error> err;
   };
   auto res = std::make_shared<Result>();
+  // Linked into the token while the call runs; unlinked however this frame ends.
+  struct TokenUse : CancelToken::Use {
+    CancelToken* token = nullptr;
+    ~TokenUse() {
+      if (token) token->remove(*this);
+    }
+  } use;
   transport_.run_blocking(
       [&] {
-        start(std::move(prep), nullptr, [res](llm_status st, std::unique_ptr<Response> r, const Error* e) {
+        uint64_t id = start(std::move(prep), nullptr, [res](llm_status st, std::unique_ptr<Response> r, const Error* e) {
           res->st = st;
           res->r = std::move(r);
           if (e) {
@@ -635,6 +651,12 @@ std::unique_ptr<Response> Client::run(PreparedCall prep) {
           }
           res->waiter.notify();
         });
+        if (cancel) {
+          use.client = this;
+          use.id = id;
+          if (cancel->add(use)) use.token = cancel;
+          else this->cancel(id);  // triggered since the check before prepare()
+        }
       },
       res->waiter);
   if (res->st != LLM_OK) {
@@ -1191,6 +1213,41 @@ void Client::finish(const std::shared_ptr<Call>& c, llm_status st, std::unique_p
   } catch (...) {
     // A callback's exception must not unwind into the I/O loop.
   }
+}
+
+void CancelToken::trigger() {
+  // Under the lock: a call's remove() then waits until its cancel is made,
+  // and its client cannot be freed before. Client::cancel only queues work
+  // for the loop (it never waits on a blocking caller), and no lock it takes
+  // is held by anything that takes this one.
+  std::lock_guard lk(mu_);
+  if (fired_) return;
+  fired_ = true;
+  for (Use* u = head_; u; u = u->next) u->client->cancel(u->id);
+}
+
+bool CancelToken::triggered() const {
+  std::lock_guard lk(mu_);
+  return fired_;
+}
+
+bool CancelToken::add(Use& u) {
+  std::lock_guard lk(mu_);
+  if (fired_) return false;
+  u.prev = nullptr;
+  u.next = head_;
+  if (head_) head_->prev = &u;
+  head_ = &u;
+  return true;
+}
+
+void CancelToken::remove(Use& u) {
+  std::lock_guard lk(mu_);
+  if (u.prev) u.prev->next = u.next;
+  else if (head_ == &u) head_ = u.next;
+  else return;  // never added
+  if (u.next) u.next->prev = u.prev;
+  u.next = u.prev = nullptr;
 }
 
 void Client::cancel(uint64_t id) {

@@ -66,6 +66,34 @@ struct StreamQueue {
   std::unique_ptr<Response> final_copy();
 };
 
+class Client;
+
+// A cancel token (llm_cancel_t): cancels the blocking calls that were given it
+// while they run, and refuses the ones that come after it was triggered.
+// Every member may be called from any thread; nothing in it allocates.
+class CancelToken {
+ public:
+  // A blocking call using the token: the caller's, linked in while it runs.
+  struct Use {
+    Client* client = nullptr;
+    uint64_t id = 0;
+    Use* next = nullptr;
+    Use* prev = nullptr;
+  };
+  void trigger();
+  bool triggered() const;
+  // `u` (client and id set) begins to use the token; false when it was
+  // already triggered (the caller cancels its call itself).
+  bool add(Use& u);
+  // The call ended. Once this returns no trigger() touches `u` or its client.
+  void remove(Use& u);
+
+ private:
+  mutable std::mutex mu_;  // held while trigger() cancels, so remove() waits for it
+  bool fired_ = false;
+  Use* head_ = nullptr;
+};
+
 class Client {
  public:
   explicit Client(Config cfg);
@@ -76,14 +104,16 @@ class Client {
 
   PreparedCall prepare(std::string_view request_json, bool stream) const;
 
-  // Blocking chat; throws Error.
-  std::unique_ptr<Response> chat(std::string_view request_json);
+  // Blocking chat; throws Error. A triggered `cancel` (may be null) ends it
+  // with LLM_ERR_CANCELLED.
+  std::unique_ptr<Response> chat(std::string_view request_json, CancelToken* cancel = nullptr);
   // Any endpoint (llm_call; "chat" is llm_chat): `blobs` are the caller's
   // bytes the request's file fields name, valid until the call ends.
   // `stream`: a streamed call (llm_call_stream), for endpoints that stream
   // (streams()); LLM_ERR_INVALID_ARGUMENT for the others.
   PreparedCall prepare_call(Endpoint e, std::string_view request_json, const Blobs& blobs, bool stream = false) const;
-  std::unique_ptr<Response> call(Endpoint e, std::string_view request_json, const Blobs& blobs);
+  std::unique_ptr<Response> call(Endpoint e, std::string_view request_json, const Blobs& blobs,
+                                 CancelToken* cancel = nullptr);
   uint64_t call_async(Endpoint e, std::string_view request_json, const Blobs& blobs, DoneFn done);
   std::shared_ptr<StreamQueue> call_stream(Endpoint e, std::string_view request_json, const Blobs& blobs);
   uint64_t call_stream_async(Endpoint e, std::string_view request_json, const Blobs& blobs, ChunkFn on_chunk,
@@ -128,7 +158,7 @@ class Client {
   // A pull stream of a prepared streamed call.
   std::shared_ptr<StreamQueue> queue_stream(PreparedCall prep);
   // Runs a prepared call on the calling thread (or the loop's) until it ends; throws Error.
-  std::unique_ptr<Response> run(PreparedCall prep);
+  std::unique_ptr<Response> run(PreparedCall prep, CancelToken* cancel = nullptr);
   // The preview of a prepared call.
   static std::string preview_of(const PreparedCall& p);
   // The provider `model` routes to and the model id it knows (spec, model);

@@ -22,6 +22,28 @@ export type llm_error_t = { readonly __literllm_handle: "llm_error_t" };
 export type llm_client_t = { readonly __literllm_handle: "llm_client_t" };
 export type llm_response_t = { readonly __literllm_handle: "llm_response_t" };
 export type llm_stream_t = { readonly __literllm_handle: "llm_stream_t" };
+/**
+ * A cancel token lets one thread end blocking calls that others are making
+ * (llm_chat_cancellable, llm_call_cancellable): what a Go context, a .NET
+ * CancellationToken or a user pressing "stop" needs, with the call still
+ * running on its caller's thread (no thread hop, unlike an async call waited
+ * for). Triggering a token cancels every call using it at that moment; a call
+ * given a token that is already triggered fails at once. A token stays
+ * triggered. One token may serve any number of calls, on any clients and
+ * threads, at the same time.
+ * 
+ * llm_cancel_new: *out is a new token the caller owns (NULL on failure:
+ *   LLM_ERR_INVALID_ARGUMENT for a NULL `out`, LLM_ERR_OUT_OF_MEMORY).
+ * llm_cancel_trigger: any thread, any time, any number of times (also from a
+ *   callback). Each call using the token then ends with LLM_ERR_CANCELLED,
+ *   unless its answer was already complete. Returns once the cancellations
+ *   are queued, without waiting for the calls to return. LLM_ERR_INVALID_ARGUMENT
+ *   for NULL.
+ * llm_cancel_is_triggered: 1 once triggered, else 0 (0 for NULL).
+ * llm_cancel_free: only once no call is using the token (every call given it
+ *   has returned); NULL is ignored.
+ */
+export type llm_cancel_t = { readonly __literllm_handle: "llm_cancel_t" };
 
 export declare const LLM_VERSION_MAJOR: 0;
 export declare const LLM_VERSION_MINOR: 1;
@@ -896,6 +918,24 @@ export declare function llm_client_cancel(client: llm_client_t | null, request_i
  * running. An unknown or finished id is not an error. Any thread.
  */
 export declare function llm_client_cancel_e(client: llm_client_t | null, request_id: bigint): { status: llm_status; error: llm_error_t | null };
+export declare function llm_cancel_new(): { status: llm_status; out: llm_cancel_t | null };
+export declare function llm_cancel_trigger(cancel: llm_cancel_t | null): llm_status;
+export declare function llm_cancel_is_triggered(cancel: llm_cancel_t | null): number;
+export declare function llm_cancel_free(cancel: llm_cancel_t | null): void;
+/**
+ * llm_chat that `cancel` can end (see "cancel tokens"; NULL: exactly
+ * llm_chat). Fails with LLM_ERR_CANCELLED when the token is triggered before
+ * the call's answer is complete, including before it starts. Everything else
+ * is as for llm_chat: same thread rules, same ownership of *out.
+ */
+export declare function llm_chat_cancellable(client: llm_client_t | null, request_json: string | null, cancel: llm_cancel_t | null): { status: llm_status; out: llm_response_t | null };
+/**
+ * llm_chat that `cancel` can end (see "cancel tokens"; NULL: exactly
+ * llm_chat). Fails with LLM_ERR_CANCELLED when the token is triggered before
+ * the call's answer is complete, including before it starts. Everything else
+ * is as for llm_chat: same thread rules, same ownership of *out.
+ */
+export declare function llm_chat_cancellable_e(client: llm_client_t | null, request_json: string | null, cancel: llm_cancel_t | null): { status: llm_status; out: llm_response_t | null; error: llm_error_t | null };
 /**
  * The descriptor to poll for reading: readable when one of the client's
  * connections is ready or another thread queued work for the loop. Owned by
@@ -1114,6 +1154,16 @@ export declare function llm_call(client: llm_client_t | null, endpoint: string |
  * client's callbacks (LLM_ERR_INVALID_ARGUMENT: use llm_call_async).
  */
 export declare function llm_call_e(client: llm_client_t | null, endpoint: string | null, request_json: string | null, data: ReadonlyArray<ArrayBufferView | ArrayBuffer> | null): { status: llm_status; out: llm_response_t | null; error: llm_error_t | null };
+/**
+ * llm_call that `cancel` can end, as llm_chat_cancellable is llm_chat (NULL:
+ * exactly llm_call).
+ */
+export declare function llm_call_cancellable(client: llm_client_t | null, endpoint: string | null, request_json: string | null, data: ReadonlyArray<ArrayBufferView | ArrayBuffer> | null, cancel: llm_cancel_t | null): { status: llm_status; out: llm_response_t | null };
+/**
+ * llm_call that `cancel` can end, as llm_chat_cancellable is llm_chat (NULL:
+ * exactly llm_call).
+ */
+export declare function llm_call_cancellable_e(client: llm_client_t | null, endpoint: string | null, request_json: string | null, data: ReadonlyArray<ArrayBufferView | ArrayBuffer> | null, cancel: llm_cancel_t | null): { status: llm_status; out: llm_response_t | null; error: llm_error_t | null };
 /**
  * As llm_call, answered through `on_done` on the client's I/O thread (see
  * "callback forms" above: the same rules; llm_client_cancel cancels it by

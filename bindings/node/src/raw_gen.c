@@ -8,12 +8,14 @@ static void free_llm_error_t(void *p) { llm_error_free((llm_error_t *)p); }
 static void free_llm_client_t(void *p) { llm_client_free((llm_client_t *)p); }
 static void free_llm_response_t(void *p) { llm_response_free((llm_response_t *)p); }
 static void free_llm_stream_t(void *p) { llm_stream_free((llm_stream_t *)p); }
+static void free_llm_cancel_t(void *p) { llm_cancel_free((llm_cancel_t *)p); }
 
 const char *const lln_handle_names[LLN_H_COUNT] = {
   "llm_error_t",
   "llm_client_t",
   "llm_response_t",
   "llm_stream_t",
+  "llm_cancel_t",
 };
 
 void (*const lln_handle_free[LLN_H_COUNT])(void *) = {
@@ -21,6 +23,7 @@ void (*const lln_handle_free[LLN_H_COUNT])(void *) = {
   free_llm_client_t,
   free_llm_response_t,
   free_llm_stream_t,
+  free_llm_cancel_t,
 };
 
 /* The library's version as "MAJOR.MINOR.PATCH". Static storage; never fails. */
@@ -1386,6 +1389,118 @@ fail:
   return NULL;
 }
 
+static napi_value w_llm_cancel_new(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  llm_cancel_t *out = NULL;
+  llm_status ret = llm_cancel_new(&out);
+  napi_value result = lln_object(env);
+  lln_set(env, result, "status", lln_int32(env, (int32_t)ret));
+  lln_set(env, result, "out", lln_wrap_handle(env, LLN_H_llm_cancel_t, out));
+  return result;
+}
+
+static napi_value w_llm_cancel_trigger(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  void *cancel_p = NULL;
+  if (!lln_arg_handle(env, argc > 0 ? argv[0] : NULL, LLN_H_llm_cancel_t, 0, &cancel_p)) goto fail;
+  llm_cancel_t *cancel = (llm_cancel_t *)cancel_p;
+  llm_status ret = llm_cancel_trigger(cancel);
+  napi_value result = lln_int32(env, (int32_t)ret);
+  return result;
+fail:
+  return NULL;
+}
+
+static napi_value w_llm_cancel_is_triggered(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  void *cancel_p = NULL;
+  if (!lln_arg_handle(env, argc > 0 ? argv[0] : NULL, LLN_H_llm_cancel_t, 0, &cancel_p)) goto fail;
+  const llm_cancel_t *cancel = (const llm_cancel_t *)cancel_p;
+  int ret = llm_cancel_is_triggered(cancel);
+  napi_value result = lln_int32(env, (int32_t)ret);
+  return result;
+fail:
+  return NULL;
+}
+
+static napi_value w_llm_cancel_free(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  void *cancel_p = NULL;
+  if (!lln_arg_handle(env, argc > 0 ? argv[0] : NULL, LLN_H_llm_cancel_t, 1, &cancel_p)) goto fail;
+  llm_cancel_t *cancel = (llm_cancel_t *)cancel_p;
+  llm_cancel_free(cancel);
+  napi_value result = lln_undefined(env);
+  return result;
+fail:
+  return NULL;
+}
+
+/* llm_chat that `cancel` can end (see "cancel tokens"; NULL: exactly
+ * llm_chat). Fails with LLM_ERR_CANCELLED when the token is triggered before
+ * the call's answer is complete, including before it starts. Everything else
+ * is as for llm_chat: same thread rules, same ownership of *out. */
+static napi_value w_llm_chat_cancellable(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  char *request_json = NULL;
+  void *client_p = NULL;
+  if (!lln_arg_handle(env, argc > 0 ? argv[0] : NULL, LLN_H_llm_client_t, 0, &client_p)) goto fail;
+  llm_client_t *client = (llm_client_t *)client_p;
+  if (!lln_arg_string(env, argc > 1 ? argv[1] : NULL, &request_json)) goto fail;
+  void *cancel_p = NULL;
+  if (!lln_arg_handle(env, argc > 2 ? argv[2] : NULL, LLN_H_llm_cancel_t, 0, &cancel_p)) goto fail;
+  llm_cancel_t *cancel = (llm_cancel_t *)cancel_p;
+  llm_response_t *out = NULL;
+  llm_status ret = llm_chat_cancellable(client, request_json, cancel, &out);
+  napi_value result = lln_object(env);
+  lln_set(env, result, "status", lln_int32(env, (int32_t)ret));
+  lln_set(env, result, "out", lln_wrap_handle(env, LLN_H_llm_response_t, out));
+  free(request_json);
+  return result;
+fail:
+  free(request_json);
+  return NULL;
+}
+
+/* llm_chat that `cancel` can end (see "cancel tokens"; NULL: exactly
+ * llm_chat). Fails with LLM_ERR_CANCELLED when the token is triggered before
+ * the call's answer is complete, including before it starts. Everything else
+ * is as for llm_chat: same thread rules, same ownership of *out. */
+static napi_value w_llm_chat_cancellable_e(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  char *request_json = NULL;
+  void *client_p = NULL;
+  if (!lln_arg_handle(env, argc > 0 ? argv[0] : NULL, LLN_H_llm_client_t, 0, &client_p)) goto fail;
+  llm_client_t *client = (llm_client_t *)client_p;
+  if (!lln_arg_string(env, argc > 1 ? argv[1] : NULL, &request_json)) goto fail;
+  void *cancel_p = NULL;
+  if (!lln_arg_handle(env, argc > 2 ? argv[2] : NULL, LLN_H_llm_cancel_t, 0, &cancel_p)) goto fail;
+  llm_cancel_t *cancel = (llm_cancel_t *)cancel_p;
+  llm_response_t *out = NULL;
+  llm_error_t *error = NULL;
+  llm_status ret = llm_chat_cancellable_e(client, request_json, cancel, &out, &error);
+  napi_value result = lln_object(env);
+  lln_set(env, result, "status", lln_int32(env, (int32_t)ret));
+  lln_set(env, result, "out", lln_wrap_handle(env, LLN_H_llm_response_t, out));
+  lln_set(env, result, "error", lln_wrap_handle(env, LLN_H_llm_error_t, error));
+  free(request_json);
+  return result;
+fail:
+  free(request_json);
+  return NULL;
+}
+
 /* The descriptor to poll for reading: readable when one of the client's
  * connections is ready or another thread queued work for the loop. Owned by
  * the client: never read, write or close it; stop polling it before
@@ -1709,6 +1824,82 @@ static napi_value w_llm_call_e(napi_env env, napi_callback_info info) {
   llm_response_t *out = NULL;
   llm_error_t *error = NULL;
   llm_status ret = llm_call_e(client, endpoint, request_json, data, data_sizes, data_count, &out, &error);
+  napi_value result = lln_object(env);
+  lln_set(env, result, "status", lln_int32(env, (int32_t)ret));
+  lln_set(env, result, "out", lln_wrap_handle(env, LLN_H_llm_response_t, out));
+  lln_set(env, result, "error", lln_wrap_handle(env, LLN_H_llm_error_t, error));
+  free(endpoint);
+  free(request_json);
+  lln_buffers_free(&data_b);
+  return result;
+fail:
+  free(endpoint);
+  free(request_json);
+  lln_buffers_free(&data_b);
+  return NULL;
+}
+
+/* llm_call that `cancel` can end, as llm_chat_cancellable is llm_chat (NULL:
+ * exactly llm_call). */
+static napi_value w_llm_call_cancellable(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  char *endpoint = NULL;
+  char *request_json = NULL;
+  lln_buffers data_b = {0};
+  void *client_p = NULL;
+  if (!lln_arg_handle(env, argc > 0 ? argv[0] : NULL, LLN_H_llm_client_t, 0, &client_p)) goto fail;
+  llm_client_t *client = (llm_client_t *)client_p;
+  if (!lln_arg_string(env, argc > 1 ? argv[1] : NULL, &endpoint)) goto fail;
+  if (!lln_arg_string(env, argc > 2 ? argv[2] : NULL, &request_json)) goto fail;
+  if (!lln_arg_buffers(env, argc > 3 ? argv[3] : NULL, &data_b)) goto fail;
+  const void *const *data = data_b.data;
+  const size_t *data_sizes = data_b.sizes;
+  size_t data_count = data_b.count;
+  void *cancel_p = NULL;
+  if (!lln_arg_handle(env, argc > 4 ? argv[4] : NULL, LLN_H_llm_cancel_t, 0, &cancel_p)) goto fail;
+  llm_cancel_t *cancel = (llm_cancel_t *)cancel_p;
+  llm_response_t *out = NULL;
+  llm_status ret = llm_call_cancellable(client, endpoint, request_json, data, data_sizes, data_count, cancel, &out);
+  napi_value result = lln_object(env);
+  lln_set(env, result, "status", lln_int32(env, (int32_t)ret));
+  lln_set(env, result, "out", lln_wrap_handle(env, LLN_H_llm_response_t, out));
+  free(endpoint);
+  free(request_json);
+  lln_buffers_free(&data_b);
+  return result;
+fail:
+  free(endpoint);
+  free(request_json);
+  lln_buffers_free(&data_b);
+  return NULL;
+}
+
+/* llm_call that `cancel` can end, as llm_chat_cancellable is llm_chat (NULL:
+ * exactly llm_call). */
+static napi_value w_llm_call_cancellable_e(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  char *endpoint = NULL;
+  char *request_json = NULL;
+  lln_buffers data_b = {0};
+  void *client_p = NULL;
+  if (!lln_arg_handle(env, argc > 0 ? argv[0] : NULL, LLN_H_llm_client_t, 0, &client_p)) goto fail;
+  llm_client_t *client = (llm_client_t *)client_p;
+  if (!lln_arg_string(env, argc > 1 ? argv[1] : NULL, &endpoint)) goto fail;
+  if (!lln_arg_string(env, argc > 2 ? argv[2] : NULL, &request_json)) goto fail;
+  if (!lln_arg_buffers(env, argc > 3 ? argv[3] : NULL, &data_b)) goto fail;
+  const void *const *data = data_b.data;
+  const size_t *data_sizes = data_b.sizes;
+  size_t data_count = data_b.count;
+  void *cancel_p = NULL;
+  if (!lln_arg_handle(env, argc > 4 ? argv[4] : NULL, LLN_H_llm_cancel_t, 0, &cancel_p)) goto fail;
+  llm_cancel_t *cancel = (llm_cancel_t *)cancel_p;
+  llm_response_t *out = NULL;
+  llm_error_t *error = NULL;
+  llm_status ret = llm_call_cancellable_e(client, endpoint, request_json, data, data_sizes, data_count, cancel, &out, &error);
   napi_value result = lln_object(env);
   lln_set(env, result, "status", lln_int32(env, (int32_t)ret));
   lln_set(env, result, "out", lln_wrap_handle(env, LLN_H_llm_response_t, out));
@@ -2262,12 +2453,20 @@ napi_status lln_define_raw(napi_env env, napi_value exports) {
     {"llm_chat_stream_async_e", lln_manual_llm_chat_stream_async_e},
     {"llm_client_cancel", w_llm_client_cancel},
     {"llm_client_cancel_e", w_llm_client_cancel_e},
+    {"llm_cancel_new", w_llm_cancel_new},
+    {"llm_cancel_trigger", w_llm_cancel_trigger},
+    {"llm_cancel_is_triggered", w_llm_cancel_is_triggered},
+    {"llm_cancel_free", w_llm_cancel_free},
+    {"llm_chat_cancellable", w_llm_chat_cancellable},
+    {"llm_chat_cancellable_e", w_llm_chat_cancellable_e},
     {"llm_client_io_fd", w_llm_client_io_fd},
     {"llm_client_io_fd_e", w_llm_client_io_fd_e},
     {"llm_client_io_run", w_llm_client_io_run},
     {"llm_client_io_run_e", w_llm_client_io_run_e},
     {"llm_call", w_llm_call},
     {"llm_call_e", w_llm_call_e},
+    {"llm_call_cancellable", w_llm_call_cancellable},
+    {"llm_call_cancellable_e", w_llm_call_cancellable_e},
     {"llm_call_async", lln_manual_llm_call_async},
     {"llm_call_async_e", lln_manual_llm_call_async_e},
     {"llm_call_stream", w_llm_call_stream},

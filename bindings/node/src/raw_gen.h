@@ -11,7 +11,8 @@ typedef enum lln_handle_kind {
   LLN_H_llm_client_t = 1,
   LLN_H_llm_response_t = 2,
   LLN_H_llm_stream_t = 3,
-  LLN_H_COUNT = 4
+  LLN_H_llm_cancel_t = 4,
+  LLN_H_COUNT = 5
 } lln_handle_kind;
 
 /* The names and free functions of the handle kinds, by kind. */

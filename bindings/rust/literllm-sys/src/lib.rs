@@ -163,6 +163,31 @@ pub struct llm_stream_t {
     _marker: std::marker::PhantomData<(*mut u8, std::marker::PhantomPinned)>,
 }
 
+/// A cancel token lets one thread end blocking calls that others are making
+/// (llm_chat_cancellable, llm_call_cancellable): what a Go context, a .NET
+/// CancellationToken or a user pressing "stop" needs, with the call still
+/// running on its caller's thread (no thread hop, unlike an async call waited
+/// for). Triggering a token cancels every call using it at that moment; a call
+/// given a token that is already triggered fails at once. A token stays
+/// triggered. One token may serve any number of calls, on any clients and
+/// threads, at the same time.
+///
+/// llm_cancel_new: *out is a new token the caller owns (NULL on failure:
+///   LLM_ERR_INVALID_ARGUMENT for a NULL `out`, LLM_ERR_OUT_OF_MEMORY).
+/// llm_cancel_trigger: any thread, any time, any number of times (also from a
+///   callback). Each call using the token then ends with LLM_ERR_CANCELLED,
+///   unless its answer was already complete. Returns once the cancellations
+///   are queued, without waiting for the calls to return. LLM_ERR_INVALID_ARGUMENT
+///   for NULL.
+/// llm_cancel_is_triggered: 1 once triggered, else 0 (0 for NULL).
+/// llm_cancel_free: only once no call is using the token (every call given it
+///   has returned); NULL is ignored.
+#[repr(C)]
+pub struct llm_cancel_t {
+    _opaque: [u8; 0],
+    _marker: std::marker::PhantomData<(*mut u8, std::marker::PhantomPinned)>,
+}
+
 /// Done callback of llm_chat_async. On LLM_OK, `response` is a new response
 /// the callback now owns (free it with llm_response_free, then or later); on
 /// failure it is NULL and `error_message` says why (borrowed, valid only during
@@ -962,6 +987,37 @@ extern "C" {
     /// running. An unknown or finished id is not an error. Any thread.
     pub fn llm_client_cancel_e(client: *mut llm_client_t, request_id: u64, error: *mut *mut llm_error_t) -> llm_status;
 
+    pub fn llm_cancel_new(out: *mut *mut llm_cancel_t) -> llm_status;
+
+    pub fn llm_cancel_trigger(cancel: *mut llm_cancel_t) -> llm_status;
+
+    pub fn llm_cancel_is_triggered(cancel: *const llm_cancel_t) -> c_int;
+
+    pub fn llm_cancel_free(cancel: *mut llm_cancel_t);
+
+    /// llm_chat that `cancel` can end (see "cancel tokens"; NULL: exactly
+    /// llm_chat). Fails with LLM_ERR_CANCELLED when the token is triggered before
+    /// the call's answer is complete, including before it starts. Everything else
+    /// is as for llm_chat: same thread rules, same ownership of *out.
+    pub fn llm_chat_cancellable(
+        client: *mut llm_client_t,
+        request_json: *const c_char,
+        cancel: *mut llm_cancel_t,
+        out: *mut *mut llm_response_t,
+    ) -> llm_status;
+
+    /// llm_chat that `cancel` can end (see "cancel tokens"; NULL: exactly
+    /// llm_chat). Fails with LLM_ERR_CANCELLED when the token is triggered before
+    /// the call's answer is complete, including before it starts. Everything else
+    /// is as for llm_chat: same thread rules, same ownership of *out.
+    pub fn llm_chat_cancellable_e(
+        client: *mut llm_client_t,
+        request_json: *const c_char,
+        cancel: *mut llm_cancel_t,
+        out: *mut *mut llm_response_t,
+        error: *mut *mut llm_error_t,
+    ) -> llm_status;
+
     /// The descriptor to poll for reading: readable when one of the client's
     /// connections is ready or another thread queued work for the loop. Owned by
     /// the client: never read, write or close it; stop polling it before
@@ -1191,6 +1247,33 @@ extern "C" {
         data: *const *const c_void,
         data_sizes: *const usize,
         data_count: usize,
+        out: *mut *mut llm_response_t,
+        error: *mut *mut llm_error_t,
+    ) -> llm_status;
+
+    /// llm_call that `cancel` can end, as llm_chat_cancellable is llm_chat (NULL:
+    /// exactly llm_call).
+    pub fn llm_call_cancellable(
+        client: *mut llm_client_t,
+        endpoint: *const c_char,
+        request_json: *const c_char,
+        data: *const *const c_void,
+        data_sizes: *const usize,
+        data_count: usize,
+        cancel: *mut llm_cancel_t,
+        out: *mut *mut llm_response_t,
+    ) -> llm_status;
+
+    /// llm_call that `cancel` can end, as llm_chat_cancellable is llm_chat (NULL:
+    /// exactly llm_call).
+    pub fn llm_call_cancellable_e(
+        client: *mut llm_client_t,
+        endpoint: *const c_char,
+        request_json: *const c_char,
+        data: *const *const c_void,
+        data_sizes: *const usize,
+        data_count: usize,
+        cancel: *mut llm_cancel_t,
         out: *mut *mut llm_response_t,
         error: *mut *mut llm_error_t,
     ) -> llm_status;

@@ -45,6 +45,31 @@ internal struct llm_response_t { }
 internal struct llm_stream_t { }
 
 /// <summary>
+/// Opaque C type llm_cancel_t (struct llm_cancel).
+///
+/// A cancel token lets one thread end blocking calls that others are making
+/// (llm_chat_cancellable, llm_call_cancellable): what a Go context, a .NET
+/// CancellationToken or a user pressing "stop" needs, with the call still
+/// running on its caller's thread (no thread hop, unlike an async call waited
+/// for). Triggering a token cancels every call using it at that moment; a call
+/// given a token that is already triggered fails at once. A token stays
+/// triggered. One token may serve any number of calls, on any clients and
+/// threads, at the same time.
+///
+/// llm_cancel_new: *out is a new token the caller owns (NULL on failure:
+///   LLM_ERR_INVALID_ARGUMENT for a NULL `out`, LLM_ERR_OUT_OF_MEMORY).
+/// llm_cancel_trigger: any thread, any time, any number of times (also from a
+///   callback). Each call using the token then ends with LLM_ERR_CANCELLED,
+///   unless its answer was already complete. Returns once the cancellations
+///   are queued, without waiting for the calls to return. LLM_ERR_INVALID_ARGUMENT
+///   for NULL.
+/// llm_cancel_is_triggered: 1 once triggered, else 0 (0 for NULL).
+/// llm_cancel_free: only once no call is using the token (every call given it
+///   has returned); NULL is ignored.
+/// </summary>
+internal struct llm_cancel_t { }
+
+/// <summary>
 /// C callback type llm_chat_done_cb.
 ///
 /// Done callback of llm_chat_async. On LLM_OK, `response` is a new response
@@ -140,6 +165,21 @@ internal sealed unsafe class LlmStreamHandle : SafeHandle
     protected override bool ReleaseHandle()
     {
         NativeMethods.llm_stream_free((llm_stream_t*)handle);
+        return true;
+    }
+}
+
+/// <summary>Owns one llm_cancel_t; releasing it calls llm_cancel_free.</summary>
+internal sealed unsafe class LlmCancelHandle : SafeHandle
+{
+    public LlmCancelHandle() : base(IntPtr.Zero, true) { }
+    public LlmCancelHandle(llm_cancel_t* ptr) : base(IntPtr.Zero, true) => SetHandle((IntPtr)ptr);
+    public override bool IsInvalid => handle == IntPtr.Zero;
+    /// <summary>The pointer; valid while a reference is held (DangerousAddRef).</summary>
+    public llm_cancel_t* Ptr => (llm_cancel_t*)handle;
+    protected override bool ReleaseHandle()
+    {
+        NativeMethods.llm_cancel_free((llm_cancel_t*)handle);
         return true;
     }
 }
@@ -1138,6 +1178,52 @@ internal static unsafe partial class NativeMethods
     public static partial LlmStatus llm_client_cancel_e(llm_client_t* client, ulong request_id, llm_error_t** error);
 
     /// <summary>
+    /// C: llm_cancel_new(llm_cancel_t ** out)
+    /// </summary>
+    [LibraryImport(Library)]
+    public static partial LlmStatus llm_cancel_new(llm_cancel_t** @out);
+
+    /// <summary>
+    /// C: llm_cancel_trigger(llm_cancel_t * cancel)
+    /// </summary>
+    [LibraryImport(Library)]
+    public static partial LlmStatus llm_cancel_trigger(llm_cancel_t* cancel);
+
+    /// <summary>
+    /// C: llm_cancel_is_triggered(const llm_cancel_t * cancel)
+    /// </summary>
+    [LibraryImport(Library)]
+    public static partial int llm_cancel_is_triggered(llm_cancel_t* cancel);
+
+    /// <summary>
+    /// C: llm_cancel_free(llm_cancel_t * cancel)
+    /// </summary>
+    [LibraryImport(Library)]
+    public static partial void llm_cancel_free(llm_cancel_t* cancel);
+
+    /// <summary>
+    /// C: llm_chat_cancellable(llm_client_t * client, const char * request_json, llm_cancel_t * cancel, llm_response_t ** out)
+    ///
+    /// llm_chat that `cancel` can end (see "cancel tokens"; NULL: exactly
+    /// llm_chat). Fails with LLM_ERR_CANCELLED when the token is triggered before
+    /// the call's answer is complete, including before it starts. Everything else
+    /// is as for llm_chat: same thread rules, same ownership of *out.
+    /// </summary>
+    [LibraryImport(Library)]
+    public static partial LlmStatus llm_chat_cancellable(llm_client_t* client, byte* request_json, llm_cancel_t* cancel, llm_response_t** @out);
+
+    /// <summary>
+    /// C: llm_chat_cancellable_e(llm_client_t * client, const char * request_json, llm_cancel_t * cancel, llm_response_t ** out, llm_error_t ** error)
+    ///
+    /// llm_chat that `cancel` can end (see "cancel tokens"; NULL: exactly
+    /// llm_chat). Fails with LLM_ERR_CANCELLED when the token is triggered before
+    /// the call's answer is complete, including before it starts. Everything else
+    /// is as for llm_chat: same thread rules, same ownership of *out.
+    /// </summary>
+    [LibraryImport(Library)]
+    public static partial LlmStatus llm_chat_cancellable_e(llm_client_t* client, byte* request_json, llm_cancel_t* cancel, llm_response_t** @out, llm_error_t** error);
+
+    /// <summary>
     /// C: llm_client_io_fd(llm_client_t * client, int * fd)
     ///
     /// The descriptor to poll for reading: readable when one of the client's
@@ -1378,6 +1464,24 @@ internal static unsafe partial class NativeMethods
     /// </summary>
     [LibraryImport(Library)]
     public static partial LlmStatus llm_call_e(llm_client_t* client, byte* endpoint, byte* request_json, void** data, nuint* data_sizes, nuint data_count, llm_response_t** @out, llm_error_t** error);
+
+    /// <summary>
+    /// C: llm_call_cancellable(llm_client_t * client, const char * endpoint, const char * request_json, const void *const * data, const size_t * data_sizes, size_t data_count, llm_cancel_t * cancel, llm_response_t ** out)
+    ///
+    /// llm_call that `cancel` can end, as llm_chat_cancellable is llm_chat (NULL:
+    /// exactly llm_call).
+    /// </summary>
+    [LibraryImport(Library)]
+    public static partial LlmStatus llm_call_cancellable(llm_client_t* client, byte* endpoint, byte* request_json, void** data, nuint* data_sizes, nuint data_count, llm_cancel_t* cancel, llm_response_t** @out);
+
+    /// <summary>
+    /// C: llm_call_cancellable_e(llm_client_t * client, const char * endpoint, const char * request_json, const void *const * data, const size_t * data_sizes, size_t data_count, llm_cancel_t * cancel, llm_response_t ** out, llm_error_t ** error)
+    ///
+    /// llm_call that `cancel` can end, as llm_chat_cancellable is llm_chat (NULL:
+    /// exactly llm_call).
+    /// </summary>
+    [LibraryImport(Library)]
+    public static partial LlmStatus llm_call_cancellable_e(llm_client_t* client, byte* endpoint, byte* request_json, void** data, nuint* data_sizes, nuint data_count, llm_cancel_t* cancel, llm_response_t** @out, llm_error_t** error);
 
     /// <summary>
     /// C: llm_call_async(llm_client_t * client, const char * endpoint, const char * request_json, const void *const * data, const size_t * data_sizes, size_t data_count, llm_chat_done_cb on_done, void * user_data, uint64_t * out_request_id)
