@@ -190,16 +190,30 @@ public sealed unsafe partial class LiterLlmClient
     /// "filename": ...}; they are pinned (not copied) for the call.
     /// </summary>
     public CallResponse Call(string endpoint, JsonNode? request, IReadOnlyList<ReadOnlyMemory<byte>>? uploads = null) =>
-        CallJson(endpoint, request?.ToJsonString() ?? "{}", uploads);
+        CallJson(endpoint, request?.ToJsonString() ?? "{}", uploads, default);
+
+    /// <summary>
+    /// As <see cref="Call(string, JsonNode?, IReadOnlyList{ReadOnlyMemory{byte}}?)"/>; cancelling the token
+    /// (from any thread) cancels the transfer and the call throws <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public CallResponse Call(string endpoint, JsonNode? request, IReadOnlyList<ReadOnlyMemory<byte>>? uploads,
+        CancellationToken cancellationToken) =>
+        CallJson(endpoint, request?.ToJsonString() ?? "{}", uploads, cancellationToken);
 
     /// <summary>As <see cref="Call(string, JsonNode?, IReadOnlyList{ReadOnlyMemory{byte}}?)"/> with the request as JSON text.</summary>
-    public CallResponse CallJson(string endpoint, string requestJson, IReadOnlyList<ReadOnlyMemory<byte>>? uploads = null)
+    public CallResponse CallJson(string endpoint, string requestJson, IReadOnlyList<ReadOnlyMemory<byte>>? uploads = null) =>
+        CallJson(endpoint, requestJson, uploads, default);
+
+    /// <summary>As <see cref="Call(string, JsonNode?, IReadOnlyList{ReadOnlyMemory{byte}}?, CancellationToken)"/> with the request as JSON text.</summary>
+    public CallResponse CallJson(string endpoint, string requestJson, IReadOnlyList<ReadOnlyMemory<byte>>? uploads,
+        CancellationToken cancellationToken)
     {
         var ep = Encode(endpoint);
         var req = Encode(requestJson);
         llm_response_t* r;
         llm_error_t* e;
         LlmStatus st;
+        using (var cancel = new BlockingCancel(cancellationToken))
         using (var up = new Uploads(uploads))
         using (var lease = new Lease(_handle))
         {
@@ -207,10 +221,10 @@ public sealed unsafe partial class LiterLlmClient
             fixed (byte* pr = req)
             fixed (nint* pd = up.Pointers)
             fixed (nuint* ps = up.Sizes)
-                st = NativeMethods.llm_call_e(lease.Ptr, pe, pr, up.Count == 0 ? null : (void**)pd, up.Count == 0 ? null : ps,
-                    (nuint)up.Count, &r, &e);
+                st = NativeMethods.llm_call_cancellable_e(lease.Ptr, pe, pr, up.Count == 0 ? null : (void**)pd,
+                    up.Count == 0 ? null : ps, (nuint)up.Count, cancel.Token, &r, &e);
         }
-        LiterLlmException.Check(st, e);
+        BlockingCancel.Check(st, e, cancellationToken);
         try { return CallResponse.Read(r); }
         finally { NativeMethods.llm_response_free(r); }
     }

@@ -116,6 +116,54 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
     }
 
     // Holds a reference on the native client for the span of one call.
+    /// <summary>
+    /// A library cancel token (llm_cancel_t) for one blocking call, triggered when
+    /// <paramref name="ct"/> is cancelled; none (null) when the token cannot be cancelled.
+    /// </summary>
+    ref struct BlockingCancel
+    {
+        llm_cancel_t* _tok;
+        CancellationTokenRegistration _reg;
+
+        public BlockingCancel(CancellationToken ct)
+        {
+            _tok = null;
+            _reg = default;
+            if (!ct.CanBeCanceled)
+                return;
+            ct.ThrowIfCancellationRequested();
+            llm_cancel_t* t;
+            if (NativeMethods.llm_cancel_new(&t) != LlmStatus.Ok)
+                throw new OutOfMemoryException("llm_cancel_new failed");
+            _tok = t;
+            _reg = ct.UnsafeRegister(static s => Trigger((nint)s!), (nint)t);
+        }
+
+        static void Trigger(nint tok) => NativeMethods.llm_cancel_trigger((llm_cancel_t*)tok);
+
+        public llm_cancel_t* Token => _tok;
+
+        // Unregistering waits for a Trigger running on another thread: the token is unused once freed.
+        public void Dispose()
+        {
+            _reg.Dispose();
+            if (_tok != null)
+                NativeMethods.llm_cancel_free(_tok);
+            _tok = null;
+        }
+
+        /// <summary>LiterLlmException.Check, except that a cancellation the token asked for is an OperationCanceledException.</summary>
+        public static void Check(LlmStatus st, llm_error_t* e, CancellationToken ct)
+        {
+            if (st == LlmStatus.Cancelled && ct.IsCancellationRequested)
+            {
+                NativeMethods.llm_error_free(e);
+                throw new OperationCanceledException(ct);
+            }
+            LiterLlmException.Check(st, e);
+        }
+    }
+
     ref struct Lease
     {
         readonly LlmClientHandle _h;
@@ -180,27 +228,40 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
     // ------------------------------------------------------------------ chat
 
     /// <summary>Sends a request and waits for the answer, blocking the calling thread.</summary>
-    public ChatResponse Chat(ChatRequest request) => ChatBytes(SerializePooled(request), &ParseResponse);
+    public ChatResponse Chat(ChatRequest request) => ChatBytes(SerializePooled(request), &ParseResponse, default);
+
+    /// <summary>
+    /// As <see cref="Chat(ChatRequest)"/>; cancelling the token (from any thread) cancels the transfer and
+    /// the call throws <see cref="OperationCanceledException"/>. The call still runs on this thread
+    /// (llm_chat_cancellable_e with a cancel token the token's registration triggers).
+    /// </summary>
+    public ChatResponse Chat(ChatRequest request, CancellationToken cancellationToken) =>
+        ChatBytes(SerializePooled(request), &ParseResponse, cancellationToken);
 
     /// <summary>As <see cref="Chat(ChatRequest)"/> with the request and the answer as raw JSON text.</summary>
-    public string ChatJson(string requestJson) => ChatBytes(EncodePooled(requestJson), &ResponseJson);
+    public string ChatJson(string requestJson) => ChatBytes(EncodePooled(requestJson), &ResponseJson, default);
 
-    T ChatBytes<T>(Utf8Request request, delegate*<llm_response_t*, T> read)
+    /// <summary>As <see cref="Chat(ChatRequest, CancellationToken)"/> with the request and the answer as raw JSON text.</summary>
+    public string ChatJson(string requestJson, CancellationToken cancellationToken) =>
+        ChatBytes(EncodePooled(requestJson), &ResponseJson, cancellationToken);
+
+    T ChatBytes<T>(Utf8Request request, delegate*<llm_response_t*, T> read, CancellationToken ct)
     {
         llm_response_t* r;
         llm_error_t* e;
         LlmStatus st;
         try
         {
+            using var cancel = new BlockingCancel(ct);
             using var lease = new Lease(_handle);
             fixed (byte* p = request.Span)
-                st = NativeMethods.llm_chat_e(lease.Ptr, p, &r, &e);
+                st = NativeMethods.llm_chat_cancellable_e(lease.Ptr, p, cancel.Token, &r, &e);
         }
         finally
         {
             request.Return();
         }
-        LiterLlmException.Check(st, e);
+        BlockingCancel.Check(st, e, ct);
         try { return read(r); }
         finally { NativeMethods.llm_response_free(r); }
     }

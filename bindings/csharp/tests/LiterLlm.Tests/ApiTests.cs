@@ -94,6 +94,55 @@ public sealed class ApiTests
         Assert.Equal("Hello from the local upstream. You said: after", (await c.ChatAsync(Req("after"))).Text);
     }
 
+    [Fact]
+    public void BlockingChatAndCallEndWhenTheirTokenIsCancelled()
+    {
+        using var c = NewClient();
+        using var cts = new CancellationTokenSource(200);
+        var sw = Stopwatch.StartNew();
+        var oce = Assert.ThrowsAny<OperationCanceledException>(() =>
+            c.Chat(Req("x", new() { ["x-upstream-delay-ms"] = "20000" }), cts.Token));
+        Assert.Equal(cts.Token, oce.CancellationToken);
+        Assert.True(sw.ElapsedMilliseconds < 3000, $"took {sw.ElapsedMilliseconds} ms");
+
+        using var cts2 = new CancellationTokenSource(200);
+        sw.Restart();
+        Assert.ThrowsAny<OperationCanceledException>(() => c.Call("embeddings", new JsonObject
+        {
+            ["model"] = "openai/text-embedding-3-small",
+            ["input"] = "x",
+            ["extra_headers"] = new JsonObject { ["x-upstream-delay-ms"] = "20000" },
+        }, null, cts2.Token));
+        Assert.True(sw.ElapsedMilliseconds < 3000, $"took {sw.ElapsedMilliseconds} ms");
+
+        // A token cancelled before the call: nothing is sent.
+        Assert.ThrowsAny<OperationCanceledException>(() => c.ChatJson("{}", new CancellationToken(true)));
+        // A token that is never cancelled changes nothing; the client still works.
+        using var idle = new CancellationTokenSource();
+        Assert.Equal("Hello from the local upstream. You said: after", c.Chat(Req("after"), idle.Token).Text);
+        Assert.Equal("Hello from the local upstream. You said: plain", c.Chat(Req("plain"), CancellationToken.None).Text);
+    }
+
+    [Fact]
+    public void BlockingChatCancellationRacingTheAnswerEndsEveryCall()
+    {
+        using var c = NewClient();
+        var outcomes = Enumerable.Range(0, 8).AsParallel().WithDegreeOfParallelism(8).SelectMany(t =>
+            Enumerable.Range(0, 15).Select(i =>
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds((t * 15 + i) % 12));
+                try
+                {
+                    return c.Chat(Req("race", new() { ["x-upstream-delay-ms"] = "5" }), cts.Token).Text ==
+                           "Hello from the local upstream. You said: race" ? 1 : -1;
+                }
+                catch (OperationCanceledException) { return 0; }
+            }).ToList()).ToList();
+        Assert.Equal(120, outcomes.Count);
+        Assert.DoesNotContain(-1, outcomes);
+        Assert.Contains(0, outcomes);
+    }
+
     // ConfigureAwait(false) on purpose: these tests look at the thread that completes each task.
 #pragma warning disable xUnit1030
     [Fact]

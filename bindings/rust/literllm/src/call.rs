@@ -137,7 +137,31 @@ impl Client {
 
     /// As call, with the request as JSON text.
     pub fn call_json(&self, endpoint: &str, request_json: &str, uploads: &[&[u8]]) -> Result<Response, Error> {
-        let r = self.inner.call(endpoint, request_json, uploads)?;
+        let r = self.inner.call(endpoint, request_json, uploads, None)?;
+        Response::from_ptr(&r)
+    }
+
+    /// As call, ended by `cancel` when another thread triggers it (see
+    /// [`CancelToken`]).
+    pub fn call_cancellable<T: Serialize + ?Sized>(
+        &self,
+        endpoint: &str,
+        request: &T,
+        uploads: &[&[u8]],
+        cancel: &crate::CancelToken,
+    ) -> Result<Response, Error> {
+        self.call_json_cancellable(endpoint, &to_json(request)?, uploads, cancel)
+    }
+
+    /// As call_cancellable, with the request as JSON text.
+    pub fn call_json_cancellable(
+        &self,
+        endpoint: &str,
+        request_json: &str,
+        uploads: &[&[u8]],
+        cancel: &crate::CancelToken,
+    ) -> Result<Response, Error> {
+        let r = self.inner.call(endpoint, request_json, uploads, Some(&cancel.inner))?;
         Response::from_ptr(&r)
     }
 

@@ -140,11 +140,13 @@ impl ClientPtr {
         self.0.as_ptr()
     }
 
-    pub fn chat(&self, request_json: &str) -> Result<ResponsePtr, Error> {
+    /// llm_chat_cancellable_e (`cancel` None: exactly llm_chat_e).
+    pub fn chat(&self, request_json: &str, cancel: Option<&CancelPtr>) -> Result<ResponsePtr, Error> {
         let c = cstring("request", request_json)?;
         let (mut out, mut err) = (ptr::null_mut(), ptr::null_mut());
-        // SAFETY: live client, valid C string, out pointers.
-        let st = unsafe { sys::llm_chat_e(self.raw(), c.as_ptr(), &mut out, &mut err) };
+        let tok = cancel.map_or(ptr::null_mut(), |t| t.0.as_ptr());
+        // SAFETY: live client, valid C string, a live token (borrowed for the call) or NULL, out pointers.
+        let st = unsafe { sys::llm_chat_cancellable_e(self.raw(), c.as_ptr(), tok, &mut out, &mut err) };
         check(st, err)?;
         ResponsePtr::new(out)
     }
@@ -296,22 +298,31 @@ impl ClientPtr {
         check(st, err).map(|()| id)
     }
 
-    /// llm_call_e: the uploads are borrowed for the call's duration (it blocks).
-    pub fn call(&self, endpoint: &str, request_json: &str, uploads: &[&[u8]]) -> Result<ResponsePtr, Error> {
+    /// llm_call_cancellable_e: the uploads are borrowed for the call's duration
+    /// (it blocks); `cancel` None is exactly llm_call_e.
+    pub fn call(
+        &self,
+        endpoint: &str,
+        request_json: &str,
+        uploads: &[&[u8]],
+        cancel: Option<&CancelPtr>,
+    ) -> Result<ResponsePtr, Error> {
         let e = cstring("endpoint", endpoint)?;
         let c = cstring("request", request_json)?;
         let (ptrs, sizes) = upload_arrays(uploads.iter().copied());
         let (mut out, mut err) = (ptr::null_mut(), ptr::null_mut());
+        let tok = cancel.map_or(ptr::null_mut(), |t| t.0.as_ptr());
         // SAFETY: live client, valid C strings; the arrays and the bytes they
-        // point to outlive the call, which only reads them.
+        // point to outlive the call, which only reads them; a live token or NULL.
         let st = unsafe {
-            sys::llm_call_e(
+            sys::llm_call_cancellable_e(
                 self.raw(),
                 e.as_ptr(),
                 c.as_ptr(),
                 data_ptr(&ptrs),
                 sizes.as_ptr(),
                 ptrs.len(),
+                tok,
                 &mut out,
                 &mut err,
             )
@@ -555,6 +566,43 @@ unsafe extern "C" fn call_stream_done_trampoline<U, C, F: FnOnce(Result<Response
 }
 
 /// An owned response. Used by one thread at a time (Send, not Sync).
+/// An owned llm_cancel_t.
+pub struct CancelPtr(NonNull<sys::llm_cancel_t>);
+
+// SAFETY: every function of a cancel token may be called from any thread.
+unsafe impl Send for CancelPtr {}
+// SAFETY: as above (trigger and is_triggered take it shared).
+unsafe impl Sync for CancelPtr {}
+
+impl CancelPtr {
+    pub fn new() -> Result<CancelPtr, Error> {
+        let mut out = ptr::null_mut();
+        // SAFETY: a valid out pointer.
+        let st = unsafe { sys::llm_cancel_new(&mut out) };
+        match NonNull::new(out) {
+            Some(p) if st == sys::LLM_OK => Ok(CancelPtr(p)),
+            _ => Err(Error::from_info(ErrorInfo::local(Status::from_raw(st.0), String::from("llm_cancel_new failed")))),
+        }
+    }
+
+    pub fn trigger(&self) {
+        // SAFETY: a live token; any thread. It fails only for NULL.
+        unsafe { sys::llm_cancel_trigger(self.0.as_ptr()) };
+    }
+
+    pub fn is_triggered(&self) -> bool {
+        // SAFETY: a live token.
+        unsafe { sys::llm_cancel_is_triggered(self.0.as_ptr()) != 0 }
+    }
+}
+
+impl Drop for CancelPtr {
+    fn drop(&mut self) {
+        // SAFETY: we own it; a call using it borrows it, so none runs now.
+        unsafe { sys::llm_cancel_free(self.0.as_ptr()) };
+    }
+}
+
 pub struct ResponsePtr(NonNull<sys::llm_response_t>);
 
 // SAFETY: a response may move between threads; it is used by one at a time.

@@ -119,13 +119,25 @@ impl Client {
 
     /// Sends a chat request and waits for the answer (blocks the thread).
     pub fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, Error> {
-        let r = self.inner.chat(&to_json(request)?)?;
+        let r = self.inner.chat(&to_json(request)?, None)?;
         response_from(&r)
     }
 
     /// As chat, with the request and the answer as JSON text.
     pub fn chat_json(&self, request_json: &str) -> Result<String, Error> {
-        self.inner.chat(request_json)?.json()
+        self.inner.chat(request_json, None)?.json()
+    }
+
+    /// As chat, ended by `cancel` when another thread triggers it (the error
+    /// is then `Status::Cancelled`). The call still runs on this thread.
+    pub fn chat_cancellable(&self, request: &ChatRequest, cancel: &CancelToken) -> Result<ChatResponse, Error> {
+        let r = self.inner.chat(&to_json(request)?, Some(&cancel.inner))?;
+        response_from(&r)
+    }
+
+    /// As chat_cancellable, with the request and the answer as JSON text.
+    pub fn chat_json_cancellable(&self, request_json: &str, cancel: &CancelToken) -> Result<String, Error> {
+        self.inner.chat(request_json, Some(&cancel.inner))?.json()
     }
 
     /// Starts a streamed chat; the Stream yields chunks as they arrive.
@@ -349,6 +361,41 @@ impl<T> Drop for ChatFuture<T> {
         if !self.done && self.id != 0 {
             let _ = self.client.cancel(self.id);
         }
+    }
+}
+
+/// Ends blocking calls from another thread: give it to
+/// [`Client::chat_cancellable`] (or `call_cancellable`, ...) and call
+/// [`cancel`](CancelToken::cancel) from anywhere. Every call using it then
+/// fails with `Status::Cancelled`, and so does any later call given it: a
+/// token stays cancelled. Clones share one token; it is freed with the last
+/// clone.
+#[derive(Clone)]
+pub struct CancelToken {
+    inner: Arc<ffi::CancelPtr>,
+}
+
+impl CancelToken {
+    /// A new token (fails only when memory runs out).
+    pub fn new() -> Result<CancelToken, Error> {
+        Ok(CancelToken { inner: Arc::new(ffi::CancelPtr::new()?) })
+    }
+
+    /// Cancels the calls using the token now and the ones given it later.
+    /// Returns without waiting for them to end.
+    pub fn cancel(&self) {
+        self.inner.trigger();
+    }
+
+    /// Whether cancel was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.is_triggered()
+    }
+}
+
+impl fmt::Debug for CancelToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelToken").field("cancelled", &self.is_cancelled()).finish()
     }
 }
 

@@ -410,3 +410,42 @@ fn endpoint_conveniences() {
     client.delete_response(Some("openai"), rid).unwrap();
     assert_eq!(client.retrieve_response(Some("openai"), rid).unwrap_err().status(), Status::NotFound);
 }
+
+#[test]
+fn a_cancel_token_ends_blocking_calls_on_other_threads() {
+    let up = upstream();
+    let client = Client::new(&up.config()).unwrap();
+    let token = literllm::CancelToken::new().unwrap();
+    assert!(!token.is_cancelled());
+    // An untriggered token changes nothing.
+    let r = client.chat_cancellable(&ChatRequest::new("openai/gpt-4o-mini", "first"), &token).unwrap();
+    assert_eq!(r.text(), Some("Hello from the local upstream. You said: first"));
+
+    let mut slow = ChatRequest::new("openai/gpt-4o-mini", "slow");
+    slow.extra_headers = Some([("x-upstream-delay-ms".to_owned(), "20000".to_owned())].into_iter().collect());
+    let slow_call = json!({"model": "openai/text-embedding-3-small", "input": "x",
+                           "extra_headers": {"x-upstream-delay-ms": "20000"}});
+    let t = Instant::now();
+    let results = std::thread::scope(|s| {
+        let chat = s.spawn(|| client.chat_cancellable(&slow, &token).map(|_| ()));
+        let call = s.spawn(|| client.call_cancellable("embeddings", &slow_call, &[], &token).map(|_| ()));
+        let other = token.clone();
+        s.spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            other.cancel();
+        });
+        [chat.join().unwrap(), call.join().unwrap()]
+    });
+    assert!(t.elapsed() < Duration::from_secs(3), "took {:?}", t.elapsed());
+    for r in results {
+        let e = r.unwrap_err();
+        assert!(e.is_cancelled(), "{e:?}");
+    }
+    assert!(token.is_cancelled());
+    // A cancelled token stays cancelled: a later call fails at once, without a request.
+    let e = client.chat_json_cancellable(r#"{"model":"openai/gpt-4o-mini","messages":[]}"#, &token).unwrap_err();
+    assert!(e.is_cancelled(), "{e:?}");
+    // The client is unharmed.
+    let r = client.chat(&ChatRequest::new("openai/gpt-4o-mini", "after")).unwrap();
+    assert_eq!(r.text(), Some("Hello from the local upstream. You said: after"));
+}
