@@ -25,7 +25,8 @@
  *    never appear in error messages, previews or logs.
  *  - Threads: a client may be shared by any number of threads. A response or
  *    a stream may be used by one thread at a time (llm_stream_cancel is the
- *    exception: any thread, any time).
+ *    exception: any thread, any time). A cancel token may be used by any
+ *    number of threads at once.
  *
  * This header compiles as C99 and as C++. It changes only by addition.
  */
@@ -610,7 +611,9 @@ LLM_API llm_status llm_client_cancel_e(llm_client_t *client, uint64_t request_id
 typedef struct llm_cancel llm_cancel_t;
 
 LLM_API llm_status llm_cancel_new(llm_cancel_t **out);
+LLM_API llm_status llm_cancel_new_e(llm_cancel_t **out, llm_error_t **error);
 LLM_API llm_status llm_cancel_trigger(llm_cancel_t *cancel);
+LLM_API llm_status llm_cancel_trigger_e(llm_cancel_t *cancel, llm_error_t **error);
 LLM_API int llm_cancel_is_triggered(const llm_cancel_t *cancel);
 LLM_API void llm_cancel_free(llm_cancel_t *cancel);
 

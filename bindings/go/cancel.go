@@ -52,8 +52,9 @@ var poller struct {
 // to the call and calls w.end() once it has returned.
 func (c *Client) watch(ctx context.Context) (*ctxToken, error) {
 	var tok *C.llm_cancel_t
-	if st := llm_cancel_new(&tok); st != C.LLM_OK {
-		return nil, &Error{Kind: Kind(st), Message: "llm_cancel_new: out of memory", RetryAfter: -1}
+	var e *C.llm_error_t
+	if st := llm_cancel_new_e(&tok, &e); st != C.LLM_OK {
+		return nil, takeError(st, e)
 	}
 	w := &ctxToken{tok: tok, done: ctx.Done(), closing: c.closing, since: time.Now(), refs: 1}
 	poller.mu.Lock()

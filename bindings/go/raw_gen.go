@@ -1071,9 +1071,19 @@ func llm_cancel_new(out **C.llm_cancel_t) C.llm_status {
 	return C.llm_cancel_new(out)
 }
 
+// As llm_cancel_new, with the error handed back as an object in *error (see llm_error_t).
+func llm_cancel_new_e(out **C.llm_cancel_t, error_ **C.llm_error_t) C.llm_status {
+	return C.llm_cancel_new_e(out, error_)
+}
+
 // llm_cancel_trigger calls the C function of that name.
 func llm_cancel_trigger(cancel *C.llm_cancel_t) C.llm_status {
 	return C.llm_cancel_trigger(cancel)
+}
+
+// As llm_cancel_trigger, with the error handed back as an object in *error (see llm_error_t).
+func llm_cancel_trigger_e(cancel *C.llm_cancel_t, error_ **C.llm_error_t) C.llm_status {
+	return C.llm_cancel_trigger_e(cancel, error_)
 }
 
 // llm_cancel_is_triggered calls the C function of that name.

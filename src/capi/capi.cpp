@@ -654,16 +654,24 @@ llm_status llm_chat_cancellable_e(llm_client_t* client, const char* request_json
   return chat("llm_chat_cancellable", client, request_json, cancel, out, error);
 }
 
-llm_status llm_cancel_new(llm_cancel_t** out) {
-  if (!out) return null_arg("llm_cancel_new", "out", nullptr);
+namespace {
+llm_status cancel_new(llm_cancel_t** out, llm_error_t** err) noexcept {
+  if (err) *err = nullptr;
+  if (!out) return null_arg("llm_cancel_new", "out", err);
   *out = new (std::nothrow) llm_cancel;
-  if (!*out) return fail(LLM_ERR_OUT_OF_MEMORY, "llm_cancel_new: out of memory", nullptr);
+  if (!*out) return fail(LLM_ERR_OUT_OF_MEMORY, "llm_cancel_new: out of memory", err);
   return LLM_OK;
 }
-llm_status llm_cancel_trigger(llm_cancel_t* cancel) {
-  if (!cancel) return null_arg("llm_cancel_trigger", "cancel", nullptr);
-  return guard(nullptr, [&] { cancel->t.trigger(); });
+llm_status cancel_trigger(llm_cancel_t* cancel, llm_error_t** err) noexcept {
+  if (err) *err = nullptr;
+  if (!cancel) return null_arg("llm_cancel_trigger", "cancel", err);
+  return guard(err, [&] { cancel->t.trigger(); });
 }
+}  // namespace
+llm_status llm_cancel_new(llm_cancel_t** out) { return cancel_new(out, nullptr); }
+llm_status llm_cancel_new_e(llm_cancel_t** out, llm_error_t** error) { return cancel_new(out, error); }
+llm_status llm_cancel_trigger(llm_cancel_t* cancel) { return cancel_trigger(cancel, nullptr); }
+llm_status llm_cancel_trigger_e(llm_cancel_t* cancel, llm_error_t** error) { return cancel_trigger(cancel, error); }
 int llm_cancel_is_triggered(const llm_cancel_t* cancel) { return cancel && cancel->t.triggered() ? 1 : 0; }
 void llm_cancel_free(llm_cancel_t* cancel) { delete cancel; }
 

@@ -234,3 +234,27 @@ TEST_F(E2E, CancelTokenBadArguments) {
   EXPECT_EQ(llm_cancel_is_triggered(tok), 0);
   llm_cancel_free(tok);
 }
+
+TEST_F(E2E, CancelTokenErrorObjects) {
+  llm_error_t* e = nullptr;
+  EXPECT_EQ(llm_cancel_new_e(nullptr, &e), LLM_ERR_INVALID_ARGUMENT);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(llm_error_status(e), LLM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(llm_error_message(e)).find("llm_cancel_new: out"), std::string::npos) << llm_error_message(e);
+  llm_error_free(e);
+  e = nullptr;
+  EXPECT_EQ(llm_cancel_trigger_e(nullptr, &e), LLM_ERR_INVALID_ARGUMENT);
+  ASSERT_NE(e, nullptr);
+  EXPECT_NE(std::string(llm_error_message(e)).find("llm_cancel_trigger: cancel"), std::string::npos)
+      << llm_error_message(e);
+  llm_error_free(e);
+  llm_cancel_t* tok = nullptr;
+  e = reinterpret_cast<llm_error_t*>(1);  // overwritten with NULL on success
+  ASSERT_EQ(llm_cancel_new_e(&tok, &e), LLM_OK);
+  EXPECT_EQ(e, nullptr);
+  e = reinterpret_cast<llm_error_t*>(1);
+  EXPECT_EQ(llm_cancel_trigger_e(tok, &e), LLM_OK);
+  EXPECT_EQ(e, nullptr);
+  EXPECT_EQ(llm_cancel_is_triggered(tok), 1);
+  llm_cancel_free(tok);
+}

@@ -919,7 +919,9 @@ export declare function llm_client_cancel(client: llm_client_t | null, request_i
  */
 export declare function llm_client_cancel_e(client: llm_client_t | null, request_id: bigint): { status: llm_status; error: llm_error_t | null };
 export declare function llm_cancel_new(): { status: llm_status; out: llm_cancel_t | null };
+export declare function llm_cancel_new_e(): { status: llm_status; out: llm_cancel_t | null; error: llm_error_t | null };
 export declare function llm_cancel_trigger(cancel: llm_cancel_t | null): llm_status;
+export declare function llm_cancel_trigger_e(cancel: llm_cancel_t | null): { status: llm_status; error: llm_error_t | null };
 export declare function llm_cancel_is_triggered(cancel: llm_cancel_t | null): number;
 export declare function llm_cancel_free(cancel: llm_cancel_t | null): void;
 /**

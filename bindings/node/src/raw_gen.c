@@ -1401,6 +1401,20 @@ static napi_value w_llm_cancel_new(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value w_llm_cancel_new_e(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  llm_cancel_t *out = NULL;
+  llm_error_t *error = NULL;
+  llm_status ret = llm_cancel_new_e(&out, &error);
+  napi_value result = lln_object(env);
+  lln_set(env, result, "status", lln_int32(env, (int32_t)ret));
+  lln_set(env, result, "out", lln_wrap_handle(env, LLN_H_llm_cancel_t, out));
+  lln_set(env, result, "error", lln_wrap_handle(env, LLN_H_llm_error_t, error));
+  return result;
+}
+
 static napi_value w_llm_cancel_trigger(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -1410,6 +1424,23 @@ static napi_value w_llm_cancel_trigger(napi_env env, napi_callback_info info) {
   llm_cancel_t *cancel = (llm_cancel_t *)cancel_p;
   llm_status ret = llm_cancel_trigger(cancel);
   napi_value result = lln_int32(env, (int32_t)ret);
+  return result;
+fail:
+  return NULL;
+}
+
+static napi_value w_llm_cancel_trigger_e(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  void *cancel_p = NULL;
+  if (!lln_arg_handle(env, argc > 0 ? argv[0] : NULL, LLN_H_llm_cancel_t, 0, &cancel_p)) goto fail;
+  llm_cancel_t *cancel = (llm_cancel_t *)cancel_p;
+  llm_error_t *error = NULL;
+  llm_status ret = llm_cancel_trigger_e(cancel, &error);
+  napi_value result = lln_object(env);
+  lln_set(env, result, "status", lln_int32(env, (int32_t)ret));
+  lln_set(env, result, "error", lln_wrap_handle(env, LLN_H_llm_error_t, error));
   return result;
 fail:
   return NULL;
@@ -2454,7 +2485,9 @@ napi_status lln_define_raw(napi_env env, napi_value exports) {
     {"llm_client_cancel", w_llm_client_cancel},
     {"llm_client_cancel_e", w_llm_client_cancel_e},
     {"llm_cancel_new", w_llm_cancel_new},
+    {"llm_cancel_new_e", w_llm_cancel_new_e},
     {"llm_cancel_trigger", w_llm_cancel_trigger},
+    {"llm_cancel_trigger_e", w_llm_cancel_trigger_e},
     {"llm_cancel_is_triggered", w_llm_cancel_is_triggered},
     {"llm_cancel_free", w_llm_cancel_free},
     {"llm_chat_cancellable", w_llm_chat_cancellable},

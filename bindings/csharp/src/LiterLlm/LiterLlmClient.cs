@@ -133,8 +133,8 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
                 return;
             ct.ThrowIfCancellationRequested();
             llm_cancel_t* t;
-            if (NativeMethods.llm_cancel_new(&t) != LlmStatus.Ok)
-                throw new OutOfMemoryException("llm_cancel_new failed");
+            llm_error_t* e;
+            LiterLlmException.Check(NativeMethods.llm_cancel_new_e(&t, &e), e);
             _tok = t;
             _reg = ct.UnsafeRegister(static s => Trigger((nint)s!), (nint)t);
         }

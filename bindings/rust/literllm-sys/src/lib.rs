@@ -989,7 +989,11 @@ extern "C" {
 
     pub fn llm_cancel_new(out: *mut *mut llm_cancel_t) -> llm_status;
 
+    pub fn llm_cancel_new_e(out: *mut *mut llm_cancel_t, error: *mut *mut llm_error_t) -> llm_status;
+
     pub fn llm_cancel_trigger(cancel: *mut llm_cancel_t) -> llm_status;
+
+    pub fn llm_cancel_trigger_e(cancel: *mut llm_cancel_t, error: *mut *mut llm_error_t) -> llm_status;
 
     pub fn llm_cancel_is_triggered(cancel: *const llm_cancel_t) -> c_int;
 

@@ -576,13 +576,13 @@ unsafe impl Sync for CancelPtr {}
 
 impl CancelPtr {
     pub fn new() -> Result<CancelPtr, Error> {
-        let mut out = ptr::null_mut();
-        // SAFETY: a valid out pointer.
-        let st = unsafe { sys::llm_cancel_new(&mut out) };
-        match NonNull::new(out) {
-            Some(p) if st == sys::LLM_OK => Ok(CancelPtr(p)),
-            _ => Err(Error::from_info(ErrorInfo::local(Status::from_raw(st.0), String::from("llm_cancel_new failed")))),
-        }
+        let (mut out, mut err) = (ptr::null_mut(), ptr::null_mut());
+        // SAFETY: valid out pointers.
+        let st = unsafe { sys::llm_cancel_new_e(&mut out, &mut err) };
+        check(st, err)?;
+        NonNull::new(out).map(CancelPtr).ok_or_else(|| {
+            Error::from_info(ErrorInfo::local(Status::Internal, String::from("llm_cancel_new gave NULL")))
+        })
     }
 
     pub fn trigger(&self) {

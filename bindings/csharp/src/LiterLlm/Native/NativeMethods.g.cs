@@ -1184,10 +1184,22 @@ internal static unsafe partial class NativeMethods
     public static partial LlmStatus llm_cancel_new(llm_cancel_t** @out);
 
     /// <summary>
+    /// C: llm_cancel_new_e(llm_cancel_t ** out, llm_error_t ** error)
+    /// </summary>
+    [LibraryImport(Library)]
+    public static partial LlmStatus llm_cancel_new_e(llm_cancel_t** @out, llm_error_t** error);
+
+    /// <summary>
     /// C: llm_cancel_trigger(llm_cancel_t * cancel)
     /// </summary>
     [LibraryImport(Library)]
     public static partial LlmStatus llm_cancel_trigger(llm_cancel_t* cancel);
+
+    /// <summary>
+    /// C: llm_cancel_trigger_e(llm_cancel_t * cancel, llm_error_t ** error)
+    /// </summary>
+    [LibraryImport(Library)]
+    public static partial LlmStatus llm_cancel_trigger_e(llm_cancel_t* cancel, llm_error_t** error);
 
     /// <summary>
     /// C: llm_cancel_is_triggered(const llm_cancel_t * cancel)
