@@ -117,8 +117,8 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
 
     // Holds a reference on the native client for the span of one call.
     /// <summary>
-    /// A library cancel token (llm_cancel_t) for one blocking call, triggered when
-    /// <paramref name="ct"/> is cancelled; none (null) when the token cannot be cancelled.
+    /// A library cancel token (llm_cancel_t) for one blocking call, triggered when the
+    /// CancellationToken is cancelled; none (null) when that token cannot be cancelled.
     /// </summary>
     ref struct BlockingCancel
     {

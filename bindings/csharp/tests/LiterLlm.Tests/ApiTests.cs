@@ -152,14 +152,15 @@ public sealed class ApiTests
         using var inline = NewClient(new LiterLlmClientOptions { InlineCompletions = true });
         Assert.False(pooled.InlineCompletions);
         Assert.True(inline.InlineCompletions);
-        var r = await pooled.ChatAsync(Req("pool")).ConfigureAwait(false);
+        // The answers come after 20 ms, so that each task is still pending when awaited (a task
+        // already complete would go on synchronously, on this test's own thread).
+        var slow = new Dictionary<string, string> { ["x-upstream-delay-ms"] = "20" };
+        var r = await pooled.ChatAsync(Req("pool", slow)).ConfigureAwait(false);
         Assert.Equal("Hello from the local upstream. You said: pool", r.Text);
         Assert.True(Thread.CurrentThread.IsThreadPoolThread);
         // Inline: the code after the await runs in the library's done callback, on its I/O thread
-        // (not a pool thread), the same one for every call; calls started there work. (The answers
-        // come after 20 ms, so that each task is still pending when awaited.)
+        // (not a pool thread), the same one for every call; calls started there work.
         var threads = new HashSet<int>();
-        var slow = new Dictionary<string, string> { ["x-upstream-delay-ms"] = "20" };
         for (var i = 0; i < 10; i++)
         {
             var text = (await inline.ChatAsync(Req($"inline {i}", slow)).ConfigureAwait(false)).Text;
