@@ -11,6 +11,7 @@
 //   bare_curl_easy         one reused easy handle, kept-alive connection, the
 //                          whole body read into a string: the baseline
 //   llm_chat               the blocking C call, response freed each time
+//   llm_chat_cancellable   the same with a cancel token made and freed per call
 //   llm_chat_async/N       N calls in flight on one client (a sliding window
 //                          refilled from the done callback), batches of 256
 //   -- the ladder from the baseline to llm_chat, to see where time goes --
@@ -536,6 +537,29 @@ class LlmChatRunner final : public Runner {
   llm_client_t* c_;
 };
 
+// llm_chat_cancellable with a cancel token made and freed per call, never
+// triggered: what a binding pays to make a blocking call cancellable.
+class LlmChatCancellableRunner final : public Runner {
+ public:
+  explicit LlmChatCancellableRunner(llm_client_t* c) : c_(c) {}
+  std::string run(int calls) override {
+    for (int i = 0; i < calls; ++i) {
+      llm_cancel_t* tok = nullptr;
+      if (llm_cancel_new(&tok) != LLM_OK) return llm_last_error();
+      llm_response_t* r = nullptr;
+      llm_status st = llm_chat_cancellable(c_, kRequest, tok, &r);
+      llm_cancel_free(tok);
+      if (st != LLM_OK) return llm_last_error();
+      benchmark::DoNotOptimize(llm_response_text(r));
+      llm_response_free(r);
+    }
+    return {};
+  }
+
+ private:
+  llm_client_t* c_;
+};
+
 // `total` llm_chat_async calls, `window` in flight, the window refilled from
 // the done callback on the client's I/O thread (as an event-loop caller would).
 struct AsyncWindow {
@@ -658,6 +682,7 @@ std::vector<Variant> variants() {
   std::vector<Variant> v;
   v.push_back({"bare_curl_easy", 1, [] { return std::make_unique<BareRunner>(g->wire); }});
   v.push_back({"llm_chat", 1, [] { return std::make_unique<LlmChatRunner>(g->client); }});
+  v.push_back({"llm_chat_cancellable", 1, [] { return std::make_unique<LlmChatCancellableRunner>(g->client); }});
   for (int n : {1, 4, 16, 64})
     v.push_back({"llm_chat_async/" + std::to_string(n), kAsyncBatch,
                  [n] { return std::make_unique<LlmAsyncRunner>(g->client, n); }});
@@ -795,7 +820,7 @@ void interleaved(int rounds, int slice) {
   const std::vector<std::string> names = {"bare_curl_easy",   "curl_easy_lib_opts",  "curl_multi_fresh",
                                           "curl_multi_io_thread", "llm_chat",          "llm_chat_async/1",
                                           "llm_chat_async/16", "curl_multi_window/16", "llm_chat_hosted/1",
-                                          "llm_chat_hosted/16"};
+                                          "llm_chat_hosted/16",  "llm_chat_cancellable"};
   auto all = variants();
   std::vector<std::pair<std::string, std::unique_ptr<Runner>>> rs;
   for (auto& n : names)
@@ -867,6 +892,7 @@ void interleaved(int rounds, int slice) {
   ratio("curl_multi_io_thread", "curl_multi_fresh", "an I/O-thread hop (llm_chat skips it when the loop is idle)");
   ratio("llm_chat_async/1", "bare_curl_easy", "library on its I/O thread, next call from the done callback");
   ratio("llm_chat", "llm_chat_async/1", "blocking call on the caller's thread / async on the I/O thread");
+  ratio("llm_chat_cancellable", "llm_chat", "a cancel token per call (never triggered) / none");
   ratio("llm_chat_async/16", "curl_multi_window/16", "throughput, 16 in flight on one client / one multi");
   ratio("llm_chat_hosted/1", "llm_chat", "hosted (\"io\": \"host\"), this thread's poll loop / blocking call");
   ratio("llm_chat_hosted/1", "llm_chat_async/1", "hosted / async on the client's I/O thread");

@@ -1,6 +1,7 @@
 #include "core/client.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <filesystem>
 #include <chrono>
 #include <charconv>
@@ -1223,7 +1224,17 @@ void CancelToken::trigger() {
   std::lock_guard lk(mu_);
   if (fired_) return;
   fired_ = true;
-  for (Use* u = head_; u; u = u->next) u->client->cancel(u->id);
+  // Every call is cancelled even if one cancel fails (out of memory queuing
+  // it); the first failure is then thrown.
+  std::exception_ptr first;
+  for (Use* u = head_; u; u = u->next) {
+    try {
+      u->client->cancel(u->id);
+    } catch (...) {
+      if (!first) first = std::current_exception();
+    }
+  }
+  if (first) std::rethrow_exception(first);
 }
 
 bool CancelToken::triggered() const {

@@ -2,6 +2,7 @@
 //   c_chat          llm_chat_e through the raw layer, pre-encoded request: the C call
 //   c_chat_json     the same plus llm_response_json (what the binding reads)
 //   cs_chat         LiterLlmClient.Chat (typed request and response)
+//   cs_chat_ct      LiterLlmClient.Chat with a CancellationToken (a cancel token per call, never triggered)
 //   cs_chat_json    LiterLlmClient.ChatJson (raw JSON text in and out)
 //   cs_chat_async   LiterLlmClient.ChatAsync, awaited one at a time
 //   cs_chat_async_inline  the same on a client made with InlineCompletions (tasks completed on the I/O thread)
@@ -84,6 +85,7 @@ static class Bench
             return 0;
         }
 
+        using var cts = new CancellationTokenSource(); // cs_chat_ct's token, never cancelled
         var variants = new (string Name, Func<int, Task> Run)[]
         {
             ("c_chat", n => { for (var i = 0; i < n; i++) RawChat(client, reqBytes, false); return Task.CompletedTask; }),
@@ -92,6 +94,7 @@ static class Bench
             ("x_c_chat_parse", n => { for (var i = 0; i < n; i++) RawChatParse(client, reqBytes); return Task.CompletedTask; }),
             ("cs_chat_json", n => { var j = System.Text.Encoding.UTF8.GetString(reqBytes, 0, reqBytes.Length - 1); for (var i = 0; i < n; i++) client.ChatJson(j); return Task.CompletedTask; }),
             ("cs_chat", n => { for (var i = 0; i < n; i++) Check(client.Chat(req).Text); return Task.CompletedTask; }),
+            ("cs_chat_ct", n => { for (var i = 0; i < n; i++) Check(client.Chat(req, cts.Token).Text); return Task.CompletedTask; }),
             ("cs_chat_async", async n => { for (var i = 0; i < n; i++) Check((await client.ChatAsync(req)).Text); }),
             // Inline, the last await resumes on the I/O thread, where the next variant's blocking calls would
             // fail: Task.Yield moves back to the pool.
@@ -149,6 +152,8 @@ static class Bench
                 Console.WriteLine($"{what} {a} / {b}: median {Median(d[a].Zip(d[b], (x, y) => x / y).ToList()):F2}  (min {d[a].Zip(d[b], (x, y) => x / y).Min():F2}, max {d[a].Zip(d[b], (x, y) => x / y).Max():F2})");
         }
         Ratio("cs_chat", "c_chat", wall, "wall");
+        Ratio("cs_chat_ct", "c_chat", wall, "wall");
+        Ratio("cs_chat_ct", "cs_chat", wall, "wall");
         Ratio("cs_chat", "c_chat_json", wall, "wall");
         Ratio("cs_chat_async", "c_chat_json", wall, "wall");
         Ratio("cs_chat_async", "c_async/1", wall, "wall");
