@@ -73,11 +73,10 @@ func (c *Client) watch(ctx context.Context) (*ctxToken, error) {
 // end: the call has returned.
 func (w *ctxToken) end() {
 	poller.mu.Lock()
-	_, young := poller.young[w]
 	delete(poller.young, w)
-	stop := w.stop
+	stop := w.stop // set only for a promoted call, which is no longer young
 	poller.mu.Unlock()
-	if !young && stop != nil {
+	if stop != nil {
 		close(stop)
 	}
 	w.release()
