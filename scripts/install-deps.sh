@@ -42,6 +42,25 @@ else
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# A second Go, 1.21 or newer, for the Go binding's other build: from Go 1.21 on
+# a context is watched with context.AfterFunc (bindings/go/ctxwatch_afterfunc.go)
+# instead of the poller Go 1.19 needs (ctxwatch_poll.go), and bindings/go/test.sh
+# runs the suite with both. Bookworm ships 1.19 as golang-go and newer ones in
+# bookworm-backports, as golang-1.23-go (/usr/lib/go-1.23; `go` stays 1.19).
+newer_go=$(ls -d /usr/lib/go-1.2[1-9] 2>/dev/null | tail -n 1 || true)
+if [ -z "$newer_go" ] && [ -r /etc/os-release ] && . /etc/os-release && [ "${VERSION_CODENAME:-}" = bookworm ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  echo "install-deps: golang-1.23-go from bookworm-backports"
+  if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' |
+      $SUDO tee /etc/apt/sources.list.d/bookworm-backports.sources >/dev/null
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends -t bookworm-backports golang-1.23-go
+fi
+
 # The Node binding's npm dependencies (cmake-js, node-api-headers, typescript
 # for its declaration tests), pinned by its package-lock.json; the addon
 # itself is built with the library.

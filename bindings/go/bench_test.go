@@ -134,7 +134,8 @@ func BenchmarkRSS10000Calls(b *testing.B) {
 // BenchmarkInterleavedCtx does the same with a cancellable context (one for
 // every call), BenchmarkInterleavedCtxPerCall with a new context.WithTimeout
 // per call, as a Go program usually makes them: those calls pass a cancel
-// token and start a goroutine that watches the context.
+// token, and the context is watched as cancel.go says (context.AfterFunc
+// from Go 1.21, the poller before).
 func BenchmarkInterleaved(b *testing.B) {
 	c := testClient(b)
 	req := hello("bench")

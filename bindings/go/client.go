@@ -18,6 +18,8 @@ import (
 	"runtime"
 	"runtime/cgo"
 	"sync"
+	"sync/atomic"
+	"time"
 	"unsafe"
 )
 
@@ -25,10 +27,10 @@ import (
 // It is safe for concurrent use. Close frees it; a finalizer frees a client
 // that was never closed, as a safety net only.
 type Client struct {
-	mu        sync.RWMutex // held shared by every call, exclusively by Close
-	ptr       *C.llm_client_t
-	closing   chan struct{} // closed by Close: calls waiting on a context end
-	closeOnce sync.Once
+	mu       sync.RWMutex // held shared by every call, exclusively by Close
+	ptr      *C.llm_client_t
+	closed   context.Context    // done once Close began: calls waiting on a context end
+	closeNow context.CancelFunc // makes closed done
 }
 
 // Version is the library's version ("MAJOR.MINOR.PATCH").
@@ -88,7 +90,8 @@ func newClient(create func(out **C.llm_client_t, e **C.llm_error_t) C.llm_status
 	if st := create(&out, &e); st != C.LLM_OK {
 		return nil, takeError(st, e)
 	}
-	c := &Client{ptr: out, closing: make(chan struct{})}
+	c := &Client{ptr: out}
+	c.closed, c.closeNow = context.WithCancel(context.Background())
 	runtime.SetFinalizer(c, func(c *Client) { c.Close() })
 	return c, nil
 }
@@ -98,7 +101,7 @@ func newClient(create func(out **C.llm_client_t, e **C.llm_error_t) C.llm_status
 // end with ErrCancelled. Streams already made stay valid (they answer
 // ErrCancelled) and must still be closed. Close is idempotent.
 func (c *Client) Close() error {
-	c.closeOnce.Do(func() { close(c.closing) })
+	c.closeNow()
 	c.mu.Lock()
 	p := c.ptr
 	c.ptr = nil
@@ -427,14 +430,34 @@ func responseFromC(resp *C.llm_response_t) (*ChatResponse, error) {
 }
 
 // yieldBeforeBlocking reschedules the calling goroutine before a cgo call
-// that may block for a while (a whole HTTP exchange). Go's sysmon takes the P
-// away from a goroutine that sits in a cgo call for more than 20 us once that
-// goroutine has run for 10 ms without being rescheduled, and a goroutine that
-// makes blocking calls back to back is never rescheduled: from then on each of
-// its calls gave its P away, parked sysmon and woke it again (a futex wake
-// and sysmon's 20 us naps on every call, measured with strace). A Gosched
-// restarts that 10 ms clock for a fraction of a microsecond.
-func yieldBeforeBlocking() { runtime.Gosched() }
+// that may block for a while (a whole HTTP exchange), once every yieldEvery
+// at most. Go's sysmon takes the P away from a goroutine that sits in a cgo
+// call for more than 20 us once its P has run for 10 ms without rescheduling,
+// and a goroutine that makes blocking calls back to back is never
+// rescheduled: from then on each of its calls gave its P away, parked sysmon
+// and woke it again (a futex wake and sysmon's 20 us naps on every call,
+// measured with strace). A Gosched restarts that 10 ms clock. It is not free:
+// from Go 1.21 on it also wakes an idle P's thread (wakep), which then spins,
+// so a Gosched before every call cost a futex wake per call and made Chat
+// about 0.35x the C call slower under Go 1.23 (strace: 2 futex calls per
+// call, against 0.08 with Go 1.19). One Gosched per yieldEvery, whichever
+// goroutine is calling then, keeps the clock of a goroutine calling back to
+// back fresh at a fraction of that.
+func yieldBeforeBlocking() {
+	now := int64(time.Since(yieldEpoch))
+	last := lastYield.Load()
+	if now-last < int64(yieldEvery) || !lastYield.CompareAndSwap(last, now) {
+		return
+	}
+	runtime.Gosched()
+}
+
+const yieldEvery = 2 * time.Millisecond
+
+var (
+	yieldEpoch = time.Now()
+	lastYield  atomic.Int64 // time.Since(yieldEpoch) at the last Gosched
+)
 
 // cBytes copies b into a NUL-terminated C string (free with C.free).
 func cBytes(b []byte) *C.char {
