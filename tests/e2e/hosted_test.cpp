@@ -557,6 +557,56 @@ TEST_F(Hosted, CallbacksMayStartCallsThatTheLoopThenRuns) {
   EXPECT_EQ(second.done_thread, std::this_thread::get_id());
 }
 
+// Sequential calls on a hosted client reuse one connection. A server that
+// closes an idle pooled connection (after a keep-alive answer) leaves the
+// host's descriptor settled: nothing makes it readable for good, so a host
+// polling it does not spin; and the next call, finding the connection dead,
+// opens a new one and succeeds.
+TEST_F(Hosted, PooledConnectionsAreReusedAndOnesTheServerClosesAreDropped) {
+  llm_client_t* c = client();
+  ASSERT_NE(c, nullptr);
+  Host h(c);
+  auto call = [&](const std::string& req) {
+    Rec& r = rec();
+    EXPECT_EQ(llm_chat_async(c, req.c_str(), on_done, &r, nullptr), LLM_OK) << llm_last_error();
+    EXPECT_TRUE(h.drive([&] { return r.finished(); })) << h.stats();
+    EXPECT_EQ(r.status, LLM_OK) << r.message;
+    return r.text;
+  };
+  auto settles = [&] {
+    for (int i = 0; i < 20; ++i) {
+      h.run();
+      pollfd p{h.fd, POLLIN, 0};
+      if (h.timeout == -1 && ::poll(&p, 1, 0) == 0) return true;
+    }
+    return false;
+  };
+  size_t before = up.connections_accepted();
+  for (int i = 0; i < 5; ++i) {
+    std::string said = "pooled " + std::to_string(i);
+    EXPECT_EQ(call(chat_req("openai/gpt-4o", said)), kHello + said);
+  }
+  EXPECT_EQ(up.connections_accepted() - before, 1u) << "sequential calls on a hosted client must reuse the connection";
+  EXPECT_TRUE(settles()) << h.stats();
+
+  // Each answer comes with keep-alive, then the server closes the connection,
+  // which stays open on the client's side until curl next looks at it (finds
+  // it dead, and closes it): each call after the first opens a new one.
+  size_t opened = up.connections_accepted();
+  for (int i = 0; i < 4; ++i) {
+    std::string said = "dropped " + std::to_string(i);
+    EXPECT_EQ(call(chat_req("openai/gpt-4o", said, headers(R"({"x-upstream-drop-idle":"1"})"))), kHello + said);
+    std::this_thread::sleep_for(50ms);  // the FIN is there
+    EXPECT_TRUE(settles()) << "a pooled connection the server closed keeps the descriptor readable: " << h.stats();
+  }
+  EXPECT_EQ(up.connections_accepted() - opened, 3u);
+  // And a new connection serves the next calls, pooled again.
+  opened = up.connections_accepted();
+  EXPECT_EQ(call(chat_req("openai/gpt-4o", "after")), kHello + "after");
+  EXPECT_EQ(call(chat_req("openai/gpt-4o", "after 2")), kHello + "after 2");
+  EXPECT_EQ(up.connections_accepted() - opened, 1u);
+}
+
 TEST_F(Hosted, CallAsyncEmbeddingsThroughIoRun) {
   llm_client_t* c = client();
   ASSERT_NE(c, nullptr);

@@ -1454,6 +1454,7 @@ Plan Handler::handle(RecordedRequest req) {
   if (p.raw) return p;  // no headers of ours, nothing to count events of
   if (header_number(req, "x-upstream-cut-after", v)) p.cut_after = v;
   if (header_number(req, "x-upstream-stall-after", v)) p.stall_after = v;
+  p.drop_idle = header_true(req, "x-upstream-drop-idle");
   std::string retry_after(trim(req.header("x-upstream-retry-after")));
   if (!retry_after.empty()) p.headers.emplace_back("retry-after", retry_after);
   std::string retry_after_ms(trim(req.header("x-upstream-retry-after-ms")));

@@ -53,6 +53,7 @@ struct Plan {
   long cut_after = -1;          // stream: close abruptly after this many events
   long stall_after = -1;        // stream: go silent after this many events
   bool close = false;           // close the connection after this response
+  bool drop_idle = false;       // keep-alive promised, then closed (FIN) as soon as the response is out
 };
 
 // An OpenAI-shaped error body: {"error":{"message","type","param":null,"code"}}.

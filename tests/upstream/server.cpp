@@ -311,6 +311,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // The response is complete: next request, or an orderly close.
   void finish() {
+    const bool drop = plan_.drop_idle;  // an idle-connection timeout of zero
     plan_ = detail::Plan{};
     out_.clear();
     out_.shrink_to_fit();
@@ -321,7 +322,7 @@ class Session : public std::enable_shared_from_this<Session> {
     gzip_.reset();
     sent_ = next_event_ = 0;
     generated_done_ = in_after_ = false;
-    if (keep_alive_) return read_request();
+    if (keep_alive_ && !drop) return read_request();
     error_code ec;
     sock_.shutdown(tcp::socket::shutdown_send, ec);
     // Drain until the peer closes, so unread request bytes do not turn the close into a reset.
