@@ -8,19 +8,25 @@
 //    and every access to `live`, `timers` and `next_idle_check` happens on the
 //    owner's thread.
 //  - Other threads talk to the owner only through `cmds` (under `mu`) followed
-//    by curl_multi_wakeup() (or, when the loop is parked, by waking the I/O
+//    by a wake-up (the eventfd; or, when the loop is parked, by waking the I/O
 //    thread). A caller running the loop hands it back to the I/O thread as soon
 //    as another thread queues a command, before running that command, so user
 //    callbacks never run on a blocking caller's thread.
 //  - A transfer submitted from outside the loop while it is parked is sent by
 //    the submitting thread itself, as owner for one turn of curl (kick());
 //    that turn delivers nothing, so no callback runs there either.
+//  - I/O: curl runs through its socket API only (curl_multi_socket_action),
+//    never curl_multi_perform (the two must not be mixed on one multi handle).
+//    One epoll set holds curl's sockets, kept in step by curl's socket
+//    callback, and an eventfd that wake() signals; whoever runs the loop waits
+//    on that set. A turn acts on the sockets that are ready and on curl's due
+//    timer, so a turn costs what is ready, not what is live: curl_multi_perform
+//    runs every live transfer's state machine, with a poll() system call each,
+//    on every wake-up (3 polls per call at 16 in flight).
 //  - Hosted (TransportOptions::hosted): there is no I/O thread. The program
-//    polls one descriptor (an epoll set of curl's sockets and an eventfd that
-//    push() signals) and runs turns through io_run(); a blocking caller drives
-//    the loop itself while nobody else does (it never hands it off: there is
-//    no one to hand it to). curl runs through its socket API there, never
-//    curl_multi_perform (the two must not be mixed on one multi handle).
+//    polls the epoll set's descriptor and runs turns through io_run(); a
+//    blocking caller drives the loop itself while nobody else does (it never
+//    hands it off: there is no one to hand it to).
 //  - A transfer is finished (removed from the multi handle, on_done called)
 //    only from the loop itself, never from inside a curl callback. A callback
 //    that wants a transfer gone marks it (`abort_status`) and makes curl fail
@@ -276,8 +282,8 @@ struct Transport::Impl {
   bool handoff = false;          // guarded by mu: another thread queued work while a caller runs the loop
   std::condition_variable io_cv; // the parked I/O thread waits here for owner == Io
 
-  // Hosted: the program's descriptor (epoll: curl's sockets and `evfd`) and
-  // the eventfd other threads signal.
+  // The loop's descriptor (epoll: curl's sockets and `evfd`; hosted, the
+  // program polls it) and the eventfd other threads signal.
   const bool hosted;
   int epfd = -1, evfd = -1;
   // Hosted: the loop the driving thread was running when it took this one (a
@@ -316,18 +322,7 @@ struct Transport::Impl {
 
     multi = curl_multi_init();
     if (!multi) throw Error(LLM_ERR_NETWORK, "cannot create the client's event loop (curl_multi_init failed)");
-    if (hosted) {
-      init_hosted();
-    } else if (curl_multi_wakeup(multi) != CURLM_OK) {
-      // curl makes its wake-up socket pair in curl_multi_init and, when that
-      // fails (no descriptor left), carries on without: every wake-up would then
-      // be lost. The first wake-up tells; the byte it leaves is drained by the
-      // loop's first poll.
-      int err = errno;
-      curl_multi_cleanup(multi);
-      throw Error(LLM_ERR_NETWORK, std::string("cannot create the client's wake-up socket pair (") +
-                                       (err ? std::strerror(err) : "no descriptor available") + ")");
-    }
+    init_events();
     curl_multi_setopt(multi, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
     curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
     curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
@@ -338,7 +333,7 @@ struct Transport::Impl {
       try {
         set.loops.push_back(this);
       } catch (...) {
-        close_hosted();
+        close_events();
         curl_multi_cleanup(multi);
         throw;
       }
@@ -357,12 +352,14 @@ struct Transport::Impl {
       unregister();
       curl_multi_cleanup(multi);
       multi = nullptr;
+      close_events();
       throw Error(LLM_ERR_NETWORK, std::string("cannot start the client's I/O thread (") + e.what() + ")");
     } catch (...) {
       pthread_sigmask(SIG_SETMASK, &old, nullptr);
       unregister();
       curl_multi_cleanup(multi);
       multi = nullptr;
+      close_events();
       throw;
     }
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
@@ -372,12 +369,12 @@ struct Transport::Impl {
     unregister();
     for (CURL* e : spare) curl_easy_cleanup(e);
     if (multi) curl_multi_cleanup(multi);  // before the epoll set: curl may still report sockets removed
-    close_hosted();
+    close_events();
   }
 
-  // ------------------------------------------------------------ hosted
+  // ------------------------------------------------------------ events
 
-  void init_hosted() {
+  void init_events() {
     epfd = epoll_create1(EPOLL_CLOEXEC);
     if (epfd >= 0) evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     epoll_event ev{};
@@ -385,10 +382,11 @@ struct Transport::Impl {
     ev.data.fd = evfd;
     if (epfd < 0 || evfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, evfd, &ev) != 0) {
       int err = errno;
-      close_hosted();
+      close_events();
       curl_multi_cleanup(multi);
       multi = nullptr;
-      throw Error(LLM_ERR_NETWORK, std::string("cannot create the client's hosted event descriptor (") +
+      throw Error(LLM_ERR_NETWORK, std::string("cannot create the client's event loop descriptors (an epoll set "
+                                                   "and a wake-up eventfd: ") +
                                        std::strerror(err) + ")");
     }
     curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Impl::on_socket);
@@ -396,43 +394,103 @@ struct Transport::Impl {
     // No timer callback: curl reports a timeout only when it changes, so a
     // timeout acted on a little early would be lost; curl_multi_timeout() is
     // asked after every turn instead.
+    if (!hosted) return;
     handle = std::make_shared<LoopHandle>();
     handle->impl = this;
   }
 
-  void close_hosted() noexcept {
+  void close_events() noexcept {
     if (evfd >= 0) close(evfd);
     if (epfd >= 0) close(epfd);
     evfd = epfd = -1;
   }
 
+  // The epoll set's registrations of curl's sockets, by descriptor (the
+  // loop's owner only): 0 none, else the events registered (kRegIn, kRegOut),
+  // plus kRegDormant while curl does not watch the socket. curl stops watching
+  // a connection's socket when its transfer ends and watches it again when the
+  // next transfer reuses it: on a client making calls back to back that would
+  // be an EPOLL_CTL_DEL and an EPOLL_CTL_ADD per call (3-4 us here). So a
+  // socket curl stops watching stays in the set, dormant, until curl closes it
+  // (on_close_socket: before the close, so that no registration outlives its
+  // descriptor, even where a forked child keeps the socket open) or until it
+  // reports (a pooled connection the server closed: then it leaves the set,
+  // and curl finds the connection dead when it looks at it next).
+  static constexpr uint8_t kRegIn = 1, kRegOut = 2, kRegDormant = 4;
+  std::vector<uint8_t> reg;
+  size_t watched = 0;  // registrations curl watches (not dormant)
+
+  void reg_store(uint8_t& r, uint8_t v) noexcept {
+    auto active = [](uint8_t x) { return x && !(x & kRegDormant); };
+    watched += active(v);
+    watched -= active(r);
+    r = v;
+  }
+
+  uint8_t& reg_of(curl_socket_t s) {
+    if (static_cast<size_t>(s) >= reg.size()) reg.resize(static_cast<size_t>(s) + 64, 0);
+    return reg[static_cast<size_t>(s)];
+  }
+
+  bool reg_set(curl_socket_t s, uint8_t& r, uint8_t want) noexcept {
+    epoll_event ev{};
+    ev.data.fd = s;
+    if (want & kRegIn) ev.events |= EPOLLIN;
+    if (want & kRegOut) ev.events |= EPOLLOUT;
+    int op = r ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(epfd, op, s, &ev) != 0) {
+      // ENOENT: a descriptor closed behind curl's back left the set with it.
+      int retry = errno == EEXIST ? EPOLL_CTL_MOD : errno == ENOENT ? EPOLL_CTL_ADD : -1;
+      if (retry < 0 || epoll_ctl(epfd, retry, s, &ev) != 0) {
+        reg_store(r, 0);
+        return false;
+      }
+    }
+    reg_store(r, want);
+    return true;
+  }
+
+  void reg_drop(curl_socket_t s) noexcept {
+    if (s < 0 || static_cast<size_t>(s) >= reg.size() || !reg[static_cast<size_t>(s)]) return;
+    epoll_ctl(epfd, EPOLL_CTL_DEL, s, nullptr);
+    reg_store(reg[static_cast<size_t>(s)], 0);
+  }
+
   // curl's socket callback: keeps the epoll set in step with curl's sockets.
   static int on_socket(CURL*, curl_socket_t s, int what, void* userp, void*) noexcept {
     auto* self = static_cast<Impl*>(userp);
-    if (what == CURL_POLL_REMOVE) {
-      epoll_ctl(self->epfd, EPOLL_CTL_DEL, s, nullptr);  // may already be gone with its socket
-      return 0;
+    if (s < 0) return -1;
+    try {
+      uint8_t& r = self->reg_of(s);
+      if (what == CURL_POLL_REMOVE) {
+        if (!r) return 0;
+        // Dormant; a socket left watched for writing would report at once, every turn.
+        if ((r & kRegOut) && !self->reg_set(s, r, kRegIn)) return 0;
+        self->reg_store(r, r | kRegDormant);
+        return 0;
+      }
+      uint8_t want = ((what & CURL_POLL_IN) ? kRegIn : 0) | ((what & CURL_POLL_OUT) ? kRegOut : 0);
+      if ((r & ~kRegDormant) == want) {
+        self->reg_store(r, want);  // a pooled connection reused: already in the set as it needs
+        return 0;
+      }
+      return self->reg_set(s, r, want) ? 0 : -1;  // -1: curl fails what uses the socket
+    } catch (...) {
+      return -1;
     }
-    epoll_event ev{};
-    ev.data.fd = s;
-    if (what & CURL_POLL_IN) ev.events |= EPOLLIN;
-    if (what & CURL_POLL_OUT) ev.events |= EPOLLOUT;
-    // Mostly a socket new to the set: curl removes a connection's socket when
-    // its transfer ends, and adds it again when the next one reuses it.
-    if (epoll_ctl(self->epfd, EPOLL_CTL_ADD, s, &ev) == 0) return 0;
-    if (errno == EEXIST && epoll_ctl(self->epfd, EPOLL_CTL_MOD, s, &ev) == 0) return 0;
-    return -1;  // curl fails what uses the socket
   }
 
-  // Wakes whoever runs the loop (or, hosted, the program polling epfd).
-  // Under mu. Hosted, the eventfd is written only when it is not already
-  // signalled, and read only when it is (a system call saved on each side).
-  bool wake_pending = false;  // hosted, guarded by mu: evfd is signalled
+  // curl's close-socket callback (every socket curl opened, on every easy handle).
+  static int on_close_socket(void* userp, curl_socket_t s) noexcept {
+    static_cast<Impl*>(userp)->reg_drop(s);
+    return close(s);
+  }
+
+  // Wakes whoever runs the loop (hosted, also the program polling epfd).
+  // Under mu. The eventfd is written only when it is not already signalled,
+  // and read only when it is (a system call saved on each side).
+  bool wake_pending = false;  // guarded by mu: evfd is signalled
   void wake() noexcept {
-    if (!hosted) {
-      curl_multi_wakeup(multi);
-      return;
-    }
     if (wake_pending) return;
     wake_pending = true;
     uint64_t one = 1;
@@ -449,22 +507,36 @@ struct Transport::Impl {
     (void)n;
   }
 
+  // What the last wait_for_io() found ready, for the next turn (which then
+  // saves asking again): -1 nothing kept. Events may be stale by then (the
+  // turn's commands may have ended a transfer): curl ignores a socket it does
+  // not know, and one reported readable in vain reads nothing.
+  epoll_event ready[64];
+  int n_ready = -1;
+
   // One turn through curl's socket API, without waiting: acts on the sockets
   // that are ready and on curl's due timer.
-  void hosted_io() {
-    epoll_event evs[64];
-    int n = epoll_wait(epfd, evs, 64, 0);
+  void socket_io() {
+    int n = n_ready;
+    n_ready = -1;
+    // With no socket watched, nothing is for curl: the wake-up and dormant
+    // sockets wait for the next epoll_wait (level-triggered).
+    if (n < 0) n = watched ? epoll_wait(epfd, ready, 64, 0) : 0;
     int running = 0;
     for (int i = 0; i < n; ++i) {
-      int fd = evs[i].data.fd;
+      int fd = ready[i].data.fd;
       if (fd == evfd) {
         drain_wake();
         continue;
       }
+      if (static_cast<size_t>(fd) < reg.size() && (reg[static_cast<size_t>(fd)] & kRegDormant)) {
+        reg_drop(fd);  // a pooled connection's socket spoke (closed, mostly): curl looks at it on reuse
+        continue;
+      }
       int mask = 0;
-      if (evs[i].events & EPOLLIN) mask |= CURL_CSELECT_IN;
-      if (evs[i].events & EPOLLOUT) mask |= CURL_CSELECT_OUT;
-      if (evs[i].events & (EPOLLERR | EPOLLHUP)) mask |= CURL_CSELECT_ERR;
+      if (ready[i].events & EPOLLIN) mask |= CURL_CSELECT_IN;
+      if (ready[i].events & EPOLLOUT) mask |= CURL_CSELECT_OUT;
+      if (ready[i].events & (EPOLLERR | EPOLLHUP)) mask |= CURL_CSELECT_ERR;
       curl_multi_socket_action(multi, fd, mask, &running);
     }
     long due = -1;
@@ -593,7 +665,7 @@ struct Transport::Impl {
         case Owner::Io:
           // From the loop's own thread (a callback) no wakeup is needed: the loop
           // looks at the queue before it polls again.
-          if (was_empty && tl_loop != this) curl_multi_wakeup(multi);
+          if (was_empty && tl_loop != this) wake();
           break;
         case Owner::Host:
           if (was_empty) wake();  // the program polls epfd, then runs io_run()
@@ -612,7 +684,7 @@ struct Transport::Impl {
           // make it give the loop back first.
           if (std::this_thread::get_id() != caller && !handoff) {
             handoff = true;
-            curl_multi_wakeup(multi);
+            wake();
           }
           break;
       }
@@ -635,7 +707,7 @@ struct Transport::Impl {
         owner = Owner::Io;
         io_cv.notify_one();
       } else {
-        curl_multi_wakeup(multi);  // a caller running the loop sees `stopping` and gives it back
+        wake();  // a caller running the loop sees `stopping` and gives it back
       }
     }
     if (thread.joinable()) {
@@ -745,6 +817,8 @@ struct Transport::Impl {
     // POST body sent along with the headers (and SIZE_UPLOAD counts it again),
     // so count what curl hands to the socket layer instead. With a debug
     // function set, VERBOSE prints nothing.
+    set(CURLOPT_CLOSESOCKETFUNCTION, &Impl::on_close_socket);
+    set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
     set(CURLOPT_DEBUGFUNCTION, &Impl::on_debug);
     set(CURLOPT_DEBUGDATA, static_cast<void*>(t.get()));
     set(CURLOPT_VERBOSE, 1L);
@@ -1278,8 +1352,7 @@ struct Transport::Impl {
     if (attached) {
       kicking = true;
       int running = 0;
-      if (hosted) curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);  // attach() set its timer to now
-      else curl_multi_perform(multi, &running);
+      curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);  // attach() set its timer to now
       kicking = false;
     }
     end_drive();
@@ -1450,12 +1523,7 @@ struct Transport::Impl {
   void step() {
     ++turn;
     resume_yielded();
-    if (hosted) {
-      hosted_io();
-    } else {
-      int running = 0;
-      curl_multi_perform(multi, &running);
-    }
+    socket_io();
     drain_messages();
     check_idle();
     run_timers(false);
@@ -1470,13 +1538,10 @@ struct Transport::Impl {
       if (!cmds.empty() || give_up()) wait_ms = 0;
     }
     if (wait_ms <= 0) return;
-    if (hosted) {
-      // Level-triggered: what is ready stays reported to the next turn's epoll_wait.
-      epoll_event ev;
-      epoll_wait(epfd, &ev, 1, wait_ms);  // a push() meanwhile signals evfd, which ends the wait
-    } else {
-      curl_multi_poll(multi, nullptr, 0, wait_ms, nullptr);
-    }
+    // Level-triggered: what is not acted on stays reported to the next epoll_wait.
+    // A push() meanwhile signals evfd, which ends the wait.
+    int n = epoll_wait(epfd, ready, 64, wait_ms);
+    n_ready = n < 0 ? -1 : n;
   }
 
   // ------------------------------------------------ a caller runs the loop
@@ -1659,6 +1724,9 @@ struct Transport::Impl {
     }
     if (!took) return -1;
     drain_wake();  // before the queue is read: a push() after this signals again
+    // What made the host's poll return (a dormant socket, even with no socket watched).
+    int n = epoll_wait(epfd, ready, 64, 0);
+    n_ready = n < 0 ? -1 : n;
     for (int round = 0; round < 4; ++round) {
       bool stop;
       {

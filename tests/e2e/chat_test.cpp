@@ -1,5 +1,11 @@
 // llm_chat end to end: what the library sends, what it returns, routing,
 // providers, configuration and preview.
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -138,6 +144,95 @@ TEST_F(E2E, ConnectionsAreKeptAlive) {
     llm_response_free(r);
   }
   EXPECT_EQ(up.connections_accepted(), 1u);
+}
+
+// A client keeps a pooled connection's socket in its loop's epoll set between
+// calls (dormant: curl does not watch it). Such a socket that turns readable
+// (the server closed the connection) or that curl closes must never keep the
+// loop busy: the client's CPU time stays low while a slow call is in flight,
+// with the loop on the I/O thread (async) or on a blocking caller's thread.
+// The forked child holds copies of the client's sockets, so that a socket curl
+// closes stays open, and in the epoll set unless the client takes it out
+// before the close: it would then report its end of file for as long as the
+// child lives.
+TEST_F(E2E, PooledSocketsThatCloseLeaveTheLoopIdle) {
+  auto cpu_ms = [] {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000.0 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1000.0;
+  };
+  auto chat = [&](const std::string& req) {
+    llm_response_t* r = nullptr;
+    llm_status st = llm_chat(client, req.c_str(), &r);
+    llm_response_free(r);
+    return st;
+  };
+  auto chat_async = [&](const std::string& req) {
+    struct Done {
+      std::mutex mu;
+      std::condition_variable cv;
+      bool done = false;
+      llm_status st = LLM_ERR_INTERNAL;
+    } d;
+    EXPECT_EQ(llm_chat_async(
+                  client, req.c_str(),
+                  [](llm_status st, llm_response_t* r, const char*, void* ud) {
+                    llm_response_free(r);
+                    auto* d = static_cast<Done*>(ud);
+                    std::lock_guard<std::mutex> lk(d->mu);
+                    d->st = st;
+                    d->done = true;
+                    d->cv.notify_all();
+                  },
+                  &d, nullptr),
+              LLM_OK);
+    std::unique_lock<std::mutex> lk(d.mu);
+    d.cv.wait(lk, [&] { return d.done; });
+    return d.st;
+  };
+  const std::string slow = chat_req("openai/gpt-4o", "slow", headers(R"({"x-upstream-delay-ms":"500"})"));
+  auto idle_while_slow = [&](bool async, const char* what) {
+    double c0 = cpu_ms();
+    EXPECT_EQ(async ? chat_async(slow) : chat(slow), LLM_OK) << what;
+    EXPECT_LT(cpu_ms() - c0, 150.0) << what << ": the loop spun while a 500 ms call was in flight";
+  };
+
+  // A slow call in flight on one connection; meanwhile a call on a second one
+  // is answered with keep-alive, then the server closes that one: its pooled
+  // socket turns readable, and nothing looks for a connection to reuse (which
+  // would find it dead) until the slow call ends.
+  for (bool async : {false, true}) {
+    double c0 = 0;
+    std::thread slow_call([&] {
+      EXPECT_EQ(async ? chat_async(slow) : chat(slow), LLM_OK);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(chat(chat_req("openai/gpt-4o", "dropped", headers(R"({"x-upstream-drop-idle":"1"})"))), LLM_OK);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the FIN is there
+    c0 = cpu_ms();
+    slow_call.join();
+    EXPECT_LT(cpu_ms() - c0, 150.0) << (async ? "async" : "blocking")
+                                    << ": the loop spun on a closed pooled connection while a call was in flight";
+  }
+
+  // curl closes connections (a garbage answer) while a child holds their sockets.
+  for (bool async : {false, true}) {
+    ASSERT_EQ(chat(chat_req("openai/gpt-4o", "pooled")), LLM_OK);
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      timespec t{2, 0};
+      nanosleep(&t, nullptr);
+      _exit(0);
+    }
+    for (int i = 0; i < 3; ++i)
+      EXPECT_NE(chat(chat_req("openai/gpt-4o", "garbage", headers(R"({"x-upstream-raw":"garbage-status"})"))),
+                LLM_OK);
+    idle_while_slow(async, async ? "async, after closed connections" : "blocking, after closed connections");
+    kill(child, SIGKILL);
+    int wst = 0;
+    waitpid(child, &wst, 0);
+  }
 }
 
 TEST_F(E2E, HostQuirksAreApplied) {

@@ -940,18 +940,20 @@ export declare function llm_chat_cancellable(client: llm_client_t | null, reques
 export declare function llm_chat_cancellable_e(client: llm_client_t | null, request_json: string | null, cancel: llm_cancel_t | null): { status: llm_status; out: llm_response_t | null; error: llm_error_t | null };
 /**
  * The descriptor to poll for reading: readable when one of the client's
- * connections is ready or another thread queued work for the loop. Owned by
- * the client: never read, write or close it; stop polling it before
- * llm_client_free, which closes it. The same for the client's whole life.
+ * connections is ready or another thread queued work for the loop (and, once,
+ * when the server closes an idle pooled connection). Owned by the client:
+ * never read, write or close it; stop polling it before llm_client_free,
+ * which closes it. The same for the client's whole life.
  * LLM_ERR_INVALID_ARGUMENT: a NULL argument (`*fd` is then -1), or a client
  * not made with "io": "host".
  */
 export declare function llm_client_io_fd(client: llm_client_t | null): { status: llm_status; fd: number };
 /**
  * The descriptor to poll for reading: readable when one of the client's
- * connections is ready or another thread queued work for the loop. Owned by
- * the client: never read, write or close it; stop polling it before
- * llm_client_free, which closes it. The same for the client's whole life.
+ * connections is ready or another thread queued work for the loop (and, once,
+ * when the server closes an idle pooled connection). Owned by the client:
+ * never read, write or close it; stop polling it before llm_client_free,
+ * which closes it. The same for the client's whole life.
  * LLM_ERR_INVALID_ARGUMENT: a NULL argument (`*fd` is then -1), or a client
  * not made with "io": "host".
  */
@@ -965,13 +967,14 @@ export declare function llm_client_io_fd_e(client: llm_client_t | null): { statu
  * many milliseconds. 0 means more data is ready than one run hands over: run
  * it at the loop's next turn, after the loop has polled its other sources
  * (in libuv, an idle handle; a timer re-armed at 0 runs again in the same
- * timers phase, and a fast stream would starve the rest of the program). When another thread runs the loop at that moment (a
- * blocking call), it waits up to 100 ms for that thread to let go at its next
- * turn, and if it has not, returns LLM_OK with -1: that thread makes the
- * descriptor readable when it lets go. A callback may free the client
- * (llm_client_free: deferred, done here before this returns); the client is
- * then gone. LLM_ERR_INVALID_ARGUMENT: a NULL client, a client not made with
- * "io": "host", or a call from inside one of the client's own callbacks.
+ * timers phase, and a fast stream would starve the rest of the program).
+ * When another thread runs the loop at that moment (a blocking call), it
+ * waits up to 100 ms for that thread to let go at its next turn, and if it
+ * has not, returns LLM_OK with -1: that thread makes the descriptor readable
+ * when it lets go. A callback may free the client (llm_client_free: deferred,
+ * done here before this returns); the client is then gone.
+ * LLM_ERR_INVALID_ARGUMENT: a NULL client, a client not made with "io":
+ * "host", or a call from inside one of the client's own callbacks.
  */
 export declare function llm_client_io_run(client: llm_client_t | null): { status: llm_status; timeout_ms: number };
 /**
@@ -983,13 +986,14 @@ export declare function llm_client_io_run(client: llm_client_t | null): { status
  * many milliseconds. 0 means more data is ready than one run hands over: run
  * it at the loop's next turn, after the loop has polled its other sources
  * (in libuv, an idle handle; a timer re-armed at 0 runs again in the same
- * timers phase, and a fast stream would starve the rest of the program). When another thread runs the loop at that moment (a
- * blocking call), it waits up to 100 ms for that thread to let go at its next
- * turn, and if it has not, returns LLM_OK with -1: that thread makes the
- * descriptor readable when it lets go. A callback may free the client
- * (llm_client_free: deferred, done here before this returns); the client is
- * then gone. LLM_ERR_INVALID_ARGUMENT: a NULL client, a client not made with
- * "io": "host", or a call from inside one of the client's own callbacks.
+ * timers phase, and a fast stream would starve the rest of the program).
+ * When another thread runs the loop at that moment (a blocking call), it
+ * waits up to 100 ms for that thread to let go at its next turn, and if it
+ * has not, returns LLM_OK with -1: that thread makes the descriptor readable
+ * when it lets go. A callback may free the client (llm_client_free: deferred,
+ * done here before this returns); the client is then gone.
+ * LLM_ERR_INVALID_ARGUMENT: a NULL client, a client not made with "io":
+ * "host", or a call from inside one of the client's own callbacks.
  */
 export declare function llm_client_io_run_e(client: llm_client_t | null): { status: llm_status; timeout_ms: number; error: llm_error_t | null };
 /**
