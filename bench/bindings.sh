@@ -81,6 +81,11 @@ fi
 
 if want node; then
   echo "== Node (bindings/node)"
+  # The addon against PREFIX's library, built here unless LITERLLM_NODE_ADDON names one.
+  if [ -z "${LITERLLM_NODE_ADDON:-}" ]; then
+    (cd "$root/bindings/node" && { [ -d node_modules/cmake-js ] || npm ci --no-audit --no-fund >/dev/null; } &&
+      npm run build >/dev/null)
+  fi
   (cd "$root/bindings/node" && node --expose-gc bench/bench.mjs --rounds "$rounds" &&
     node --expose-gc bench/bench.mjs --rss --calls 10000)
 fi
