@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The bindings' benchmarks, one after another in one run, against the local upstream:
 #   bench/bindings.sh [PREFIX] [--quick] [--callgrind] [--only=go,rust,csharp,node]
-# PREFIX holds an installed libliterllm (include/, lib/, bin/literllm-upstream); default /work/prefix
-# (`cmake --install build --prefix PREFIX` from a Release or RelWithDebInfo build).
+# PREFIX holds an installed libliterllm (include/, lib/); default /work/prefix (`cmake --install build
+# --prefix PREFIX` from a Release or RelWithDebInfo build). The local upstream: $LITERLLM_UPSTREAM, else
+# PREFIX/bin/literllm-upstream, else the build tree's (build/tests/upstream/literllm-upstream; the
+# install does not carry it).
 #
 # Each binding's own benchmark interleaves its variants (the C call, the binding, and where there is
 # one the language's official OpenAI SDK) round by round, in a fresh order each round, and reports
@@ -25,13 +27,15 @@ for a in "$@"; do
     --quick) quick=1 ;;
     --callgrind) callgrind=1 ;;
     --only=*) only=${a#--only=} ;;
-    -*) sed -n '2,18p' "$0" >&2; exit 2 ;;
+    -*) sed -n '2,21p' "$0" >&2; exit 2 ;;
     *) prefix=$(cd "$a" && pwd) ;;
   esac
 done
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 export LD_LIBRARY_PATH="$prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export LITERLLM_UPSTREAM=$prefix/bin/literllm-upstream LITERLLM_LIBRARY_PATH=$prefix/lib
+up=${LITERLLM_UPSTREAM:-$prefix/bin/literllm-upstream}
+[ -x "$up" ] || [ -n "${LITERLLM_UPSTREAM:-}" ] || up=$root/build/tests/upstream/literllm-upstream
+export LITERLLM_UPSTREAM=$up LITERLLM_LIBRARY_PATH=$prefix/lib
 export GOPROXY=off DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 [ -x "$LITERLLM_UPSTREAM" ] || { echo "bench/bindings.sh: no $LITERLLM_UPSTREAM" >&2; exit 2; }
 want() { [[ ",$only," == *",$1,"* ]]; }
