@@ -406,22 +406,27 @@ struct Transport::Impl {
   }
 
   // The epoll set's registrations of curl's sockets, by descriptor (the
-  // loop's owner only): 0 none, else the events registered (kRegIn, kRegOut),
-  // plus kRegDormant while curl does not watch the socket. curl stops watching
-  // a connection's socket when its transfer ends and watches it again when the
-  // next transfer reuses it: on a client making calls back to back that would
-  // be an EPOLL_CTL_DEL and an EPOLL_CTL_ADD per call (3-4 us here). So a
-  // socket curl stops watching stays in the set, dormant, until curl closes it
-  // (on_close_socket: before the close, so that no registration outlives its
-  // descriptor, even where a forked child keeps the socket open) or until it
-  // reports (a pooled connection the server closed: then it leaves the set,
-  // and curl finds the connection dead when it looks at it next).
-  static constexpr uint8_t kRegIn = 1, kRegOut = 2, kRegDormant = 4;
+  // loop's owner only). curl stops watching a connection's socket when its
+  // transfer ends and watches it again when the next transfer reuses it: on a
+  // client making calls back to back that would be an EPOLL_CTL_DEL and an
+  // EPOLL_CTL_ADD per call (3-4 us here). So a connection's socket that curl
+  // stops watching stays in the set, dormant, until curl closes it
+  // (on_close_socket takes it out before the close, so that no registration
+  // outlives its descriptor, even where a forked child keeps the socket open)
+  // or until it reports (a pooled connection the server closed: it leaves the
+  // set then, and curl finds the connection dead when it looks at it next).
+  // Only connection sockets (kRegConn, marked by on_socket_opened): curl's
+  // other descriptors (the threaded resolver's socket pair) are closed without
+  // the close callback, and leave the set as soon as curl stops watching them.
+  static constexpr uint8_t kRegIn = 1, kRegOut = 2;  // the events registered
+  static constexpr uint8_t kRegSet = 4;              // in the epoll set
+  static constexpr uint8_t kRegDormant = 8;          // in the set, unwatched by curl
+  static constexpr uint8_t kRegConn = 16;            // a connection socket: its close comes to on_close_socket
   std::vector<uint8_t> reg;
-  size_t watched = 0;  // registrations curl watches (not dormant)
+  size_t watched = 0;  // registrations curl watches (in the set, not dormant)
 
   void reg_store(uint8_t& r, uint8_t v) noexcept {
-    auto active = [](uint8_t x) { return x && !(x & kRegDormant); };
+    auto active = [](uint8_t x) { return (x & kRegSet) && !(x & kRegDormant); };
     watched += active(v);
     watched -= active(r);
     r = v;
@@ -437,23 +442,28 @@ struct Transport::Impl {
     ev.data.fd = s;
     if (want & kRegIn) ev.events |= EPOLLIN;
     if (want & kRegOut) ev.events |= EPOLLOUT;
-    int op = r ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    int op = (r & kRegSet) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     if (epoll_ctl(epfd, op, s, &ev) != 0) {
       // ENOENT: a descriptor closed behind curl's back left the set with it.
       int retry = errno == EEXIST ? EPOLL_CTL_MOD : errno == ENOENT ? EPOLL_CTL_ADD : -1;
       if (retry < 0 || epoll_ctl(epfd, retry, s, &ev) != 0) {
-        reg_store(r, 0);
+        // Out of the set for sure: a registration left as it was (a socket
+        // watched for writing) would report every turn, to nobody.
+        epoll_ctl(epfd, EPOLL_CTL_DEL, s, nullptr);
+        reg_store(r, r & kRegConn);
         return false;
       }
     }
-    reg_store(r, want);
+    reg_store(r, static_cast<uint8_t>((r & kRegConn) | kRegSet | want));
     return true;
   }
 
-  void reg_drop(curl_socket_t s) noexcept {
-    if (s < 0 || static_cast<size_t>(s) >= reg.size() || !reg[static_cast<size_t>(s)]) return;
-    epoll_ctl(epfd, EPOLL_CTL_DEL, s, nullptr);
-    reg_store(reg[static_cast<size_t>(s)], 0);
+  // Out of the set; `closing`: the descriptor is about to be closed (forget it).
+  void reg_drop(curl_socket_t s, bool closing) noexcept {
+    if (s < 0 || static_cast<size_t>(s) >= reg.size()) return;
+    uint8_t& r = reg[static_cast<size_t>(s)];
+    if (r & kRegSet) epoll_ctl(epfd, EPOLL_CTL_DEL, s, nullptr);
+    reg_store(r, closing ? 0 : (r & kRegConn));
   }
 
   // curl's socket callback: keeps the epoll set in step with curl's sockets.
@@ -463,15 +473,19 @@ struct Transport::Impl {
     try {
       uint8_t& r = self->reg_of(s);
       if (what == CURL_POLL_REMOVE) {
-        if (!r) return 0;
+        if (!(r & kRegSet)) return 0;
+        if (!(r & kRegConn)) {
+          self->reg_drop(s, false);
+          return 0;
+        }
         // Dormant; a socket left watched for writing would report at once, every turn.
         if ((r & kRegOut) && !self->reg_set(s, r, kRegIn)) return 0;
         self->reg_store(r, r | kRegDormant);
         return 0;
       }
       uint8_t want = ((what & CURL_POLL_IN) ? kRegIn : 0) | ((what & CURL_POLL_OUT) ? kRegOut : 0);
-      if ((r & ~kRegDormant) == want) {
-        self->reg_store(r, want);  // a pooled connection reused: already in the set as it needs
+      if ((r & kRegSet) && (r & (kRegIn | kRegOut)) == want) {
+        self->reg_store(r, r & ~kRegDormant);  // a pooled connection reused: in the set as it needs
         return 0;
       }
       return self->reg_set(s, r, want) ? 0 : -1;  // -1: curl fails what uses the socket
@@ -480,9 +494,23 @@ struct Transport::Impl {
     }
   }
 
-  // curl's close-socket callback (every socket curl opened, on every easy handle).
+  // curl's socket-options callback: a connection's socket, just made.
+  static int on_socket_opened(void* userp, curl_socket_t s, curlsocktype purpose) noexcept {
+    if (purpose != CURLSOCKTYPE_IPCXN || s < 0) return CURL_SOCKOPT_OK;
+    auto* self = static_cast<Impl*>(userp);
+    try {
+      uint8_t& r = self->reg_of(s);
+      self->reg_store(r, 0);  // a descriptor number closed behind curl's back, if any, is new now
+      r = kRegConn;
+    } catch (...) {
+      // Unmarked: the socket leaves the set whenever curl stops watching it.
+    }
+    return CURL_SOCKOPT_OK;
+  }
+
+  // curl's close-socket callback (a connection's socket).
   static int on_close_socket(void* userp, curl_socket_t s) noexcept {
-    static_cast<Impl*>(userp)->reg_drop(s);
+    static_cast<Impl*>(userp)->reg_drop(s, true);
     return close(s);
   }
 
@@ -530,7 +558,7 @@ struct Transport::Impl {
         continue;
       }
       if (static_cast<size_t>(fd) < reg.size() && (reg[static_cast<size_t>(fd)] & kRegDormant)) {
-        reg_drop(fd);  // a pooled connection's socket spoke (closed, mostly): curl looks at it on reuse
+        reg_drop(fd, false);  // a pooled connection's socket spoke (closed, mostly): curl looks at it on reuse
         continue;
       }
       int mask = 0;
@@ -817,6 +845,8 @@ struct Transport::Impl {
     // POST body sent along with the headers (and SIZE_UPLOAD counts it again),
     // so count what curl hands to the socket layer instead. With a debug
     // function set, VERBOSE prints nothing.
+    set(CURLOPT_SOCKOPTFUNCTION, &Impl::on_socket_opened);
+    set(CURLOPT_SOCKOPTDATA, static_cast<void*>(this));
     set(CURLOPT_CLOSESOCKETFUNCTION, &Impl::on_close_socket);
     set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
     set(CURLOPT_DEBUGFUNCTION, &Impl::on_debug);
