@@ -80,9 +80,9 @@ class Waiter {
 
 class Transport {
  public:
-  // Throws Error(LLM_ERR_NETWORK) when the loop's wake-up channel (a socket
-  // pair) cannot be made, e.g. with no descriptor left: without it, work
-  // queued from other threads would wait for the next poll timeout.
+  // Throws Error(LLM_ERR_NETWORK) when the loop's descriptors (its epoll set
+  // and wake-up eventfd) cannot be made, e.g. with no descriptor left: without
+  // them there is no loop to wait on, nor a way to wake it.
   // The I/O thread blocks every asynchronous signal.
   explicit Transport(TransportOptions opts = {});
   // Cancels every transfer still running (each on_done runs with LLM_ERR_CANCELLED)
