@@ -105,6 +105,7 @@ std::string trim_slashes(std::string s) {
 
 struct Client::Call {
   uint64_t id = 0;
+  Client::Loop* loop = nullptr;  // where it runs: every transfer and timer of it
   PreparedCall prep;
   ChunkFn on_chunk;
   DoneFn done;
@@ -183,10 +184,87 @@ Client::Client(Config cfg)
         }
         return m;
       }()),
-      transport_(http::TransportOptions{secs_to_ms(cfg_.connect_timeout_secs), secs_to_ms(cfg_.stream_idle_timeout_secs),
-                                        static_cast<size_t>(cfg_.limits.max_header_bytes), cfg_.hosted_io}) {}
+      max_loops_(cfg_.hosted_io ? 1 : cfg_.io_threads > 0 ? cfg_.io_threads : Config::auto_io_threads()),
+      loop_ids_(std::make_shared<LoopIds>()) {
+  loops_[0] = std::make_unique<Loop>(transport_options());
+  loop_ids_->ids[0].store(loops_[0]->transport.loop_id(), std::memory_order_release);
+  n_loops_.store(1, std::memory_order_release);
+}
 
-Client::~Client() = default;
+Client::~Client() {
+  // Every loop is shut down before any is destroyed: a callback on one may
+  // still reach another (schedule, submit), which then answers at once.
+  const int n = n_loops_.load(std::memory_order_acquire);
+  for (int i = 0; i < n; ++i) loops_[i]->transport.shutdown();
+}
+
+http::TransportOptions Client::transport_options() const {
+  return http::TransportOptions{secs_to_ms(cfg_.connect_timeout_secs), secs_to_ms(cfg_.stream_idle_timeout_secs),
+                                static_cast<size_t>(cfg_.limits.max_header_bytes), cfg_.hosted_io};
+}
+
+bool LoopIds::running() const {
+  const void* mine = http::Transport::running_loop();
+  if (!mine) return false;
+  for (const auto& id : ids) {
+    const void* v = id.load(std::memory_order_acquire);
+    if (!v) return false;  // filled in order
+    if (v == mine) return true;
+  }
+  return false;
+}
+
+Client::Loop* Client::pick_loop() {
+  // Enough calls on one loop that a second thread's turn pays for its wake-ups.
+  constexpr int kSpreadAt = 4;
+  auto least = [this](int n) {
+    Loop* best = loops_[0].get();
+    int fewest = best->calls.load(std::memory_order_relaxed);
+    for (int i = 1; i < n && fewest > 0; ++i) {
+      int k = loops_[i]->calls.load(std::memory_order_relaxed);
+      if (k < fewest) {
+        best = loops_[i].get();
+        fewest = k;
+      }
+    }
+    return std::pair{best, fewest};
+  };
+  int n = n_loops_.load(std::memory_order_acquire);
+  auto [best, fewest] = least(n);
+  if (fewest >= kSpreadAt && n < max_loops_) {
+    std::lock_guard lk(loops_mu_);
+    n = n_loops_.load(std::memory_order_relaxed);
+    if (n < max_loops_ && !spawn_failed_) {
+      try {
+        loops_[n] = std::make_unique<Loop>(transport_options());
+        loop_ids_->ids[n].store(loops_[n]->transport.loop_id(), std::memory_order_release);
+        n_loops_.store(n + 1, std::memory_order_release);
+        best = loops_[n].get();
+      } catch (...) {
+        spawn_failed_ = true;  // no thread or descriptor for it: the loops there are carry on
+      }
+    } else {
+      best = least(n).first;
+    }
+  }
+  best->calls.fetch_add(1, std::memory_order_relaxed);
+  return best;
+}
+
+void Client::defer_destroy(std::function<void()> destroy) {
+  // The loop whose callback frees the client runs `destroy` once its
+  // callback returns; ~Client then shuts the others down from there.
+  const void* mine = http::Transport::running_loop();
+  const int n = n_loops_.load(std::memory_order_acquire);
+  for (int i = 0; i < n; ++i)
+    if (loops_[i]->transport.loop_id() == mine) return loops_[i]->transport.defer_destroy(std::move(destroy));
+  std::terminate();  // only called from on_io_thread()
+}
+
+void Client::abandon() {
+  const int n = n_loops_.load(std::memory_order_acquire);
+  for (int i = 0; i < n; ++i) loops_[i]->transport.abandon();
+}
 
 bool Client::forked() const noexcept { return fork_generation_ != fork_generation(); }
 
@@ -496,7 +574,7 @@ const std::string* StreamQueue::next() {
   if (forked())
     invalid("llm_stream_next: this stream was started by the parent process; after fork() the child must make its "
             "own client");
-  if (loop && http::Transport::running_loop() == loop)
+  if (loops && loops->running())
     invalid("llm_stream_next was called from a callback on the client's own I/O thread, where it would wait on "
             "itself; use llm_chat_stream_async there");
   std::unique_lock lk(mu);
@@ -566,21 +644,21 @@ uint64_t Client::stream_async(std::string_view request_json, ChunkFn on_chunk, D
 }
 
 int Client::io_fd() const {
-  if (!transport_.hosted())
+  if (!cfg_.hosted_io)
     invalid("llm_client_io_fd: the client runs its own I/O thread; make it with \"io\": \"host\" to run its loop "
             "from the program's");
-  return transport_.io_fd();
+  return loops_[0]->transport.io_fd();
 }
 
 int Client::io_run(bool& destroyed) {
   destroyed = false;
-  if (!transport_.hosted())
+  if (!cfg_.hosted_io)
     invalid("llm_client_io_run: the client runs its own I/O thread; make it with \"io\": \"host\" to run its loop "
             "from the program's");
-  if (transport_.on_io_thread())
+  if (on_io_thread())
     invalid("llm_client_io_run was called from inside the loop it runs (a callback of this client, or a blocking "
             "call on it); return from the callback instead");
-  return transport_.io_run(destroyed);
+  return loops_[0]->transport.io_run(destroyed);
 }
 
 namespace {
@@ -590,7 +668,7 @@ namespace {
 }  // namespace
 
 std::unique_ptr<Response> Client::chat(std::string_view request_json, CancelToken* cancel) {
-  if (transport_.on_io_thread())
+  if (on_io_thread())
     invalid("llm_chat was called from a callback on the client's own I/O thread, where it would wait on itself; "
             "use llm_chat_async there");
   if (cancel && cancel->triggered()) cancelled_before_start();
@@ -599,7 +677,7 @@ std::unique_ptr<Response> Client::chat(std::string_view request_json, CancelToke
 
 std::unique_ptr<Response> Client::call(Endpoint e, std::string_view request_json, const Blobs& blobs,
                                        CancelToken* cancel) {
-  if (transport_.on_io_thread())
+  if (on_io_thread())
     invalid("llm_call was called from a callback on the client's own I/O thread, where it would wait on itself; "
             "use llm_call_async there");
   if (cancel && cancel->triggered()) cancelled_before_start();
@@ -638,9 +716,12 @@ std::unique_ptr<Response> Client::run(PreparedCall prep, CancelToken* cancel) {
       if (token) token->remove(*this);
     }
   } use;
-  transport_.run_blocking(
+  Loop* loop = pick_loop();
+  loop->transport.run_blocking(
       [&] {
-        uint64_t id = start(std::move(prep), nullptr, [res](llm_status st, std::unique_ptr<Response> r, const Error* e) {
+        uint64_t id = start(
+            std::move(prep), nullptr,
+            [res](llm_status st, std::unique_ptr<Response> r, const Error* e) {
           res->st = st;
           res->r = std::move(r);
           if (e) {
@@ -651,7 +732,8 @@ std::unique_ptr<Response> Client::run(PreparedCall prep, CancelToken* cancel) {
             }
           }
           res->waiter.notify();
-        });
+            },
+            loop);
         if (cancel) {
           use.client = this;
           use.id = id;
@@ -675,9 +757,15 @@ std::shared_ptr<StreamQueue> Client::stream(std::string_view request_json) {
 
 std::shared_ptr<StreamQueue> Client::queue_stream(PreparedCall prep) {
   auto q = std::make_shared<StreamQueue>();
-  q->loop = transport_.loop_id();
-  q->host = transport_.loop_handle();
+  q->loops = loop_ids_;
   q->fork_generation = fork_generation_;
+  Loop* loop = pick_loop();
+  try {
+    q->host = loop->transport.loop_handle();
+  } catch (...) {
+    loop->calls.fetch_sub(1, std::memory_order_relaxed);
+    throw;
+  }
   // The chunk callback runs on the I/O thread: it only queues, and pauses the
   // transfer when the reader falls behind (llm_stream_next resumes it).
   auto call_id = std::make_shared<std::atomic<uint64_t>>(0);
@@ -686,7 +774,7 @@ std::shared_ptr<StreamQueue> Client::queue_stream(PreparedCall prep) {
     q->queued_bytes += chunk.size();
     q->chunks.emplace_back(chunk);
     if (q->queued_bytes > kPauseAboveBytes && !q->paused)
-      q->paused = with_transfer(call_id->load(), [this](uint64_t tid) { transport_.pause(tid); });
+      q->paused = with_transfer(call_id->load(), [](http::Transport& t, uint64_t tid) { t.pause(tid); });
     q->cv.notify_one();
     return true;
   };
@@ -711,8 +799,10 @@ std::shared_ptr<StreamQueue> Client::queue_stream(PreparedCall prep) {
   q->cancel = [this, call_id] {
     if (uint64_t id = call_id->load()) cancel(id);
   };
-  q->resume = [this, call_id] { with_transfer(call_id->load(), [this](uint64_t tid) { transport_.resume(tid); }); };
-  uint64_t id = start(std::move(prep), on_chunk, done);
+  q->resume = [this, call_id] {
+    with_transfer(call_id->load(), [](http::Transport& t, uint64_t tid) { t.resume(tid); });
+  };
+  uint64_t id = start(std::move(prep), on_chunk, done, loop);
   call_id->store(id);
   bool cancel_now;
   {
@@ -723,28 +813,36 @@ std::shared_ptr<StreamQueue> Client::queue_stream(PreparedCall prep) {
   return q;
 }
 
-bool Client::with_transfer(uint64_t call_id, const std::function<void(uint64_t)>& fn) {
+bool Client::with_transfer(uint64_t call_id, const std::function<void(http::Transport&, uint64_t)>& fn) {
   std::lock_guard ck(mu_);
   auto it = calls_.find(call_id);
   if (it == calls_.end()) return false;
   std::lock_guard cl(it->second->mu);
   if (!it->second->transport_id) return false;
-  fn(it->second->transport_id);
+  fn(it->second->loop->transport, it->second->transport_id);
   return true;
 }
 
-uint64_t Client::start(PreparedCall prep, ChunkFn on_chunk, DoneFn done) {
-  auto c = std::make_shared<Call>();
+uint64_t Client::start(PreparedCall prep, ChunkFn on_chunk, DoneFn done, Loop* loop) {
+  if (!loop) loop = pick_loop();
+  std::shared_ptr<Call> c;
+  try {
+    c = std::make_shared<Call>();
+  } catch (...) {
+    loop->calls.fetch_sub(1, std::memory_order_relaxed);
+    throw;
+  }
+  c->loop = loop;
   c->id = g_next_call_id.fetch_add(1, std::memory_order_relaxed);
   c->prep = std::move(prep);
   c->on_chunk = std::move(on_chunk);
   c->done = std::move(done);
   c->deadline = c->started + std::chrono::milliseconds(c->prep.timeout_ms);
-  {
-    std::lock_guard lk(mu_);
-    calls_.emplace(c->id, c);
-  }
   try {
+    {
+      std::lock_guard lk(mu_);
+      calls_.emplace(c->id, c);
+    }
     submit_attempt(c, true);
   } catch (...) {
     // Nothing was queued: the call never was.
@@ -752,6 +850,7 @@ uint64_t Client::start(PreparedCall prep, ChunkFn on_chunk, DoneFn done) {
       std::lock_guard lk(c->mu);
       c->finished = true;
     }
+    loop->calls.fetch_sub(1, std::memory_order_relaxed);
     std::lock_guard lk(mu_);
     calls_.erase(c->id);
     throw;
@@ -843,13 +942,13 @@ void Client::submit_attempt(const std::shared_ptr<Call>& c, bool from_start) {
   http::Timing timing{std::max(1L, remaining), c->prep.stream};
   // The id is the call's before the transfer is queued: its callbacks (the
   // stream's end event above all) may run on the loop before submit returns.
-  const uint64_t tid = transport_.new_id();
+  const uint64_t tid = c->loop->transport.new_id();
   {
     std::lock_guard lk(c->mu);
     c->transport_id = tid;
   }
   try {
-    transport_.submit(c->prep.http, std::move(cb), timing, tid);
+    c->loop->transport.submit(c->prep.http, std::move(cb), timing, tid);
   } catch (...) {
     std::lock_guard lk(c->mu);
     c->transport_id = 0;
@@ -864,7 +963,7 @@ void Client::submit_attempt(const std::shared_ptr<Call>& c, bool from_start) {
   }
   if (cancel_now) {
     try {
-      transport_.cancel(tid);
+      c->loop->transport.cancel(tid);
     } catch (...) {
       // No memory to queue the cancel: the call runs its course.
     }
@@ -875,7 +974,7 @@ void Client::retry_or_fail(const std::shared_ptr<Call>& c, const Error& e, long 
   if (c->retries >= cfg_.max_retries || Clock::now() + std::chrono::milliseconds(delay_ms) >= c->deadline)
     return finish(c, e.status(), nullptr, &e);
   ++c->retries;
-  transport_.schedule(delay_ms, [this, c] { submit_attempt(c); });
+  c->loop->transport.schedule(delay_ms, [this, c] { submit_attempt(c); });
 }
 
 void Client::await_credential(const std::shared_ptr<Call>& c) {
@@ -886,7 +985,7 @@ void Client::await_credential(const std::shared_ptr<Call>& c) {
   // The exchange is shared and timed by the client's timeout: the call's own
   // deadline ends its wait.
   const long remaining = std::chrono::ceil<std::chrono::milliseconds>(c->deadline - Clock::now()).count() + 1;
-  transport_.schedule(std::max(1L, remaining), [this, c] {
+  c->loop->transport.schedule(std::max(1L, remaining), [this, c] {
     bool waiting;
     {
       std::lock_guard lk(c->mu);
@@ -904,10 +1003,10 @@ void Client::await_credential(const std::shared_ptr<Call>& c) {
   };
   // The answer may come at once (another call fetched meanwhile) or from the
   // loop: the attempt is submitted from the loop either way, as callbacks are.
-  c->prep.target.credential->fetch(token_exchange(), std::chrono::system_clock::now(), [this, c, answered](const Error* e) {
+  c->prep.target.credential->fetch(token_exchange(c->loop), std::chrono::system_clock::now(), [this, c, answered](const Error* e) {
     try {
       if (!e) {
-        transport_.schedule(0, [this, c, answered] {
+        c->loop->transport.schedule(0, [this, c, answered] {
           answered();
           c->credential_fetched = true;
           submit_attempt(c);
@@ -919,7 +1018,7 @@ void Client::await_credential(const std::shared_ptr<Call>& c) {
       const llm_status st = e->status();
       const bool again = st == LLM_ERR_NETWORK || st == LLM_ERR_TIMEOUT || st == LLM_ERR_SERVER_ERROR ||
                          st == LLM_ERR_SERVICE_UNAVAILABLE || st == LLM_ERR_RATE_LIMITED;
-      transport_.schedule(0, [this, c, err, again, answered] {
+      c->loop->transport.schedule(0, [this, c, err, again, answered] {
         answered();
         if (again) retry_or_fail(c, err, backoff_ms(c->retries));
         else finish(c, err.status(), nullptr, &err);
@@ -930,8 +1029,8 @@ void Client::await_credential(const std::shared_ptr<Call>& c) {
   });
 }
 
-auth::Exchange Client::token_exchange() {
-  return [this](http::Request req, std::function<void(auth::ExchangeResult)> done) {
+auth::Exchange Client::token_exchange(Loop* loop) {
+  return [this, loop](http::Request req, std::function<void(auth::ExchangeResult)> done) {
     constexpr size_t kMaxTokenAnswer = 64u << 10;
     auto answer = std::make_shared<auth::ExchangeResult>();
     http::Callbacks cb;
@@ -950,7 +1049,7 @@ auth::Exchange Client::token_exchange() {
         answer->http_status = r.http_status;
       done(std::move(*answer));
     };
-    transport_.submit(std::move(req), std::move(cb), http::Timing{secs_to_ms(std::min(cfg_.timeout_secs, 60.0))});
+    loop->transport.submit(std::move(req), std::move(cb), http::Timing{secs_to_ms(std::min(cfg_.timeout_secs, 60.0))});
   };
 }
 
@@ -1049,7 +1148,7 @@ void Client::on_done(const std::shared_ptr<Call>& c, const http::Result& r) {
       const auto& cred = c->prep.target.credential;
       if (s == 401 && cred && !c->credential_refreshed && cred->refused(c->prep.http)) {
         c->credential_refreshed = true;
-        return transport_.schedule(0, [this, c] { submit_attempt(c); });
+        return c->loop->transport.schedule(0, [this, c] { submit_attempt(c); });
       }
       if (!retryable_http(s) || e.retry_after > 60) return fail(e);
       return retry_or_fail(c, e, e.retry_after >= 0 ? static_cast<long>(e.retry_after * 1000) : backoff_ms(c->retries));
@@ -1139,7 +1238,7 @@ void Client::end_after_event(const std::shared_ptr<Call>& c) {
   // which time a transfer whose body ended right after the event (the usual
   // case) has completed and been kept for reuse. One that has not is given
   // kAfterEndGraceMs, then dropped, connection and all.
-  transport_.schedule(0, [this, c]() noexcept {
+  c->loop->transport.schedule(0, [this, c]() noexcept {
     bool finished;
     uint64_t tid;
     {
@@ -1153,15 +1252,16 @@ void Client::end_after_event(const std::shared_ptr<Call>& c) {
       // transfer outlived is ignored).
       if (!finished) {
         uint64_t sent = 0, received = 0;
-        transport_.wire_bytes(tid, sent, received);
+        c->loop->transport.wire_bytes(tid, sent, received);
         c->stats.bytes_sent += sent;
         c->stats.bytes_received += received;
         c->stats.http_status = c->http_status;
       }
       try {
-        transport_.schedule(kAfterEndGraceMs, [this, tid] { transport_.cancel(tid); });
+        http::Transport* t = &c->loop->transport;
+        t->schedule(kAfterEndGraceMs, [t, tid] { t->cancel(tid); });
       } catch (...) {
-        transport_.cancel(tid);  // no memory for the grace period: drop the connection now (best effort)
+        c->loop->transport.cancel(tid);  // no memory for the grace period: drop the connection now (best effort)
       }
     }
     if (!finished) succeed(c);
@@ -1179,6 +1279,8 @@ void Client::finish(const std::shared_ptr<Call>& c, llm_status st, std::unique_p
     std::lock_guard lk(mu_);
     calls_.erase(c->id);
   }
+  // Counted out before its callback: a call the callback starts sees this loop free again.
+  c->loop->calls.fetch_sub(1, std::memory_order_relaxed);
   // What the caller learns of an error: the last guard against a secret in a
   // message (a provider's echo is redacted where it is parsed; curl's words
   // never should hold one), and where the error came from. An error that
@@ -1277,10 +1379,10 @@ void Client::cancel(uint64_t id) {
     tid = c->transport_id;
   }
   if (tid) {
-    transport_.cancel(tid);
+    c->loop->transport.cancel(tid);
   } else {
     // Between attempts (waiting to retry) or not yet submitted: finish it on the I/O thread.
-    transport_.schedule(0, [this, c] {
+    c->loop->transport.schedule(0, [this, c] {
       Error e(LLM_ERR_CANCELLED, "the request was cancelled");
       finish(c, LLM_ERR_CANCELLED, nullptr, &e);
     });

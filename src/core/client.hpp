@@ -48,7 +48,8 @@ struct StreamQueue {
   std::string current;           // the chunk last handed out
   bool end_returned = false;     // llm_stream_next gave the end
   bool error_returned = false;   // llm_stream_next gave the stream's error
-  const void* loop = nullptr;  // the client's loop (Transport::loop_id), to refuse a read from inside it
+  // The client's loops (Transport::loop_id), to refuse a read from inside one.
+  std::shared_ptr<const struct LoopIds> loops;
   std::shared_ptr<http::Transport::LoopHandle> host;  // a hosted client's loop, which next() drives
   unsigned fork_generation = 0;  // of the process that made it (process.hpp)
 
@@ -64,6 +65,15 @@ struct StreamQueue {
   void request_cancel();
   // llm_stream_final_response: a copy of the assembled response.
   std::unique_ptr<Response> final_copy();
+};
+
+// The identities of a client's loops, as many as it has started (never
+// dereferenced: they stay comparable after the client is gone).
+struct LoopIds {
+  static constexpr int kMax = 64;  // config.io_threads' ceiling
+  std::atomic<const void*> ids[kMax] = {};
+  // The calling thread runs one of them (a callback, or a blocking call driving it).
+  bool running() const;
 };
 
 class Client;
@@ -135,15 +145,15 @@ class Client {
   // llm_client_free from inside one of this client's callbacks (on its loop's
   // thread): `destroy` (which deletes this client) runs on the I/O thread once
   // the callback has returned and every other call has ended.
-  bool on_io_thread() const { return transport_.on_io_thread(); }
+  bool on_io_thread() const { return loop_ids_->running(); }
   // Hosted I/O ("io": "host"): the descriptor to poll and one run of the loop
   // (see Transport::io_fd, io_run). Both refuse a client that is not hosted.
   int io_fd() const;
   int io_run(bool& destroyed);
-  void defer_destroy(std::function<void()> destroy) { transport_.defer_destroy(std::move(destroy)); }
-  // In a forked child: give the client up without touching the parent's thread
+  void defer_destroy(std::function<void()> destroy);
+  // In a forked child: give the client up without touching the parent's threads
   // or connections (see Transport::abandon); the object may then be leaked.
-  void abandon() { transport_.abandon(); }
+  void abandon();
   std::string providers_json() const;
   // The global table and the built-ins (llm_providers_json with no client).
   static std::string global_providers_json();
@@ -152,6 +162,18 @@ class Client {
  private:
   struct Call;
   friend struct Call;
+  // One event loop: a transport and the calls it carries (each call stays on
+  // the loop it started on: its transfers, retries and timers).
+  struct Loop {
+    explicit Loop(const http::TransportOptions& o) : transport(o) {}
+    http::Transport transport;
+    std::atomic<int> calls{0};  // started and not finished
+  };
+  // The loop a new call goes to: the one with the fewest calls, the first of
+  // those on a tie; another loop starts (up to io_threads) when every loop
+  // has kSpreadAt calls or more. Counts the call in.
+  Loop* pick_loop();
+  http::TransportOptions transport_options() const;
   ProviderPtr lookup(std::string_view prefix) const;
   // prepare() once the call is routed: request fields, the adapter's request, its checks.
   void finish_prepare(PreparedCall& p, bool stream, const Blobs* blobs = nullptr) const;
@@ -167,7 +189,8 @@ class Client {
   // The rest of a resolved target: base URL, key, headers. Throws
   // LLM_ERR_AUTHENTICATION when the provider needs a key and has none.
   void complete_target(Target& t) const;
-  uint64_t start(PreparedCall prep, ChunkFn on_chunk, DoneFn done);
+  // `loop`: pick_loop()'s choice for it, or null to pick one now.
+  uint64_t start(PreparedCall prep, ChunkFn on_chunk, DoneFn done, Loop* loop = nullptr);
   // Submits the call's next attempt. From start() (the caller's thread) a
   // failure to submit throws, and no callback runs; from the loop (a retry) it
   // finishes the call instead.
@@ -187,15 +210,15 @@ class Client {
   // exchange's error).
   void await_credential(const std::shared_ptr<Call>& c);
   // How a credential reaches its token endpoint: a request on this client's transport.
-  auth::Exchange token_exchange();
+  auth::Exchange token_exchange(Loop* loop);
   // The answer is complete: build the response and finish with LLM_OK.
   void succeed(const std::shared_ptr<Call>& c);
   // A stream's end event arrived (on the loop, inside a curl callback).
   void end_after_event(const std::shared_ptr<Call>& c);
   void finish(const std::shared_ptr<Call>& c, llm_status st, std::unique_ptr<Response> r, const Error* e) noexcept;
-  // Runs fn(transport id) for a call's running transfer, under the locks that keep
+  // Runs fn(its loop's transport, transfer id) for a call's running transfer, under the locks that keep
   // the id current; false when the call has none.
-  bool with_transfer(uint64_t call_id, const std::function<void(uint64_t)>& fn);
+  bool with_transfer(uint64_t call_id, const std::function<void(http::Transport&, uint64_t)>& fn);
 
   // The environment as it was when the client was made (getenv is not safe
   // against a setenv on another thread, and costs a scan per variable).
@@ -208,7 +231,16 @@ class Client {
   mutable auth::TokenSources tokens_;  // service-account tokens, shared by the calls (make_credential)
   std::mutex mu_;
   std::unordered_map<uint64_t, std::shared_ptr<Call>> calls_;
-  http::Transport transport_;  // last: destroyed first, while the members its callbacks use still live
+  // The loops: loops_[0] made with the client, the others when load calls for
+  // them (never more than max_loops_). Each is shut down (~Client) before any
+  // is destroyed, since a callback of one may reach another (a token exchange
+  // answering calls on several loops).
+  int max_loops_;
+  std::mutex loops_mu_;  // taken to add a loop
+  std::atomic<int> n_loops_{0};
+  std::unique_ptr<Loop> loops_[LoopIds::kMax];
+  std::shared_ptr<LoopIds> loop_ids_;
+  bool spawn_failed_ = false;  // a loop could not be made (no thread or descriptor): no more are tried
 };
 
 }  // namespace literllm

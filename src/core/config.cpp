@@ -1,7 +1,10 @@
 #include "core/config.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <cerrno>
 #include <cstring>
@@ -21,6 +24,7 @@ namespace {
 constexpr uint64_t kMaxBytesLimit = (uint64_t{2} << 30) - 1;  // RapidJSON strings and our buffers: under 2 GiB
 constexpr uint64_t kMaxHeaderBytesLimit = 300 * 1024;         // libcurl's own ceiling on response headers
 constexpr uint64_t kMaxCountLimit = 65536;
+constexpr int kMaxIoThreads = 64;
 constexpr size_t kMaxConfigFileBytes = size_t{16} << 20;
 
 double positive_number(const json::Value& v, const std::string& field, double max) {
@@ -119,6 +123,10 @@ Config from_json(const json::Value& d) {
         invalid("config.io: expected \"thread\" (the client's own I/O thread) or \"host\" (the program runs the "
                 "client's loop: llm_client_io_fd, llm_client_io_run)");
       c.hosted_io = io == "host";
+    } else if (k == "io_threads") {
+      if (!v.IsInt64() || v.GetInt64() < 1 || v.GetInt64() > kMaxIoThreads)
+        invalid("config.io_threads: expected an integer from 1 to " + std::to_string(kMaxIoThreads));
+      c.io_threads = static_cast<int>(v.GetInt64());
     } else if (k == "providers") {
       if (!v.IsObject()) invalid("config.providers: expected an object, got " + std::string(json::type_name(v)));
       for (auto& p : v.GetObject()) {
@@ -156,9 +164,12 @@ Config from_json(const json::Value& d) {
       invalid("config." + k +
               ": unknown field (expected api_key, base_url, model_hint, timeout_secs, connect_timeout_secs, "
               "stream_idle_timeout_secs, max_retries, max_response_bytes, max_stream_bytes, max_event_bytes, "
-              "max_header_bytes, max_choices, max_tool_calls, io, providers, headers)");
+              "max_header_bytes, max_choices, max_tool_calls, io, io_threads, providers, headers)");
     }
   }
+  if (c.hosted_io && c.io_threads > 1)
+    invalid("config.io_threads: a client with \"io\": \"host\" has one loop, the program's (io_threads " +
+            std::to_string(c.io_threads) + " given)");
   return c;
 }
 
@@ -204,6 +215,18 @@ const ProviderOverride* Config::override_for(std::string_view name, const std::v
     if (it != providers.end()) return &it->second;
   }
   return nullptr;
+}
+
+int Config::auto_io_threads() {
+  // The processors this process may run on (a container's CPU set), else those online.
+  static const int n = [] {
+    long cpus = 0;
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) cpus = CPU_COUNT(&set);
+    if (cpus <= 0) cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return static_cast<int>(std::clamp(cpus, 1L, 4L));
+  }();
+  return n;
 }
 
 Config parse_config_json(std::string_view text) {

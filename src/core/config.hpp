@@ -40,6 +40,11 @@ struct Config {
   double stream_idle_timeout_secs = 300;
   int max_retries = 2;
   bool hosted_io = false;  // "io": "host": no I/O thread, the program runs the loop
+  // "io_threads": the most event loops (each with its I/O thread) the client
+  // spreads its calls over; 0: not given (auto_io_threads()). 1 when hosted.
+  int io_threads = 0;
+  // What "io_threads" is when not given: the processors, at most 4.
+  static int auto_io_threads();
   std::map<std::string, ProviderOverride> providers;  // key: normalize_provider_name
   http::Headers headers;
   Limits limits;

@@ -1836,8 +1836,13 @@ bool Transport::LoopHandle::drive_until(const std::function<bool()>& ready) {
 
 Transport::Transport(TransportOptions opts) : impl_(std::make_unique<Impl>(opts)) {}
 
-Transport::~Transport() {
-  if (impl_) impl_->shutdown();
+Transport::~Transport() { shutdown(); }
+
+void Transport::shutdown() {
+  if (impl_ && !shut_) {
+    shut_ = true;
+    impl_->shutdown();
+  }
 }
 
 void Transport::defer_destroy(std::function<void()> destroy) {

@@ -90,6 +90,13 @@ class Transport {
   // thread itself, it detaches the thread instead.
   ~Transport();
 
+  // Shuts the transport down as the destructor does, keeping the object: from
+  // then on submit() answers LLM_ERR_CANCELLED on the calling thread and
+  // schedule() runs its function there, at once. For an owner of several
+  // transports whose callbacks reach into one another (each is shut down
+  // before any is destroyed). Idempotent; the destructor calls it.
+  void shutdown();
+
   // From a callback on the loop's thread: shuts the transport down as the
   // destructor would (every transfer cancelled, every scheduled function run)
   // once the callback returns, then runs `destroy` on the I/O thread, which
@@ -187,6 +194,7 @@ class Transport {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  bool shut_ = false;  // shutdown() has run (by the owner's thread)
 };
 
 }  // namespace literllm::http

@@ -35,9 +35,15 @@ class Http2 : public ::testing::Test {
         dir.file("key.pem"), dir.file("cert.pem")});
     ASSERT_TRUE(wait_listening(port)) << "nghttpx did not start; " << read(dir.file("error.log"));
     bundle.trust(dir.file("cert.pem"));
+    client = make_client();
+  }
+  // A client of the proxy; `extra`: more config fields (",\"io_threads\":1").
+  llm_client_t* make_client(const std::string& extra = "") {
     std::string cfg = "{\"max_retries\":0,\"providers\":{\"openai\":{\"base_url\":\"https://127.0.0.1:" +
-                      std::to_string(port) + "/v1\",\"api_key\":" + q(kKey) + "}}}";
-    ASSERT_EQ(llm_client_new(cfg.c_str(), &client), LLM_OK) << llm_last_error();
+                      std::to_string(port) + "/v1\",\"api_key\":" + q(kKey) + "}}" + extra + "}";
+    llm_client_t* c = nullptr;
+    EXPECT_EQ(llm_client_new(cfg.c_str(), &c), LLM_OK) << llm_last_error();
+    return c;
   }
   void TearDown() override {
     llm_client_free(client);
@@ -81,9 +87,15 @@ class Http2 : public ::testing::Test {
 
 }  // namespace
 
-TEST_F(Http2, CallsFromManyThreadsAreMultiplexedOnOneConnection) {
-  // 16 threads, each with several calls the upstream holds for 100 ms: they
-  // overlap, and all of them travel as HTTP/2 streams of one TLS connection.
+// 16 threads, each with several calls the upstream holds for 100 ms: they
+// overlap, and all of them travel as HTTP/2 streams of one TLS connection per
+// event loop of the client ("io_threads"; each loop keeps its own connections).
+class Http2Loops : public Http2, public ::testing::WithParamInterface<int> {};
+
+TEST_P(Http2Loops, CallsFromManyThreadsAreMultiplexedOnOneConnectionPerLoop) {
+  const int loops = GetParam();
+  llm_client_free(client);
+  client = make_client(",\"io_threads\":" + std::to_string(loops));
   constexpr int kThreads = 16, kCalls = 6;
   std::atomic<int> ok{0};
   auto t0 = std::chrono::steady_clock::now();
@@ -108,10 +120,12 @@ TEST_F(Http2, CallsFromManyThreadsAreMultiplexedOnOneConnection) {
   EXPECT_EQ(l.requests, static_cast<size_t>(kThreads * kCalls));
   EXPECT_EQ(l.h2, l.requests) << "every request went as HTTP/2";
   EXPECT_EQ(l.ok, l.requests);
-  EXPECT_EQ(l.client_ports.size(), 1u) << "one connection carried every thread's calls";
+  EXPECT_EQ(l.client_ports.size(), static_cast<size_t>(loops)) << "one connection per loop carried every thread's calls";
   // One after another they would take kThreads * kCalls * 0.1 = 9.6 s.
   EXPECT_LT(secs, 4.8) << "the calls did not overlap";
 }
+
+INSTANTIATE_TEST_SUITE_P(IoThreads, Http2Loops, ::testing::Values(1, 2));
 
 TEST_F(Http2, SequentialCallsAndAStreamReuseTheConnection) {
   for (int i = 0; i < 5; ++i) {

@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <set>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -70,10 +72,12 @@ class VertexAuth : public ::testing::Test {
     std::ofstream(p) << b.GetString();
     return p.string();
   }
-  llm_client_t* client(const std::string& vertex_extra = "", const std::string& file = "") {
-    std::string cfg = R"({"max_retries":0,"providers":{"vertex_ai":{"base_url":)" + q(root()) +
+  // `top_extra`: more config fields (",\"io_threads\":2"); `providers_extra`: more providers.
+  llm_client_t* client(const std::string& vertex_extra = "", const std::string& file = "",
+                       const std::string& top_extra = "", const std::string& providers_extra = "") {
+    std::string cfg = R"({"max_retries":0)" + top_extra + R"(,"providers":{"vertex_ai":{"base_url":)" + q(root()) +
                       R"(,"project":"p1","location":"us-central1","credentials_file":)" +
-                      q(file.empty() ? key_file : file) + vertex_extra + "}}}";
+                      q(file.empty() ? key_file : file) + vertex_extra + "}" + providers_extra + "}}";
     llm_client_t* c = nullptr;
     EXPECT_EQ(llm_client_new(cfg.c_str(), &c), LLM_OK) << llm_last_error();
     return c;
@@ -168,6 +172,80 @@ TEST_F(VertexAuth, ConcurrentCallsShareOneExchange) {
   EXPECT_EQ(requests_to("/publishers/").size(), static_cast<size_t>(kCalls));
   llm_client_free(c);
 }
+
+// A client with two loops: calls on both wait for one exchange, made on the
+// loop of the call that needed it first, and each goes on on its own loop.
+// Freed while they wait, every call ends (LLM_ERR_CANCELLED) before
+// llm_client_free returns, whichever loop the exchange runs on: `openai_first`
+// fills the first loop with slow calls of another provider, so that the
+// exchange runs on the second, which is shut down after the first.
+class VertexAuthLoops : public VertexAuth, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(VertexAuthLoops, CallsOnSeveralLoopsShareOneExchange) {
+  const bool openai_first = GetParam();
+  up->stop();
+  start_upstream(kEmail, /*token_delay_ms=*/300);
+  const std::string openai = R"(,"openai":{"base_url":)" + q(up->base_url()) + R"(,"api_key":)" + q(kKey) + "}";
+  struct Shared {
+    std::mutex mu;
+    std::condition_variable cv;
+    int done = 0, ok = 0, cancelled = 0;
+    std::set<std::thread::id> threads;
+    std::string error;
+  };
+  auto cb = [](llm_status st, llm_response_t* r, const char* msg, void* ud) {
+    auto* s = static_cast<Shared*>(ud);
+    llm_response_free(r);
+    std::lock_guard lk(s->mu);
+    ++s->done;
+    if (st == LLM_OK) ++s->ok;
+    else if (st == LLM_ERR_CANCELLED) ++s->cancelled;
+    else s->error = msg ? msg : "";
+    s->threads.insert(std::this_thread::get_id());
+    s->cv.notify_all();
+  };
+  const std::string slow_openai = chat_req("openai/gpt-4o", "slow", headers(R"({"x-upstream-delay-ms":"3000"})"));
+  auto start = [&](llm_client_t* c, Shared& sh, Shared& other, int n) {
+    for (int i = 0; openai_first && i < 4; ++i)
+      ASSERT_EQ(llm_chat_async(c, slow_openai.c_str(), cb, &other, nullptr), LLM_OK);
+    for (int i = 0; i < n; ++i)
+      ASSERT_EQ(llm_chat_async(c, chat_req(kGemini, "call " + std::to_string(i)).c_str(), cb, &sh, nullptr), LLM_OK)
+          << llm_last_error();
+  };
+  {
+    llm_client_t* c = client("", "", R"(,"io_threads":2)", openai);
+    Shared sh, other;
+    start(c, sh, other, 8);
+    {
+      std::unique_lock lk(sh.mu);
+      ASSERT_TRUE(sh.cv.wait_for(lk, std::chrono::seconds(30), [&] { return sh.done == 8; }));
+    }
+    EXPECT_EQ(sh.ok, 8) << sh.error;
+    EXPECT_EQ(sh.threads.size(), 2u);
+    EXPECT_EQ(exchanges(), 1u);
+    llm_client_free(c);
+    EXPECT_EQ(other.done, openai_first ? 4 : 0);
+    EXPECT_EQ(other.cancelled, other.done);
+  }
+  up->stop();
+  start_upstream(kEmail, /*token_delay_ms=*/1500);
+  {
+    llm_client_t* c = client("", "", R"(,"io_threads":2)", openai);
+    Shared sh, other;
+    start(c, sh, other, 8);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto t0 = std::chrono::steady_clock::now();
+    llm_client_free(c);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1300)) << "it waited for the exchange";
+    std::lock_guard lk(sh.mu);
+    EXPECT_EQ(sh.done, 8);
+    EXPECT_EQ(sh.cancelled, 8) << sh.error;
+    EXPECT_EQ(other.done, openai_first ? 4 : 0);
+    EXPECT_TRUE(requests_to("/publishers/").empty());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(IoThreads, VertexAuthLoops, ::testing::Bool());
 
 TEST_F(VertexAuth, ARevokedTokenIsExchangedAnewAndTheCallSucceeds) {
   llm_client_t* c = client();  // max_retries 0: the refresh is not a retry

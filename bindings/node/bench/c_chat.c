@@ -1,5 +1,6 @@
 /* The C baseline of bench.mjs: the same calls through the C API directly.
- *   c_chat BASE_URL MODE N   MODE: seq | async1 | hosted1 | par16 | stream
+ *   c_chat BASE_URL MODE N [CONFIG]   MODE: seq | async1 | hosted1 | par16 | stream
+ * (CONFIG: more client config fields, as in ",\"io_threads\":1")
  * (seq: blocking llm_chat; async1: llm_chat_async_e, the main thread waiting for each
  * answer before it starts the next, as an event loop does; hosted1: the same on a client
  * made with "io": "host", driven by a poll loop on this thread, each done callback
@@ -71,10 +72,11 @@ static void done(llm_status st, llm_response_t *r, const llm_error_t *e, void *u
 }
 
 int main(int argc, char **argv) {
-  if (argc != 4) return 2;
+  if (argc != 4 && argc != 5) return 2;
   char cfg[512];
   snprintf(cfg, sizeof cfg,
-           "{\"max_retries\":0,\"providers\":{\"openai\":{\"base_url\":\"%s\",\"api_key\":\"sk-bench-123456\"}}}", argv[1]);
+           "{\"max_retries\":0,\"providers\":{\"openai\":{\"base_url\":\"%s\",\"api_key\":\"sk-bench-123456\"}}%s}",
+           argv[1], argc == 5 ? argv[4] : "");
   int n = atoi(argv[3]);
   if (llm_client_new(cfg, &client) != LLM_OK) return 1;
   if (strcmp(argv[2], "hosted1") == 0) {

@@ -431,6 +431,13 @@ static napi_value w_llm_init_e(napi_env env, napi_callback_info info) {
  *                           thread; "host": it has none, and the program runs
  *                           its loop from its own event loop (see "Hosted I/O"
  *                           below: llm_client_io_fd, llm_client_io_run)
+ *   "io_threads":   integer 1..64: the most event loops, each with its own I/O
+ *                           thread, the client spreads its calls over
+ *                           (default: the processors the process may run on,
+ *                           at most 4; with "io": "host" only 1 is valid).
+ *                           The first loop is made with the client, the others
+ *                           only when every loop there is carries 4 calls or
+ *                           more (below)
  * Limits on what an answer may make the library hold (integers; crossing one
  * ends the call with LLM_ERR_LIMIT_EXCEEDED naming it, and the memory a call
  * holds stays within about twice the limit that applies):
@@ -472,17 +479,22 @@ static napi_value w_llm_init_e(napi_env env, napi_callback_info info) {
  * repeated field, a wrong type or an out-of-range value fails with
  * LLM_ERR_INVALID_ARGUMENT (a header with LLM_ERR_INVALID_HEADER).
  * 
- * The client owns one event loop and one I/O thread that drives every
- * transfer it makes, with connections kept alive (HTTP/2 multiplexed where the
- * server offers it) and TLS verification on. A blocking call (llm_chat) that
- * finds the loop idle runs it on the calling thread for as long as it is the
- * loop's only user, sparing two thread switches; the callbacks of
- * llm_chat_async and llm_chat_stream_async always run on the I/O thread.
+ * The client owns an event loop and its I/O thread that drives every transfer
+ * it makes, with connections kept alive (HTTP/2 multiplexed where the server
+ * offers it) and TLS verification on. Under load it spreads calls over more
+ * loops ("io_threads"): a new call goes to the loop carrying the fewest calls
+ * (the first of those on a tie, so one call at a time always uses the first),
+ * and stays there, retries and all; each loop keeps its own connections. A
+ * blocking call (llm_chat) that finds its loop idle runs it on the calling
+ * thread for as long as it is the loop's only user, sparing two thread
+ * switches; the callbacks of llm_chat_async and llm_chat_stream_async always
+ * run on the I/O thread of the call's loop ("the I/O thread" below).
  * No call can hold the loop: each delivers at most 256 KiB per turn before the
  * others get theirs (a huge or compressed answer does not stall the rest).
  * With "io": "host" there is no I/O thread: see "Hosted I/O".
  * Free it with llm_client_free. Thread-safe. Fails with LLM_ERR_NETWORK when
- * the process has no descriptor or thread left for the loop. */
+ * the process has no descriptor or thread left for the first loop (a later
+ * loop that cannot be made is not an error: the loops there are carry on). */
 static napi_value w_llm_client_new(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -585,6 +597,13 @@ fail:
  *                           thread; "host": it has none, and the program runs
  *                           its loop from its own event loop (see "Hosted I/O"
  *                           below: llm_client_io_fd, llm_client_io_run)
+ *   "io_threads":   integer 1..64: the most event loops, each with its own I/O
+ *                           thread, the client spreads its calls over
+ *                           (default: the processors the process may run on,
+ *                           at most 4; with "io": "host" only 1 is valid).
+ *                           The first loop is made with the client, the others
+ *                           only when every loop there is carries 4 calls or
+ *                           more (below)
  * Limits on what an answer may make the library hold (integers; crossing one
  * ends the call with LLM_ERR_LIMIT_EXCEEDED naming it, and the memory a call
  * holds stays within about twice the limit that applies):
@@ -626,17 +645,22 @@ fail:
  * repeated field, a wrong type or an out-of-range value fails with
  * LLM_ERR_INVALID_ARGUMENT (a header with LLM_ERR_INVALID_HEADER).
  * 
- * The client owns one event loop and one I/O thread that drives every
- * transfer it makes, with connections kept alive (HTTP/2 multiplexed where the
- * server offers it) and TLS verification on. A blocking call (llm_chat) that
- * finds the loop idle runs it on the calling thread for as long as it is the
- * loop's only user, sparing two thread switches; the callbacks of
- * llm_chat_async and llm_chat_stream_async always run on the I/O thread.
+ * The client owns an event loop and its I/O thread that drives every transfer
+ * it makes, with connections kept alive (HTTP/2 multiplexed where the server
+ * offers it) and TLS verification on. Under load it spreads calls over more
+ * loops ("io_threads"): a new call goes to the loop carrying the fewest calls
+ * (the first of those on a tie, so one call at a time always uses the first),
+ * and stays there, retries and all; each loop keeps its own connections. A
+ * blocking call (llm_chat) that finds its loop idle runs it on the calling
+ * thread for as long as it is the loop's only user, sparing two thread
+ * switches; the callbacks of llm_chat_async and llm_chat_stream_async always
+ * run on the I/O thread of the call's loop ("the I/O thread" below).
  * No call can hold the loop: each delivers at most 256 KiB per turn before the
  * others get theirs (a huge or compressed answer does not stall the rest).
  * With "io": "host" there is no I/O thread: see "Hosted I/O".
  * Free it with llm_client_free. Thread-safe. Fails with LLM_ERR_NETWORK when
- * the process has no descriptor or thread left for the loop. */
+ * the process has no descriptor or thread left for the first loop (a later
+ * loop that cannot be made is not an error: the loops there are carry on). */
 static napi_value w_llm_client_new_e(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -709,8 +733,9 @@ fail:
  * (with LLM_ERR_CANCELLED) before this returns, and streams still held by the
  * caller then answer LLM_ERR_CANCELLED; they must still be freed.
  * From inside one of this client's own callbacks (as a garbage collector may
- * do), it returns at once and the free happens on the I/O thread once that
- * callback has returned: the other transfers' callbacks then run with
+ * do), it returns at once and the free happens on that callback's I/O thread
+ * once it has returned: the other transfers' callbacks then run (each on its
+ * own loop's I/O thread) with
  * LLM_ERR_CANCELLED, and the client must not be used again (the callback that
  * freed it must not use it after this returns). No other call on the client may
  * run at the same time. NULL is a no-op. In a forked child, see "fork()". */
