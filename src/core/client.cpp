@@ -478,7 +478,11 @@ void Client::finish_prepare(PreparedCall& p, bool stream, const Blobs* blobs) co
   p.http = blobs ? p.op->build_with(p.request, p.target, stream, *blobs) : p.op->build(p.request, p.target, stream);
   // The body is final: the credential signs it (again before each later
   // attempt when it is dated, see submit_attempt).
-  if (p.target.credential) p.target.credential->apply(p.http, std::chrono::system_clock::now());
+  if (p.target.credential) {
+    const auto now = std::chrono::system_clock::now();
+    p.credential_ready = p.target.credential->ready(now);
+    p.target.credential->apply(p.http, now);
+  }
   // What the transport would refuse, refused here, so a preview agrees. Each
   // header was checked where it entered (config, registration, extra_headers,
   // the key); together they may still be too many.
@@ -894,7 +898,9 @@ void Client::submit_attempt(const std::shared_ptr<Call>& c, bool from_start) {
     return;
   }
   c->reset_attempt(cfg_.limits);
-  if (cred && cred->per_attempt() && (seq > 1 || c->credential_fetched)) {
+  // Applied anew unless prepare() applied a usable one: a token another call
+  // fetched since (ready now, not then) was not in the request yet.
+  if (cred && cred->per_attempt() && (seq > 1 || c->credential_fetched || !c->prep.credential_ready)) {
     cred->apply(c->prep.http, now);
     // A fetched token is a secret of this call from now on.
     if (!cred->header().empty())

@@ -29,6 +29,7 @@ struct PreparedCall {
   http::Request http;
   bool stream = false;
   long timeout_ms = 0;
+  bool credential_ready = false;  // the credential prepare() applied was usable (ready())
 };
 
 // The pull side of a stream (llm_stream_t): chunks queued by the I/O thread.

@@ -437,14 +437,25 @@ struct Transport::Impl {
     return reg[static_cast<size_t>(s)];
   }
 
-  bool reg_set(curl_socket_t s, uint8_t& r, uint8_t want) noexcept {
+  // `curl_watches`: curl asked for `want` (the descriptor is curl's now). Else
+  // (a socket curl stopped watching, kept dormant) the descriptor may already
+  // be closed: curl closes a socket it is still connecting without the
+  // close-socket callback, and reports CURL_POLL_REMOVE afterwards, by which
+  // time another thread may have been given the same number. Such a number
+  // is never added to the set.
+  bool reg_set(curl_socket_t s, uint8_t& r, uint8_t want, bool curl_watches = true) noexcept {
     epoll_event ev{};
     ev.data.fd = s;
     if (want & kRegIn) ev.events |= EPOLLIN;
     if (want & kRegOut) ev.events |= EPOLLOUT;
     int op = (r & kRegSet) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     if (epoll_ctl(epfd, op, s, &ev) != 0) {
-      // ENOENT: a descriptor closed behind curl's back left the set with it.
+      // ENOENT: a descriptor closed behind curl's back left the set with it;
+      // the number, if curl asks for it, is a new socket of curl's.
+      if (errno == ENOENT && !curl_watches) {
+        reg_store(r, 0);  // closed: forgotten (and no DEL on a number that is someone else's now)
+        return false;
+      }
       int retry = errno == EEXIST ? EPOLL_CTL_MOD : errno == ENOENT ? EPOLL_CTL_ADD : -1;
       if (retry < 0 || epoll_ctl(epfd, retry, s, &ev) != 0) {
         // Out of the set for sure: a registration left as it was (a socket
@@ -479,7 +490,7 @@ struct Transport::Impl {
           return 0;
         }
         // Dormant; a socket left watched for writing would report at once, every turn.
-        if ((r & kRegOut) && !self->reg_set(s, r, kRegIn)) return 0;
+        if ((r & kRegOut) && !self->reg_set(s, r, kRegIn, false)) return 0;
         self->reg_store(r, r | kRegDormant);
         return 0;
       }
