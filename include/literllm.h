@@ -288,13 +288,16 @@ typedef struct llm_client llm_client_t;
  *                           thread; "host": it has none, and the program runs
  *                           its loop from its own event loop (see "Hosted I/O"
  *                           below: llm_client_io_fd, llm_client_io_run)
- *   "io_threads":   integer 1..64: the most event loops, each with its own I/O
+ *   "io_threads":   integer 0..64: the most event loops, each with its own I/O
  *                           thread, the client spreads its calls over
- *                           (default: the processors the process may run on,
- *                           at most 4; with "io": "host" only 1 is valid).
- *                           The first loop is made with the client, the others
- *                           only when every loop there is carries 4 calls or
- *                           more (below)
+ *                           (default 1; 0: one per processor the process may
+ *                           run on, at most 8; with "io": "host" more than 1
+ *                           is refused). The first loop is made with the
+ *                           client, the others only when every loop there is
+ *                           carries 4 calls or more (below). One loop serves
+ *                           thousands of calls in flight; more help when one
+ *                           thread's share of the work (TLS, parsing streams)
+ *                           is the limit and processors are free
  * Limits on what an answer may make the library hold (integers; crossing one
  * ends the call with LLM_ERR_LIMIT_EXCEEDED naming it, and the memory a call
  * holds stays within about twice the limit that applies):
@@ -338,10 +341,11 @@ typedef struct llm_client llm_client_t;
  *
  * The client owns an event loop and its I/O thread that drives every transfer
  * it makes, with connections kept alive (HTTP/2 multiplexed where the server
- * offers it) and TLS verification on. Under load it spreads calls over more
- * loops ("io_threads"): a new call goes to the loop carrying the fewest calls
- * (the first of those on a tie, so one call at a time always uses the first),
- * and stays there, retries and all; each loop keeps its own connections. A
+ * offers it) and TLS verification on. With "io_threads" above 1 it spreads
+ * calls over more loops under load: a new call goes to the loop carrying the
+ * fewest calls (the first of those on a tie, so one call at a time always
+ * uses the first), and stays there, retries and all; each loop keeps its own
+ * connections. A
  * blocking call (llm_chat) that finds its loop idle runs it on the calling
  * thread for as long as it is the loop's only user, sparing two thread
  * switches; the callbacks of llm_chat_async and llm_chat_stream_async always

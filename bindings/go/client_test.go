@@ -80,6 +80,15 @@ func TestTypedConfig(t *testing.T) {
 	if _, err := NewClient(&Config{Extra: map[string]json.RawMessage{"no_such_field": json.RawMessage("1")}}); !errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("Extra not sent: %v", err)
 	}
+	// IOThreads reaches the library: 0 (one loop per processor) is sent, a bad value is refused by name.
+	b, err := json.Marshal(&Config{IOThreads: &zero})
+	if err != nil || !strings.Contains(string(b), `"io_threads":0`) {
+		t.Errorf("IOThreads 0: %s %v", b, err)
+	}
+	bad := 65
+	if _, err := NewClient(&Config{IOThreads: &bad}); !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), "io_threads") {
+		t.Errorf("IOThreads 65: %v", err)
+	}
 }
 
 func TestRequestExtraFields(t *testing.T) {

@@ -280,7 +280,7 @@ type Config struct {
 	ConnectTimeoutSecs    float64                    `json:"connect_timeout_secs,omitempty"`
 	StreamIdleTimeoutSecs float64                    `json:"stream_idle_timeout_secs,omitempty"`
 	MaxRetries            *int                       `json:"max_retries,omitempty"`
-	IOThreads             int                        `json:"io_threads,omitempty"` // 0: the library's default
+	IOThreads             *int                       `json:"io_threads,omitempty"` // nil: 1 loop; 0: one per processor
 	Providers             map[string]ProviderConfig  `json:"providers,omitempty"`
 	Headers               map[string]string          `json:"headers,omitempty"`
 	Extra                 map[string]json.RawMessage `json:"-"`

@@ -124,8 +124,9 @@ Config from_json(const json::Value& d) {
                 "client's loop: llm_client_io_fd, llm_client_io_run)");
       c.hosted_io = io == "host";
     } else if (k == "io_threads") {
-      if (!v.IsInt64() || v.GetInt64() < 1 || v.GetInt64() > kMaxIoThreads)
-        invalid("config.io_threads: expected an integer from 1 to " + std::to_string(kMaxIoThreads));
+      if (!v.IsInt64() || v.GetInt64() < 0 || v.GetInt64() > kMaxIoThreads)
+        invalid("config.io_threads: expected an integer from 0 (one per processor) to " +
+                std::to_string(kMaxIoThreads));
       c.io_threads = static_cast<int>(v.GetInt64());
     } else if (k == "providers") {
       if (!v.IsObject()) invalid("config.providers: expected an object, got " + std::string(json::type_name(v)));
@@ -224,7 +225,7 @@ int Config::auto_io_threads() {
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) == 0) cpus = CPU_COUNT(&set);
     if (cpus <= 0) cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    return static_cast<int>(std::clamp(cpus, 1L, 4L));
+    return static_cast<int>(std::clamp(cpus, 1L, 8L));
   }();
   return n;
 }

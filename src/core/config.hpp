@@ -41,9 +41,9 @@ struct Config {
   int max_retries = 2;
   bool hosted_io = false;  // "io": "host": no I/O thread, the program runs the loop
   // "io_threads": the most event loops (each with its I/O thread) the client
-  // spreads its calls over; 0: not given (auto_io_threads()). 1 when hosted.
-  int io_threads = 0;
-  // What "io_threads" is when not given: the processors, at most 4.
+  // spreads its calls over; 0: auto_io_threads(). A hosted client has one.
+  int io_threads = 1;
+  // "io_threads": 0: the processors the process may run on, at most 8.
   static int auto_io_threads();
   std::map<std::string, ProviderOverride> providers;  // key: normalize_provider_name
   http::Headers headers;

@@ -1,7 +1,11 @@
-// "io_threads": a client spreads its calls over several event loops, each
-// with its own I/O thread, once one loop carries several calls; a call stays on
-// the loop it started on. Sequential use stays on the first loop; freeing the
-// client (from outside, or from a callback on any loop) ends every loop's calls.
+// "io_threads": a client spreads its calls over several event loops (one by
+// default), each with its own I/O thread, once one loop carries several calls;
+// a call stays on the loop it started on. Sequential use stays on the first
+// loop; freeing the client (from outside, or from a callback on any loop) ends
+// every loop's calls.
+#include <sched.h>
+
+#include <algorithm>
 #include <atomic>
 #include <set>
 #include <thread>
@@ -89,13 +93,30 @@ TEST_F(E2E, ConcurrentCallsSpreadOverTheIoThreads) {
   llm_client_free(c);
 }
 
-TEST_F(E2E, OneIoThreadCarriesEveryCallWhenSoConfigured) {
-  llm_client_t* c = make_client(",\"max_retries\":0,\"io_threads\":1");
+TEST_F(E2E, OneIoThreadCarriesEveryCallByDefault) {
+  for (const char* extra : {"", ",\"io_threads\":1"}) {
+    llm_client_t* c = make_client(std::string(",\"max_retries\":0") + extra);
+    Batch b;
+    b.start(c, slow_req(200), 16);
+    ASSERT_TRUE(b.wait(16));
+    EXPECT_EQ(b.ok, 16);
+    EXPECT_EQ(b.threads.size(), 1u) << extra;
+    llm_client_free(c);
+  }
+}
+
+TEST_F(E2E, IoThreadsZeroIsOnePerProcessor) {
+  // 16 calls in flight, 4 per loop before another starts: up to 4 loops, as
+  // many as the processors this process may run on allow (at most 8).
+  cpu_set_t set;
+  ASSERT_EQ(sched_getaffinity(0, sizeof set, &set), 0);
+  const size_t want = std::min(4, std::min(8, CPU_COUNT(&set)));
+  llm_client_t* c = make_client(",\"max_retries\":0,\"io_threads\":0");
   Batch b;
-  b.start(c, slow_req(200), 16);
+  b.start(c, slow_req(300), 16);
   ASSERT_TRUE(b.wait(16));
   EXPECT_EQ(b.ok, 16);
-  EXPECT_EQ(b.threads.size(), 1u);
+  EXPECT_EQ(b.threads.size(), want);
   llm_client_free(c);
 }
 
@@ -245,14 +266,15 @@ TEST_F(E2E, ReadingAStreamFromAnyLoopsCallbackIsRefused) {
 }
 
 TEST(Config, IoThreadsIsCheckedWhereItEnters) {
-  for (const char* bad : {"{\"io_threads\":0}", "{\"io_threads\":65}", "{\"io_threads\":\"2\"}",
+  for (const char* bad : {"{\"io_threads\":-1}", "{\"io_threads\":65}", "{\"io_threads\":\"2\"}",
                           "{\"io_threads\":1.5}", "{\"io\":\"host\",\"io_threads\":2}"}) {
     llm_client_t* c = nullptr;
     EXPECT_EQ(llm_client_new(bad, &c), LLM_ERR_INVALID_ARGUMENT) << bad;
     EXPECT_EQ(c, nullptr);
     EXPECT_NE(std::string(llm_last_error()).find("io_threads"), std::string::npos) << bad << ": " << llm_last_error();
   }
-  for (const char* good : {"{\"io_threads\":1}", "{\"io_threads\":64}", "{\"io\":\"host\",\"io_threads\":1}"}) {
+  for (const char* good : {"{\"io_threads\":0}", "{\"io_threads\":1}", "{\"io_threads\":64}",
+                           "{\"io\":\"host\",\"io_threads\":1}", "{\"io\":\"host\",\"io_threads\":0}"}) {
     llm_client_t* c = nullptr;
     EXPECT_EQ(llm_client_new(good, &c), LLM_OK) << good << ": " << llm_last_error();
     llm_client_free(c);

@@ -11,7 +11,7 @@
 //   c_async_pool/1  c_async/1 with each answer handed to the thread pool, which starts the next call (JSON
 //                   unread): the floor for an async binding whose continuations stay off the I/O thread
 //   .../16          the same with 16 calls in flight (tasks; raw C: a sliding window of llm_chat_async_e)
-//   x_..._1loop/16  c_async/16, cs_chat_async/16 on a client with one event loop ("io_threads": 1; only with --only)
+//   x_..._2loops/16 c_async/16, cs_chat_async/16 on a client with two event loops ("io_threads": 2; only with --only)
 // Each round runs a slice of every variant in a fresh random order; ratios are per round (median).
 // Then RSS over 10,000 calls of cs_chat and of cs_chat_async.
 //
@@ -45,8 +45,8 @@ static class Bench
         var config = "{\"max_retries\":0,\"providers\":{\"openai\":{\"base_url\":\"" + baseUrl + "\",\"api_key\":\"sk-bench-0123456789\"}}}";
         using var client = LiterLlmClient.Create(config);
         using var inlineClient = LiterLlmClient.Create(config, new LiterLlmClientOptions { InlineCompletions = true });
-        // One event loop (io_threads 1) instead of the default: the x_*_1loop variants.
-        using var oneLoopClient = LiterLlmClient.Create(config[..^1] + ",\"io_threads\":1}");
+        // Two event loops (io_threads 2) instead of the default one: the x_*_2loops variants.
+        using var twoLoopClient = LiterLlmClient.Create(config[..^1] + ",\"io_threads\":2}");
         var req = new ChatRequest { Model = "openai/gpt-4o-mini", Messages = { LiterLlm.ChatMessage.User("hello bench") } };
         var reqBytes = LiterLlmClient.Serialize(req);
         var sdk = new OAI.ChatClient("gpt-4o-mini", new ApiKeyCredential("sk-bench-0123456789"),
@@ -109,8 +109,8 @@ static class Bench
             ("c_async_pool/16", n => RawWindow(client, reqBytes, n, 16, pool: true)),
             ("cs_chat_async/16", n => InFlight(n, 16, async () => Check((await client.ChatAsync(req)).Text))),
             ("cs_chat_async_inline/16", async n => { await InFlight(n, 16, async () => Check((await inlineClient.ChatAsync(req)).Text)); await Task.Yield(); }),
-            ("x_c_async_1loop/16", n => RawWindow(oneLoopClient, reqBytes, n, 16)),
-            ("x_cs_chat_async_1loop/16", n => InFlight(n, 16, async () => Check((await oneLoopClient.ChatAsync(req)).Text))),
+            ("x_c_async_2loops/16", n => RawWindow(twoLoopClient, reqBytes, n, 16)),
+            ("x_cs_chat_async_2loops/16", n => InFlight(n, 16, async () => Check((await twoLoopClient.ChatAsync(req)).Text))),
             ("openai_sdk_async/16", n => InFlight(n, 16, async () => Check((await sdk.CompleteChatAsync(sdkMessages)).Value.Content[0].Text))),
         };
 
@@ -178,11 +178,12 @@ static class Bench
         Ratio("cs_chat_async_inline/16", "openai_sdk_async/16", wall, "wall");
         Ratio("cs_chat_async_inline", "openai_sdk", cpu, "cpu ");
         Ratio("cs_chat_async_inline/16", "openai_sdk_async/16", cpu, "cpu ");
-        Ratio("cs_chat_async/16", "x_cs_chat_async_1loop/16", wall, "wall");
-        Ratio("cs_chat_async/16", "x_cs_chat_async_1loop/16", cpu, "cpu ");
-        Ratio("c_async/16", "x_c_async_1loop/16", wall, "wall");
-        Ratio("x_cs_chat_async_1loop/16", "openai_sdk_async/16", wall, "wall");
-        Ratio("x_cs_chat_async_1loop/16", "openai_sdk_async/16", cpu, "cpu ");
+        Ratio("x_cs_chat_async_2loops/16", "cs_chat_async/16", wall, "wall");
+        Ratio("x_cs_chat_async_2loops/16", "cs_chat_async/16", cpu, "cpu ");
+        Ratio("x_c_async_2loops/16", "c_async/16", wall, "wall");
+        Ratio("x_c_async_2loops/16", "c_async/16", cpu, "cpu ");
+        Ratio("x_cs_chat_async_2loops/16", "openai_sdk_async/16", wall, "wall");
+        Ratio("x_cs_chat_async_2loops/16", "openai_sdk_async/16", cpu, "cpu ");
 
         foreach (var (name, run) in variants.Where(v => v.Name is "cs_chat" or "cs_chat_async" && rssCalls > 0))
         {
