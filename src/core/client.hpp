@@ -71,7 +71,7 @@ struct StreamQueue {
 // The identities of a client's loops, as many as it has started (never
 // dereferenced: they stay comparable after the client is gone).
 struct LoopIds {
-  static constexpr int kMax = 64;  // config.io_threads' ceiling
+  static constexpr int kMax = Config::kMaxIoThreads;
   std::atomic<const void*> ids[kMax] = {};
   // The calling thread runs one of them (a callback, or a blocking call driving it).
   bool running() const;

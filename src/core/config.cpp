@@ -24,7 +24,6 @@ namespace {
 constexpr uint64_t kMaxBytesLimit = (uint64_t{2} << 30) - 1;  // RapidJSON strings and our buffers: under 2 GiB
 constexpr uint64_t kMaxHeaderBytesLimit = 300 * 1024;         // libcurl's own ceiling on response headers
 constexpr uint64_t kMaxCountLimit = 65536;
-constexpr int kMaxIoThreads = 64;
 constexpr size_t kMaxConfigFileBytes = size_t{16} << 20;
 
 double positive_number(const json::Value& v, const std::string& field, double max) {
@@ -124,9 +123,9 @@ Config from_json(const json::Value& d) {
                 "client's loop: llm_client_io_fd, llm_client_io_run)");
       c.hosted_io = io == "host";
     } else if (k == "io_threads") {
-      if (!v.IsInt64() || v.GetInt64() < 0 || v.GetInt64() > kMaxIoThreads)
+      if (!v.IsInt64() || v.GetInt64() < 0 || v.GetInt64() > Config::kMaxIoThreads)
         invalid("config.io_threads: expected an integer from 0 (one per processor) to " +
-                std::to_string(kMaxIoThreads));
+                std::to_string(Config::kMaxIoThreads));
       c.io_threads = static_cast<int>(v.GetInt64());
     } else if (k == "providers") {
       if (!v.IsObject()) invalid("config.providers: expected an object, got " + std::string(json::type_name(v)));

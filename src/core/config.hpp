@@ -43,6 +43,7 @@ struct Config {
   // "io_threads": the most event loops (each with its I/O thread) the client
   // spreads its calls over; 0: auto_io_threads(). A hosted client has one.
   int io_threads = 1;
+  static constexpr int kMaxIoThreads = 64;  // its ceiling
   // "io_threads": 0: the processors the process may run on, at most 8.
   static int auto_io_threads();
   std::map<std::string, ProviderOverride> providers;  // key: normalize_provider_name

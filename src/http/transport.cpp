@@ -1943,8 +1943,6 @@ bool Transport::wire_bytes(uint64_t id, uint64_t& sent, uint64_t& received) cons
 
 bool Transport::on_io_thread() const { return impl_->on_io_thread(); }
 
-bool Transport::hosted() const { return impl_->hosted; }
-
 int Transport::io_fd() const { return impl_->hosted ? impl_->epfd : -1; }
 
 int Transport::io_run(bool& destroyed) { return impl_->io_run(destroyed); }

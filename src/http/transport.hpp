@@ -168,7 +168,6 @@ class Transport {
 
   // ---- hosted (TransportOptions::hosted) only
 
-  bool hosted() const;
   // The descriptor the program polls for reading (-1 when not hosted); the
   // transport owns it.
   int io_fd() const;
