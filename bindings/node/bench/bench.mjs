@@ -4,9 +4,10 @@
 // "node literllm" is the default Client (hosted I/O: the library's loop on the
 // JS thread); "node literllm-thread" a Client made with io: 'thread' (the
 // library's own I/O thread, answers handed over by a thread-safe function).
-//   node --expose-gc bench/bench.mjs [--rounds N] [--settle-ms MS] [--seq N] [--par N]
+//   node --expose-gc bench/bench.mjs [--rounds N] [--settle-ms MS] [--seq N] [--par N] [--only REGEX]
 //       the comparison (each variant after a full GC, with --expose-gc, and a pause
-//       of MS, 50 by default; slices of N sequential calls, 200, and N at 16 in flight, 800)
+//       of MS, 50 by default; slices of N sequential calls, 200, and N at 16 in flight, 800;
+//       --only: just the variants whose names match, e.g. '^(C llm_chat|node literllm) seq$')
 //   node --expose-gc bench/bench.mjs --rss [--calls N] [--repeat R]   RSS over R x (N sequential + N at 16 in flight)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
@@ -137,6 +138,8 @@ const variants = {
   ...nodeVariants('literllm', client),
   ...nodeVariants('literllm-thread', threadClient),
 };
+const only = process.argv.indexOf('--only') > 0 ? new RegExp(process.argv[process.argv.indexOf('--only') + 1]) : null;
+if (only) for (const k of Object.keys(variants)) if (!only.test(k)) delete variants[k];
 const perCall = { seq: SEQ, par16: PAR, stream: STREAMS };
 const unit = (name) => perCall[name.split(' ').pop()];
 
@@ -170,16 +173,18 @@ for (const name of names) {
   console.log(`  ${name.padEnd(28)} wall ${median(rs.map((x) => x.wall)).toFixed(1).padStart(9)} us` +
     (Number.isNaN(cpu) ? '' : `   cpu ${cpu.toFixed(1).padStart(9)} us`));
 }
-const ratio = (a, b) => median(results[a].map((x, i) => x.wall / results[b][i].wall)).toFixed(2);
+// The median of per-round ratios a/b, as "label 1.23x"; nothing when --only left either out.
+const ratio = (label, a, b) => !results[a] || !results[b] ? [] :
+  [`${label} ${median(results[a].map((x, i) => x.wall / results[b][i].wall)).toFixed(2)}x`];
 for (const mode of ['seq', 'par16', 'stream']) {
   const cs = Object.keys(results).filter((k) => k.startsWith('C ') && k.endsWith(mode));
   const parts = [];
   for (const label of ['literllm', 'literllm-thread']) {
-    parts.push(...cs.map((c) => `${label}/(${c}) ${ratio(`node ${label} ${mode}`, c)}x`));
+    for (const c of cs) parts.push(...ratio(`${label}/(${c})`, `node ${label} ${mode}`, c));
   }
-  parts.push(`literllm/literllm-thread ${ratio(`node literllm ${mode}`, `node literllm-thread ${mode}`)}x`);
-  parts.push(`openai-sdk/literllm ${ratio(`node openai-sdk ${mode}`, `node literllm ${mode}`)}x`);
-  console.log(`  ${mode}: ${parts.join('; ')} (wall)`);
+  parts.push(...ratio('literllm/literllm-thread', `node literllm ${mode}`, `node literllm-thread ${mode}`));
+  parts.push(...ratio('openai-sdk/literllm', `node openai-sdk ${mode}`, `node literllm ${mode}`));
+  if (parts.length > 0) console.log(`  ${mode}: ${parts.join('; ')} (wall)`);
 }
 client.close();
 threadClient.close();
