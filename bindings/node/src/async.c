@@ -729,18 +729,23 @@ static void on_idle(uv_idle_t *handle);
 
 /* Runs the client's loop once on the JS thread, then the events its callbacks
  * queued, in order, inside one callback scope (promise reactions and
- * process.nextTick run when it closes), then re-arms the timer. */
+ * process.nextTick run when it closes), then re-arms the timer. The scopes
+ * are opened only when there are events: a run that only sends, or only
+ * re-arms the timer (the one after a request was started, typically), calls
+ * no JS and costs no scope. */
 static void drv_run(lln_driver *d) {
   if (d->closing) return;
   napi_env env = d->env;
-  napi_handle_scope hs = NULL;
-  napi_callback_scope cs = NULL;
-  if (napi_open_handle_scope(env, &hs) != napi_ok) hs = NULL;
-  napi_value resource = ref_value(env, d->resource);
-  if (resource == NULL || napi_open_callback_scope(env, resource, d->actx, &cs) != napi_ok) cs = NULL;
   d->active = 1;
   int t = -1;
   llm_status st = llm_client_io_run(d->client, &t);
+  napi_handle_scope hs = NULL;
+  napi_callback_scope cs = NULL;
+  if (d->q_head != NULL) {
+    if (napi_open_handle_scope(env, &hs) != napi_ok) hs = NULL;
+    napi_value resource = ref_value(env, d->resource);
+    if (resource == NULL || napi_open_callback_scope(env, resource, d->actx, &cs) != napi_ok) cs = NULL;
+  }
   /* The events: what JS does meanwhile may post more (client.close() in a
    * callback: the cancellations of llm_client_free); they run here too. The
    * driver outlives this (it is freed in a close callback, a later turn). */
