@@ -46,6 +46,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <initializer_list>
 #include <stdexcept>
 #include <system_error>
 #include <map>
@@ -261,6 +262,11 @@ struct Transport::Impl {
 
   TransportOptions opts;
   std::string ca_file, ca_dir;
+  // The proxy settings of the environment, read once with the CA paths (as
+  // curl reads them, which it would do with getenv on every transfer, on the
+  // loop's thread, racing a setenv on another): the proxy of http:// and of
+  // https:// URLs ("": none) and the hosts reached directly.
+  std::string proxy_http, proxy_https, no_proxy;
   CURLM* multi = nullptr;
   std::thread thread;
   std::atomic<uint64_t> next_id{1};
@@ -319,6 +325,7 @@ struct Transport::Impl {
     if (const char* v = std::getenv("CURL_CA_BUNDLE"); v && *v) ca_file = v;
     else if (const char* w = std::getenv("SSL_CERT_FILE"); w && *w) ca_file = w;
     if (const char* v = std::getenv("SSL_CERT_DIR"); v && *v) ca_dir = v;
+    read_proxy_environment();
 
     multi = curl_multi_init();
     if (!multi) throw Error(LLM_ERR_NETWORK, "cannot create the client's event loop (curl_multi_init failed)");
@@ -523,6 +530,26 @@ struct Transport::Impl {
   static int on_close_socket(void* userp, curl_socket_t s) noexcept {
     static_cast<Impl*>(userp)->reg_drop(s, true);
     return close(s);
+  }
+
+  // curl's rules (url.c, detect_proxy and the no_proxy check): the first of
+  // the names that is set and not empty (curl_getenv takes "" for unset);
+  // http:// never takes HTTP_PROXY (a CGI program's environment carries the
+  // request's "Proxy:" header under that name); all_proxy when the scheme's
+  // own is not set.
+  void read_proxy_environment() {
+    auto first_set = [](std::initializer_list<const char*> names) -> const char* {
+      for (const char* n : names)
+        if (const char* v = std::getenv(n); v && *v) return v;
+      return nullptr;
+    };
+    const char* all = first_set({"all_proxy", "ALL_PROXY"});
+    const char* http = first_set({"http_proxy"});
+    const char* https = first_set({"https_proxy", "HTTPS_PROXY"});
+    const char* none = first_set({"no_proxy", "NO_PROXY"});
+    proxy_http = http ? http : all ? all : "";
+    proxy_https = https ? https : all ? all : "";
+    no_proxy = none ? none : "";
   }
 
   // Wakes whoever runs the loop (hosted, also the program polling epfd).
@@ -873,6 +900,9 @@ struct Transport::Impl {
     curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, 60L);
     set(CURLOPT_SSL_VERIFYPEER, 1L);
     set(CURLOPT_SSL_VERIFYHOST, 2L);
+    // The proxy as the client was made ("" also keeps curl from reading the environment).
+    set(CURLOPT_PROXY, https ? proxy_https.c_str() : proxy_http.c_str());
+    set(CURLOPT_NOPROXY, no_proxy.c_str());
     if (!ca_file.empty()) set(CURLOPT_CAINFO, ca_file.c_str());
     if (!ca_dir.empty()) set(CURLOPT_CAPATH, ca_dir.c_str());
     // HTTP/2 over TLS when the server offers it (ALPN); plain http stays

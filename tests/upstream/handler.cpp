@@ -1159,6 +1159,10 @@ std::string Handler::requests_json() const {
     put(w, r.method);
     w.Key("target");
     put(w, r.target);
+    if (!r.absolute_target.empty()) {
+      w.Key("absolute_target");
+      put(w, r.absolute_target);
+    }
     w.Key("headers");
     // Names lower-cased; repeated headers joined with ", " as HTTP allows.
     std::vector<std::pair<std::string, std::string>> merged;

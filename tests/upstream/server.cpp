@@ -153,6 +153,14 @@ class Session : public std::enable_shared_from_this<Session> {
     RecordedRequest req;
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());
+    // Absolute form (a request sent through a proxy, which this server then
+    // is): routed by its path and query, and recorded as sent.
+    if (size_t scheme = req.target.find("://"); scheme != std::string::npos && req.target[0] != '/') {
+      req.absolute_target = req.target;
+      size_t path = req.target.find_first_of("/?", scheme + 3);
+      req.target = path == std::string::npos ? "/" : req.target[path] == '?' ? "/" + req.target.substr(path)
+                                                                             : req.target.substr(path);
+    }
     for (const auto& f : msg) req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     req.body = std::move(msg.body());
     keep_alive_ = msg.keep_alive();

@@ -23,6 +23,9 @@ namespace literllm::testing {
 // One request as the server received it.
 struct RecordedRequest {
   std::string method, target;                                // target = path + query
+  // A proxy's request: the absolute-form target as sent ("http://host:port/path?query",
+  // RFC 9112 section 3.2.2); `target` is then its path and query. "" for an origin-form one.
+  std::string absolute_target;
   std::vector<std::pair<std::string, std::string>> headers;  // in arrival order, names as sent
   std::string body;                                          // decoded (chunked bodies de-chunked)
   // The first header of that name, compared case-insensitively; "" if absent.

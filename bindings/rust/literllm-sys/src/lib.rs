@@ -482,6 +482,16 @@ extern "C" {
     /// (OPENAI_API_KEY, GROQ_API_KEY, ...: see llm_providers_json); surrounding
     /// spaces and line ends are dropped. The environment is the one the process
     /// had when the client was made: a later setenv does not change the client.
+    /// That holds for the network settings read from it too, as curl reads them
+    /// (an empty variable counts as unset): the proxy of http:// URLs (http_proxy;
+    /// never HTTP_PROXY, which a CGI program's environment makes of a request's
+    /// "Proxy:" header), of https:// URLs (https_proxy, else HTTPS_PROXY: a
+    /// CONNECT tunnel), of both when that is unset (all_proxy, else ALL_PROXY;
+    /// socks5:// and other schemes curl knows), the hosts reached without one
+    /// (no_proxy, else NO_PROXY: comma-separated names, domains, addresses or
+    /// "*"), and the CA bundle (CURL_CA_BUNDLE, else SSL_CERT_FILE) and directory
+    /// (SSL_CERT_DIR) certificates are checked against. A proxy's user and
+    /// password never appear in errors.
     /// Every field is checked here, where it enters, naming the field; calls and
     /// llm_preview_request then check the same things. An unknown field, a
     /// repeated field, a wrong type or an out-of-range value fails with
@@ -636,6 +646,16 @@ extern "C" {
     /// (OPENAI_API_KEY, GROQ_API_KEY, ...: see llm_providers_json); surrounding
     /// spaces and line ends are dropped. The environment is the one the process
     /// had when the client was made: a later setenv does not change the client.
+    /// That holds for the network settings read from it too, as curl reads them
+    /// (an empty variable counts as unset): the proxy of http:// URLs (http_proxy;
+    /// never HTTP_PROXY, which a CGI program's environment makes of a request's
+    /// "Proxy:" header), of https:// URLs (https_proxy, else HTTPS_PROXY: a
+    /// CONNECT tunnel), of both when that is unset (all_proxy, else ALL_PROXY;
+    /// socks5:// and other schemes curl knows), the hosts reached without one
+    /// (no_proxy, else NO_PROXY: comma-separated names, domains, addresses or
+    /// "*"), and the CA bundle (CURL_CA_BUNDLE, else SSL_CERT_FILE) and directory
+    /// (SSL_CERT_DIR) certificates are checked against. A proxy's user and
+    /// password never appear in errors.
     /// Every field is checked here, where it enters, naming the field; calls and
     /// llm_preview_request then check the same things. An unknown field, a
     /// repeated field, a wrong type or an out-of-range value fails with
