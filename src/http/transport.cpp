@@ -261,11 +261,10 @@ struct Transport::Impl {
   };
 
   TransportOptions opts;
+  // The network settings of the environment, read once (read_environment):
+  // the CA bundle and directory, the proxy of http:// and of https:// URLs
+  // ("": none) and the hosts reached directly.
   std::string ca_file, ca_dir;
-  // The proxy settings of the environment, read once with the CA paths (as
-  // curl reads them, which it would do with getenv on every transfer, on the
-  // loop's thread, racing a setenv on another): the proxy of http:// and of
-  // https:// URLs ("": none) and the hosts reached directly.
   std::string proxy_http, proxy_https, no_proxy;
   CURLM* multi = nullptr;
   std::thread thread;
@@ -322,10 +321,7 @@ struct Transport::Impl {
   explicit Impl(TransportOptions o) : opts(o), hosted(o.hosted) {
     literllm::global_init();
     register_exit_handler();
-    if (const char* v = std::getenv("CURL_CA_BUNDLE"); v && *v) ca_file = v;
-    else if (const char* w = std::getenv("SSL_CERT_FILE"); w && *w) ca_file = w;
-    if (const char* v = std::getenv("SSL_CERT_DIR"); v && *v) ca_dir = v;
-    read_proxy_environment();
+    read_environment();
 
     multi = curl_multi_init();
     if (!multi) throw Error(LLM_ERR_NETWORK, "cannot create the client's event loop (curl_multi_init failed)");
@@ -532,24 +528,27 @@ struct Transport::Impl {
     return close(s);
   }
 
-  // curl's rules (url.c, detect_proxy and the no_proxy check): the first of
-  // the names that is set and not empty (curl_getenv takes "" for unset);
-  // http:// never takes HTTP_PROXY (a CGI program's environment carries the
-  // request's "Proxy:" header under that name); all_proxy when the scheme's
-  // own is not set.
-  void read_proxy_environment() {
-    auto first_set = [](std::initializer_list<const char*> names) -> const char* {
+  // Once, on the thread making the client: curl would read the proxy
+  // variables with getenv on every transfer, on the loop's thread (racing a
+  // setenv on another). curl's rules (url.c, detect_proxy and the no_proxy
+  // check): the first of the names that is set and not empty (curl_getenv
+  // takes "" for unset); http:// never takes HTTP_PROXY (a CGI program's
+  // environment carries the request's "Proxy:" header under that name);
+  // all_proxy when the scheme's own is not set.
+  void read_environment() {
+    auto first_set = [](std::initializer_list<const char*> names) -> std::string {
       for (const char* n : names)
         if (const char* v = std::getenv(n); v && *v) return v;
-      return nullptr;
+      return {};
     };
-    const char* all = first_set({"all_proxy", "ALL_PROXY"});
-    const char* http = first_set({"http_proxy"});
-    const char* https = first_set({"https_proxy", "HTTPS_PROXY"});
-    const char* none = first_set({"no_proxy", "NO_PROXY"});
-    proxy_http = http ? http : all ? all : "";
-    proxy_https = https ? https : all ? all : "";
-    no_proxy = none ? none : "";
+    ca_file = first_set({"CURL_CA_BUNDLE", "SSL_CERT_FILE"});
+    ca_dir = first_set({"SSL_CERT_DIR"});
+    std::string all = first_set({"all_proxy", "ALL_PROXY"});
+    proxy_http = first_set({"http_proxy"});
+    if (proxy_http.empty()) proxy_http = all;
+    proxy_https = first_set({"https_proxy", "HTTPS_PROXY"});
+    if (proxy_https.empty()) proxy_https = all;
+    no_proxy = first_set({"no_proxy", "NO_PROXY"});
   }
 
   // Wakes whoever runs the loop (hosted, also the program polling epfd).

@@ -158,8 +158,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (size_t scheme = req.target.find("://"); scheme != std::string::npos && req.target[0] != '/') {
       req.absolute_target = req.target;
       size_t path = req.target.find_first_of("/?", scheme + 3);
-      req.target = path == std::string::npos ? "/" : req.target[path] == '?' ? "/" + req.target.substr(path)
-                                                                             : req.target.substr(path);
+      req.target = path == std::string::npos ? std::string("/") : req.target.substr(path);
+      if (req.target[0] == '?') req.target.insert(0, "/");
     }
     for (const auto& f : msg) req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     req.body = std::move(msg.body());

@@ -138,7 +138,8 @@ const variants = {
   ...nodeVariants('literllm', client),
   ...nodeVariants('literllm-thread', threadClient),
 };
-const only = process.argv.indexOf('--only') > 0 ? new RegExp(process.argv[process.argv.indexOf('--only') + 1]) : null;
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt > 0 ? new RegExp(process.argv[onlyAt + 1]) : null;
 if (only) for (const k of Object.keys(variants)) if (!only.test(k)) delete variants[k];
 const perCall = { seq: SEQ, par16: PAR, stream: STREAMS };
 const unit = (name) => perCall[name.split(' ').pop()];
