@@ -66,6 +66,7 @@
 #include "core/error.hpp"
 #include "core/json.hpp"
 #include "core/process.hpp"
+#include "core/secrets.hpp"
 #include "http/headers.hpp"
 
 namespace literllm::http {
@@ -266,6 +267,9 @@ struct Transport::Impl {
   // ("": none) and the hosts reached directly.
   std::string ca_file, ca_dir;
   std::string proxy_http, proxy_https, no_proxy;
+  // The proxies' user names and passwords: curl quotes a proxy it cannot use
+  // whole in its error ("Unsupported proxy syntax in 'http://user:pw@...'").
+  Secrets proxy_secrets;
   CURLM* multi = nullptr;
   std::thread thread;
   std::atomic<uint64_t> next_id{1};
@@ -549,6 +553,8 @@ struct Transport::Impl {
     proxy_https = first_set({"https_proxy", "HTTPS_PROXY"});
     if (proxy_https.empty()) proxy_https = all;
     no_proxy = first_set({"no_proxy", "NO_PROXY"});
+    proxy_secrets.add_url(proxy_http);
+    proxy_secrets.add_url(proxy_https);
   }
 
   // Wakes whoever runs the loop (hosted, also the program polling epfd).
@@ -1309,6 +1315,7 @@ struct Transport::Impl {
         error = t->errbuf[0] ? std::string(t->errbuf) : std::string(curl_easy_strerror(rc));
       }
       res.error = with_host(std::move(error), *t);
+      if (!proxy_secrets.empty()) res.error = proxy_secrets.redact(std::move(res.error));
     }
   }
 

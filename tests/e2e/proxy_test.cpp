@@ -161,6 +161,28 @@ TEST_F(Proxy, HttpsCallsAskTheHttpsProxyForATunnel) {
   EXPECT_EQ(reqs[0].target, "127.0.0.1:1");
 }
 
+// curl quotes a proxy it cannot parse or use whole in its error: the credentials go, the rest stays.
+TEST_F(Proxy, AMalformedProxyIsANetworkErrorThatNamesItWithoutItsPassword) {
+  const std::string bad[] = {"http://someone:pw-hunter2-proxy@exa mple.com",
+                             "someone:pw-hunter2-proxy@[::1",
+                             "gopher://someone:pw-hunter2-proxy@127.0.0.1:1",
+                             "http://[::1", std::string("http://a\x01b")};
+  for (const std::string& value : bad) {
+    env.set("http_proxy", value);
+    llm_client_t* c = client_for(upstream_origin() + "/v1");
+    std::string error;
+    EXPECT_EQ(chat(c, &error), LLM_ERR_NETWORK) << value;
+    EXPECT_NE(error.find("proxy"), std::string::npos) << error;
+    EXPECT_EQ(error.find("hunter2"), std::string::npos) << error;
+    EXPECT_EQ(error.find('\x01'), std::string::npos) << error;
+    if (value.find("hunter2") != std::string::npos) {
+      EXPECT_NE(error.find("[REDACTED]"), std::string::npos) << error;
+    }
+    llm_client_free(c);
+  }
+  EXPECT_TRUE(up.requests().empty());
+}
+
 TEST_F(Proxy, AProxyPasswordNeverShowsInErrors) {
   env.set("http_proxy", "http://someone:pw-hunter2-proxy@127.0.0.1:1");
   llm_client_t* c = client_for(upstream_origin() + "/v1");
