@@ -16,7 +16,10 @@ import (
 // benchCChat runs n blocking chats in C (lgo_bench_chat): the baseline the
 // benchmarks compare Client.Chat with.
 func benchCChat(c *Client, requestJSON []byte, n int) error {
-	creq := cBytes(requestJSON)
+	creq, err := cBytes("request", requestJSON)
+	if err != nil {
+		return err
+	}
 	defer C.free(unsafe.Pointer(creq))
 	p, err := c.acquire()
 	if err != nil {

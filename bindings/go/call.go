@@ -82,9 +82,15 @@ func (c *Client) PreviewCall(endpoint string, req any, uploads ...[]byte) (json.
 	if err != nil {
 		return nil, err
 	}
-	creq := cBytes(b)
+	creq, err := cBytes("request", b)
+	if err != nil {
+		return nil, err
+	}
 	defer C.free(unsafe.Pointer(creq))
-	cend := C.CString(endpoint)
+	cend, err := cString("endpoint", endpoint)
+	if err != nil {
+		return nil, err
+	}
 	defer C.free(unsafe.Pointer(cend))
 	up := newCUploads(uploads)
 	defer up.free()
@@ -158,9 +164,15 @@ func (c *Client) callRaw(ctx context.Context, endpoint string, requestJSON []byt
 	if err := ctx.Err(); err != nil {
 		return nil, &Error{Kind: ErrCancelled, Message: err.Error(), RetryAfter: -1, cause: err}
 	}
-	creq := cBytes(requestJSON)
+	creq, err := cBytes("request", requestJSON)
+	if err != nil {
+		return nil, err
+	}
 	defer C.free(unsafe.Pointer(creq))
-	cend := C.CString(endpoint)
+	cend, err := cString("endpoint", endpoint)
+	if err != nil {
+		return nil, err
+	}
 	defer C.free(unsafe.Pointer(cend))
 	up := newCUploads(uploads)
 	defer up.free() // after the call ended: both paths below wait for it

@@ -13,10 +13,13 @@ package literllm
 import "C"
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"runtime"
 	"runtime/cgo"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,7 +68,10 @@ func NewClient(cfg *Config) (*Client, error) {
 func NewClientJSON(configJSON string) (*Client, error) {
 	var cs *C.char
 	if configJSON != "" {
-		cs = C.CString(configJSON)
+		var err error
+		if cs, err = cString("config", configJSON); err != nil {
+			return nil, err
+		}
 		defer C.free(unsafe.Pointer(cs))
 	}
 	return newClient(func(out **C.llm_client_t, e **C.llm_error_t) C.llm_status {
@@ -76,7 +82,10 @@ func NewClientJSON(configJSON string) (*Client, error) {
 // NewClientFromFile makes a client from a configuration file: TOML when the
 // path ends in ".toml", else JSON.
 func NewClientFromFile(path string) (*Client, error) {
-	cs := C.CString(path)
+	cs, err := cString("path", path)
+	if err != nil {
+		return nil, err
+	}
 	defer C.free(unsafe.Pointer(cs))
 	return newClient(func(out **C.llm_client_t, e **C.llm_error_t) C.llm_status {
 		return llm_client_new_from_file_e(cs, out, e)
@@ -152,7 +161,10 @@ func (c *Client) chatRaw(ctx context.Context, requestJSON []byte) (*C.llm_respon
 	if err := ctx.Err(); err != nil {
 		return nil, &Error{Kind: ErrCancelled, Message: err.Error(), RetryAfter: -1, cause: err}
 	}
-	creq := cBytes(requestJSON)
+	creq, err := cBytes("request", requestJSON)
+	if err != nil {
+		return nil, err
+	}
 	defer C.free(unsafe.Pointer(creq))
 	p, err := c.acquire()
 	if err != nil {
@@ -231,7 +243,10 @@ func (c *Client) StreamFunc(ctx context.Context, req *ChatRequest, fn func(*Chat
 	if err := ctx.Err(); err != nil {
 		return nil, &Error{Kind: ErrCancelled, Message: err.Error(), RetryAfter: -1, cause: err}
 	}
-	creq := cBytes(b)
+	creq, err := cBytes("request", b)
+	if err != nil {
+		return nil, err
+	}
 	defer C.free(unsafe.Pointer(creq))
 	p, err := c.acquire()
 	if err != nil {
@@ -239,14 +254,32 @@ func (c *Client) StreamFunc(ctx context.Context, req *ChatRequest, fn func(*Chat
 	}
 	call := &pendingCall{done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	h := cgo.NewHandle(asyncCall(call))
-	defer h.Delete()
 	var id C.uint64_t
 	var e *C.llm_error_t
 	st := C.lgo_chat_stream_async(p, creq, C.uintptr_t(h), &id, &e)
 	c.release()
 	if st != C.LLM_OK {
+		h.Delete()
 		return nil, takeError(st, e)
 	}
+	// The library calls back through h until its done callback: h outlives the
+	// request even when fn panics or calls runtime.Goexit (t.Fatal) and the
+	// caller recovers. The request is then cancelled and waited for.
+	defer func() {
+		select {
+		case <-call.done:
+		default:
+			call.mu.Lock()
+			call.stop = true
+			call.mu.Unlock()
+			c.cancel(id)
+			<-call.done
+			if call.resp != nil {
+				llm_response_free(call.resp)
+			}
+		}
+		h.Delete()
+	}()
 	var fnErr error
 	cancelled := false
 	deliver := func() {
@@ -309,7 +342,10 @@ func (c *Client) Preview(req *ChatRequest, stream bool) (*Preview, error) {
 	if err != nil {
 		return nil, err
 	}
-	creq := cBytes(b)
+	creq, err := cBytes("request", b)
+	if err != nil {
+		return nil, err
+	}
 	defer C.free(unsafe.Pointer(creq))
 	p, err := c.acquire()
 	if err != nil {
@@ -392,7 +428,10 @@ func registerProvider(p *C.llm_client_t, prov *Provider) error {
 	if err != nil {
 		return err
 	}
-	cs := cBytes(b)
+	cs, err := cBytes("provider", b)
+	if err != nil {
+		return err
+	}
 	defer C.free(unsafe.Pointer(cs))
 	var e *C.llm_error_t
 	if st := llm_register_provider_e(p, cs, &e); st != C.LLM_OK {
@@ -402,7 +441,10 @@ func registerProvider(p *C.llm_client_t, prov *Provider) error {
 }
 
 func unregisterProvider(p *C.llm_client_t, name string) error {
-	cs := C.CString(name)
+	cs, err := cString("name", name)
+	if err != nil {
+		return err
+	}
 	defer C.free(unsafe.Pointer(cs))
 	var e *C.llm_error_t
 	if st := llm_unregister_provider_e(p, cs, &e); st != C.LLM_OK {
@@ -459,13 +501,30 @@ var (
 	lastYield  atomic.Int64 // time.Since(yieldEpoch) at the last Gosched
 )
 
-// cBytes copies b into a NUL-terminated C string (free with C.free).
-func cBytes(b []byte) *C.char {
+// cBytes copies b into a NUL-terminated C string (free with C.free). A NUL
+// byte inside b would end the text early for C, so b holding one fails with
+// ErrInvalidArgument naming what b is ("request", "config", ...).
+func cBytes(what string, b []byte) (*C.char, error) {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return nil, nulError(what, i)
+	}
 	p := C.malloc(C.size_t(len(b) + 1))
 	buf := unsafe.Slice((*byte)(p), len(b)+1)
 	copy(buf, b)
 	buf[len(b)] = 0
-	return (*C.char)(p)
+	return (*C.char)(p), nil
+}
+
+// cString is cBytes for a string.
+func cString(what string, s string) (*C.char, error) {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return nil, nulError(what, i)
+	}
+	return C.CString(s), nil
+}
+
+func nulError(what string, at int) *Error {
+	return &Error{Kind: ErrInvalidArgument, Message: what + " holds a NUL byte (at byte " + strconv.Itoa(at) + ")", RetryAfter: -1}
 }
 
 // takeString copies and frees a string the library gave.

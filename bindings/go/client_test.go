@@ -440,3 +440,100 @@ func TestContextCancelRacesWithTheAnswer(t *testing.T) {
 		t.Errorf("outcomes: %v", counts)
 	}
 }
+
+// A callback that panics (or calls runtime.Goexit, as t.Fatal does) while the
+// caller recovers: the stream is cancelled and waited for before its callback
+// handle goes, so the library never calls back through a deleted handle (it
+// did: the process died with "misuse of an invalid Handle" on the I/O thread).
+func TestStreamFuncCallbackThatPanics(t *testing.T) {
+	c := testClient(t)
+	req := hello("x")
+	req.ExtraHeaders = map[string]string{"x-upstream-generate": "content", "x-upstream-chunk-delay-ms": "10"}
+	for i := 0; i < 3; i++ {
+		got := func() (r any) {
+			defer func() { r = recover() }()
+			_, _ = c.StreamFunc(context.Background(), req, func(*ChatChunk) error { panic("handler bug") })
+			return nil
+		}()
+		if got != "handler bug" {
+			t.Fatalf("recovered %v", got)
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = c.StreamFunc(context.Background(), req, func(*ChatChunk) error { runtime.Goexit(); return nil })
+	}()
+	<-done
+	// Chunks that would have come meanwhile (the stream ran for 10 ms a chunk).
+	time.Sleep(150 * time.Millisecond)
+	r, err := c.Chat(context.Background(), hello("still here"))
+	if err != nil || r.Text() == "" {
+		t.Fatalf("after the panics: %v", err)
+	}
+}
+
+// A stream keeps its client alive: a client nobody else refers to is not
+// finalized (which would free it and cancel the stream) while its stream runs.
+func TestStreamKeepsItsClientAlive(t *testing.T) {
+	open := func() (*Stream, error) {
+		c, err := NewClientJSON(fmt.Sprintf(`{"max_retries":0,"providers":{"openai":{"base_url":%q,"api_key":"sk-x-123456"}}}`, upstreamBaseURL))
+		if err != nil {
+			return nil, err
+		}
+		req := hello("one two three four five six seven eight")
+		req.ExtraHeaders = map[string]string{"x-upstream-chunk-delay-ms": "10"}
+		return c.Stream(context.Background(), req)
+	}
+	s, err := open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	n := 0
+	for s.Next() {
+		n++
+		runtime.GC()
+	}
+	if s.Err() != nil || n < 3 {
+		t.Fatalf("after %d chunks: %v", n, s.Err())
+	}
+	if _, err := s.Final(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Text that C would read up to a NUL byte is refused, naming what held it,
+// instead of being cut short.
+func TestNulBytesAreRefused(t *testing.T) {
+	c := testClient(t)
+	ctx := context.Background()
+	check := func(what string, err error) {
+		t.Helper()
+		var e *Error
+		if !errors.As(err, &e) || e.Kind != ErrInvalidArgument || !strings.Contains(e.Message, what+" holds a NUL byte") {
+			t.Errorf("%s: got %v", what, err)
+		}
+	}
+	valid := `{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`
+	_, err := c.ChatJSON(ctx, []byte(valid+"\x00garbage"))
+	check("request", err)
+	_, err = c.StreamJSON(ctx, []byte(valid+"\x00"))
+	check("request", err)
+	_, err = NewClientJSON("{\"max_retries\":1}\x00{bad")
+	check("config", err)
+	_, err = NewClientFromFile("/tmp/x.json\x00.toml")
+	check("path", err)
+	_, err = c.Call(ctx, "models\x00junk", json.RawMessage(`{"provider":"openai"}`))
+	check("endpoint", err)
+	_, err = c.CallStream(ctx, "chat\x00", json.RawMessage(valid))
+	check("endpoint", err)
+	_, err = c.PreviewCall("models\x00", nil)
+	check("endpoint", err)
+	check("name", UnregisterProvider("x\x00y"))
+	// A NUL inside a JSON string is escaped by the marshaller: that passes.
+	r, err := c.Chat(ctx, hello("a\x00b"))
+	if err != nil || !strings.Contains(r.Text(), "a\x00b") {
+		t.Errorf("escaped NUL: %v %q", err, r.Text())
+	}
+}

@@ -25,10 +25,14 @@ import (
 // may be called from any goroutine at any time. Cancelling the context given
 // to Client.Stream cancels the stream in the library.
 type Stream struct {
-	h    *streamHandle
-	ptr  *C.llm_stream_t // h.ptr, read without the lock by the owning goroutine
-	ctx  context.Context
-	stop chan struct{} // closed by Close: ends the context watcher
+	// The client the stream came from: referenced so that its finalizer
+	// (which frees it, cancelling every transfer) cannot run while the stream
+	// is in use. Close on the client still cancels the stream.
+	client *Client
+	h      *streamHandle
+	ptr    *C.llm_stream_t // h.ptr, read without the lock by the owning goroutine
+	ctx    context.Context
+	stop   chan struct{} // closed by Close: ends the context watcher
 
 	chunk ChatChunk
 	err   error
@@ -51,7 +55,10 @@ func (c *Client) StreamJSON(ctx context.Context, requestJSON []byte) (*Stream, e
 	if err := ctx.Err(); err != nil {
 		return nil, &Error{Kind: ErrCancelled, Message: err.Error(), RetryAfter: -1, cause: err}
 	}
-	creq := cBytes(requestJSON)
+	creq, err := cBytes("request", requestJSON)
+	if err != nil {
+		return nil, err
+	}
 	defer C.free(unsafe.Pointer(creq))
 	p, err := c.acquire()
 	if err != nil {
@@ -64,7 +71,7 @@ func (c *Client) StreamJSON(ctx context.Context, requestJSON []byte) (*Stream, e
 	if st != C.LLM_OK {
 		return nil, takeError(st, e)
 	}
-	return newStream(ctx, out, nil, false), nil
+	return newStream(ctx, c, out, nil, false), nil
 }
 
 // CallStream starts a streamed call of llm_call_stream: "responses.create"
@@ -83,9 +90,15 @@ func (c *Client) CallStream(ctx context.Context, endpoint string, req any, uploa
 	if err != nil {
 		return nil, err
 	}
-	creq := cBytes(b)
+	creq, err := cBytes("request", b)
+	if err != nil {
+		return nil, err
+	}
 	defer C.free(unsafe.Pointer(creq))
-	cend := C.CString(endpoint)
+	cend, err := cString("endpoint", endpoint)
+	if err != nil {
+		return nil, err
+	}
 	defer C.free(unsafe.Pointer(cend))
 	up := newCUploads(uploads)
 	p, err := c.acquire()
@@ -101,12 +114,12 @@ func (c *Client) CallStream(ctx context.Context, endpoint string, req any, uploa
 		up.free()
 		return nil, takeError(st, e)
 	}
-	return newStream(ctx, out, up, endpoint != "chat"), nil
+	return newStream(ctx, c, out, up, endpoint != "chat"), nil
 }
 
-func newStream(ctx context.Context, out *C.llm_stream_t, up *cUploads, raw bool) *Stream {
+func newStream(ctx context.Context, c *Client, out *C.llm_stream_t, up *cUploads, raw bool) *Stream {
 	h := &streamHandle{ptr: out, uploads: up}
-	s := &Stream{h: h, ptr: out, ctx: ctx, stop: make(chan struct{}), raw: raw}
+	s := &Stream{client: c, h: h, ptr: out, ctx: ctx, stop: make(chan struct{}), raw: raw}
 	runtime.SetFinalizer(s, func(s *Stream) { s.Close() })
 	if done := ctx.Done(); done != nil {
 		// The watcher holds the handle, not the Stream, so that an abandoned
