@@ -3,9 +3,16 @@
 //   LITERLLM_BASE_URL=http://127.0.0.1:<port>/v1 node examples/chat.mjs
 import { Client, RateLimitedError, CancelledError } from 'literllm';
 
+const local = process.env.LITERLLM_BASE_URL;
 const client = new Client({
   max_retries: 0,
-  providers: { openai: { base_url: process.env.LITERLLM_BASE_URL ?? 'https://api.openai.com/v1' } },
+  providers: {
+    openai: {
+      base_url: local ?? 'https://api.openai.com/v1',
+      // The local upstream takes any key; OpenAI needs yours.
+      api_key: process.env.OPENAI_API_KEY ?? (local ? 'sk-local-upstream' : undefined),
+    },
+  },
 });
 const request = { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello' }] };
 

@@ -84,6 +84,29 @@ function toJson(value, what) {
   return JSON.stringify(value);
 }
 
+// options.signal, checked before anything starts: undefined when there is none.
+function signalOf(options) {
+  if (options === undefined || options === null) return undefined;
+  if (typeof options !== 'object') throw new TypeError('options must be an object');
+  const signal = options.signal;
+  if (signal === undefined || signal === null) return undefined;
+  if (typeof signal !== 'object' || typeof signal.addEventListener !== 'function' ||
+      typeof signal.removeEventListener !== 'function') {
+    throw new TypeError('options.signal must be an AbortSignal');
+  }
+  return signal;
+}
+
+// Cancels the request `id` of `h` (just started: 0 when it did not) when `signal` aborts, until
+// `p` settles.
+function cancelOnAbort(p, signal, h, id) {
+  if (id === 0) return;
+  const onAbort = () => raw.llm_client_cancel(h, id);
+  signal.addEventListener('abort', onAbort, { once: true });
+  const off = () => signal.removeEventListener('abort', onAbort);
+  p.then(off, off);
+}
+
 function abortError(signal) {
   return makeError(LLM_ERR_CANCELLED, { cause: signal.reason }, 'the operation was aborted');
 }
@@ -99,8 +122,9 @@ function freeClient(handle) {
 const registry = new FinalizationRegistry(freeClient);
 
 // The config text of `new Client(config)`: "io": "host" unless the config says
-// "io" itself (the library's loop then runs on this thread, driven by the event
-// loop). A text that is not a JSON object goes as it is (the library reports it).
+// "io" itself, or "io_threads" (several loops need threads of their own) (the
+// library's loop then runs on this thread, driven by the event loop). A text
+// that is not a JSON object goes as it is (the library reports it).
 function hostedConfig(config) {
   if (config === undefined || config === null) return '{"io":"host"}';
   const text = toJson(config, 'config');
@@ -111,7 +135,8 @@ function hostedConfig(config) {
     return text;
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) ||
-      Object.prototype.hasOwnProperty.call(parsed, 'io')) return text;
+      Object.prototype.hasOwnProperty.call(parsed, 'io') ||
+      Object.prototype.hasOwnProperty.call(parsed, 'io_threads')) return text;
   // The field goes in front of the text as written, so that the library still
   // sees (and refuses) whatever the text holds, a repeated field included.
   const open = text.indexOf('{');
@@ -128,8 +153,8 @@ class FromFile {
 
 /**
  * A client of the library: its connections and its loop; share it freely. By default (config
- * without "io") the loop runs on this thread, driven by the event loop ("io": "host"); with
- * "io": "thread" the client runs its own I/O thread.
+ * without "io" or "io_threads") the loop runs on this thread, driven by the event loop ("io":
+ * "host"); with "io": "thread" (or "io_threads") the client runs its own I/O thread(s).
  */
 class Client {
   #h;
@@ -176,25 +201,24 @@ class Client {
 
   /** Sends a chat request; resolves with the OpenAI chat.completion object (plus provider, stats). */
   chat(request, options) {
-    const h = this.#handle();
-    const json = toJson(request, 'request');
-    const signal = options === undefined ? undefined : options.signal;
-    if (!signal) return internal.chat(h, json, undefined, this);
-    if (signal.aborted) return Promise.reject(abortError(signal));
-    const p = internal.chat(h, json, signal, this);
-    const id = idSlot[0];
-    if (id !== 0) {
-      const onAbort = () => raw.llm_client_cancel(h, id);
-      signal.addEventListener('abort', onAbort, { once: true });
-      const off = () => signal.removeEventListener('abort', onAbort);
-      p.then(off, off);
+    // Every failure is a rejection (a closed client, a request JSON.stringify refuses, bad options).
+    try {
+      const h = this.#handle();
+      const json = toJson(request, 'request');
+      const signal = signalOf(options);
+      if (!signal) return internal.chat(h, json, undefined, this);
+      if (signal.aborted) return Promise.reject(abortError(signal));
+      const p = internal.chat(h, json, signal, this);
+      cancelOnAbort(p, signal, h, idSlot[0]);
+      return p;
+    } catch (e) {
+      return Promise.reject(e);
     }
-    return p;
   }
 
   /** Starts a streamed chat: `for await (const chunk of client.stream(req))`. */
-  stream(request, options = {}) {
-    return new ChatStream(this.#handle(), toJson(request, 'request'), options.signal, this);
+  stream(request, options) {
+    return new ChatStream(this.#handle(), toJson(request, 'request'), signalOf(options), this);
   }
 
   /** What chat (or a stream, with {stream: true}) would send, credentials redacted. */
@@ -209,23 +233,26 @@ class Client {
    * ends), so do not change them before the promise settles. Resolves with a CallResponse.
    */
   call(endpoint, request = {}, uploads, options) {
+    try {
+      const { h, json, data, signal } = this.#callArgs(request, uploads, options);
+      if (signal && signal.aborted) return Promise.reject(abortError(signal));
+      const p = internal.call(h, String(endpoint), json, data, signal, this).then(responseFrom);
+      if (signal) cancelOnAbort(p, signal, h, idSlot[0]);
+      return p;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  // The arguments of call and callStream, checked (throws TypeError / InvalidArgumentError).
+  #callArgs(request, uploads, options) {
     const h = this.#handle();
     const json = toJson(request, 'request');
     if (uploads !== undefined && uploads !== null && !Array.isArray(uploads)) {
       throw new TypeError('uploads must be an array of Buffers / TypedArrays');
     }
     const data = uploads && uploads.length > 0 ? uploads : null;
-    const signal = options === undefined ? undefined : options.signal;
-    if (signal && signal.aborted) return Promise.reject(abortError(signal));
-    const p = internal.call(h, String(endpoint), json, data, signal || undefined, this).then(responseFrom);
-    const id = idSlot[0];
-    if (signal && id !== 0) {
-      const onAbort = () => raw.llm_client_cancel(h, id);
-      signal.addEventListener('abort', onAbort, { once: true });
-      const off = () => signal.removeEventListener('abort', onAbort);
-      p.then(off, off);
-    }
-    return p;
+    return { h, json, data, signal: signalOf(options) };
   }
 
   /**
@@ -234,14 +261,8 @@ class Client {
    * `await stream.finalResponse()`. `uploads` as call's (kept referenced until the stream ends);
    * options.signal (an AbortSignal) cancels it, as does leaving the loop early.
    */
-  callStream(endpoint, request = {}, uploads, options = {}) {
-    const h = this.#handle();
-    const json = toJson(request, 'request');
-    if (uploads !== undefined && uploads !== null && !Array.isArray(uploads)) {
-      throw new TypeError('uploads must be an array of Buffers / TypedArrays');
-    }
-    const data = uploads && uploads.length > 0 ? uploads : null;
-    const signal = options.signal;
+  callStream(endpoint, request = {}, uploads, options) {
+    const { h, json, data, signal } = this.#callArgs(request, uploads, options);
     return new CallStream(h, json, signal, this, (onBatch, onDone) =>
       internal.callStream(h, String(endpoint), json, data, onBatch, onDone, signal, this));
   }
@@ -530,10 +551,14 @@ class ChatStream {
     this.#error = error;
     this.#final = final;
     if (this.#onAbort) this.#signal.removeEventListener('abort', this.#onAbort);
-    for (const w of this.#waiters.splice(0)) {
-      if (error) w.reject(error);
-      else w.resolve({ value: undefined, done: true });
+    const waiters = this.#waiters.splice(0);
+    if (error && waiters.length > 0) {
+      // An error is thrown once (as next() does): to the first waiting next(); the rest end.
+      this.#error = null;
+      this.#errorSeen = error;
+      waiters.shift().reject(error);
     }
+    for (const w of waiters) w.resolve({ value: undefined, done: true });
     if (this.#ended) this.#ended.resolve();
   }
 

@@ -115,10 +115,29 @@ export interface ChatChunk {
   [field: string]: unknown;
 }
 
+/** One entry of ClientConfig.providers: key, URL, headers, and the provider's own settings. */
 export interface ProviderConfig {
   api_key?: string;
   base_url?: string;
   headers?: Record<string, string>;
+  /** vertex_ai */
+  project?: string;
+  location?: string;
+  credentials_file?: string;
+  access_token?: string;
+  /** bedrock */
+  region?: string;
+  aws_access_key_id?: string;
+  aws_secret_access_key?: string;
+  aws_session_token?: string;
+  /** azure_openai */
+  api_version?: string;
+  azure_ad_token?: string;
+  /** cloudflare, cloudflare_ai_gateway */
+  account_id?: string;
+  gateway_id?: string;
+  /** Settings of providers added later (llm_providers_json lists each provider's). */
+  [setting: string]: unknown;
 }
 
 /** The config of llm_client_new (see include/literllm.h). */
@@ -141,9 +160,14 @@ export interface ClientConfig {
   /**
    * Where the client's loop runs. `Client` defaults to "host": on the JS thread, driven by the
    * event loop (one thread wake-up per answer). "thread": the client's own I/O thread (what the
-   * raw layer's llm_client_new gives by default).
+   * raw layer's llm_client_new gives by default). A config that sets io_threads and not io gets
+   * "thread".
    */
   io?: 'host' | 'thread';
+  /** The most event loops (each with its own I/O thread) the client spreads its calls over, 0..64. */
+  io_threads?: number;
+  /** Fields of later versions of the library. */
+  [field: string]: unknown;
 }
 
 export interface ProviderRegistration {

@@ -116,3 +116,74 @@ test('clients dropped without close() are freed when collected', () => {
     setTimeout(() => { global.gc(); setTimeout(() => process.exit(0), 50); }, 50);`;
   execFileSync(process.execPath, ['--expose-gc', '-e', script], { stdio: 'inherit', timeout: 30000 });
 });
+
+test('chat and call reject (never throw) on a closed client, a request JSON.stringify refuses, bad options', async () => {
+  const c = client();
+  const cyclic = { model: 'openai/m', messages: [] };
+  cyclic.self = cyclic;
+  const bad = [
+    [() => c.chat({ model: 'openai/m', messages: [], n: 1n }), TypeError],
+    [() => c.chat(cyclic), TypeError],
+    [() => c.chat(42), TypeError],
+    [() => c.chat(slow(0), { signal: {} }), TypeError],
+    [() => c.chat(slow(0), 'options'), TypeError],
+    [() => c.call('models', { provider: 'openai' }, 'not an array'), TypeError],
+    [() => c.call('models', { provider: 'openai' }, null, { signal: { aborted: false } }), TypeError],
+  ];
+  for (const [f, type] of bad) {
+    let p;
+    assert.doesNotThrow(() => { p = f(); });
+    await assert.rejects(p, type);
+  }
+  // Options that are null or hold no signal are fine.
+  assert.ok((await c.chat(slow(0), null)).choices);
+  assert.ok((await c.chat(slow(0), { signal: undefined })).choices);
+  c.close();
+  for (const f of [() => c.chat(slow(0)), () => c.call('models', { provider: 'openai' })]) {
+    let p;
+    assert.doesNotThrow(() => { p = f(); });
+    await assert.rejects(p, lib.InvalidArgumentError);
+  }
+  // Streams are not promises: they throw at once.
+  assert.throws(() => client().stream(slow(0), { signal: 5 }), TypeError);
+});
+
+test('a stream error is thrown once, whichever loop sees it; then the stream is over', async () => {
+  for (const io of ['thread', 'host']) {
+    for (let run = 0; run < 5; run++) {
+      const c = new lib.Client({ io, max_retries: 0, providers: { openai: { base_url: upstream.baseUrl, api_key: 'sk-test-000111222' } } });
+      const s = c.stream({ model: 'openai/m', messages: [{ role: 'user', content: 'one two three four' }],
+        extra_headers: { 'x-upstream-cut-after': '2', 'x-upstream-chunk-delay-ms': String(run) } });
+      let thrown = 0;
+      try {
+        for await (const chunk of s) void chunk;
+      } catch (e) {
+        assert.ok(e instanceof lib.StreamingError, `${io}: ${e}`);
+        thrown++;
+      }
+      for await (const chunk of s) void chunk; // ends at once, without throwing again
+      assert.equal(thrown, 1, io);
+      await assert.rejects(s.finalResponse(), lib.StreamingError);
+      c.close();
+    }
+  }
+});
+
+test('a config with io_threads makes a threaded client (not a hosted one the library refuses)', async () => {
+  for (const config of [{ io_threads: 2 }, JSON.stringify({ io_threads: 0 })]) {
+    const base = typeof config === 'string' ? JSON.parse(config) : config;
+    const full = { ...base, max_retries: 0, providers: { openai: { base_url: upstream.baseUrl, api_key: 'sk-test-000111222' } } };
+    const c = new lib.Client(typeof config === 'string' ? JSON.stringify(full) : full);
+    const answers = await Promise.all([1, 2, 3, 4, 5, 6].map(() => c.chat(slow(0))));
+    assert.equal(answers.length, 6);
+    c.close();
+  }
+  assert.throws(() => new lib.Client({ io: 'host', io_threads: 2 }), lib.InvalidArgumentError);
+});
+
+test('examples/chat.mjs runs against the local upstream as the README says', () => {
+  const env = { ...process.env, LITERLLM_BASE_URL: upstream.baseUrl };
+  delete env.OPENAI_API_KEY;
+  const out = execFileSync(process.execPath, [path.join(__dirname, '..', 'examples', 'chat.mjs')], { env, encoding: 'utf8' });
+  assert.match(out, /streamed:/);
+});

@@ -282,7 +282,7 @@ test('close() with calls in flight rejects them with CancelledError (hosted)', a
     for (;;) if ((await it.next()).done) break;
   }, lib.CancelledError);
   assert.ok(Date.now() - t0 < 2000);
-  assert.throws(() => c.chat(chatReq()), lib.InvalidArgumentError);
+  await assert.rejects(c.chat(chatReq()), lib.InvalidArgumentError);
 });
 
 test('close() from inside a callback of the same client (hosted)', async () => {

@@ -1,9 +1,16 @@
 // Type check of the ESM entry point (tsc --noEmit; not run).
 import { Client, CancelledError, RateLimitedError, type ChatChunk } from 'literllm';
 import * as raw from 'literllm/raw';
+import rawDefault, { llm_version } from 'literllm/raw';
 import literllm from 'literllm';
 
 export const defaultExportVersion: string = literllm.version();
+export const rawVersions: (string | null)[] = [llm_version(), rawDefault.llm_version()];
+export const configs = [
+  new Client({ io_threads: 2 }),
+  new Client({ providers: { vertex_ai: { project: 'p', location: 'europe-west4' }, bedrock: { region: 'us-east-1' },
+    azure_openai: { api_version: '2024-10-21' }, cloudflare: { account_id: 'a' } } }),
+];
 
 export async function demo(): Promise<string | null | undefined> {
   using client = new Client({ providers: { openai: { base_url: 'http://127.0.0.1:1/v1' } } });
