@@ -537,3 +537,55 @@ func TestNulBytesAreRefused(t *testing.T) {
 		t.Errorf("escaped NUL: %v %q", err, r.Text())
 	}
 }
+
+// A tool loop with Anthropic's extended thinking through the typed models: the
+// answer's message, sent back with ToMessage, carries its thinking blocks (the
+// upstream, as Anthropic, refuses a tool result after thinking without them),
+// streamed or not.
+func TestToolLoopWithThinkingThroughTypedModels(t *testing.T) {
+	c, err := NewClientJSON(fmt.Sprintf(`{"max_retries":0,"providers":{"anthropic":{"base_url":%q,"api_key":"sk-ant-test-123456"}}}`,
+		strings.TrimSuffix(upstreamBaseURL, "/v1")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	for _, streamed := range []bool{false, true} {
+		req := &ChatRequest{Model: "anthropic/claude-sonnet-4-5", ReasoningEffort: "low",
+			Tools: []Tool{{Type: "function", Function: FunctionDef{Name: "get_weather",
+				Parameters: json.RawMessage(`{"type":"object","properties":{"city":{"type":"string"}}}`)}}},
+			Messages: []Message{UserMessage("weather in Paris?")}}
+		var resp *ChatResponse
+		if streamed {
+			s, err := c.Stream(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for s.Next() {
+			}
+			if s.Err() != nil {
+				t.Fatal(s.Err())
+			}
+			resp, err = s.Final()
+			s.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+		} else if resp, err = c.Chat(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+		m := resp.Choices[0].Message
+		if len(m.ToolCalls) == 0 || len(m.ThinkingBlocks) < 3 || m.ReasoningContent == nil || *m.ReasoningContent == "" {
+			t.Fatalf("streamed %v: first turn: %d tool calls, thinking %s, reasoning %v", streamed, len(m.ToolCalls), m.ThinkingBlocks, m.ReasoningContent)
+		}
+		req.Messages = append(req.Messages, m.ToMessage(), ToolMessage(m.ToolCalls[0].ID, `{"temp":21}`))
+		if _, err := c.Chat(ctx, req); err != nil {
+			t.Errorf("streamed %v: second turn: %v", streamed, err)
+		}
+		// Without the blocks the upstream refuses, as Anthropic does: the test can fail.
+		req.Messages[1].ThinkingBlocks = nil
+		if _, err := c.Chat(ctx, req); !errors.Is(err, ErrBadRequest) {
+			t.Errorf("streamed %v: without thinking blocks: %v", streamed, err)
+		}
+	}
+}

@@ -695,6 +695,10 @@ func (d *decoder) responseMessage(m *ResponseMessage) {
 			d.stringPtr(&m.Refusal)
 		case "tool_calls":
 			list(d, &m.ToolCalls, d.toolCall)
+		case "reasoning_content":
+			d.stringPtr(&m.ReasoningContent)
+		case "thinking_blocks":
+			d.raw(&m.ThinkingBlocks)
 		default:
 			d.unknown(k)
 		}
@@ -710,6 +714,8 @@ func (d *decoder) toolCall(t *ToolCall) {
 			d.string(&t.Type)
 		case "function":
 			d.functionCall(&t.Function)
+		case "extra_content":
+			d.raw(&t.ExtraContent)
 		default:
 			d.unknown(k)
 		}
@@ -848,6 +854,10 @@ func (d *decoder) delta(x *Delta) {
 			d.string(&x.Refusal)
 		case "tool_calls":
 			list(d, &x.ToolCalls, d.toolCallDelta)
+		case "reasoning_content":
+			d.string(&x.ReasoningContent)
+		case "thinking_blocks":
+			d.raw(&x.ThinkingBlocks)
 		default:
 			d.unknown(k)
 		}

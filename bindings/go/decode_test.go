@@ -171,6 +171,13 @@ var decodeEdgeCases = []string{
 	`{"usage":{"prompt_tokens_details":{"cached_tokens":null}}}`,
 	`{"choices":[]}`, `{"choices":[ ]}`, `{"choices":[{}]}`, `{"choices":[{},{},{},{},{},{},{}]}`,
 	`{"choices":[{"message":{"tool_calls":[]}, "delta":{"tool_calls":[]}}]}`,
+	// reasoning, thinking blocks and a tool call's extra_content (raw)
+	`{"choices":[{"message":{"role":"assistant","content":null,"reasoning_content":"think","thinking_blocks":[{"type":"thinking","thinking":"t","signature":"s"}],"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"},"extra_content":{"google":{"thought_signature":"sig"}}}]}}]}`,
+	`{"choices":[{"message":{"reasoning_content":null,"thinking_blocks":null,"tool_calls":[{"extra_content":null}]}}]}`,
+	`{"choices":[{"message":{"reasoning_content":1}}]}`, `{"choices":[{"message":{"thinking_blocks":[1,}]}}]}`,
+	`{"choices":[{"message":{"thinking_blocks":[{"a":1}]}}],"choices":[{"message":{"thinking_blocks":[]}}]}`,
+	`{"choices":[{"delta":{"reasoning_content":"r","thinking_blocks":[{"type":"redacted_thinking","data":"d"}]}}]}`,
+	`{"choices":[{"delta":{"reasoning_content":null,"thinking_blocks":null}}]}`, `{"choices":[{"delta":{"reasoning_content":[]}}]}`,
 	// logprobs kept raw
 	`{"choices":[{"logprobs":{"content":[{"token":"a","logprob":-0.1,"bytes":[97],"top_logprobs":[]}]}}]}`,
 	`{"choices":[{"logprobs": [1, 2 ,3] }]}`, `{"choices":[{"logprobs":"x\u0041"}]}`, `{"choices":[{"logprobs":true}]}`,

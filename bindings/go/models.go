@@ -53,6 +53,12 @@ type Message struct {
 	Name       string     `json:"name,omitempty"`
 	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`
 	ToolCallID string     `json:"tool_call_id,omitempty"`
+	// ThinkingBlocks is an assistant message's reasoning as the provider
+	// wants it back (Anthropic's signed thinking, Gemini's thought
+	// signatures, Bedrock's reasoning blocks): what the answer's message held
+	// (ResponseMessage.ToMessage copies it). Anthropic refuses a tool result
+	// after thinking without it.
+	ThinkingBlocks json.RawMessage `json:"thinking_blocks,omitempty"`
 }
 
 // ContentPart is one part of a message's content ("text", "image_url", ...).
@@ -111,6 +117,10 @@ type ToolCall struct {
 	ID       string       `json:"id,omitempty"`
 	Type     string       `json:"type,omitempty"`
 	Function FunctionCall `json:"function"`
+	// ExtraContent is a provider's own data on the call, kept to be sent back
+	// (Gemini's OpenAI-compatible API puts its thought signature in
+	// extra_content.google.thought_signature).
+	ExtraContent json.RawMessage `json:"extra_content,omitempty"`
 }
 
 // FunctionCall names the function and its arguments as JSON text.
@@ -149,6 +159,24 @@ type ResponseMessage struct {
 	Content   *string    `json:"content"`
 	Refusal   *string    `json:"refusal,omitempty"`
 	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
+	// ReasoningContent is the model's reasoning as text, when the provider
+	// gives it (Anthropic's thinking, Gemini's thoughts, DeepSeek's reasoning).
+	ReasoningContent *string `json:"reasoning_content,omitempty"`
+	// ThinkingBlocks is the reasoning as the provider wants it back in the
+	// next request (see Message.ThinkingBlocks).
+	ThinkingBlocks json.RawMessage `json:"thinking_blocks,omitempty"`
+}
+
+// ToMessage gives the answer's message as a message of the next request, to
+// continue the conversation: role, content, tool calls (with their
+// ExtraContent) and ThinkingBlocks, which providers that reason need back
+// beside tool results.
+func (m *ResponseMessage) ToMessage() Message {
+	msg := Message{Role: m.Role, ToolCalls: m.ToolCalls, ThinkingBlocks: m.ThinkingBlocks}
+	if m.Content != nil {
+		msg.Content = *m.Content
+	}
+	return msg
 }
 
 // Usage counts tokens.
@@ -219,6 +247,11 @@ type Delta struct {
 	Content   string          `json:"content,omitempty"`
 	Refusal   string          `json:"refusal,omitempty"`
 	ToolCalls []ToolCallDelta `json:"tool_calls,omitempty"`
+	// ReasoningContent is a piece of the model's reasoning as text.
+	ReasoningContent string `json:"reasoning_content,omitempty"`
+	// ThinkingBlocks are reasoning blocks as the provider wants them back
+	// (the stream's Final response gathers them on its message).
+	ThinkingBlocks json.RawMessage `json:"thinking_blocks,omitempty"`
 }
 
 // ToolCallDelta is a piece of a tool call; pieces with the same Index join.
