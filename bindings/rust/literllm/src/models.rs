@@ -3,8 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
+
+/// A field of an answer that may be absent or null (as the library passes a
+/// provider's answer on): either gives the type's default.
+fn nullable<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
 
 /// A chat-completions request.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -94,11 +100,13 @@ pub enum Content {
 }
 
 /// A tool the model may call.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tool {
     #[serde(rename = "type")]
     pub kind: String,
     pub function: FunctionDef,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 impl Tool {
@@ -111,11 +119,12 @@ impl Tool {
                 parameters: Some(parameters),
                 extra: Map::new(),
             },
+            extra: Map::new(),
         }
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FunctionDef {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -127,32 +136,43 @@ pub struct FunctionDef {
 }
 
 /// A tool call of an answer; `arguments` is the JSON text the model wrote.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// `extra` keeps a provider's own data on the call, to be sent back (Gemini's
+/// OpenAI-compatible API puts its thought signature in
+/// `extra_content.google.thought_signature`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ToolCall {
+    #[serde(default, deserialize_with = "nullable")]
     pub id: String,
-    #[serde(rename = "type")]
+    #[serde(default, rename = "type", deserialize_with = "nullable")]
     pub kind: String,
+    #[serde(default, deserialize_with = "nullable")]
     pub function: FunctionCall,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FunctionCall {
+    #[serde(default, deserialize_with = "nullable")]
     pub name: String,
+    #[serde(default, deserialize_with = "nullable")]
     pub arguments: String,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 /// A chat.completion answer, plus literllm's "provider" and "stats".
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChatResponse {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub object: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub created: i64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub model: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub choices: Vec<Choice>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
@@ -185,11 +205,11 @@ impl ChatResponse {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Choice {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub index: u32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub message: ResponseMessage,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub finish_reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<Value>,
@@ -199,9 +219,9 @@ pub struct Choice {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResponseMessage {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub role: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub content: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refusal: Option<String>,
@@ -211,13 +231,32 @@ pub struct ResponseMessage {
     pub extra: Map<String, Value>,
 }
 
+impl ResponseMessage {
+    /// The message to send back in the conversation's next request: role,
+    /// content, tool calls (with their `extra`) and the fields kept in `extra`
+    /// (such as `thinking_blocks`, the reasoning Anthropic, Gemini and Bedrock
+    /// need back beside tool results), but `reasoning_content`, which is only
+    /// the reasoning's text (some providers refuse it in a request).
+    pub fn to_message(&self) -> Message {
+        let mut extra = self.extra.clone();
+        extra.remove("reasoning_content");
+        Message {
+            role: self.role.clone(),
+            content: self.content.clone().map(Content::Text),
+            tool_calls: self.tool_calls.clone(),
+            extra,
+            ..Message::default()
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub prompt_tokens: i64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub completion_tokens: i64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub total_tokens: i64,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -225,15 +264,15 @@ pub struct Usage {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub bytes_sent: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub bytes_received: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub latency_ms: f64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub http_status: u16,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub retries: u32,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -242,15 +281,15 @@ pub struct Stats {
 /// A chat.completion.chunk of a stream.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChatChunk {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub object: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub created: i64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub model: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub choices: Vec<ChunkChoice>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
@@ -267,11 +306,11 @@ impl ChatChunk {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChunkChoice {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub index: u32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub delta: Delta,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub finish_reason: Option<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -293,7 +332,7 @@ pub struct Delta {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ToolCallDelta {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub index: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -301,6 +340,8 @@ pub struct ToolCallDelta {
     pub kind: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function: Option<FunctionDelta>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -309,6 +350,8 @@ pub struct FunctionDelta {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arguments: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 /// What a request would send (Client::preview), the key redacted.

@@ -449,3 +449,89 @@ fn a_cancel_token_ends_blocking_calls_on_other_threads() {
     let r = client.chat(&ChatRequest::new("openai/gpt-4o-mini", "after")).unwrap();
     assert_eq!(r.text(), Some("Hello from the local upstream. You said: after"));
 }
+
+#[test]
+fn answers_with_nulls_and_tool_calls_without_type_decode_as_the_library_passes_them() {
+    // The library passes these through unchanged; the typed decode took each for an error.
+    for text in [
+        r#"{"id":null,"object":null,"created":null,"model":null,"choices":null,"usage":null,"provider":null,"stats":null}"#,
+        r#"{"choices":[{"index":null,"message":{"role":null,"content":null},"finish_reason":null}]}"#,
+        r#"{"usage":{"prompt_tokens":3,"completion_tokens":null,"total_tokens":null},"stats":{"retries":null}}"#,
+        r#"{"choices":[{"message":{"role":"assistant","tool_calls":[{"id":"c1","function":{"name":"f","arguments":"{}"}}]}}]}"#,
+        r#"{"choices":[{"message":{"tool_calls":[{"id":null,"type":null,"function":{"name":null,"arguments":null}}]}}]}"#,
+    ] {
+        let r: literllm::ChatResponse = serde_json::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let _ = r.tool_calls();
+    }
+    let c: literllm::ChatChunk = serde_json::from_str(
+        r#"{"choices":[{"index":null,"delta":{"tool_calls":[{"index":null}]},"finish_reason":null}]}"#,
+    )
+    .unwrap();
+    assert_eq!(c.choices[0].index, 0);
+}
+
+#[test]
+fn a_tool_calls_own_fields_survive_the_round_trip() {
+    // Gemini's OpenAI-compatible API: the thought signature rides on the tool call.
+    let text = r#"{"choices":[{"message":{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function",
+        "function":{"name":"f","arguments":"{}","x_fn":1},"extra_content":{"google":{"thought_signature":"sig"}}}]}}]}"#;
+    let r: literllm::ChatResponse = serde_json::from_str(text).unwrap();
+    let back = serde_json::to_value(r.choices[0].message.to_message()).unwrap();
+    assert_eq!(back["tool_calls"][0]["extra_content"]["google"]["thought_signature"], "sig");
+    assert_eq!(back["tool_calls"][0]["function"]["x_fn"], 1);
+    let chunk: literllm::ChatChunk = serde_json::from_str(
+        r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"extra_content":{"a":1},"function":{"x":2}}]}}]}"#,
+    )
+    .unwrap();
+    let v = serde_json::to_value(&chunk).unwrap();
+    assert_eq!(v["choices"][0]["delta"]["tool_calls"][0]["extra_content"]["a"], 1);
+    assert_eq!(v["choices"][0]["delta"]["tool_calls"][0]["function"]["x"], 2);
+    let tool: literllm::Tool =
+        serde_json::from_str(r#"{"type":"function","function":{"name":"f"},"cache_control":{"type":"ephemeral"}}"#)
+            .unwrap();
+    assert_eq!(serde_json::to_value(&tool).unwrap()["cache_control"]["type"], "ephemeral");
+}
+
+#[test]
+fn a_tool_loop_with_thinking_goes_on_through_to_message() {
+    // Anthropic's extended thinking: the answer's message, sent back with to_message, carries its
+    // thinking blocks (the upstream, as Anthropic, refuses a tool result after thinking without them).
+    let up = upstream();
+    let base = up.base_url();
+    let client = Client::new(&json!({"max_retries": 0, "providers": {"anthropic": {
+        "base_url": base.trim_end_matches("/v1"), "api_key": "sk-ant-test-123456"}}}))
+    .unwrap();
+    let mut req = ChatRequest::new("anthropic/claude-sonnet-4-5", "weather in Paris?");
+    req.extra.insert("reasoning_effort".into(), json!("low"));
+    req.tools = Some(vec![literllm::Tool::function(
+        "get_weather",
+        json!({"type": "object", "properties": {"city": {"type": "string"}}}),
+    )]);
+    for streamed in [false, true] {
+        let mut r = req.clone();
+        let resp = if streamed {
+            let mut s = client.stream(&r).unwrap();
+            for chunk in s.by_ref() {
+                chunk.unwrap();
+            }
+            s.final_response().unwrap()
+        } else {
+            client.chat(&r).unwrap()
+        };
+        let m = &resp.choices[0].message;
+        assert!(m.extra.contains_key("thinking_blocks") && !resp.tool_calls().is_empty(), "{m:?}");
+        let back = m.to_message();
+        assert!(!back.extra.contains_key("reasoning_content"));
+        let id = resp.tool_calls()[0].id.clone();
+        r.messages.push(back);
+        r.messages.push(literllm::Message {
+            role: "tool".into(),
+            content: Some(literllm::Content::Text("{\"temp\":21}".into())),
+            tool_call_id: Some(id),
+            ..literllm::Message::default()
+        });
+        client.chat(&r).unwrap_or_else(|e| panic!("streamed {streamed}: second turn: {e}"));
+        r.messages[1].extra.remove("thinking_blocks");
+        assert!(matches!(client.chat(&r), Err(Error::BadRequest(_))), "without the blocks the upstream refuses");
+    }
+}
