@@ -371,7 +371,7 @@ public sealed class AsyncChatStream : IAsyncEnumerable<ChatChunk>
         try
         {
             var reader = _chunks.Reader;
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            while (await StreamCancellation.WaitToReadAsync(reader, linked, _token, cancellationToken).ConfigureAwait(false))
             {
                 while (reader.TryRead(out var chunk))
                     yield return chunk;
@@ -384,6 +384,27 @@ public sealed class AsyncChatStream : IAsyncEnumerable<ChatChunk>
                 _abandoned = true; // left early: stop the transfer
                 op.Cancel();
             }
+        }
+    }
+}
+
+/// <summary>
+/// A stream's cancellation: the token given when the stream was made, the enumerator's
+/// (WithCancellation), or both linked; a cancellation by the linked token is reported with the
+/// caller's token that was cancelled (the linked one's source is disposed with the enumerator).
+/// </summary>
+internal static class StreamCancellation
+{
+    public static async ValueTask<bool> WaitToReadAsync<T>(System.Threading.Channels.ChannelReader<T> reader,
+        CancellationTokenSource? linked, CancellationToken own, CancellationToken enumerator)
+    {
+        try
+        {
+            return await reader.WaitToReadAsync().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (linked != null && ex.CancellationToken == linked.Token)
+        {
+            throw new OperationCanceledException(ex.Message, ex.InnerException, enumerator.IsCancellationRequested ? enumerator : own);
         }
     }
 }

@@ -171,7 +171,7 @@ public sealed class AsyncCallStream : IAsyncEnumerable<CallEvent>
         try
         {
             var reader = _events.Reader;
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            while (await StreamCancellation.WaitToReadAsync(reader, linked, _token, cancellationToken).ConfigureAwait(false))
             {
                 while (reader.TryRead(out var ev))
                     yield return ev;
@@ -209,8 +209,8 @@ public sealed unsafe partial class LiterLlmClient
         AsyncCallStream target, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
-        var ep = Encode(endpoint);
-        var req = Encode(requestJson);
+        var ep = Encode(endpoint, "endpoint");
+        var req = Encode(requestJson, "request");
         var up = new Uploads(uploads);
         var op = new CallStreamOp(this, _handle, ct, target, up);
         try

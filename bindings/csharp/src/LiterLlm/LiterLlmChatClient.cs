@@ -67,6 +67,10 @@ public sealed class LiterLlmChatClient : AI.IChatClient
                 FinishReason = ToFinishReason(choice?.FinishReason),
                 RawRepresentation = chunk,
             };
+            if (!string.IsNullOrEmpty(choice?.Delta?.ReasoningContent))
+                update.Contents.Add(new AI.TextReasoningContent(choice!.Delta!.ReasoningContent));
+            if (ThinkingBlocks(choice?.Delta?.ExtensionData) is { } blocks)
+                update.Contents.Add(new AI.TextReasoningContent("") { ProtectedData = blocks });
             if (!string.IsNullOrEmpty(choice?.Delta?.Content))
                 update.Contents.Add(new AI.TextContent(choice!.Delta!.Content));
             if (chunk.Usage != null)
@@ -97,10 +101,10 @@ public sealed class LiterLlmChatClient : AI.IChatClient
             return null;
         if (serviceType == typeof(AI.ChatClientMetadata))
             return _metadata;
-        if (serviceType.IsInstanceOfType(_client))
-            return _client;
         if (serviceType.IsInstanceOfType(this))
             return this;
+        if (serviceType.IsInstanceOfType(_client))
+            return _client;
         return null;
     }
 
@@ -115,21 +119,35 @@ public sealed class LiterLlmChatClient : AI.IChatClient
 
     ChatRequest ToRequest(IEnumerable<AI.ChatMessage> messages, AI.ChatOptions? o)
     {
-        var model = o?.ModelId ?? _defaultModel
+        // ChatOptions.RawRepresentationFactory may give a ChatRequest to start from: the options set
+        // override its fields, its messages come first.
+        var req = o?.RawRepresentationFactory?.Invoke(this) as ChatRequest ?? new ChatRequest();
+        var model = o?.ModelId ?? (string.IsNullOrEmpty(req.Model) ? null : req.Model) ?? _defaultModel
             ?? throw new ArgumentException("no model: set ChatOptions.ModelId or the client's default model");
-        var req = new ChatRequest { Model = model };
+        req.Model = model;
         if (!string.IsNullOrEmpty(o?.Instructions))
             req.Messages.Add(ChatMessage.System(o!.Instructions!));
         foreach (var m in messages)
             AddMessage(req.Messages, m);
         if (o == null)
             return req;
-        req.Temperature = o.Temperature;
-        req.TopP = o.TopP;
-        req.MaxTokens = o.MaxOutputTokens;
-        req.Seed = o.Seed;
-        req.FrequencyPenalty = o.FrequencyPenalty;
-        req.PresencePenalty = o.PresencePenalty;
+        // The options set override the request's (a RawRepresentationFactory's) fields.
+        req.Temperature = o.Temperature ?? req.Temperature;
+        req.TopP = o.TopP ?? req.TopP;
+        req.MaxTokens = o.MaxOutputTokens ?? req.MaxTokens;
+        req.Seed = o.Seed ?? req.Seed;
+        req.FrequencyPenalty = o.FrequencyPenalty ?? req.FrequencyPenalty;
+        req.PresencePenalty = o.PresencePenalty ?? req.PresencePenalty;
+        if (o.Reasoning?.Effort is { } effort)
+            req.ReasoningEffort = effort switch
+            {
+                AI.ReasoningEffort.None => "none",
+                AI.ReasoningEffort.Low => "low",
+                AI.ReasoningEffort.Medium => "medium",
+                AI.ReasoningEffort.High => "high",
+                AI.ReasoningEffort.ExtraHigh => "xhigh",
+                _ => throw new NotSupportedException($"ChatOptions.Reasoning.Effort {effort}"),
+            };
         if (o.StopSequences is { Count: > 0 } stop)
             req.Stop = new JsonArray(stop.Select(s => (JsonNode?)JsonValue.Create(s)).ToArray());
         if (o.TopK is int k)
@@ -182,10 +200,16 @@ public sealed class LiterLlmChatClient : AI.IChatClient
         };
         if (o.AdditionalProperties is { Count: > 0 } extra)
         {
-            // Request fields the options do not name, sent as top-level fields.
-            req.ExtensionData ??= new();
+            // Request fields the options do not name, sent as top-level fields. A field the request
+            // already sets (from a named option) keeps that value: a field twice is refused.
+            var named = JsonSerializer.SerializeToNode(req, LiterLlmJson.Default.ChatRequest) as JsonObject;
             foreach (var kv in extra)
+            {
+                if (named != null && named.ContainsKey(kv.Key))
+                    continue;
+                req.ExtensionData ??= new();
                 req.ExtensionData[kv.Key] = ToElement(kv.Value);
+            }
         }
         return req;
     }
@@ -205,6 +229,7 @@ public sealed class LiterLlmChatClient : AI.IChatClient
             into.Add(ChatMessage.ToolResult(result.CallId, ResultText(result.Result)));
         var parts = new JsonArray();
         var calls = new List<ToolCall>();
+        var thinking = new JsonArray();
         foreach (var c in m.Contents)
         {
             switch (c)
@@ -215,8 +240,38 @@ public sealed class LiterLlmChatClient : AI.IChatClient
                 case AI.DataContent d when d.HasTopLevelMediaType("image"):
                     parts.Add((JsonNode)new JsonObject { ["type"] = "image_url", ["image_url"] = new JsonObject { ["url"] = d.Uri } });
                     break;
+                case AI.DataContent d when d.HasTopLevelMediaType("audio"):
+                    parts.Add((JsonNode)new JsonObject
+                    {
+                        ["type"] = "input_audio",
+                        ["input_audio"] = new JsonObject { ["data"] = d.Base64Data.ToString(), ["format"] = AudioFormat(d.MediaType) },
+                    });
+                    break;
+                case AI.DataContent d: // a PDF, a text file, ...: a file part with a data: URL
+                    parts.Add((JsonNode)new JsonObject
+                    {
+                        ["type"] = "file",
+                        ["file"] = new JsonObject { ["file_data"] = d.Uri, ["filename"] = d.Name ?? "file" },
+                    });
+                    break;
                 case AI.UriContent u when u.HasTopLevelMediaType("image"):
                     parts.Add((JsonNode)new JsonObject { ["type"] = "image_url", ["image_url"] = new JsonObject { ["url"] = u.Uri.ToString() } });
+                    break;
+                case AI.UriContent u: // a document by URL (the providers that take documents)
+                    parts.Add((JsonNode)new JsonObject
+                    {
+                        ["type"] = "document",
+                        ["document"] = new JsonObject { ["url"] = u.Uri.ToString(), ["media_type"] = u.MediaType },
+                    });
+                    break;
+                case AI.TextReasoningContent r when r.ProtectedData != null:
+                    // The provider's reasoning to send back (see ToMessage): thinking_blocks.
+                    if (ParseOrNull(r.ProtectedData) is JsonArray blocks)
+                        foreach (var b in blocks.ToList())
+                        {
+                            blocks.Remove(b);
+                            thinking.Add(b);
+                        }
                     break;
                 case AI.FunctionCallContent f:
                     calls.Add(new ToolCall
@@ -227,13 +282,17 @@ public sealed class LiterLlmChatClient : AI.IChatClient
                             Name = f.Name,
                             Arguments = f.Arguments == null ? "{}" : JsonSerializer.Serialize(f.Arguments, AI.AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>))),
                         },
+                        // A provider's own data on the call (Gemini's thought signature), as it came.
+                        ExtensionData = (f.RawRepresentation as ToolCall)?.ExtensionData,
                     });
                     break;
             }
         }
-        if (parts.Count == 0 && calls.Count == 0)
+        if (parts.Count == 0 && calls.Count == 0 && thinking.Count == 0)
             return;
         var msg = new ChatMessage { Role = role, Name = m.AuthorName };
+        if (thinking.Count > 0)
+            msg.ExtensionData = new() { ["thinking_blocks"] = ToElement(thinking) };
         // A message of text parts only is sent as one string: every provider takes that.
         if (parts.All(p => (string?)p!["type"] == "text"))
             msg.Content = parts.Count == 0 ? null : string.Concat(parts.Select(p => (string?)p!["text"]));
@@ -243,6 +302,30 @@ public sealed class LiterLlmChatClient : AI.IChatClient
             msg.ToolCalls = calls;
         into.Add(msg);
     }
+
+    static string AudioFormat(string mediaType) => mediaType.ToLowerInvariant() switch
+    {
+        "audio/wav" or "audio/x-wav" or "audio/wave" or "audio/vnd.wave" => "wav",
+        "audio/mpeg" or "audio/mp3" or "audio/mpeg3" or "audio/x-mpeg-3" => "mp3",
+        _ => throw new NotSupportedException($"audio content of media type {mediaType}: only wav and mp3 audio can be sent (input_audio)"),
+    };
+
+    static JsonNode? ParseOrNull(string text)
+    {
+        try
+        {
+            return JsonNode.Parse(text);
+        }
+        catch (JsonException)
+        {
+            return null; // another client's protected data: nothing of ours
+        }
+    }
+
+    // A message's thinking_blocks as text (TextReasoningContent.ProtectedData), or null.
+    static string? ThinkingBlocks(Dictionary<string, JsonElement>? extension) =>
+        extension != null && extension.TryGetValue("thinking_blocks", out var tb) && tb.ValueKind == JsonValueKind.Array
+            ? tb.GetRawText() : null;
 
     static string ResultText(object? result) => result switch
     {
@@ -256,8 +339,11 @@ public sealed class LiterLlmChatClient : AI.IChatClient
     static AI.ChatMessage ToMessage(ResponseMessage? m)
     {
         var msg = new AI.ChatMessage(new AI.ChatRole(m?.Role ?? "assistant"), new List<AI.AIContent>()) { RawRepresentation = m };
-        if (!string.IsNullOrEmpty(m?.ReasoningContent))
-            msg.Contents.Add(new AI.TextReasoningContent(m!.ReasoningContent));
+        // The reasoning as text, and as the provider wants it back (Anthropic's signed thinking,
+        // Gemini's thought signatures) in ProtectedData, which AddMessage turns into thinking_blocks.
+        var blocks = ThinkingBlocks(m?.ExtensionData);
+        if (!string.IsNullOrEmpty(m?.ReasoningContent) || blocks != null)
+            msg.Contents.Add(new AI.TextReasoningContent(m?.ReasoningContent ?? "") { ProtectedData = blocks });
         if (m?.Content != null)
             msg.Contents.Add(new AI.TextContent(m.Content));
         if (!string.IsNullOrEmpty(m?.Refusal))

@@ -208,8 +208,8 @@ public sealed unsafe partial class LiterLlmClient
     public CallResponse CallJson(string endpoint, string requestJson, IReadOnlyList<ReadOnlyMemory<byte>>? uploads,
         CancellationToken cancellationToken)
     {
-        var ep = Encode(endpoint);
-        var req = Encode(requestJson);
+        var ep = Encode(endpoint, "endpoint");
+        var req = Encode(requestJson, "request");
         llm_response_t* r;
         llm_error_t* e;
         LlmStatus st;
@@ -254,8 +254,8 @@ public sealed unsafe partial class LiterLlmClient
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var ep = Encode(endpoint);
-            var req = Encode(requestJson);
+            var ep = Encode(endpoint, "endpoint");
+            var req = Encode(requestJson, "request");
             using var lease = new Lease(_handle); // as in StartChat
             op.Acquire();
             var gch = GCHandle.Alloc(op);
@@ -286,8 +286,8 @@ public sealed unsafe partial class LiterLlmClient
     /// <summary>What a call would send (multipart uploads as "parts"), credentials redacted, as JSON.</summary>
     public string PreviewCall(string endpoint, JsonNode? request, IReadOnlyList<ReadOnlyMemory<byte>>? uploads = null)
     {
-        var ep = Encode(endpoint);
-        var req = Encode(request?.ToJsonString() ?? "{}");
+        var ep = Encode(endpoint, "endpoint");
+        var req = Encode(request?.ToJsonString() ?? "{}", "request");
         byte* o;
         llm_error_t* e;
         LlmStatus st;

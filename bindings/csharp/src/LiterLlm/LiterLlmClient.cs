@@ -8,7 +8,9 @@ namespace LiterLlm;
 
 /// <summary>
 /// A client of libliterllm: one event loop and I/O thread, shared by any number of threads.
-/// Dispose frees it; transfers still in flight then end with <see cref="CancelledException"/>.
+/// Dispose frees it: async calls and streams still in flight then end with
+/// <see cref="CancelledException"/>; a blocking call running on another thread is not cancelled, and
+/// holds the native client until it returns (it is freed then).
 /// </summary>
 public sealed unsafe partial class LiterLlmClient : IDisposable
 {
@@ -63,7 +65,7 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
     public static LiterLlmClient Create(string? configJson, LiterLlmClientOptions? options)
     {
         LiterLlmLibrary.EnsureCompatible();
-        var cfg = Utf8.Encode(configJson);
+        var cfg = Utf8.Encode(configJson, "config");
         llm_client_t* c;
         llm_error_t* e;
         LlmStatus st;
@@ -87,7 +89,7 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
     public static LiterLlmClient FromFile(string path, LiterLlmClientOptions? options)
     {
         LiterLlmLibrary.EnsureCompatible();
-        var bytes = Utf8.Encode(path);
+        var bytes = Utf8.Encode(path, "path");
         llm_client_t* c;
         llm_error_t* e;
         LlmStatus st;
@@ -209,13 +211,14 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
     internal static Utf8Request EncodePooled(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
+        Utf8.NoNul(json, "request");
         var req = Utf8Request.Rent();
         req.Write(json);
         req.Terminate();
         return req;
     }
 
-    static byte[] Encode(string json) => Utf8.Encode(json ?? throw new ArgumentNullException(nameof(json)))!;
+    static byte[] Encode(string json, string what) => Utf8.Encode(json ?? throw new ArgumentNullException(what), what)!;
 
     internal static ChatResponse ParseResponse(llm_response_t* r)
     {
@@ -460,7 +463,7 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
 
     static void Register(llm_client_t* c, string json)
     {
-        var bytes = Encode(json);
+        var bytes = Encode(json, "provider");
         llm_error_t* e;
         LlmStatus st;
         fixed (byte* p = bytes)
@@ -470,7 +473,7 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
 
     static void Unregister(llm_client_t* c, string name)
     {
-        var bytes = Encode(name);
+        var bytes = Encode(name, "name");
         llm_error_t* e;
         LlmStatus st;
         fixed (byte* p = bytes)

@@ -65,6 +65,7 @@ public sealed class Tool
 {
     public string Type { get; set; } = "function";
     public FunctionDefinition Function { get; set; } = new();
+    [JsonExtensionData] public Dictionary<string, JsonElement>? ExtensionData { get; set; }
 }
 
 public sealed class FunctionDefinition
@@ -74,13 +75,19 @@ public sealed class FunctionDefinition
     /// <summary>A JSON schema.</summary>
     public JsonNode? Parameters { get; set; }
     public bool? Strict { get; set; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? ExtensionData { get; set; }
 }
 
+/// <summary>
+/// A tool call. ExtensionData keeps a provider's own data on the call, sent back with it (Gemini's
+/// OpenAI-compatible API puts its thought signature in extra_content.google.thought_signature).
+/// </summary>
 public sealed class ToolCall
 {
     public string? Id { get; set; }
     public string Type { get; set; } = "function";
     public FunctionCall Function { get; set; } = new();
+    [JsonExtensionData] public Dictionary<string, JsonElement>? ExtensionData { get; set; }
 }
 
 public sealed class FunctionCall
@@ -88,6 +95,7 @@ public sealed class FunctionCall
     public string? Name { get; set; }
     /// <summary>The arguments as JSON text.</summary>
     public string? Arguments { get; set; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? ExtensionData { get; set; }
 }
 
 /// <summary>A chat.completion object, plus literllm's "provider" and "stats".</summary>
@@ -129,7 +137,21 @@ public sealed class ResponseMessage
     public string? Refusal { get; set; }
     public string? ReasoningContent { get; set; }
     public List<ToolCall>? ToolCalls { get; set; }
+    /// <summary>Fields not named above; "thinking_blocks" (the reasoning Anthropic, Gemini and Bedrock want back) among them.</summary>
     [JsonExtensionData] public Dictionary<string, JsonElement>? ExtensionData { get; set; }
+
+    /// <summary>
+    /// The message to send back in the conversation's next request (a tool loop): role, content, tool
+    /// calls and ExtensionData (thinking_blocks: providers that reason refuse tool results without
+    /// them), not ReasoningContent (the reasoning's text only; some providers refuse it in a request).
+    /// </summary>
+    public ChatMessage ToMessage() => new()
+    {
+        Role = Role ?? "assistant",
+        Content = Content,
+        ToolCalls = ToolCalls,
+        ExtensionData = ExtensionData == null ? null : new(ExtensionData),
+    };
 }
 
 public sealed class Usage
@@ -167,6 +189,7 @@ public sealed class CallStats
     public double LatencyMs { get; set; }
     public int HttpStatus { get; set; }
     public int Retries { get; set; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? ExtensionData { get; set; }
 }
 
 /// <summary>A chat.completion.chunk object.</summary>
@@ -197,6 +220,8 @@ public sealed class ChunkDelta
     public string? Role { get; set; }
     public string? Content { get; set; }
     public string? Refusal { get; set; }
+    /// <summary>A piece of the model's reasoning as text.</summary>
+    public string? ReasoningContent { get; set; }
     public List<ToolCallDelta>? ToolCalls { get; set; }
     [JsonExtensionData] public Dictionary<string, JsonElement>? ExtensionData { get; set; }
 }
@@ -207,6 +232,7 @@ public sealed class ToolCallDelta
     public string? Id { get; set; }
     public string? Type { get; set; }
     public FunctionCall? Function { get; set; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? ExtensionData { get; set; }
 }
 
 /// <summary>What a call would send (see LiterLlmClient.Preview).</summary>

@@ -16,14 +16,30 @@ internal static unsafe class Utf8
     public static ReadOnlySpan<byte> Span(byte* p) =>
         p == null ? default : MemoryMarshal.CreateReadOnlySpanFromNullTerminated(p);
 
-    /// <summary>NUL-terminated UTF-8 bytes of s, or null for null.</summary>
-    public static byte[]? Encode(string? s)
+    /// <summary>
+    /// NUL-terminated UTF-8 bytes of s, or null for null. A NUL character inside s would end the text
+    /// early for C: InvalidArgumentException naming what s is ("request", "config", ...).
+    /// </summary>
+    public static byte[]? Encode(string? s, string what)
     {
         if (s == null)
             return null;
+        NoNul(s, what);
         var bytes = new byte[Encoding.UTF8.GetByteCount(s) + 1];
         Encoding.UTF8.GetBytes(s, bytes);
         return bytes;
+    }
+
+    /// <summary>Throws InvalidArgumentException when s holds a NUL character.</summary>
+    public static void NoNul(string s, string what)
+    {
+        var at = s.IndexOf('\0');
+        if (at >= 0)
+            throw LiterLlmException.Create(new ErrorInfo
+            {
+                Status = LlmStatus.InvalidArgument,
+                Message = $"{what} holds a NUL character (at index {at})",
+            });
     }
 
     /// <summary>Reads a string the library handed over (char *) and frees it.</summary>

@@ -575,6 +575,151 @@ public sealed class ApiTests
         Assert.True(n >= 2);
     }
 
+    LiterLlmClient NewAnthropicClient() => LiterLlmClient.Create(new JsonObject
+    {
+        ["max_retries"] = 0,
+        ["providers"] = new JsonObject
+        {
+            ["anthropic"] = new JsonObject { ["base_url"] = _up.BaseUrl[..^"/v1".Length], ["api_key"] = "sk-ant-test-0123456789" },
+        },
+    });
+
+    // A tool loop with Anthropic's extended thinking through IChatClient: the answer's thinking blocks
+    // travel in TextReasoningContent.ProtectedData and go back with the history (the upstream, as
+    // Anthropic, refuses a tool result after thinking without them), answered or streamed, by hand
+    // and through Microsoft.Extensions.AI's own tool loop (UseFunctionInvocation).
+    [Fact]
+    public async Task ChatClientToolLoopKeepsTheReasoningState()
+    {
+        using AI.IChatClient chat = new LiterLlmChatClient(NewAnthropicClient(), "anthropic/claude-sonnet-4-5", ownsClient: true);
+        var tool = AI.AIFunctionFactory.Create((string city) => $"{city}: 21", "get_weather");
+        var opts = new AI.ChatOptions { Tools = [tool], Reasoning = new AI.ReasoningOptions { Effort = AI.ReasoningEffort.Low } };
+        foreach (var streamed in new[] { false, true })
+        {
+            AI.ChatResponse r;
+            if (streamed)
+            {
+                var updates = new List<AI.ChatResponseUpdate>();
+                await foreach (var u in chat.GetStreamingResponseAsync("weather in Paris?", opts))
+                    updates.Add(u);
+                r = updates.ToChatResponse();
+            }
+            else
+            {
+                r = await chat.GetResponseAsync("weather in Paris?", opts);
+            }
+            var contents = r.Messages.SelectMany(m => m.Contents).ToList();
+            var reasoning = contents.OfType<AI.TextReasoningContent>().ToList();
+            Assert.Contains(reasoning, x => x.ProtectedData != null);
+            Assert.Contains(reasoning, x => x.Text.Length > 0);
+            var call = Assert.Single(contents.OfType<AI.FunctionCallContent>());
+            var history = new List<AI.ChatMessage> { new(AI.ChatRole.User, "weather in Paris?") };
+            history.AddRange(r.Messages);
+            history.Add(new AI.ChatMessage(AI.ChatRole.Tool, [new AI.FunctionResultContent(call.CallId, "21")]));
+            Assert.NotNull((await chat.GetResponseAsync(history, opts)).Text);
+            // Without the protected data the upstream refuses, as Anthropic does: the test can fail.
+            foreach (var m in history)
+                m.Contents = m.Contents.Where(c => c is not AI.TextReasoningContent).ToList();
+            await Assert.ThrowsAsync<BadRequestException>(() => chat.GetResponseAsync(history, opts));
+        }
+        using var loop = new AI.ChatClientBuilder(chat).UseFunctionInvocation().Build();
+        Assert.Contains("21", (await loop.GetResponseAsync("weather in Paris?", opts)).Text);
+        var streamedText = new System.Text.StringBuilder();
+        await foreach (var u in loop.GetStreamingResponseAsync("weather in Paris?", opts))
+            streamedText.Append(u.Text);
+        Assert.NotEqual(0, streamedText.Length);
+    }
+
+    static async Task<JsonObject> SentBody(AI.IChatClient chat, IEnumerable<AI.ChatMessage> messages, AI.ChatOptions options)
+    {
+        (options.AdditionalProperties ??= new())["extra_headers"] = new Dictionary<string, string> { ["x-upstream-echo"] = "1" };
+        return (JsonObject)JsonNode.Parse((await chat.GetResponseAsync(messages, options)).Text)!;
+    }
+
+    [Fact]
+    public async Task ChatClientSendsFilesAudioAndEveryOption()
+    {
+        using AI.IChatClient chat = new LiterLlmChatClient(NewClient(), "openai/gpt-4o-mini", ownsClient: true);
+        var pdf = new AI.DataContent(new byte[] { 37, 80, 68, 70 }, "application/pdf") { Name = "a.pdf" };
+        var wav = new AI.DataContent(new byte[] { 82, 73, 70, 70 }, "audio/wav");
+        var body = await SentBody(chat, [new AI.ChatMessage(AI.ChatRole.User, [new AI.TextContent("summarize"), pdf, wav])],
+            new AI.ChatOptions
+            {
+                Temperature = 0.2f,
+                Reasoning = new AI.ReasoningOptions { Effort = AI.ReasoningEffort.High },
+                RawRepresentationFactory = _ => new ChatRequest { Seed = 7, User = "u1", Temperature = 0.9 },
+                AdditionalProperties = new() { ["temperature"] = 0.5, ["top_logprobs"] = 2, ["logprobs"] = true },
+            });
+        var parts = body["messages"]![0]!["content"]!.AsArray();
+        Assert.Equal("summarize", (string?)parts[0]!["text"]);
+        Assert.Equal("data:application/pdf;base64,JVBERg==", (string?)parts[1]!["file"]!["file_data"]);
+        Assert.Equal("a.pdf", (string?)parts[1]!["file"]!["filename"]);
+        Assert.Equal("UklGRg==", (string?)parts[2]!["input_audio"]!["data"]);
+        Assert.Equal("wav", (string?)parts[2]!["input_audio"]!["format"]);
+        Assert.Equal("high", (string?)body["reasoning_effort"]);
+        Assert.Equal(7, (int)body["seed"]!);
+        Assert.Equal("u1", (string?)body["user"]);
+        Assert.Equal(0.2, (double)body["temperature"]!, 5); // the named option wins, once
+        Assert.Equal(2, (int)body["top_logprobs"]!);
+        var ogg = new AI.DataContent(new byte[] { 1 }, "audio/ogg");
+        var ex = await Assert.ThrowsAsync<NotSupportedException>(() => chat.GetResponseAsync([new AI.ChatMessage(AI.ChatRole.User, [ogg])]));
+        Assert.Contains("audio/ogg", ex.Message);
+        Assert.Same(chat, chat.GetService(typeof(object)));
+        Assert.Same(chat, chat.GetService(typeof(IDisposable)));
+        Assert.NotNull(chat.GetService<LiterLlmClient>());
+    }
+
+    [Fact]
+    public void TextWithANulCharacterIsRefusedNamingIt()
+    {
+        using var client = NewClient();
+        var e = Assert.Throws<InvalidArgumentException>(() => client.ChatJson("{\"model\":\"openai/m\",\"messages\":[]}\0junk"));
+        Assert.Contains("request holds a NUL character (at index", e.Message);
+        e = Assert.Throws<InvalidArgumentException>(() => LiterLlmClient.Create("{}\0{"));
+        Assert.Contains("config holds a NUL", e.Message);
+        e = Assert.Throws<InvalidArgumentException>(() => client.CallJson("models\0x", "{}"));
+        Assert.Contains("endpoint holds a NUL", e.Message);
+        // A NUL inside a JSON string is escaped by the serializer: that is fine.
+        Assert.Contains("a\0b", client.Chat(Req("a\0b")).Text);
+    }
+
+    [Fact]
+    public async Task AStreamCancelledThroughWithCancellationCarriesThatToken()
+    {
+        using var client = NewClient();
+        using var own = new CancellationTokenSource();
+        using var other = new CancellationTokenSource();
+        var n = 0;
+        var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var chunk in client.StartStream(Req("x", Endless), own.Token).WithCancellation(other.Token))
+                if (++n == 2)
+                    other.Cancel();
+        });
+        Assert.Equal(other.Token, ex.CancellationToken);
+    }
+
+    [Fact]
+    public void ToolCallsAndStatsKeepFieldsTheModelsDoNotName()
+    {
+        var r = JsonSerializer.Deserialize("""
+            {"choices":[{"message":{"role":"assistant","tool_calls":[{"id":"c","type":"function",
+             "function":{"name":"f","arguments":"{}","x_fn":1},"extra_content":{"google":{"thought_signature":"sig"}}}],
+             "thinking_blocks":[{"type":"thinking","thinking":"t","signature":"s"}],"reasoning_content":"t"}}],
+             "stats":{"attempts":2}}
+            """, LiterLlmJson.Default.ChatResponse)!;
+        var back = JsonSerializer.SerializeToNode(new ChatRequest { Messages = { r.Choices[0].Message!.ToMessage() } }, LiterLlmJson.Default.ChatRequest)!;
+        var m = back["messages"]![0]!;
+        Assert.Equal("sig", (string?)m["tool_calls"]![0]!["extra_content"]!["google"]!["thought_signature"]);
+        Assert.Equal(1, (int)m["tool_calls"]![0]!["function"]!["x_fn"]!);
+        Assert.Equal("s", (string?)m["thinking_blocks"]![0]!["signature"]);
+        Assert.Null(m["reasoning_content"]);
+        Assert.Equal(2, r.Stats!.ExtensionData!["attempts"].GetInt32());
+        var tool = JsonSerializer.Deserialize("""{"type":"function","function":{"name":"f","x":1},"cache_control":{"type":"ephemeral"}}""",
+            LiterLlmJson.Default.ChatRequest.Options.GetTypeInfo(typeof(Tool)))!;
+        Assert.Contains("cache_control", JsonSerializer.Serialize(tool, LiterLlmJson.Default.ChatRequest.Options.GetTypeInfo(typeof(Tool))));
+    }
+
     [Fact]
     public async Task ChatClientErrorsAreTyped()
     {
