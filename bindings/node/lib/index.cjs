@@ -78,8 +78,16 @@ function check(result) {
   return result;
 }
 
+// Text for the library, which reads it up to its first NUL character: one inside is refused.
+function text(value, what) {
+  const s = String(value);
+  const at = s.indexOf('\0');
+  if (at >= 0) throw makeError(raw.LLM_ERR_INVALID_ARGUMENT, {}, `${what} holds a NUL character (at index ${at})`);
+  return s;
+}
+
 function toJson(value, what) {
-  if (typeof value === 'string') return value; // raw JSON escape hatch
+  if (typeof value === 'string') return text(value, what); // raw JSON escape hatch
   if (value === null || typeof value !== 'object') throw new TypeError(what + ' must be an object or a JSON string');
   return JSON.stringify(value);
 }
@@ -174,7 +182,7 @@ class Client {
 
   /** A client from a config file: TOML when the path ends in .toml, else JSON. */
   static fromFile(path) {
-    return new Client(new FromFile(check(raw.llm_client_new_from_file_e(String(path))).out));
+    return new Client(new FromFile(check(raw.llm_client_new_from_file_e(text(path, 'path'))).out));
   }
 
   #handle() {
@@ -236,7 +244,7 @@ class Client {
     try {
       const { h, json, data, signal } = this.#callArgs(request, uploads, options);
       if (signal && signal.aborted) return Promise.reject(abortError(signal));
-      const p = internal.call(h, String(endpoint), json, data, signal, this).then(responseFrom);
+      const p = internal.call(h, text(endpoint, 'endpoint'), json, data, signal, this).then(responseFrom);
       if (signal) cancelOnAbort(p, signal, h, idSlot[0]);
       return p;
     } catch (e) {
@@ -264,7 +272,7 @@ class Client {
   callStream(endpoint, request = {}, uploads, options) {
     const { h, json, data, signal } = this.#callArgs(request, uploads, options);
     return new CallStream(h, json, signal, this, (onBatch, onDone) =>
-      internal.callStream(h, String(endpoint), json, data, onBatch, onDone, signal, this));
+      internal.callStream(h, text(endpoint, 'endpoint'), json, data, onBatch, onDone, signal, this));
   }
 
   // ---- thin conveniences over call for the other endpoint families: the main fields as
@@ -377,7 +385,7 @@ class Client {
   /** What call would send (multipart uploads as "parts"), credentials redacted. */
   previewCall(endpoint, request = {}, uploads) {
     const data = uploads && uploads.length > 0 ? uploads : null;
-    return JSON.parse(check(raw.llm_preview_call_e(this.#handle(), String(endpoint), toJson(request, 'request'), data)).out);
+    return JSON.parse(check(raw.llm_preview_call_e(this.#handle(), text(endpoint, 'endpoint'), toJson(request, 'request'), data)).out);
   }
 
   /**
@@ -426,7 +434,7 @@ class Client {
 
   /** Removes a provider registered on this client. */
   unregisterProvider(name) {
-    check(raw.llm_unregister_provider_e(this.#handle(), String(name)));
+    check(raw.llm_unregister_provider_e(this.#handle(), text(name, 'name')));
   }
 }
 
@@ -639,7 +647,7 @@ function registerProvider(provider) {
 }
 
 function unregisterProvider(name) {
-  check(raw.llm_unregister_provider_e(null, String(name)));
+  check(raw.llm_unregister_provider_e(null, text(name, 'name')));
 }
 
 /** The providers of the global table. */

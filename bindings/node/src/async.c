@@ -909,6 +909,10 @@ static int arg_json(napi_env env, napi_value v, char *stack, size_t size, char *
   size_t n = 0;
   *heap = NULL;
   if (napi_get_value_string_utf8(env, v, stack, size, &n) == napi_ok && n + 4 < size) {
+    if (memchr(stack, 0, n) != NULL) { /* C would read it only up to the NUL */
+      napi_throw_type_error(env, NULL, "expected a string without NUL characters");
+      return 0;
+    }
     *json = stack;
     return 1;
   }

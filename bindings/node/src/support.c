@@ -59,6 +59,10 @@ int lln_arg_string(napi_env env, napi_value v, char **out) {
     return 0;
   }
   napi_get_value_string_utf8(env, v, s, n + 1, &n);
+  if (strlen(s) != n) { /* C would read it only up to the NUL */
+    free(s);
+    return type_error(env, "expected a string without NUL characters");
+  }
   *out = s;
   return 1;
 }

@@ -187,3 +187,24 @@ test('examples/chat.mjs runs against the local upstream as the README says', () 
   const out = execFileSync(process.execPath, [path.join(__dirname, '..', 'examples', 'chat.mjs')], { env, encoding: 'utf8' });
   assert.match(out, /streamed:/);
 });
+
+test('text with a NUL character is refused, naming it (C would read it only up to the NUL)', async () => {
+  const c = client();
+  const valid = '{"model":"openai/m","messages":[{"role":"user","content":"hi"}]}';
+  await assert.rejects(c.chat(valid + '\0junk'), (e) => e instanceof lib.InvalidArgumentError &&
+    /request holds a NUL character \(at index \d+\)/.test(e.message));
+  await assert.rejects(c.call('models\0x', { provider: 'openai' }), (e) => e instanceof lib.InvalidArgumentError && /endpoint/.test(e.message));
+  assert.throws(() => c.stream(valid + '\0'), lib.InvalidArgumentError);
+  assert.throws(() => new lib.Client('{}\0{'), (e) => e instanceof lib.InvalidArgumentError && /config/.test(e.message));
+  assert.throws(() => lib.Client.fromFile('/tmp/x.json\0.toml'), (e) => e instanceof lib.InvalidArgumentError && /path/.test(e.message));
+  assert.throws(() => lib.unregisterProvider('a\0b'), lib.InvalidArgumentError);
+  // The raw layer: a TypeError, for short and long texts alike.
+  const h = raw.llm_client_new(JSON.stringify({ providers: { openai: { base_url: upstream.baseUrl, api_key: 'sk-test-000111222' } } })).out;
+  assert.throws(() => raw.llm_preview_request(h, valid + '\0', 0), TypeError);
+  assert.throws(() => raw.llm_preview_request(h, valid + ' '.repeat(10000) + '\0', 0), TypeError);
+  raw.llm_client_free(h);
+  // A NUL inside a JSON string is escaped by JSON.stringify: that passes.
+  const r = await c.chat({ model: 'openai/m', messages: [{ role: 'user', content: 'a\0b' }] });
+  assert.match(r.choices[0].message.content, /a\0b/);
+  c.close();
+});
