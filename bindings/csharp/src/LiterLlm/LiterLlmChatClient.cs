@@ -56,7 +56,12 @@ public sealed class LiterLlmChatClient : AI.IChatClient
             id ??= chunk.Id;
             model ??= chunk.Model;
             created ??= chunk.Created > 0 ? DateTimeOffset.FromUnixTimeSeconds(chunk.Created) : null;
-            var choice = chunk.Choices.Count > 0 ? chunk.Choices[0] : null;
+            // The first choice (n > 1 through AdditionalProperties: the others are not updates of
+            // this response; GetResponseAsync gives every choice as a message).
+            ChunkChoice? choice = null;
+            foreach (var c in chunk.Choices)
+                if (c.Index == 0)
+                    choice = c;
             var update = new AI.ChatResponseUpdate
             {
                 ResponseId = chunk.Id,

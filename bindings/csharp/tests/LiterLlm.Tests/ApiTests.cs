@@ -721,6 +721,19 @@ public sealed class ApiTests
     }
 
     [Fact]
+    public async Task ChatClientStreamsTheFirstChoiceOfSeveral()
+    {
+        using AI.IChatClient chat = new LiterLlmChatClient(NewClient(), "openai/gpt-4o-mini", ownsClient: true);
+        var opts = new AI.ChatOptions { AdditionalProperties = new() { ["n"] = 2 } };
+        var answered = await chat.GetResponseAsync("two choices please", opts);
+        Assert.Equal(2, answered.Messages.Count);
+        var updates = new List<AI.ChatResponseUpdate>();
+        await foreach (var u in chat.GetStreamingResponseAsync("two choices please", opts))
+            updates.Add(u);
+        Assert.Equal(answered.Messages[0].Text, updates.ToChatResponse().Text);
+    }
+
+    [Fact]
     public async Task ChatClientErrorsAreTyped()
     {
         using AI.IChatClient chat = new LiterLlmChatClient(NewClient(), "openai/gpt-4o-mini", ownsClient: true);
