@@ -441,7 +441,8 @@ typedef struct llm_response llm_response_t;
  * ...). Their answers come back in the OpenAI shape; reasoning a provider
  * wants back verbatim (Anthropic's signed thinking, Bedrock's reasoning
  * blocks) is kept on the message as "thinking_blocks", and sent back as it is
- * when the message is part of a later request.
+ * when the message is part of a later request to such a provider (an
+ * OpenAI-compatible host, which would refuse the field, never gets it).
  * A field of the wrong type or shape fails with LLM_ERR_INVALID_ARGUMENT
  * naming it, before anything is sent; "stream" must be absent or false here
  * (use llm_chat_stream). The structure is checked for every provider; value

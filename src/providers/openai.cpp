@@ -208,12 +208,17 @@ class OpenAIChat final : public Operation {
     if (q.tokens == TokensField::MaxCompletionTokens) rename_member(req, "max_tokens", "max_completion_tokens", a);
     else if (q.tokens == TokensField::MaxTokens) rename_member(req, "max_completion_tokens", "max_tokens", a);
     if (std::string_view(q.seed_field) != "seed") rename_member(req, "seed", q.seed_field, a);
-    if (q.developer_as_system) {
-      for (auto& m : req["messages"].GetArray()) {
+    for (auto& m : req["messages"].GetArray()) {
+      if (!m.IsObject()) continue;
+      if (q.developer_as_system) {
         auto role = m.FindMember("role");
         if (role != m.MemberEnd() && role->value.IsString() && json::sv(role->value) == "developer")
           role->value.SetString("system", a);
       }
+      // thinking_blocks is literllm's own field (a native provider's signed reasoning, sent back
+      // to that provider): an answer's message sent back as it came, or one a fallback carries
+      // from a native provider, must not reach a host that refuses fields it does not know.
+      m.RemoveMember("thinking_blocks");
     }
     merge_provider_options(req, req, t, a);
     // extra_body: its members are added, never replace one the request has,

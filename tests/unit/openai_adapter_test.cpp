@@ -198,6 +198,27 @@ TEST(OpenAIBuild, CompatQuirks) {
   }
 }
 
+TEST(OpenAIBuild, ThinkingBlocksAreNotSentToCompatibleHosts) {
+  // An assistant message sent back as a native provider's answer gave it (or carried by a fallback):
+  // its thinking_blocks are literllm's, for that provider only; its reasoning_content stays (some
+  // hosts want it back).
+  for (const char* name : {"openai", "deepseek", "groq", "mistral", "openrouter"}) {
+    SCOPED_TRACE(name);
+    json::Document d = json::parse(
+        R"({"model":"m","messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a",)"
+        R"("reasoning_content":"r","thinking_blocks":[{"type":"thinking","thinking":"t","signature":"s"}],)"
+        R"("tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},)"
+        R"({"role":"tool","tool_call_id":"c","content":"x"}]})",
+        "test", LLM_ERR_INVALID_ARGUMENT);
+    http::Request r = openai().build_chat(d, target_for(name), false);
+    json::Document body = json::parse(r.body, "body", LLM_ERR_SERIALIZATION);
+    const json::Value& m = body["messages"][1];
+    EXPECT_FALSE(m.HasMember("thinking_blocks")) << r.body;
+    EXPECT_STREQ(m["reasoning_content"].GetString(), "r");
+    EXPECT_EQ(m["tool_calls"].Size(), 1u);
+  }
+}
+
 TEST(OpenAIBuild, GroqTakesTokensAsGiven) {
   Target t = target_for("groq");
   Built b = build(req(R"(,"max_completion_tokens":10)"), t, false);
