@@ -1296,8 +1296,10 @@ void Client::finish(const std::shared_ptr<Call>& c, llm_status st, std::unique_p
   if (e) {
     try {
       const Secrets& secrets = c->prep.target.secrets;
-      full.emplace(e->status(), secrets.empty() ? std::string(e->what()) : secrets.redact(e->what()),
-                   e->http_status());
+      std::string message = secrets.empty() ? std::string(e->what()) : secrets.redact(e->what());
+      if (const Secrets& proxy = c->loop->transport.proxy_secrets(); !proxy.empty())
+        message = proxy.redact(std::move(message));
+      full.emplace(e->status(), std::move(message), e->http_status());
       full->retry_after = e->retry_after;
       full->code = e->code;
       full->type = e->type;

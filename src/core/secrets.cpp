@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "auth/crypto.hpp"
 #include "http/headers.hpp"
 #include "http/request.hpp"
 #include "http/url.hpp"
@@ -176,6 +177,11 @@ void Secrets::add_url(std::string_view url) {
       add(userinfo.substr(colon + 1));
       add(http::percent_decode(userinfo.substr(colon + 1), true));
     }
+    // What curl sends of it, and a server (or a proxy) may echo: "Authorization: Basic
+    // base64(user:password)" (or Proxy-Authorization), of the decoded userinfo.
+    std::string plain = http::percent_decode(userinfo, false);
+    if (plain.find(':') == std::string::npos) plain += ':';
+    add(auth::base64_encode(plain));
   }
   each_secret_query_value(url, p, [&](size_t b, size_t e) {
     add(url.substr(b, e - b));

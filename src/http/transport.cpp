@@ -1968,6 +1968,8 @@ void Transport::schedule(long delay_ms, std::function<void()> fn) {
   Impl::run_guarded(cmd.timer.mapped());
 }
 
+const Secrets& Transport::proxy_secrets() const { return impl_->proxy_secrets; }
+
 bool Transport::wire_bytes(uint64_t id, uint64_t& sent, uint64_t& received) const {
   sent = received = 0;
   auto it = impl_->live.find(id);

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 
+#include "core/secrets.hpp"
 #include "http/request.hpp"
 #include "literllm.h"
 
@@ -141,6 +142,10 @@ class Transport {
   // The bytes a running transfer has sent and received so far (as Result
   // counts them). On the loop's thread only; false (and 0s) for an unknown id.
   bool wire_bytes(uint64_t id, uint64_t& sent, uint64_t& received) const;
+  // The proxies' credentials (their userinfo, as written, decoded and as curl's
+  // Basic authorization), to redact from any text a call's error carries: a
+  // proxy or a server may echo the Proxy-Authorization curl sent.
+  const Secrets& proxy_secrets() const;
 
   // Runs `fn` on the loop's thread after `delay_ms` (0: as soon as possible). Every
   // scheduled fn runs exactly once: if the transport shuts down first, it runs

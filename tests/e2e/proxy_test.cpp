@@ -194,4 +194,40 @@ TEST_F(Proxy, AProxyPasswordNeverShowsInErrors) {
   EXPECT_TRUE(up.requests().empty());
 }
 
+TEST_F(Proxy, TheProxyAuthorizationCurlSendsIsRedactedWhereAServerEchoesIt) {
+  // Was a bug: the proxy's user and password were redacted only as written in its URL, and the
+  // Proxy-Authorization curl makes of them (Basic base64("someone:pw hunter2"), decoded) came back
+  // in an error that echoed the request's headers, in every form of echo.
+  env.set("http_proxy", "http://some%6Fne:pw%20hunter2-proxy@" + upstream_origin().substr(7));
+  llm_client_t* c = client_for(kDeadOrigin + "/v1");
+  const std::string basic = "c29tZW9uZTpwdyBodW50ZXIyLXByb3h5";  // base64 of "someone:pw hunter2-proxy"
+  for (const char* form : {"json", "raw", "escaped", "urlencoded"}) {
+    SCOPED_TRACE(form);
+    for (bool stream : {false, true}) {
+      std::string req = "{\"model\":\"openai/gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                        "\"extra_headers\":{\"x-upstream-echo-headers\":\"" + std::string(form) + "\"}}";
+      std::string error;
+      if (stream) {
+        llm_stream_t* s = nullptr;
+        llm_status st = llm_chat_stream(c, req.c_str(), &s);
+        const char* chunk = nullptr;
+        if (st == LLM_OK) st = llm_stream_next(s, &chunk);
+        EXPECT_EQ(st, LLM_ERR_AUTHENTICATION);
+        error = llm_last_error();
+        llm_stream_free(s);
+      } else {
+        llm_response_t* r = nullptr;
+        EXPECT_EQ(llm_chat(c, req.c_str(), &r), LLM_ERR_AUTHENTICATION);
+        error = llm_last_error();
+        llm_response_free(r);
+      }
+      EXPECT_NE(error.find("Proxy"), std::string::npos) << "the echo came back: " << error;
+      EXPECT_EQ(error.find(basic), std::string::npos) << error;
+      EXPECT_EQ(error.find("hunter2"), std::string::npos) << error;
+      EXPECT_NE(error.find("[REDACTED]"), std::string::npos) << error;
+    }
+  }
+  llm_client_free(c);
+}
+
 }  // namespace
