@@ -270,6 +270,17 @@ std::string error_body_message(std::string_view body, std::string* code, const S
   return std::move(b.message);
 }
 
+Error body_error(std::string_view what, std::string_view body, const Secrets& secrets, int http_status,
+                 llm_status otherwise) {
+  ErrorBody b = read_error_body(body, secrets);
+  llm_status st = status_for_http(0, b.message, b.code.empty() ? b.type : b.code);
+  if (st == LLM_ERR_SERVER_ERROR) st = otherwise;
+  Error e(st, secrets.redact(std::string(what) + ": " + b.message), http_status);
+  e.code = field_text(b.code, secrets);
+  e.type = field_text(b.type, secrets);
+  return e;
+}
+
 llm_status status_for_http(long s, std::string_view msg, std::string_view code) {
   auto says = [&](std::string_view w) { return icontains(msg, w) || icontains(code, w); };
   if (says("context_length_exceeded") || says("context length") || says("context window") ||
@@ -279,6 +290,11 @@ llm_status status_for_http(long s, std::string_view msg, std::string_view code) 
   if (says("content_filter") || says("content_policy") || says("content management policy") ||
       says("safety system") || says("responsible ai"))
     if (s == 400 || s == 403 || s == 422 || s == 0) return LLM_ERR_CONTENT_POLICY;
+  if (s == 0) {  // no HTTP status to go by: what the code says
+    if (says("rate_limit") || says("rate limit") || says("too many requests") || says("insufficient_quota"))
+      return LLM_ERR_RATE_LIMITED;
+    if (says("overloaded") || says("service_unavailable") || says("unavailable")) return LLM_ERR_SERVICE_UNAVAILABLE;
+  }
   switch (s) {
     case 401:
     case 403: return LLM_ERR_AUTHENTICATION;

@@ -21,8 +21,18 @@ namespace literllm {
 std::string error_body_message(std::string_view body, std::string* code = nullptr, const Secrets& secrets = {},
                                std::string* type = nullptr);
 
-// The kind for an HTTP status and the provider's message/code.
+// The kind for an HTTP status and the provider's message/code. Status 0 (an
+// error a provider put in a 200 answer or in a stream) is read from the code
+// and message alone: rate limits, overload, context window, content policy;
+// anything else is LLM_ERR_SERVER_ERROR.
 llm_status status_for_http(long http_status, std::string_view message, std::string_view code);
+
+// An error a provider put in a body that is not an HTTP error (a 200 answer,
+// a stream event): "<what>: <its message>", its kind from its code or type
+// and message (`otherwise` when they say nothing known), its code and type,
+// and `http_status` (0 for an error inside a stream).
+Error body_error(std::string_view what, std::string_view body, const Secrets& secrets, int http_status,
+                 llm_status otherwise);
 
 // Builds the Error for an HTTP error answer, with `provider` and the body's
 // error.code and error.type (redacted, valid UTF-8, at most 100 bytes each;

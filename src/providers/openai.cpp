@@ -141,20 +141,12 @@ bool flatten_choices(json::Document& d, const char* key) {
 bool openai_stream_event(const http::SseEvent& ev, const Target& t, const ChunkSink& emit) {
   std::string_view data = ev.data;
   if (data == "[DONE]") return false;
-  if (!ev.event.empty() && ev.event == "error") {
-    std::string code;
-    std::string msg = error_body_message(data, &code, t.secrets);
-    throw Error(LLM_ERR_STREAMING, t.spec->name + " sent an error event: " + msg);
-  }
+  if (!ev.event.empty() && ev.event == "error")
+    throw body_error(t.spec->name + " sent an error event", data, t.secrets, 0, LLM_ERR_STREAMING);
   json::Document d = json::parse(data, (t.spec->name + " stream event").c_str(), LLM_ERR_STREAMING);
   if (!d.IsObject()) throw Error(LLM_ERR_STREAMING, t.spec->name + " stream event is not a JSON object");
-  if (auto err = d.FindMember("error"); err != d.MemberEnd() && !err->value.IsNull()) {
-    std::string code;
-    std::string msg = error_body_message(data, &code, t.secrets);
-    llm_status st = status_for_http(0, msg, code);
-    if (st == LLM_ERR_SERVER_ERROR) st = LLM_ERR_STREAMING;
-    throw Error(st, t.spec->name + " sent an error in the stream: " + msg);
-  }
+  if (auto err = d.FindMember("error"); err != d.MemberEnd() && !err->value.IsNull())
+    throw body_error(t.spec->name + " sent an error in the stream", data, t.secrets, 0, LLM_ERR_STREAMING);
   // Normalizing changes the text: re-serialize only then (the common chunk passes through as sent).
   bool changed = flatten_choices(d, "delta");
   auto u = d.FindMember("usage");
@@ -248,11 +240,8 @@ class OpenAIChat final : public Operation {
   json::Document parse(std::string_view body, const Target& t) const override {
     json::Document d = json::parse(body, (t.spec->name + " response").c_str(), LLM_ERR_SERIALIZATION);
     if (!d.IsObject()) throw Error(LLM_ERR_SERIALIZATION, t.spec->name + " response is not a JSON object");
-    if (auto err = d.FindMember("error"); err != d.MemberEnd() && !err->value.IsNull()) {
-      std::string code;
-      std::string msg = error_body_message(body, &code, t.secrets);
-      throw Error(status_for_http(0, msg, code), t.spec->name + " answered 200 with an error: " + msg);
-    }
+    if (auto err = d.FindMember("error"); err != d.MemberEnd() && !err->value.IsNull())
+      throw body_error(t.spec->name + " answered 200 with an error", body, t.secrets, 200, LLM_ERR_SERVER_ERROR);
     auto ch = d.FindMember("choices");
     if (ch == d.MemberEnd() || !ch->value.IsArray())
       throw Error(LLM_ERR_SERIALIZATION, t.spec->name + " response has no \"choices\" array");

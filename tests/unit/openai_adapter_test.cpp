@@ -442,13 +442,17 @@ TEST(OpenAIBuild, KeyCredentialDirectly) {
 struct Failure {
   llm_status status = LLM_OK;
   std::string message;
+  std::string code, type;
+  int http_status = -1;
 };
+
+Failure failure_of(const Error& e) { return {e.status(), e.what(), e.code, e.type, e.http_status()}; }
 
 Failure parse_failure(const std::string& body, const Target& t) {
   try {
     openai().parse_chat_response(body, t);
   } catch (const Error& e) {
-    return {e.status(), e.what()};
+    return failure_of(e);
   }
   return {};
 }
@@ -526,6 +530,13 @@ TEST(OpenAIParse, ErrorsAndMalformedBodies) {
   EXPECT_NE(s.message.find("quota exhausted"), std::string::npos) << s.message;
   // A null error is no error.
   EXPECT_EQ(parse_failure(R"({"error":null,"choices":[]})", t).status, LLM_OK);
+  // Was a bug: the code and type the body gave were dropped, and the kind came from the message alone.
+  Failure rl = parse_failure(R"({"error":{"message":"slow down","type":"requests","code":"rate_limit_exceeded"}})", t);
+  EXPECT_EQ(rl.status, LLM_ERR_RATE_LIMITED);
+  EXPECT_EQ(rl.code, "rate_limit_exceeded");
+  EXPECT_EQ(rl.type, "requests");
+  EXPECT_EQ(rl.http_status, 200) << "an HTTP answer's error";
+  EXPECT_EQ(e.code, "502");
 
   Failure nc = parse_failure(R"({"id":"x","object":"chat.completion"})", t);
   EXPECT_EQ(nc.status, LLM_ERR_SERIALIZATION);
@@ -610,7 +621,7 @@ Failure event_failure(const Target& t, std::string_view data, std::string_view e
     feed(t, data, e, event);
   } catch (const Error& err) {
     EXPECT_TRUE(e.texts.empty()) << "nothing emitted before the error";
-    return {err.status(), err.what()};
+    return failure_of(err);
   }
   return {};
 }
@@ -657,9 +668,16 @@ TEST(OpenAIStream, ErrorEvent) {
   Failure f = event_failure(target_for("openai"), R"({"error":{"message":"Internal error","type":"server_error"}})", "error");
   EXPECT_EQ(f.status, LLM_ERR_STREAMING);
   EXPECT_NE(f.message.find("openai sent an error event: Internal error"), std::string::npos) << f.message;
+  EXPECT_EQ(f.type, "server_error");
+  EXPECT_EQ(f.http_status, 0) << "inside a stream";
   Failure t = event_failure(target_for("groq"), "upstream went away", "error");
   EXPECT_EQ(t.status, LLM_ERR_STREAMING);
   EXPECT_NE(t.message.find("upstream went away"), std::string::npos) << t.message;
+  Failure o = event_failure(target_for("openai"),
+                            R"({"error":{"message":"Overloaded","type":"server_error","code":"server_overloaded"}})", "error");
+  EXPECT_EQ(o.status, LLM_ERR_SERVICE_UNAVAILABLE);
+  EXPECT_EQ(o.code, "server_overloaded");
+  EXPECT_EQ(o.type, "server_error");
 }
 
 TEST(OpenAIStream, ChunkWithError) {
@@ -673,6 +691,10 @@ TEST(OpenAIStream, ChunkWithError) {
   EXPECT_EQ(c.status, LLM_ERR_CONTEXT_WINDOW_EXCEEDED);
   Failure p = event_failure(target_for("openai"), R"({"error":{"message":"flagged","code":"content_filter"}})");
   EXPECT_EQ(p.status, LLM_ERR_CONTENT_POLICY);
+  EXPECT_EQ(p.code, "content_filter");
+  Failure r = event_failure(target_for("openai"), R"({"error":{"message":"Rate limit","type":"tokens","code":"rate_limit_exceeded"}})");
+  EXPECT_EQ(r.status, LLM_ERR_RATE_LIMITED);
+  EXPECT_EQ(r.type, "tokens");
   // "error": null is not an error.
   Emitted ok;
   EXPECT_TRUE(feed(target_for("openai"), R"({"choices":[],"error":null})", ok));

@@ -102,8 +102,11 @@ TEST(ResponsesDecoder, FailuresAreTypedErrors) {
     llm_status status;
     const char* says;
   } cases[] = {
+      // The status its code says (the header): a rate limit, not a broken stream.
       {event("error", R"("code":"rate_limit_exceeded","message":"Rate limit reached","param":null)"),
-       LLM_ERR_STREAMING, "Rate limit reached"},
+       LLM_ERR_RATE_LIMITED, "Rate limit reached"},
+      {event("error", R"("code":"server_overloaded","message":"Overloaded")"), LLM_ERR_SERVICE_UNAVAILABLE,
+       "Overloaded"},
       {event("error", R"("code":"context_length_exceeded","message":"Your input exceeds the context window")"),
        LLM_ERR_CONTEXT_WINDOW_EXCEEDED, "context window"},
       {event("response.failed", R"("response":{"id":"r","status":"failed","error":{"code":"server_error","message":"The model failed"}})"),
