@@ -229,12 +229,20 @@ int Config::auto_io_threads() {
   return n;
 }
 
-Config parse_config_json(std::string_view text) {
+Config parse_config_json(std::string_view text, size_t* error_line) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // a UTF-8 byte-order mark, as editors write
   size_t i = 0;
   while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r')) ++i;
   if (i == text.size()) return Config{};
-  json::Document d = json::parse(text, "config", LLM_ERR_INVALID_ARGUMENT);
+  size_t at = SIZE_MAX;
+  json::Document d;
+  try {
+    d = json::parse(text, "config", LLM_ERR_INVALID_ARGUMENT, &at);
+  } catch (const Error&) {
+    if (error_line && at != SIZE_MAX)
+      *error_line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + std::min(at, text.size()), '\n'));
+    throw;
+  }
   return from_json(d);
 }
 
@@ -263,7 +271,15 @@ Config parse_config_file(const std::string& path) {
   }
   ::close(fd);
   bool is_toml = path.size() >= 5 && path.compare(path.size() - 5, 5, ".toml") == 0;
-  if (!is_toml) return parse_config_json(text);
+  if (!is_toml) {
+    size_t line = 0;
+    try {
+      return parse_config_json(text, &line);
+    } catch (const Error& e) {
+      if (line == 0) throw;  // valid JSON: a field's error names the field
+      invalid("config file " + path + ": line " + std::to_string(line) + ": " + e.what());
+    }
+  }
   toml::table tbl;
   try {
     tbl = toml::parse(text, path);

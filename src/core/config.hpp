@@ -55,7 +55,8 @@ struct Config {
 };
 
 // Both throw Error(LLM_ERR_INVALID_ARGUMENT) naming the field (or the file and line).
-Config parse_config_json(std::string_view text);
+// `error_line` (may be null) receives the line where a text that is not JSON stops being so.
+Config parse_config_json(std::string_view text, size_t* error_line = nullptr);
 Config parse_config_file(const std::string& path);
 
 }  // namespace literllm

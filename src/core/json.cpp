@@ -350,6 +350,10 @@ bool fast_parse(std::string_view text, Document& d) {
 }  // namespace
 
 Document parse(std::string_view text, const char* what, llm_status status) {
+  return parse(text, what, status, nullptr);
+}
+
+Document parse(std::string_view text, const char* what, llm_status status, size_t* error_at) {
   // simdjson, limited to kMaxDepth levels, accepts nothing that prescan
   // refuses (deep nesting, a lone low surrogate, a NUL between tokens): what
   // it accepts needs no prescan.
@@ -357,8 +361,10 @@ Document parse(std::string_view text, const char* what, llm_status status) {
   if (fast_parse(text, d)) return d;
   size_t at = 0;
   bool non_ascii = false;
-  if (const char* why = prescan(text, at, non_ascii))
+  if (const char* why = prescan(text, at, non_ascii)) {
+    if (error_at) *error_at = at;
     throw Error(status, std::string(what) + " " + why + " (at byte " + std::to_string(at) + ")");
+  }
   // RapidJSON decides. The text is copied once into the document's own memory
   // and parsed there in place: its strings stay where they are (a plain parse
   // would hold each string twice more, on the reader's stack then in the
@@ -378,6 +384,7 @@ Document parse(std::string_view text, const char* what, llm_status status) {
   else
     d.ParseInsitu<kFlags>(own);
   if (d.HasParseError()) {
+    if (error_at) *error_at = d.GetErrorOffset();
     throw Error(status, std::string(what) + " is not valid JSON: " + rapidjson::GetParseError_En(d.GetParseError()) +
                             " (at byte " + std::to_string(d.GetErrorOffset()) + ")");
   }

@@ -72,6 +72,8 @@ using Writer = rapidjson::Writer<StringBuffer, rapidjson::UTF8<>, rapidjson::UTF
 // correctly rounded. Throws Error(status) naming `what` on failure, and
 // std::bad_alloc when memory runs out.
 Document parse(std::string_view text, const char* what, llm_status status);
+// As parse; a text that is not JSON also gives the byte where it stops being so.
+Document parse(std::string_view text, const char* what, llm_status status, size_t* error_at);
 
 // The path (".a[2].b") of the first member name that an object repeats, if any.
 // Iterative; O(size log size).

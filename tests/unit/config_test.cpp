@@ -492,9 +492,17 @@ TEST(ConfigFile, TomlValidationNamesTheField) {
 
 TEST(ConfigFile, JsonFileErrors) {
   TempDir d;
-  Failure f = file_failure(d.write("bad.json", "{\"api_key\": }"));
+  std::string bad = d.write("bad.json", "{\"api_key\": }");
+  Failure f = file_failure(bad);
   EXPECT_EQ(f.status, LLM_ERR_INVALID_ARGUMENT);
   EXPECT_NE(f.message.find("not valid JSON"), std::string::npos) << f.message;
+  // Was a bug: a JSON file's syntax error named neither the file nor the line (as a TOML one's does).
+  EXPECT_NE(f.message.find("config file " + bad + ": line 1: "), std::string::npos) << f.message;
+  std::string later = d.write("later.json", "\xEF\xBB\xBF{\n  \"timeout_secs\": 5,\n\n  \"x\": \n}\n");
+  f = file_failure(later);
+  EXPECT_NE(f.message.find("config file " + later + ": line 5: "), std::string::npos) << f.message;
+  f = file_failure(d.write("deep.json", "{\n\"a\":" + std::string(600, '[') + "\n}"));
+  EXPECT_NE(f.message.find(": line 2: "), std::string::npos) << "prescan's refusals too: " << f.message;
   f = file_failure(d.write("unknown.json", "{\"bogus\": 1}"));
   EXPECT_NE(f.message.find("config.bogus: unknown field"), std::string::npos) << f.message;
   // Any path not ending in ".toml" is JSON, whatever it is called.
