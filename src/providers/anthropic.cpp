@@ -364,11 +364,9 @@ class AnthropicStream final : public SseStreamDecoder {
     head_.model = std::string(str_of(*m, "model"));
     head_.created = codec::now_secs();
     if (const Value* u = json::find(*m, "usage"); u && u->IsObject()) usage_.CopyFrom(*u, usage_.GetAllocator());
-    if (!chunk(emit, [](Value& delta, json::Allocator& a) {
-          delta.AddMember("role", "assistant", a);
-          delta.AddMember("content", "", a);
-        }))
-      return true;
+    // The role alone: content comes with a text block (a message with none, a
+    // refusal or only tool calls, has content null, as llm_chat gives it).
+    if (!chunk(emit, [](Value& delta, json::Allocator& a) { delta.AddMember("role", "assistant", a); })) return true;
     // A message may start with whole blocks (a tool call made from inside
     // Anthropic's code execution): each is passed on whole.
     if (const Value* content = json::find(*m, "content"); content && content->IsArray())
@@ -405,10 +403,9 @@ class AnthropicStream final : public SseStreamDecoder {
     const Value* cb = json::find(d, "content_block");
     if (!cb || !cb->IsObject()) throw Error(LLM_ERR_STREAMING, "anthropic content_block_start has no content_block");
     b.type = std::string(str_of(*cb, "type"));
-    if (b.type == "text") {
+    if (b.type == "text") {  // even empty: the message has content
       std::string_view text = str_of(*cb, "text");
-      if (!text.empty())
-        return chunk(emit, [&](Value& delta, json::Allocator& a) { delta.AddMember("content", json::str(text, a), a); });
+      return chunk(emit, [&](Value& delta, json::Allocator& a) { delta.AddMember("content", json::str(text, a), a); });
     } else if (b.type == "tool_use") {
       std::string_view name = str_of(*cb, "name");
       if (json_tool_ && name == kJsonTool) {

@@ -112,6 +112,33 @@ TEST_F(Anthropic, AStreamJoinsToTheSameAnswer) {
   EXPECT_TRUE(body["stream"].GetBool());
 }
 
+TEST_F(Anthropic, ARefusalStreamedOrNotHasNoContent) {
+  // Was a bug: a stream's first chunk said content "" (message_start), so the streamed final answer
+  // of a refusal had content "" where llm_chat's has null (and llm_response_text gave "", not NULL).
+  std::string req = R"({"model":"anthropic/claude-sonnet-4-5","messages":[{"role":"user","content":"no"}],)"
+                    R"("extra_headers":{"x-upstream-refusal":"1"}})";
+  rapidjson::Document answered = chat(req);
+  rapidjson::Document streamed = stream(req);
+  ASSERT_TRUE(streamed.IsObject());
+  for (const rapidjson::Document* d : {&answered, &streamed}) {
+    const auto& choice = (*d)["choices"][0];
+    EXPECT_TRUE(choice["message"]["content"].IsNull()) << dump(*d);
+    EXPECT_STREQ(choice["finish_reason"].GetString(), "content_filter");
+  }
+  llm_stream_t* s = nullptr;
+  ASSERT_EQ(llm_chat_stream(client, req.c_str(), &s), LLM_OK);
+  EXPECT_EQ(drain(s).status, LLM_OK);
+  llm_response_t* r = nullptr;
+  ASSERT_EQ(llm_stream_final_response(s, &r), LLM_OK);
+  EXPECT_EQ(llm_response_text(r), nullptr);
+  llm_response_free(r);
+  llm_stream_free(s);
+  // A text block, even an empty one, is content: the joined stream equals the answer.
+  StreamResult sr;
+  rapidjson::Document text = stream(chat_req("anthropic/claude-sonnet-4-5", "words", R"(,"stream":true)"), &sr);
+  EXPECT_STREQ(text["choices"][0]["message"]["content"].GetString(), sr.content.c_str());
+}
+
 TEST_F(Anthropic, ToolCallsStreamedOrNotAndTheirResultsSentBack) {
   std::string req = chat_req("anthropic/claude-sonnet-4-5", "weather in Paris?", kTools);
   rapidjson::Document d = chat(req);
