@@ -130,7 +130,7 @@ TEST_F(ResponsesStream, FailuresAreTypedErrors) {
   EXPECT_NE(failed.error.find("failed to generate"), std::string::npos) << failed.error;
   EXPECT_FALSE(failed.types.empty()) << "the events before the failure arrived";
   Events limited = stream(R"({"model":"openai/gpt-4o-mini","input":"hi","extra_headers":{"x-upstream-stream-error":"rate_limit_exceeded"}})");
-  EXPECT_EQ(limited.status, LLM_ERR_STREAMING) << limited.error;
+  EXPECT_EQ(limited.status, LLM_ERR_RATE_LIMITED) << limited.error;  // the status its code says (the header)
   // A stream cut before its terminal event.
   Events cut = stream(R"({"model":"openai/gpt-4o-mini","input":"hi there","extra_headers":{"x-upstream-cut-after":"4"}})");
   EXPECT_EQ(cut.status, LLM_ERR_STREAMING) << cut.error;
