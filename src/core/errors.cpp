@@ -275,7 +275,8 @@ Error body_error(std::string_view what, std::string_view body, const Secrets& se
   ErrorBody b = read_error_body(body, secrets);
   llm_status st = status_for_http(0, b.message, b.code.empty() ? b.type : b.code);
   if (st == LLM_ERR_SERVER_ERROR) st = otherwise;
-  Error e(st, secrets.redact(std::string(what) + ": " + b.message), http_status);
+  Error e(st, secrets.redact(std::string(what) + ": " + (b.message.empty() ? std::string("(no message)") : b.message)),
+          http_status);
   e.code = field_text(b.code, secrets);
   e.type = field_text(b.type, secrets);
   return e;

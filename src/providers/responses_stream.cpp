@@ -21,13 +21,8 @@ namespace {
 // An error the stream carries: its status from the code and the message, as an
 // HTTP error's would be (a server failure mid-stream is LLM_ERR_STREAMING).
 [[noreturn]] void stream_error(const Target& t, std::string_view body, const char* what) {
-  std::string code;
-  std::string msg = error_body_message(body, &code, t.secrets);
-  llm_status st = status_for_http(0, msg, code);
-  if (st == LLM_ERR_SERVER_ERROR) st = LLM_ERR_STREAMING;
-  Error e(st, t.spec->name + " " + what + ": " + (msg.empty() ? std::string("(no message)") : msg));
+  Error e = body_error(t.spec->name + " " + what, body, t.secrets, 0, LLM_ERR_STREAMING);
   e.provider = t.spec->name;
-  e.code = code;
   throw e;
 }
 

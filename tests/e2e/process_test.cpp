@@ -320,6 +320,19 @@ TEST_F(Process, AStreamAnsweredWithJsonReportsTheBody) {
     EXPECT_TRUE(has(o.error, "model is overloaded")) << o.error;
     EXPECT_TRUE(has(o.error, "application/json")) << o.error;
   }
+  // Its code and type, each as the body gave it, and the kind the code says (was: the code folded
+  // with the type, no type, and a rate limit typed LLM_ERR_SERVER_ERROR).
+  llm_stream_t* s = nullptr;
+  ASSERT_EQ(llm_chat_stream(client, chat_req("openai/gpt-4o-mini", "x", headers(
+      R"({"x-upstream-status":"200","x-upstream-body":"{\"error\":{\"message\":\"slow down\",\"type\":\"requests\",\"code\":\"rate_limit_exceeded\"}}"})")).c_str(), &s), LLM_OK);
+  const char* chunk = nullptr;
+  llm_error_t* e = nullptr;
+  EXPECT_EQ(llm_stream_next_e(s, &chunk, &e), LLM_ERR_RATE_LIMITED);
+  EXPECT_STREQ(llm_error_code(e), "rate_limit_exceeded");
+  EXPECT_STREQ(llm_error_type(e), "requests");
+  EXPECT_EQ(llm_error_http_status(e), 200);
+  llm_error_free(e);
+  llm_stream_free(s);
 }
 
 TEST_F(Process, ExtraBodyAddsFieldsButNeverReplacesTheRequests) {
