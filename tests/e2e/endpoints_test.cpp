@@ -257,6 +257,25 @@ TEST_F(Endpoints, FaultInjectionAppliesToEndpoints) {
   EXPECT_EQ(sent().size(), 2u);
 }
 
+TEST_F(Endpoints, AnErrorInA200AnswerCarriesItsCodeAndType) {
+  // A 2xx answer whose body is an OpenAI error object: its message, code and type apart, and the kind its code
+  // says (was: the code folded with the type, and no type).
+  llm_response_t* r = nullptr;
+  llm_error_t* e = nullptr;
+  ASSERT_EQ(llm_call_e(client, "embeddings",
+                       R"({"model":"openai/text-embedding-3-small","input":"x","extra_headers":{"x-upstream-status":"200",)"
+                       R"("x-upstream-body":"{\"error\":{\"message\":\"slow down\",\"type\":\"requests\",\"code\":\"rate_limit_exceeded\"}}"}})",
+                       nullptr, nullptr, 0, &r, &e),
+            LLM_ERR_RATE_LIMITED);
+  EXPECT_EQ(r, nullptr);
+  ASSERT_NE(e, nullptr);
+  EXPECT_NE(std::string(llm_error_message(e)).find("answered 2xx with an error: slow down"), std::string::npos)
+      << llm_error_message(e);
+  EXPECT_STREQ(llm_error_code(e), "rate_limit_exceeded");
+  EXPECT_STREQ(llm_error_type(e), "requests");
+  llm_error_free(e);
+}
+
 // ---- models, images, moderations ---------------------------------------------------------
 
 TEST_F(Endpoints, ModelsListedByProvider) {
