@@ -1163,15 +1163,11 @@ void Client::on_done(const std::shared_ptr<Call>& c, const http::Result& r) {
       // What was meant as a stream came back whole: say what it said.
       const std::string* ct = http::find_header(c->headers, "content-type");
       const Secrets& secrets = c->prep.target.secrets;
-      std::string msg = error_body_message(c->body, nullptr, secrets);
-      Error said = body_error(provider, c->body, secrets, static_cast<int>(s), LLM_ERR_STREAMING);  // kind, code, type
-      Error e(said.status(), provider + " answered a streamed request with HTTP " + std::to_string(s) +
-                                 " and Content-Type " + http::printable(ct ? *ct : std::string()) +
-                                 " instead of an event stream" + (msg.empty() ? std::string() : ": " + msg),
-              static_cast<int>(s));
+      Error e = body_error(provider + " answered a streamed request with HTTP " + std::to_string(s) +
+                               " and Content-Type " + http::printable(ct ? *ct : std::string()) +
+                               " instead of an event stream",
+                           c->body, secrets, static_cast<int>(s), LLM_ERR_STREAMING);
       e.provider = provider;
-      e.code = said.code;
-      e.type = said.type;
       return fail(e);
     }
     if (c->prep.stream) {
