@@ -374,6 +374,15 @@ def _h(api):
     return "".join(out)
 
 
+def _int_exports(api):
+    """The integers lln_define_raw puts on the module, in its order: (name, C value, doc or None).
+    Integer constants, then every enum's values."""
+    out = [(c["name"], c["value"], None) for c in api["constants"] if isinstance(c["value"], int)]
+    for e in api["enums"]:
+        out += [(v["name"], v["name"], v["doc"]) for v in e["values"]]
+    return out
+
+
 def _c(api):
     free_of = _free_fn_of(api)
     out = ["/* " + bindgen.GENERATED_NOTE + " */\n",
@@ -400,13 +409,10 @@ def _c(api):
         out.append(f"    {{\"{fn['name']}\", {cb}}},\n")
     out.append("  };\n")
     out.append("  static const struct { const char *name; int64_t value; } ints[] = {\n")
-    for c in api["constants"]:
-        if isinstance(c["value"], int):
-            out.append(f"    {{\"{c['name']}\", {c['value']}}},\n")
-    for e in api["enums"]:
-        for v in e["values"]:
-            out.append(_c_comment(v["doc"], "    "))
-            out.append(f"    {{\"{v['name']}\", {v['name']}}},\n")
+    for name, value, doc in _int_exports(api):
+        if doc is not None:
+            out.append(_c_comment(doc, "    "))
+        out.append(f"    {{\"{name}\", {value}}},\n")
     out.append("  };\n")
     out.append("  napi_status s = napi_ok;\n")
     out.append("  for (size_t i = 0; i < sizeof fns / sizeof fns[0] && s == napi_ok; i++) {\n")
@@ -441,12 +447,8 @@ TS_REEXPORT = (
 
 def _exported_names(api):
     """What lln_define_raw puts on the module, in its order."""
-    names = [fn["name"] for fn in api["functions"]]
-    names += [c["name"] for c in api["constants"] if isinstance(c["value"], int)]
-    for e in api["enums"]:
-        names += [v["name"] for v in e["values"]]
-    names += [e["name"] + "_values" for e in api["enums"]]
-    return names
+    return ([fn["name"] for fn in api["functions"]] + [name for name, _, _ in _int_exports(api)] +
+            [e["name"] + "_values" for e in api["enums"]])
 
 
 # raw.mjs: the ESM entry of the raw layer. Node cannot see the names of a module.exports
