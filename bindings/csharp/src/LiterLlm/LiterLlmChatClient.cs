@@ -207,16 +207,32 @@ public sealed class LiterLlmChatClient : AI.IChatClient
         {
             // Request fields the options do not name, sent as top-level fields. A field the request
             // already sets (from a named option) keeps that value: a field twice is refused.
-            var named = JsonSerializer.SerializeToNode(req, LiterLlmJson.Default.ChatRequest) as JsonObject;
+            var named = SetFields(req);
             foreach (var kv in extra)
             {
-                if (named != null && named.ContainsKey(kv.Key))
+                if (named.Contains(kv.Key))
                     continue;
                 req.ExtensionData ??= new();
                 req.ExtensionData[kv.Key] = ToElement(kv.Value);
             }
         }
         return req;
+    }
+
+    // The JSON names of the fields `req` would send: the model's properties that are not null (the
+    // context writes no null), and its ExtensionData's keys. Read from the source-generated
+    // metadata, without serializing the messages.
+    static HashSet<string> SetFields(ChatRequest req)
+    {
+        var named = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in LiterLlmJson.Default.ChatRequest.Properties)
+        {
+            if (!p.IsExtensionData && p.Get?.Invoke(req) is not null)
+                named.Add(p.Name);
+        }
+        if (req.ExtensionData != null)
+            named.UnionWith(req.ExtensionData.Keys);
+        return named;
     }
 
     static JsonElement ToElement(object? value) => value switch

@@ -200,11 +200,60 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
             req.Terminate();
             return req;
         }
+        catch (InvalidOperationException) when (UndefinedElement(request) is { } field)
+        {
+            req.Return();
+            throw LiterLlmException.Create(new ErrorInfo
+            {
+                Status = LlmStatus.InvalidArgument,
+                Message = $"request field {field} is a JsonElement without a value (default(JsonElement)): give it one, " +
+                          "for example JsonSerializer.SerializeToElement(...), or leave the field out",
+            });
+        }
         catch
         {
             req.Return();
             throw;
         }
+    }
+
+    // Where the request's ExtensionData holds a default(JsonElement), which System.Text.Json cannot
+    // write ("Operation is not valid due to the current state of the object"), as a JSON path; else null.
+    static string? UndefinedElement(ChatRequest r)
+    {
+        static string? In(Dictionary<string, JsonElement>? data, string at)
+        {
+            if (data != null)
+                foreach (var kv in data)
+                    if (kv.Value.ValueKind == JsonValueKind.Undefined)
+                        return at + kv.Key;
+            return null;
+        }
+        if (In(r.ExtensionData, "") is { } top)
+            return top;
+        for (var i = 0; i < r.Messages.Count; i++)
+        {
+            var m = r.Messages[i];
+            if (m == null)
+                continue;
+            if (In(m.ExtensionData, $"messages[{i}].") is { } at)
+                return at;
+            for (var j = 0; j < (m.ToolCalls?.Count ?? 0); j++)
+            {
+                var c = m.ToolCalls![j];
+                if (c != null && (In(c.ExtensionData, $"messages[{i}].tool_calls[{j}].") ??
+                                  In(c.Function?.ExtensionData, $"messages[{i}].tool_calls[{j}].function.")) is { } call)
+                    return call;
+            }
+        }
+        for (var i = 0; i < (r.Tools?.Count ?? 0); i++)
+        {
+            var t = r.Tools![i];
+            if (t != null && (In(t.ExtensionData, $"tools[{i}].") ??
+                              In(t.Function?.ExtensionData, $"tools[{i}].function.")) is { } tool)
+                return tool;
+        }
+        return null;
     }
 
     /// <summary>Raw request JSON text in the thread's reusable buffer; the caller returns it.</summary>

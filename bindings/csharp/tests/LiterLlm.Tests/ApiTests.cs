@@ -647,8 +647,16 @@ public sealed class ApiTests
             {
                 Temperature = 0.2f,
                 Reasoning = new AI.ReasoningOptions { Effort = AI.ReasoningEffort.High },
-                RawRepresentationFactory = _ => new ChatRequest { Seed = 7, User = "u1", Temperature = 0.9 },
-                AdditionalProperties = new() { ["temperature"] = 0.5, ["top_logprobs"] = 2, ["logprobs"] = true },
+                RawRepresentationFactory = _ => new ChatRequest
+                {
+                    Seed = 7, User = "u1", Temperature = 0.9,
+                    ExtensionData = new() { ["service_tier"] = JsonDocument.Parse("\"flex\"").RootElement },
+                },
+                AdditionalProperties = new()
+                {
+                    ["temperature"] = 0.5, ["top_logprobs"] = 2, ["logprobs"] = true, ["user"] = "u2",
+                    ["service_tier"] = "auto",
+                },
             });
         var parts = body["messages"]![0]!["content"]!.AsArray();
         Assert.Equal("summarize", (string?)parts[0]!["text"]);
@@ -658,7 +666,8 @@ public sealed class ApiTests
         Assert.Equal("wav", (string?)parts[2]!["input_audio"]!["format"]);
         Assert.Equal("high", (string?)body["reasoning_effort"]);
         Assert.Equal(7, (int)body["seed"]!);
-        Assert.Equal("u1", (string?)body["user"]);
+        Assert.Equal("u1", (string?)body["user"]); // what the factory's request sets wins too,
+        Assert.Equal("flex", (string?)body["service_tier"]); // its extension data included
         Assert.Equal(0.2, (double)body["temperature"]!, 5); // the named option wins, once
         Assert.Equal(2, (int)body["top_logprobs"]!);
         var ogg = new AI.DataContent(new byte[] { 1 }, "audio/ogg");
@@ -667,6 +676,31 @@ public sealed class ApiTests
         Assert.Same(chat, chat.GetService(typeof(object)));
         Assert.Same(chat, chat.GetService(typeof(IDisposable)));
         Assert.NotNull(chat.GetService<LiterLlmClient>());
+    }
+
+    [Fact]
+    public async Task ADefaultJsonElementIsRefusedNamingItsField()
+    {
+        // System.Text.Json cannot write default(JsonElement); the request names where it is instead of .NET's
+        // "Operation is not valid due to the current state of the object", and nothing is sent.
+        using var client = NewClient();
+        var top = Req("x");
+        top.ExtensionData = new() { ["service_tier"] = default };
+        var e = Assert.Throws<InvalidArgumentException>(() => client.Chat(top));
+        Assert.Contains("request field service_tier is a JsonElement without a value", e.Message);
+        var inCall = Req("x");
+        inCall.Messages.Add(new ChatMessage
+        {
+            Role = "assistant",
+            ToolCalls = [new ToolCall { Id = "c1", Function = new FunctionCall { Name = "f", Arguments = "{}", ExtensionData = new() { ["sig"] = default } } }],
+        });
+        e = await Assert.ThrowsAsync<InvalidArgumentException>(() => client.ChatAsync(inCall));
+        Assert.Contains("request field messages[1].tool_calls[0].function.sig", e.Message);
+        var tool = Req("x");
+        tool.Tools = [new Tool { Function = new FunctionDefinition { Name = "f" }, ExtensionData = new() { ["x"] = default } }];
+        e = Assert.Throws<InvalidArgumentException>(() => client.Preview(tool));
+        Assert.Contains("request field tools[0].x", e.Message);
+        Assert.Equal("Hello from the local upstream. You said: x", client.Chat(Req("x")).Text); // the thread's buffer is fine
     }
 
     [Fact]
