@@ -211,6 +211,9 @@ class OpenAIChat final : public Operation {
       // to that provider): an answer's message sent back as it came, or one a fallback carries
       // from a native provider, must not reach a host that refuses fields it does not know.
       m.RemoveMember("thinking_blocks");
+      // The reasoning's text stays (DeepSeek refuses a tool loop without it), unless the host
+      // refuses the field.
+      if (q.refuses_reasoning_content) m.RemoveMember("reasoning_content");
     }
     merge_provider_options(req, req, t, a);
     // extra_body: its members are added, never replace one the request has,

@@ -63,9 +63,16 @@ std::vector<ProviderPtr> make_builtins() {
   openai.tokens = TokensField::MaxCompletionTokens;  // o-series and gpt-5 reject max_tokens
   Quirks groq = hosts_others(compat());  // "openai/gpt-oss-120b", "meta-llama/..."
   groq.tokens = TokensField::AsGiven;  // accepts both spellings
+  // 400: "'messages.1' : for 'role:assistant' the following must be satisfied[('messages.1' :
+  // property 'reasoning_content' is unsupported)]".
+  groq.refuses_reasoning_content = true;
   Quirks mistral = compat();
   mistral.stream_usage_option = false;  // rejects stream_options; sends usage unasked
   mistral.seed_field = "random_seed";
+  mistral.refuses_reasoning_content = true;  // 422 extra_forbidden: "Extra inputs are not permitted"
+  // 400 wrong_api_format: "messages.2.assistant.reasoning_content: property ... is unsupported".
+  Quirks cerebras = compat();
+  cerebras.refuses_reasoning_content = true;
   Quirks perplexity = compat();
   perplexity.stream_usage_option = false;
   Quirks ollama = local();
@@ -113,7 +120,7 @@ std::vector<ProviderPtr> make_builtins() {
           {"TOGETHER_API_KEY", "TOGETHERAI_API_KEY"}, hosts_others(compat())),
       row("fireworks", {"fireworks_ai", "fireworksai"}, "https://api.fireworks.ai/inference/v1",
           {"FIREWORKS_API_KEY", "FIREWORKS_AI_API_KEY"}, hosts_others(compat())),
-      row("cerebras", {}, "https://api.cerebras.ai/v1", {"CEREBRAS_API_KEY"}, compat()),
+      row("cerebras", {}, "https://api.cerebras.ai/v1", {"CEREBRAS_API_KEY"}, cerebras),
       row("perplexity", {"perplexity_ai", "perplexityai", "pplx"}, "https://api.perplexity.ai",
           {"PERPLEXITY_API_KEY", "PERPLEXITYAI_API_KEY"}, perplexity),
       row("sambanova", {"samba_nova"}, "https://api.sambanova.ai/v1", {"SAMBANOVA_API_KEY"}, hosts_others(compat())),

@@ -88,6 +88,10 @@ struct Quirks {
   bool stream_usage_option = true;   // send stream_options.include_usage when streaming
   TokensField tokens = TokensField::AsGiven;
   bool developer_as_system = false;  // the host knows no "developer" role
+  // The host refuses "reasoning_content" on a request's messages (a 400 or 422
+  // naming it), where others want it back (DeepSeek's thinking tool loops) or
+  // let it pass: the codec drops it for such a host.
+  bool refuses_reasoning_content = false;
   const char* seed_field = "seed";   // name of the sampling-seed field
   bool key_optional = false;         // local servers: no key needed
   // Serves other companies' models under their names ("openai/gpt-oss-120b",

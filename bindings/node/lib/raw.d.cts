@@ -724,6 +724,10 @@ export declare function llm_client_free(client: llm_client_t | null): void;
  * blocks) is kept on the message as "thinking_blocks", and sent back as it is
  * when the message is part of a later request to such a provider (an
  * OpenAI-compatible host, which would refuse the field, never gets it).
+ * A message's "reasoning_content" (the reasoning as text) goes to
+ * OpenAI-compatible hosts as given, since some want it back (DeepSeek refuses
+ * a thinking tool loop whose assistant turns lack it), except to groq,
+ * mistral and cerebras, which refuse the field: it is dropped for them.
  * A field of the wrong type or shape fails with LLM_ERR_INVALID_ARGUMENT
  * naming it, before anything is sent; "stream" must be absent or false here
  * (use llm_chat_stream). The structure is checked for every provider; value
@@ -788,6 +792,10 @@ export declare function llm_chat(client: llm_client_t | null, request_json: stri
  * blocks) is kept on the message as "thinking_blocks", and sent back as it is
  * when the message is part of a later request to such a provider (an
  * OpenAI-compatible host, which would refuse the field, never gets it).
+ * A message's "reasoning_content" (the reasoning as text) goes to
+ * OpenAI-compatible hosts as given, since some want it back (DeepSeek refuses
+ * a thinking tool loop whose assistant turns lack it), except to groq,
+ * mistral and cerebras, which refuse the field: it is dropped for them.
  * A field of the wrong type or shape fails with LLM_ERR_INVALID_ARGUMENT
  * naming it, before anything is sent; "stream" must be absent or false here
  * (use llm_chat_stream). The structure is checked for every provider; value
