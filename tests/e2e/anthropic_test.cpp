@@ -62,13 +62,6 @@ class Anthropic : public ::testing::Test {
   llm_client_t* client = nullptr;
 };
 
-std::string dump(const rapidjson::Value& v) {
-  rapidjson::StringBuffer b;
-  rapidjson::Writer<rapidjson::StringBuffer> w(b);
-  v.Accept(w);
-  return b.GetString();
-}
-
 const char* kTools =
     R"(,"tools":[{"type":"function","function":{"name":"get_weather","description":"Weather in a city",)"
     R"("parameters":{"type":"object","properties":{"city":{"type":"string"},"days":{"type":"integer"}},"required":["city"]}}}])";

@@ -20,6 +20,14 @@ namespace e2e {
 
 inline const char* kKey = "sk-test-e2e-secret-0123456789";
 
+// A JSON value as compact text.
+inline std::string dump(const rapidjson::Value& v) {
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  v.Accept(w);
+  return b.GetString();
+}
+
 // A JSON string literal for `s` (quotes included).
 inline std::string q(const std::string& s) {
   rapidjson::StringBuffer b;

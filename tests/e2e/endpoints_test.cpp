@@ -30,13 +30,6 @@ using literllm::testing::upstream_speech;
 
 namespace {
 
-std::string dump(const rapidjson::Value& v) {
-  rapidjson::StringBuffer b;
-  rapidjson::Writer<rapidjson::StringBuffer> w(b);
-  v.Accept(w);
-  return b.GetString();
-}
-
 // The library's own decoder (src/auth/crypto), as the upstream links it.
 std::string b64decode(std::string_view in) { return literllm::auth::base64_decode(in, "b64_json"); }
 

@@ -58,13 +58,6 @@ class Native : public ::testing::Test {
 const char* kTools =
     R"(,"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}])";
 
-std::string dump(const rapidjson::Value& v) {
-  rapidjson::StringBuffer b;
-  rapidjson::Writer<rapidjson::StringBuffer> w(b);
-  v.Accept(w);
-  return b.GetString();
-}
-
 }  // namespace
 
 TEST_F(Native, BedrockChatAndStreamSignedWithSigV4) {

@@ -253,3 +253,64 @@ TEST_F(E2E, AzureOpenAIWithAnEntraIdTokenInsteadOfAKey) {
   EXPECT_NE(f.message.find("AZURE_OPENAI_API_KEY"), std::string::npos) << f.message;
   llm_client_free(none);
 }
+
+TEST_F(E2E, ReasoningContentGoesBackToDeepSeekButNotToHostsThatRefuseIt) {
+  // One conversation through a thinking tool loop: DeepSeek's thinking mode answers with reasoning_content
+  // and refuses the next turn without it; groq, mistral and cerebras refuse the field itself.
+  llm_client_t* c = client_for(R"({"max_retries":0,"providers":{)"
+                               R"("deepseek":{"base_url":)" + q(up.base_url()) + R"(,"api_key":"sk-ds-0123456789"},)"
+                               R"("groq":{"base_url":)" + q(up.base_url()) + R"(,"api_key":"gsk-0123456789"},)"
+                               R"("mistral":{"base_url":)" + q(up.base_url()) + R"(,"api_key":"ms-0123456789"},)"
+                               R"("cerebras":{"base_url":)" + q(up.base_url()) + R"(,"api_key":"csk-0123456789"}}})");
+  const std::string tools =
+      R"("tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}])";
+  llm_response_t* r = nullptr;
+  ASSERT_EQ(llm_chat(c, (R"({"model":"deepseek/deepseek-v4-flash","messages":[{"role":"user","content":"weather?"}],)" +
+                         tools + "}").c_str(), &r),
+            LLM_OK)
+      << llm_last_error();
+  rapidjson::Document answer = parse(llm_response_json(r));
+  llm_response_free(r);
+  const rapidjson::Value& msg = answer["choices"][0]["message"];
+  ASSERT_TRUE(msg.HasMember("reasoning_content"));
+  EXPECT_STREQ(msg["reasoning_content"].GetString(), "The user asks for a tool's answer: call it.");
+  EXPECT_EQ(answer["usage"]["completion_tokens_details"]["reasoning_tokens"].GetInt(), 9);
+  const std::string call_id = msg["tool_calls"][0]["id"].GetString();
+  auto history = [&](bool with_reasoning) {
+    rapidjson::Document m;
+    m.CopyFrom(msg, m.GetAllocator());
+    if (!with_reasoning) m.RemoveMember("reasoning_content");
+    return R"([{"role":"user","content":"weather?"},)" + dump(m) + R"(,{"role":"tool","tool_call_id":)" + q(call_id) +
+           R"(,"content":"sunny"}])";
+  };
+  // The message as it came: DeepSeek answers the second turn.
+  ASSERT_EQ(llm_chat(c, (R"({"model":"deepseek/deepseek-v4-flash","messages":)" + history(true) + "," + tools + "}").c_str(), &r),
+            LLM_OK)
+      << llm_last_error();
+  EXPECT_STREQ(llm_response_text(r), "Hello from the local upstream. You said: weather?");
+  llm_response_free(r);
+  // Without its reasoning: DeepSeek's 400, typed.
+  llm_error_t* e = nullptr;
+  EXPECT_EQ(llm_chat_e(c, (R"({"model":"deepseek/deepseek-v4-flash","messages":)" + history(false) + "," + tools + "}").c_str(),
+                       &r, &e),
+            LLM_ERR_BAD_REQUEST);
+  EXPECT_NE(std::string(llm_error_message(e)).find("must be passed back"), std::string::npos) << llm_error_message(e);
+  EXPECT_STREQ(llm_error_type(e), "invalid_request_error");
+  llm_error_free(e);
+  // The same history to each host, as it would come from a fallback: what each receives.
+  for (const char* host : {"deepseek", "groq", "mistral", "cerebras"}) {
+    SCOPED_TRACE(host);
+    up.clear_requests();
+    ASSERT_EQ(llm_chat(c, (R"({"model":")" + std::string(host) + R"(/some-model","messages":)" + history(true) + "}").c_str(), &r),
+              LLM_OK)
+        << llm_last_error();
+    llm_response_free(r);
+    auto reqs = up.requests();
+    ASSERT_EQ(reqs.size(), 1u);
+    rapidjson::Document sent = parse(reqs[0].body.c_str());
+    const rapidjson::Value& back = sent["messages"][1];
+    EXPECT_EQ(back.HasMember("reasoning_content"), std::string(host) == "deepseek") << reqs[0].body;
+    EXPECT_EQ(back["tool_calls"].Size(), 1u);
+  }
+  llm_client_free(c);
+}

@@ -64,11 +64,22 @@ struct Outcome {
   llm_status status = LLM_OK;
   llm_error_t* error = nullptr;
   std::string text, finish_reason, provider, tool_calls;
+  std::string message;    // choices[0].message as JSON
+  std::string reasoning;  // its reasoning_content, "" when it has none
   long long prompt_tokens = -1, completion_tokens = -1;
   int chunks = 0;
   ~Outcome() { llm_error_free(error); }
   void take(llm_response_t* r) {
     if (!r) return;
+    Document d;
+    d.Parse(llm_response_json(r));
+    if (!d.HasParseError() && d.IsObject() && d.HasMember("choices") && d["choices"].IsArray() &&
+        !d["choices"].Empty() && d["choices"][0].HasMember("message")) {
+      const Value& m = d["choices"][0]["message"];
+      message = dump(m);
+      if (m.IsObject() && m.HasMember("reasoning_content") && m["reasoning_content"].IsString())
+        reasoning = m["reasoning_content"].GetString();
+    }
     text = str_or(llm_response_text(r));
     finish_reason = str_or(llm_response_finish_reason(r));
     provider = str_or(llm_response_provider(r));
@@ -110,6 +121,7 @@ void expect_common(Check& k, const Value& e, const Outcome& o, const std::string
   auto has = [&](const char* m) { return e.HasMember(m); };
   if (has("text")) k.eq("text", o.text, replace_all(e["text"].GetString(), "{base_url}", base_url));
   if (has("finish_reason")) k.eq("finish_reason", o.finish_reason, e["finish_reason"].GetString());
+  if (has("reasoning_content")) k.eq("reasoning_content", o.reasoning, e["reasoning_content"].GetString());
   if (has("provider") && o.status == LLM_OK) k.eq("provider", o.provider, e["provider"].GetString());
   if (has("provider") && o.status != LLM_OK)
     k.eq("error provider", str_or(llm_error_provider(o.error)), e["provider"].GetString());
@@ -389,6 +401,33 @@ void batch_scenario(Check& k, llm_client_t* c, const Value& sc, const Value& e, 
       if (output.find(t.GetString()) == std::string::npos) k.fail(std::string("the output lacks ") + t.GetString());
 }
 
+// Kind "tool_loop": the answer's message goes back as it came, with one tool message per call.
+void tool_loop_scenario(Check& k, llm_client_t* c, const Value& sc, const Value& e, const std::string& req,
+                        const std::string& base_url) {
+  Outcome first = chat(c, req);
+  Check k1;
+  expect_common(k1, sc["first_expect"], first, base_url);
+  if (!k1.failure.empty()) return k.fail("first answer: " + k1.failure);
+  Document next;
+  next.Parse(req.c_str());
+  auto& a = next.GetAllocator();
+  Document msg(&a), calls(&a);
+  msg.Parse(first.message.c_str());
+  calls.Parse(first.tool_calls.c_str());
+  if (msg.HasParseError() || calls.HasParseError() || !calls.IsArray())
+    return k.fail("first answer: no message or tool calls: " + first.message);
+  next["messages"].PushBack(Value(msg, a), a);
+  for (const Value& call : calls.GetArray()) {
+    Value tool(rapidjson::kObjectType);
+    tool.AddMember("role", "tool", a);
+    tool.AddMember("tool_call_id", Value(call["id"], a), a);
+    tool.AddMember("content", Value(sc["tool_result"], a), a);
+    next["messages"].PushBack(tool, a);
+  }
+  Outcome second = chat(c, dump(next));
+  expect_common(k, e, second, base_url);
+}
+
 std::string run_one(const Value& sc, const Value& client_config, const std::string& base_url) {
   Check k;
   const std::string kind = sc["kind"].GetString();
@@ -426,6 +465,8 @@ std::string run_one(const Value& sc, const Value& client_config, const std::stri
   } else if (kind == "stream") {
     Outcome o = stream(c, req);
     expect_common(k, e, o, base_url);
+  } else if (kind == "tool_loop") {
+    tool_loop_scenario(k, c, sc, e, req, base_url);
   } else if (kind == "register") {
     std::string p = replace_all(dump(sc["provider"]), "{base_url}", base_url);
     if (llm_register_provider_e(c, p.c_str(), &err) != LLM_OK) k.fail(std::string("register: ") + llm_error_message(err));

@@ -283,6 +283,7 @@ struct Reply {
   bool tools = false;
   std::string content;          // when !tools
   std::vector<ToolCall> calls;  // when tools
+  std::string reasoning;        // DeepSeek's thinking mode: the answer's reasoning_content
   std::string finish = "stop";
   size_t n = 1;
   long prompt_tokens = 0, completion_tokens = 0, cached_tokens = 0;
@@ -304,7 +305,7 @@ void write_usage(Writer& w, const Reply& r) {
   w.Key("completion_tokens_details");
   w.StartObject();
   w.Key("reasoning_tokens");
-  w.Int(0);
+  w.Uint64(count_words(r.reasoning));
   w.EndObject();
   w.EndObject();
 }
@@ -360,6 +361,10 @@ std::string completion_body(const Reply& r) {
       w.EndArray();
     } else {
       put(w, r.content);
+    }
+    if (!r.reasoning.empty()) {
+      w.Key("reasoning_content");
+      put(w, r.reasoning);
     }
     w.Key("refusal");
     w.Null();
@@ -433,6 +438,19 @@ std::vector<std::string> stream_events(const Reply& r, bool include_usage) {
             w.String("");
         },
         nullptr));
+  // `text` in two-word pieces as the delta's `key`, every choice in turn.
+  auto text_deltas = [&](const char* key, const std::string& text) {
+    for (const std::string& piece : two_word_pieces(text))
+      for (size_t i = 0; i < r.n; ++i)
+        ev.push_back(chunk(
+            r, i,
+            [&](Writer& w) {
+              w.Key(key);
+              put(w, piece);
+            },
+            nullptr));
+  };
+  text_deltas("reasoning_content", r.reasoning);  // first, as DeepSeek's and xAI's streams send it
   if (r.tools) {
     for (size_t j = 0; j < r.calls.size(); ++j) {
       const ToolCall& call = r.calls[j];
@@ -449,15 +467,7 @@ std::vector<std::string> stream_events(const Reply& r, bool include_usage) {
               nullptr));
     }
   } else {
-    for (const std::string& piece : two_word_pieces(r.content))
-      for (size_t i = 0; i < r.n; ++i)
-        ev.push_back(chunk(
-            r, i,
-            [&](Writer& w) {
-              w.Key("content");
-              put(w, piece);
-            },
-            nullptr));
+    text_deltas("content", r.content);
   }
   for (size_t i = 0; i < r.n; ++i)
     ev.push_back(chunk(
@@ -1501,6 +1511,26 @@ Plan Handler::handle_chat(const RecordedRequest& req) {
   Reply r;
   r.id = "chatcmpl-upstream-" + std::to_string(++counter_);
   r.model = std::string(string_member(doc, "model"));
+  // DeepSeek's thinking mode (deepseek-reasoner, the V4 models unless "thinking" is disabled, any
+  // deepseek model with it enabled): an answer carries reasoning_content, and an assistant turn with
+  // tool calls must carry its reasoning_content back in every later request.
+  const bool thinking = [&] {
+    if (echo || r.model.rfind("deepseek", 0) != 0) return false;
+    const Value* th = find(doc, "thinking");
+    std::string_view type = th ? string_member(*th, "type") : std::string_view{};
+    if (type == "disabled") return false;
+    return type == "enabled" || r.model == "deepseek-reasoner" || r.model.rfind("deepseek-v4", 0) == 0;
+  }();
+  if (thinking && messages && messages->IsArray()) {
+    for (const Value& m : messages->GetArray()) {
+      const Value* calls = find(m, "tool_calls");
+      const Value* rc = find(m, "reasoning_content");
+      if (string_member(m, "role") == "assistant" && calls && calls->IsArray() && !calls->Empty() &&
+          !(rc && rc->IsString()))
+        return error_plan(400, "The `reasoning_content` in the thinking mode must be passed back to the API.",
+                          "invalid_request_error", "invalid_request_error");
+    }
+  }
   bool stream = bool_member(doc, "stream");
   const Value* so = find(doc, "stream_options");
   bool include_usage = so && bool_member(*so, "include_usage");
@@ -1584,6 +1614,9 @@ Plan Handler::handle_chat(const RecordedRequest& req) {
     }
   }
 
+  if (thinking)
+    r.reasoning = r.tools ? "The user asks for a tool's answer: call it." : "The user said: " + last_user + ". Reply.";
+
   if (!r.tools) {
     const Value* rf = find(doc, "response_format");
     std::string_view rf_type = rf ? string_member(*rf, "type") : std::string_view{};
@@ -1615,6 +1648,7 @@ Plan Handler::handle_chat(const RecordedRequest& req) {
     r.completion_tokens = static_cast<long>(count_words(r.content));
   }
 
+  r.completion_tokens += static_cast<long>(count_words(r.reasoning));  // reasoning tokens count as completion
   if (!stream) return json_plan(200, completion_body(r));
 
   Plan p = sse_plan();
