@@ -59,6 +59,12 @@ type Message struct {
 	// (ResponseMessage.ToMessage copies it). Anthropic refuses a tool result
 	// after thinking without it.
 	ThinkingBlocks json.RawMessage `json:"thinking_blocks,omitempty"`
+	// ReasoningContent is an assistant message's reasoning as text, as the
+	// answer's message held it (ResponseMessage.ToMessage copies it). It is
+	// sent back because DeepSeek's thinking mode refuses a tool loop whose
+	// assistant turns lack it; the library drops it for the hosts that
+	// refuse the field (groq, mistral, cerebras).
+	ReasoningContent string `json:"reasoning_content,omitempty"`
 }
 
 // ContentPart is one part of a message's content ("text", "image_url", ...).
@@ -169,12 +175,16 @@ type ResponseMessage struct {
 
 // ToMessage gives the answer's message as a message of the next request, to
 // continue the conversation: role, content, tool calls (with their
-// ExtraContent) and ThinkingBlocks, which providers that reason need back
-// beside tool results.
+// ExtraContent), ThinkingBlocks and ReasoningContent, the reasoning that
+// providers that reason need back beside tool results (Anthropic, Gemini and
+// Bedrock their blocks; DeepSeek's thinking mode its reasoning_content).
 func (m *ResponseMessage) ToMessage() Message {
 	msg := Message{Role: m.Role, ToolCalls: m.ToolCalls, ThinkingBlocks: m.ThinkingBlocks}
 	if m.Content != nil {
 		msg.Content = *m.Content
+	}
+	if m.ReasoningContent != nil {
+		msg.ReasoningContent = *m.ReasoningContent
 	}
 	return msg
 }

@@ -41,6 +41,10 @@ type scenario struct {
 	Upload    map[string]string          `json:"upload"`
 	Batch     map[string]any             `json:"batch"`
 	MaxPolls  int                        `json:"max_polls"`
+	// FirstExpect and ToolResult: kind "tool_loop" (its first answer, and
+	// the content of the tool message answering each tool call).
+	FirstExpect map[string]json.RawMessage `json:"first_expect"`
+	ToolResult  string                     `json:"tool_result"`
 }
 
 // uploads decodes a scenario's "uploads" ({"base64"} or {"text"} each).
@@ -146,13 +150,7 @@ func runScenario(t *testing.T, s scenario, cfg map[string]json.RawMessage) {
 	case "chat":
 		// The blocking path (background context) and the callback path
 		// (cancellable context) both run.
-		t.Run("blocking", func(t *testing.T) {
-			resp, err := newClient(t).Chat(context.Background(), req(t, s.Request))
-			checkExpect(t, s, outcome{err: err, resp: resp})
-		})
-		t.Run("async", func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
+		withBothContexts(t, "blocking", "async", func(t *testing.T, ctx context.Context) {
 			resp, err := newClient(t).Chat(ctx, req(t, s.Request))
 			checkExpect(t, s, outcome{err: err, resp: resp})
 		})
@@ -187,6 +185,11 @@ func runScenario(t *testing.T, s scenario, cfg map[string]json.RawMessage) {
 			})
 			o.text = sb.String()
 			checkExpect(t, s, o)
+		})
+	case "tool_loop":
+		// The blocking path and the callback path, as for chat.
+		withBothContexts(t, "blocking", "async", func(t *testing.T, ctx context.Context) {
+			runToolLoop(ctx, t, s, newClient(t), req(t, s.Request))
 		})
 	case "cancel_stream":
 		t.Run("context", func(t *testing.T) {
@@ -261,31 +264,16 @@ func runScenario(t *testing.T, s scenario, cfg map[string]json.RawMessage) {
 		wg.Wait()
 	case "call":
 		// The blocking path and the callback path, as for chat.
-		t.Run("blocking", func(t *testing.T) {
-			r, err := newClient(t).Call(context.Background(), s.Endpoint, s.Request, s.uploads(t)...)
-			checkExpect(t, s, outcome{err: err, call: r})
-		})
-		t.Run("async", func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
+		withBothContexts(t, "blocking", "async", func(t *testing.T, ctx context.Context) {
 			r, err := newClient(t).Call(ctx, s.Endpoint, s.Request, s.uploads(t)...)
 			checkExpect(t, s, outcome{err: err, call: r})
 		})
 	case "call_stream":
 		// Without and with a cancellable context (the watcher path).
-		for _, name := range []string{"next", "context"} {
-			name := name
-			t.Run(name, func(t *testing.T) {
-				ctx := context.Background()
-				if name == "context" {
-					var cancel context.CancelFunc
-					ctx, cancel = context.WithCancel(ctx)
-					defer cancel()
-				}
-				st, err := newClient(t).CallStream(ctx, s.Endpoint, s.Request, s.uploads(t)...)
-				checkExpect(t, s, runCallStream(t, s, st, err))
-			})
-		}
+		withBothContexts(t, "next", "context", func(t *testing.T, ctx context.Context) {
+			st, err := newClient(t).CallStream(ctx, s.Endpoint, s.Request, s.uploads(t)...)
+			checkExpect(t, s, runCallStream(t, s, st, err))
+		})
 	case "batch":
 		checkExpect(t, s, runBatch(t, s, newClient(t)))
 	case "preview":
@@ -371,6 +359,14 @@ func checkExpect(t *testing.T, s scenario, o outcome) {
 			}
 			if got != str(k) {
 				t.Errorf("text %q, want %q", got, str(k))
+			}
+		case "reasoning_content":
+			got := ""
+			if o.resp != nil && len(o.resp.Choices) > 0 && o.resp.Choices[0].Message.ReasoningContent != nil {
+				got = *o.resp.Choices[0].Message.ReasoningContent
+			}
+			if got != str(k) {
+				t.Errorf("reasoning_content %q, want %q", got, str(k))
 			}
 		case "finish_reason":
 			if o.resp == nil || o.resp.FinishReason() != str(k) {
@@ -519,6 +515,40 @@ func checkExpect(t *testing.T, s scenario, o outcome) {
 			t.Errorf("expect.%s: this runner does not know the field", k)
 		}
 	}
+}
+
+// withBothContexts runs f as subtest `plain` with a background context (the
+// blocking path) and as subtest `cancellable` with a cancellable one (the
+// callback path).
+func withBothContexts(t *testing.T, plain, cancellable string, f func(t *testing.T, ctx context.Context)) {
+	t.Run(plain, func(t *testing.T) { f(t, context.Background()) })
+	t.Run(cancellable, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		f(t, ctx)
+	})
+}
+
+// runToolLoop runs kind "tool_loop" as a program continues a conversation
+// through its tool calls, with the typed models: the first answer's message
+// goes back through ToMessage, then one tool message per tool call.
+func runToolLoop(ctx context.Context, t *testing.T, s scenario, c *Client, r *ChatRequest) {
+	t.Helper()
+	first, err := c.Chat(ctx, r)
+	if !t.Run("first_answer", func(t *testing.T) {
+		checkExpect(t, scenario{Name: s.Name, Expect: s.FirstExpect}, outcome{err: err, resp: first})
+	}) {
+		return
+	}
+	if first == nil || len(first.Choices) == 0 {
+		t.Fatalf("the first answer has no message: %+v", first)
+	}
+	r.Messages = append(r.Messages, first.Choices[0].Message.ToMessage())
+	for _, call := range first.ToolCalls() {
+		r.Messages = append(r.Messages, ToolMessage(call.ID, s.ToolResult))
+	}
+	resp, err := c.Chat(ctx, r)
+	checkExpect(t, s, outcome{err: err, resp: resp})
 }
 
 // normalize makes JSON-shaped values comparable (numbers as float64).

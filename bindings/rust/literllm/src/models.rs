@@ -217,6 +217,9 @@ pub struct Choice {
     pub extra: Map<String, Value>,
 }
 
+/// The assistant's message of an answer; `extra` keeps the fields it does not
+/// name, such as `reasoning_content` (the reasoning as text) and
+/// `thinking_blocks`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResponseMessage {
     #[serde(default, deserialize_with = "nullable")]
@@ -233,18 +236,18 @@ pub struct ResponseMessage {
 
 impl ResponseMessage {
     /// The message to send back in the conversation's next request: role,
-    /// content, tool calls (with their `extra`) and the fields kept in `extra`
-    /// (such as `thinking_blocks`, the reasoning Anthropic, Gemini and Bedrock
-    /// need back beside tool results), but `reasoning_content`, which is only
-    /// the reasoning's text (some providers refuse it in a request).
+    /// content, tool calls (with their `extra`) and the fields kept in `extra`:
+    /// `thinking_blocks`, the reasoning Anthropic, Gemini and Bedrock need back
+    /// beside tool results, and `reasoning_content`, the reasoning as text,
+    /// which DeepSeek's thinking mode needs back (it refuses a tool loop whose
+    /// assistant turns lack it; the library drops the field for the hosts that
+    /// refuse it: groq, mistral, cerebras).
     pub fn to_message(&self) -> Message {
-        let mut extra = self.extra.clone();
-        extra.remove("reasoning_content");
         Message {
             role: self.role.clone(),
             content: self.content.clone().map(Content::Text),
             tool_calls: self.tool_calls.clone(),
-            extra,
+            extra: self.extra.clone(),
             ..Message::default()
         }
     }

@@ -11,7 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use literllm::{ChatRequest, ChatResponse, Client, Error};
+use literllm::{ChatRequest, ChatResponse, Client, Content, Error, Message};
 use serde_json::{json, Map, Value};
 
 type Outcome = Result<(), String>;
@@ -109,6 +109,16 @@ fn check(obs: &Observed, expect: &Map<String, Value>) -> Outcome {
                 let v: Value = serde_json::from_str(t).map_err(|e| format!("text_json: {e}: {t}"))?;
                 eq("text_json", v, want)?;
             }
+            "reasoning_content" => {
+                let got = obs
+                    .response
+                    .as_ref()
+                    .and_then(|r| r.choices.first())
+                    .and_then(|c| c.message.extra.get("reasoning_content"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                eq("reasoning_content", got, want)?;
+            }
             "finish_reason" => {
                 let r = obs.response.as_ref().ok_or("finish_reason: no response")?;
                 eq("finish_reason", r.finish_reason().map(str::to_owned), want)?;
@@ -189,6 +199,29 @@ fn observe_chat(r: Result<ChatResponse, Error>) -> Observed {
         Ok(resp) => Observed { response: Some(resp), ..Observed::default() },
         Err(e) => Observed { error: Some(e), ..Observed::default() },
     }
+}
+
+/// Kind "tool_loop", between its two chats: checks `first_expect` against the
+/// first answer, then gives the next request: `req` with the answer's message
+/// as `to_message` gives it back and one tool message (`tool_result`) per tool
+/// call. `expect` is checked against the answer to that request.
+fn tool_loop_next(sc: &Value, mut req: ChatRequest, first: Result<ChatResponse, Error>) -> Result<ChatRequest, String> {
+    let first_expect = sc.get("first_expect").and_then(Value::as_object).cloned().unwrap_or_default();
+    let obs = observe_chat(first);
+    check(&obs, &first_expect).map_err(|e| format!("first answer: {e}"))?;
+    let resp = obs.response.ok_or("first answer: no response")?;
+    let message = &resp.choices.first().ok_or("first answer: no message")?.message;
+    req.messages.push(message.to_message());
+    let result = sc.get("tool_result").and_then(Value::as_str).ok_or("no tool_result")?;
+    for call in resp.tool_calls() {
+        req.messages.push(Message {
+            role: "tool".into(),
+            content: Some(Content::Text(result.into())),
+            tool_call_id: Some(call.id.clone()),
+            ..Message::default()
+        });
+    }
+    Ok(req)
 }
 
 /// Kind "call": the shared expectations on the error (or none), then the
@@ -476,6 +509,12 @@ fn run_blocking(ctx: &Ctx, sc: &Value) -> Outcome {
             }
             check(&obs, &expect)
         }
+        "tool_loop" => {
+            let client = ctx.client(sc)?;
+            let req = ctx.request(sc, &[])?;
+            let next = tool_loop_next(sc, req.clone(), client.chat(&req))?;
+            check(&observe_chat(client.chat(&next)), &expect)
+        }
         "cancel_stream" => {
             let client = ctx.client(sc)?;
             let start = Instant::now();
@@ -618,7 +657,7 @@ fn run_blocking(ctx: &Ctx, sc: &Value) -> Outcome {
 // ------------------------------------------------------------------- async
 
 fn has_async_form(kind: &str) -> bool {
-    matches!(kind, "chat" | "stream" | "cancel_stream" | "concurrent" | "call" | "call_stream")
+    matches!(kind, "chat" | "stream" | "cancel_stream" | "concurrent" | "call" | "call_stream" | "tool_loop")
 }
 
 async fn drain(s: &mut literllm::AsyncStream, obs: &mut Observed, text: &mut String) {
@@ -642,6 +681,11 @@ async fn run_async(ctx: &Ctx, sc: &Value) -> Outcome {
     let client = ctx.client(sc)?;
     match kind {
         "chat" => check(&observe_chat(client.chat_async(&ctx.request(sc, &[])?).await), &expect),
+        "tool_loop" => {
+            let req = ctx.request(sc, &[])?;
+            let next = tool_loop_next(sc, req.clone(), client.chat_async(&req).await)?;
+            check(&observe_chat(client.chat_async(&next).await), &expect)
+        }
         "call" => {
             let (endpoint, request) = call_parts(ctx, sc)?;
             check_call(client.call_async_json(&endpoint, &request, uploads(sc)?).await, &expect)
