@@ -25,6 +25,12 @@ export interface Message {
   tool_call_id?: string;
   tool_calls?: ToolCall[];
   refusal?: string | null;
+  /**
+   * An assistant turn's reasoning as text: an answer's, and sent back with it (DeepSeek's thinking mode
+   * refuses a tool loop whose assistant turns lack it; the library drops it for the hosts that refuse the
+   * field: groq, mistral, cerebras).
+   */
+  reasoning_content?: string | null;
   [field: string]: unknown;
 }
 

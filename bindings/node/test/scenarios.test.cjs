@@ -169,6 +169,9 @@ function verify(expect, out, vars) {
       case 'finish_reason':
         assert.equal(choice?.finish_reason, want);
         break;
+      case 'reasoning_content': // the answer's message's, "" when it has none
+        assert.equal(choice?.message?.reasoning_content ?? '', want);
+        break;
       case 'provider':
         assert.equal(out.preview ? out.preview.provider : resp ? resp.provider : out.error?.provider, want);
         break;
@@ -276,6 +279,23 @@ const kinds = {
     const client = makeClient(sc, vars);
     try {
       verify(sc.expect, await runStream(client, fill(sc.request, vars)), vars);
+    } finally {
+      client.close();
+    }
+  },
+  // Chat, check first_expect; send the answer's message back as it came, one tool message per call; chat again.
+  async tool_loop(sc, vars) {
+    const client = makeClient(sc, vars);
+    try {
+      const request = fill(sc.request, vars);
+      const first = await outcome(async () => responseOutcome(await client.chat(request)));
+      verify(sc.first_expect, first, vars);
+      const message = first.response?.choices?.[0]?.message;
+      assert.ok(message && Array.isArray(message.tool_calls) && message.tool_calls.length > 0,
+        `the first answer has no message with tool calls: ${JSON.stringify(message)}`);
+      const next = { ...request, messages: [...request.messages, message] };
+      for (const call of message.tool_calls) next.messages.push({ role: 'tool', tool_call_id: call.id, content: sc.tool_result });
+      verify(sc.expect, await outcome(async () => responseOutcome(await client.chat(next))), vars);
     } finally {
       client.close();
     }

@@ -251,6 +251,7 @@ public sealed class LiterLlmChatClient : AI.IChatClient
         var parts = new JsonArray();
         var calls = new List<ToolCall>();
         var thinking = new JsonArray();
+        var reasoning = new System.Text.StringBuilder();
         foreach (var c in m.Contents)
         {
             switch (c)
@@ -285,9 +286,12 @@ public sealed class LiterLlmChatClient : AI.IChatClient
                         ["document"] = new JsonObject { ["url"] = u.Uri.ToString(), ["media_type"] = u.MediaType },
                     });
                     break;
-                case AI.TextReasoningContent r when r.ProtectedData != null:
-                    // The provider's reasoning to send back (see ToMessage): thinking_blocks.
-                    if (ParseOrNull(r.ProtectedData) is JsonArray blocks)
+                case AI.TextReasoningContent r:
+                    // The provider's reasoning to send back (see ToMessage): its text as reasoning_content
+                    // (DeepSeek's thinking mode refuses a tool loop whose assistant turns lack it; the library
+                    // drops it for the hosts that refuse the field: groq, mistral, cerebras), and thinking_blocks.
+                    reasoning.Append(r.Text);
+                    if (r.ProtectedData != null && ParseOrNull(r.ProtectedData) is JsonArray blocks)
                         foreach (var b in blocks.ToList())
                         {
                             blocks.Remove(b);
@@ -309,9 +313,10 @@ public sealed class LiterLlmChatClient : AI.IChatClient
                     break;
             }
         }
+        var reasoningText = role == "assistant" && reasoning.Length > 0 ? reasoning.ToString() : null;
         if (parts.Count == 0 && calls.Count == 0 && thinking.Count == 0)
             return;
-        var msg = new ChatMessage { Role = role, Name = m.AuthorName };
+        var msg = new ChatMessage { Role = role, Name = m.AuthorName, ReasoningContent = reasoningText };
         if (thinking.Count > 0)
             msg.ExtensionData = new() { ["thinking_blocks"] = ToElement(thinking) };
         // A message of text parts only is sent as one string: every provider takes that.
@@ -360,8 +365,9 @@ public sealed class LiterLlmChatClient : AI.IChatClient
     static AI.ChatMessage ToMessage(ResponseMessage? m)
     {
         var msg = new AI.ChatMessage(new AI.ChatRole(m?.Role ?? "assistant"), new List<AI.AIContent>()) { RawRepresentation = m };
-        // The reasoning as text, and as the provider wants it back (Anthropic's signed thinking,
-        // Gemini's thought signatures) in ProtectedData, which AddMessage turns into thinking_blocks.
+        // The reasoning as text (AddMessage sends it back as reasoning_content), and as the provider wants
+        // it back (Anthropic's signed thinking, Gemini's thought signatures) in ProtectedData, which
+        // AddMessage turns into thinking_blocks.
         var blocks = ThinkingBlocks(m?.ExtensionData);
         if (!string.IsNullOrEmpty(m?.ReasoningContent) || blocks != null)
             msg.Contents.Add(new AI.TextReasoningContent(m?.ReasoningContent ?? "") { ProtectedData = blocks });

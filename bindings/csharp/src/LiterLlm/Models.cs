@@ -53,6 +53,12 @@ public sealed class ChatMessage
     public string? Name { get; set; }
     public List<ToolCall>? ToolCalls { get; set; }
     public string? ToolCallId { get; set; }
+    /// <summary>
+    /// An assistant turn's reasoning as text, sent back (DeepSeek's thinking mode refuses a tool loop whose
+    /// assistant turns with tool calls lack it). The library leaves it out for the hosts that refuse the
+    /// field (groq, mistral, cerebras).
+    /// </summary>
+    public string? ReasoningContent { get; set; }
     [JsonExtensionData] public Dictionary<string, JsonElement>? ExtensionData { get; set; }
 
     public static ChatMessage System(string text) => new() { Role = "system", Content = text };
@@ -142,14 +148,16 @@ public sealed class ResponseMessage
 
     /// <summary>
     /// The message to send back in the conversation's next request (a tool loop): role, content, tool
-    /// calls and ExtensionData (thinking_blocks: providers that reason refuse tool results without
-    /// them), not ReasoningContent (the reasoning's text only; some providers refuse it in a request).
+    /// calls, ReasoningContent (DeepSeek's thinking mode refuses a tool loop whose assistant turns lack
+    /// it; the library drops it for the hosts that refuse the field: groq, mistral, cerebras) and
+    /// ExtensionData (thinking_blocks: providers that reason refuse tool results without them).
     /// </summary>
     public ChatMessage ToMessage() => new()
     {
         Role = Role ?? "assistant",
         Content = Content,
         ToolCalls = ToolCalls,
+        ReasoningContent = ReasoningContent,
         ExtensionData = ExtensionData == null ? null : new(ExtensionData),
     };
 }

@@ -630,6 +630,50 @@ public sealed class ApiTests
         Assert.NotEqual(0, streamedText.Length);
     }
 
+    // DeepSeek's thinking mode through Microsoft.Extensions.AI's own tool loop (UseFunctionInvocation),
+    // answered and streamed: the answer's reasoning (TextReasoningContent's text) goes back as the
+    // assistant turn's reasoning_content, without which the upstream, as DeepSeek, answers 400.
+    [Fact]
+    public async Task ChatClientToolLoopSendsDeepSeeksReasoningBack()
+    {
+        using var client = LiterLlmClient.Create(new JsonObject
+        {
+            ["max_retries"] = 0,
+            ["providers"] = new JsonObject
+            {
+                ["deepseek"] = new JsonObject { ["base_url"] = _up.BaseUrl, ["api_key"] = "sk-deepseek-test-0123456789" },
+            },
+        });
+        using var loop = new AI.ChatClientBuilder(new LiterLlmChatClient(client, "deepseek/deepseek-v4-flash"))
+            .UseFunctionInvocation().Build();
+        var called = 0;
+        var opts = new AI.ChatOptions
+        {
+            Tools = [AI.AIFunctionFactory.Create((string city) => { called++; return $"{city}: sunny, 21 C"; }, "get_weather")],
+        };
+        const string want = "Hello from the local upstream. You said: weather in Paris?";
+
+        var r = await loop.GetResponseAsync("weather in Paris?", opts);
+        Assert.Equal(1, called);
+        Assert.Equal(want, r.Text);
+        var reasoning = r.Messages.SelectMany(m => m.Contents).OfType<AI.TextReasoningContent>().Select(x => x.Text).ToList();
+        Assert.Contains("The user asks for a tool's answer: call it.", reasoning);
+        Assert.Contains("The user said: weather in Paris?. Reply.", reasoning);
+
+        var streamed = new System.Text.StringBuilder();
+        var streamedReasoning = new System.Text.StringBuilder();
+        await foreach (var u in loop.GetStreamingResponseAsync("weather in Paris?", opts))
+        {
+            streamed.Append(u.Text);
+            foreach (var x in u.Contents.OfType<AI.TextReasoningContent>())
+                streamedReasoning.Append(x.Text);
+        }
+        Assert.Equal(2, called);
+        Assert.Equal(want, streamed.ToString());
+        Assert.Contains("The user asks for a tool's answer: call it.", streamedReasoning.ToString());
+        Assert.Contains("The user said: weather in Paris?. Reply.", streamedReasoning.ToString());
+    }
+
     static async Task<JsonObject> SentBody(AI.IChatClient chat, IEnumerable<AI.ChatMessage> messages, AI.ChatOptions options)
     {
         (options.AdditionalProperties ??= new())["extra_headers"] = new Dictionary<string, string> { ["x-upstream-echo"] = "1" };
@@ -747,7 +791,7 @@ public sealed class ApiTests
         Assert.Equal("sig", (string?)m["tool_calls"]![0]!["extra_content"]!["google"]!["thought_signature"]);
         Assert.Equal(1, (int)m["tool_calls"]![0]!["function"]!["x_fn"]!);
         Assert.Equal("s", (string?)m["thinking_blocks"]![0]!["signature"]);
-        Assert.Null(m["reasoning_content"]);
+        Assert.Equal("t", (string?)m["reasoning_content"]); // DeepSeek's thinking mode wants it back
         Assert.Equal(2, r.Stats!.ExtensionData!["attempts"].GetInt32());
         var tool = JsonSerializer.Deserialize("""{"type":"function","function":{"name":"f","x":1},"cache_control":{"type":"ephemeral"}}""",
             LiterLlmJson.Default.ChatRequest.Options.GetTypeInfo(typeof(Tool)))!;

@@ -75,6 +75,14 @@ public sealed class ScenarioTests
                 Check("async", expect, await RunAsync(() => AsyncStream(client, req)));
                 break;
             }
+            case "tool_loop":
+            {
+                using var client = LiterLlmClient.Create(ClientConfig(s));
+                var req = Fill(s["request"]!).ToJsonString();
+                Check("sync", expect, await ToolLoop(s, req, r => Task.FromResult(client.Chat(r)), "sync"));
+                Check("async", expect, await ToolLoop(s, req, r => client.ChatAsync(r), "async"));
+                break;
+            }
             case "cancel_stream":
             {
                 using var client = LiterLlmClient.Create(ClientConfig(s));
@@ -198,6 +206,24 @@ public sealed class ScenarioTests
                 if ((string?)part?["type"] == "output_text")
                     sb.Append((string?)part!["text"]);
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// Kind "tool_loop": chat, check first_expect, send the answer's message back as the typed models give
+    /// it (ToMessage) with one tool message per call, chat again; the outcome of that second chat.
+    /// </summary>
+    async Task<Outcome> ToolLoop(JsonObject s, string req, Func<ChatRequest, Task<ChatResponse>> chat, string form)
+    {
+        var next = Typed(req);
+        var first = await RunAsync(async () => new Outcome { Response = await chat(next) });
+        Check(form + ", first answer", (JsonObject)Fill(s["first_expect"]!), first);
+        var message = first.Response?.Choices.FirstOrDefault()?.Message;
+        var calls = first.Response?.ToolCalls;
+        Assert.True(message != null && calls is { Count: > 0 }, $"[{form}] the first answer has no message with tool calls");
+        next.Messages.Add(message!.ToMessage());
+        foreach (var call in calls!)
+            next.Messages.Add(ChatMessage.ToolResult(call.Id!, (string)s["tool_result"]!));
+        return await RunAsync(async () => new Outcome { Response = await chat(next) });
     }
 
     /// <summary>Kind "call_stream": events checked as they come, deltas joined, the final response compared.</summary>
@@ -423,6 +449,9 @@ public sealed class ScenarioTests
                     break;
                 case "finish_reason":
                     Assert.Equal((string?)value, r?.FinishReason);
+                    break;
+                case "reasoning_content": // the answer's message's, "" when it has none
+                    Assert.Equal((string?)value, r?.Choices.FirstOrDefault()?.Message?.ReasoningContent ?? "");
                     break;
                 case "provider":
                     if (o.Preview != null)

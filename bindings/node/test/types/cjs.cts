@@ -18,3 +18,13 @@ export async function calls(c: literllm.Client): Promise<number> {
   return vectors.length + models.length + audio.length + (r.bytes?.length ?? 0) + (flat ? flat.count : 0) +
     (r.contentType ?? '').length + String(r.json.text).length;
 }
+
+// A tool loop: the answer's message goes back as it came, its reasoning_content declared (no cast).
+export async function toolLoop(c: literllm.Client, req: literllm.ChatRequest): Promise<string | null | undefined> {
+  const m: literllm.Message = (await c.chat(req)).choices[0]!.message;
+  const reasoning: string | null | undefined = m.reasoning_content;
+  const back: literllm.Message = { role: 'assistant', content: m.content, tool_calls: m.tool_calls, reasoning_content: reasoning };
+  const results = (m.tool_calls ?? []).map((t): literllm.Message => ({ role: 'tool', tool_call_id: t.id, content: 'sunny' }));
+  const r = await c.chat({ ...req, messages: [...req.messages, back, ...results] });
+  return r.choices[0]?.message.reasoning_content;
+}
