@@ -266,6 +266,7 @@ TEST_F(Endpoints, AnErrorInA200AnswerCarriesItsCodeAndType) {
       << llm_error_message(e);
   EXPECT_STREQ(llm_error_code(e), "rate_limit_exceeded");
   EXPECT_STREQ(llm_error_type(e), "requests");
+  EXPECT_EQ(llm_error_http_status(e), 200);  // it came in an HTTP answer, as on the chat path
   llm_error_free(e);
 }
 
