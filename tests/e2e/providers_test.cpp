@@ -297,6 +297,18 @@ TEST_F(E2E, ReasoningContentGoesBackToDeepSeekButNotToHostsThatRefuseIt) {
   EXPECT_NE(std::string(llm_error_message(e)).find("must be passed back"), std::string::npos) << llm_error_message(e);
   EXPECT_STREQ(llm_error_type(e), "invalid_request_error");
   llm_error_free(e);
+  // The turn that answered after the tool belongs to the same exchange: its reasoning must come back too
+  // (an empty one counts), with the next user message.
+  auto next_turn = [&](const std::string& final_extra) {
+    std::string h = history(true);
+    h.pop_back();
+    return R"({"model":"deepseek/deepseek-v4-flash","messages":)" + h +
+           R"(,{"role":"assistant","content":"sunny")" + final_extra + R"(},{"role":"user","content":"thanks"}],)" +
+           tools + "}";
+  };
+  EXPECT_EQ(llm_chat(c, next_turn("").c_str(), &r), LLM_ERR_BAD_REQUEST);
+  ASSERT_EQ(llm_chat(c, next_turn(R"(,"reasoning_content":"")").c_str(), &r), LLM_OK) << llm_last_error();
+  llm_response_free(r);
   // The same history to each host, as it would come from a fallback: what each receives.
   for (const char* host : {"deepseek", "groq", "mistral", "cerebras"}) {
     SCOPED_TRACE(host);

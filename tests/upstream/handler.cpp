@@ -283,7 +283,8 @@ struct Reply {
   bool tools = false;
   std::string content;          // when !tools
   std::vector<ToolCall> calls;  // when tools
-  std::string reasoning;        // DeepSeek's thinking mode: the answer's reasoning_content
+  std::string reasoning;        // DeepSeek's thinking mode: the answer's reasoning_content,
+  bool has_reasoning = false;   // which may be "" (x-upstream-reasoning: empty)
   std::string finish = "stop";
   size_t n = 1;
   long prompt_tokens = 0, completion_tokens = 0, cached_tokens = 0;
@@ -362,7 +363,7 @@ std::string completion_body(const Reply& r) {
     } else {
       put(w, r.content);
     }
-    if (!r.reasoning.empty()) {
+    if (r.has_reasoning) {
       w.Key("reasoning_content");
       put(w, r.reasoning);
     }
@@ -450,7 +451,17 @@ std::vector<std::string> stream_events(const Reply& r, bool include_usage) {
             },
             nullptr));
   };
-  text_deltas("reasoning_content", r.reasoning);  // first, as DeepSeek's and xAI's streams send it
+  // The reasoning first, as DeepSeek's and xAI's streams send it; an empty one as one empty delta.
+  if (r.has_reasoning && r.reasoning.empty())
+    for (size_t i = 0; i < r.n; ++i)
+      ev.push_back(chunk(
+          r, i,
+          [&](Writer& w) {
+            w.Key("reasoning_content");
+            w.String("");
+          },
+          nullptr));
+  text_deltas("reasoning_content", r.reasoning);
   if (r.tools) {
     for (size_t j = 0; j < r.calls.size(); ++j) {
       const ToolCall& call = r.calls[j];
@@ -1522,13 +1533,26 @@ Plan Handler::handle_chat(const RecordedRequest& req) {
     return type == "enabled" || r.model == "deepseek-reasoner" || r.model.rfind("deepseek-v4", 0) == 0;
   }();
   if (thinking && messages && messages->IsArray()) {
-    for (const Value& m : messages->GetArray()) {
-      const Value* calls = find(m, "tool_calls");
-      const Value* rc = find(m, "reasoning_content");
-      if (string_member(m, "role") == "assistant" && calls && calls->IsArray() && !calls->Empty() &&
-          !(rc && rc->IsString()))
+    // Between two user messages, once the model called a tool, every assistant turn's reasoning_content
+    // (a string, "" too) must come back.
+    auto segment_fails = [](auto begin, auto end) {
+      bool tools = false, lacking = false;
+      for (auto it = begin; it != end; ++it) {
+        if (string_member(*it, "role") != "assistant") continue;
+        const Value* calls = find(*it, "tool_calls");
+        const Value* rc = find(*it, "reasoning_content");
+        tools |= calls && calls->IsArray() && !calls->Empty();
+        lacking |= !(rc && rc->IsString());
+      }
+      return tools && lacking;
+    };
+    auto all = messages->GetArray();
+    for (auto from = all.Begin(); from != all.End();) {
+      auto to = std::find_if(from + 1, all.End(), [](const Value& m) { return string_member(m, "role") == "user"; });
+      if (segment_fails(from, to))
         return error_plan(400, "The `reasoning_content` in the thinking mode must be passed back to the API.",
                           "invalid_request_error", "invalid_request_error");
+      from = to;
     }
   }
   bool stream = bool_member(doc, "stream");
@@ -1614,8 +1638,11 @@ Plan Handler::handle_chat(const RecordedRequest& req) {
     }
   }
 
-  if (thinking)
-    r.reasoning = r.tools ? "The user asks for a tool's answer: call it." : "The user said: " + last_user + ". Reply.";
+  if (thinking) {
+    r.has_reasoning = true;
+    if (!iequals(trim(req.header("x-upstream-reasoning")), "empty"))
+      r.reasoning = r.tools ? "The user asks for a tool's answer: call it." : "The user said: " + last_user + ". Reply.";
+  }
 
   if (!r.tools) {
     const Value* rf = find(doc, "response_format");
