@@ -60,11 +60,12 @@ type Message struct {
 	// after thinking without it.
 	ThinkingBlocks json.RawMessage `json:"thinking_blocks,omitempty"`
 	// ReasoningContent is an assistant message's reasoning as text, as the
-	// answer's message held it (ResponseMessage.ToMessage copies it). It is
-	// sent back because DeepSeek's thinking mode refuses a tool loop whose
-	// assistant turns lack it; the library drops it for the hosts that
-	// refuse the field (groq, mistral, cerebras).
-	ReasoningContent string `json:"reasoning_content,omitempty"`
+	// answer's message held it (ResponseMessage.ToMessage copies it; nil:
+	// none, and an empty reasoning is sent as ""). It is sent back because
+	// DeepSeek's thinking mode refuses a tool loop whose assistant turns lack
+	// it, even an empty one; the library drops it for the hosts that refuse
+	// the field (groq, mistral, cerebras).
+	ReasoningContent *string `json:"reasoning_content,omitempty"`
 }
 
 // ContentPart is one part of a message's content ("text", "image_url", ...).
@@ -184,7 +185,8 @@ func (m *ResponseMessage) ToMessage() Message {
 		msg.Content = *m.Content
 	}
 	if m.ReasoningContent != nil {
-		msg.ReasoningContent = *m.ReasoningContent
+		rc := *m.ReasoningContent
+		msg.ReasoningContent = &rc
 	}
 	return msg
 }

@@ -72,8 +72,9 @@ public sealed class LiterLlmChatClient : AI.IChatClient
                 FinishReason = ToFinishReason(choice?.FinishReason),
                 RawRepresentation = chunk,
             };
-            if (!string.IsNullOrEmpty(choice?.Delta?.ReasoningContent))
-                update.Contents.Add(new AI.TextReasoningContent(choice!.Delta!.ReasoningContent));
+            // An empty reasoning too: DeepSeek wants "" back as it came (see AddMessage).
+            if (choice?.Delta?.ReasoningContent != null)
+                update.Contents.Add(new AI.TextReasoningContent(choice.Delta.ReasoningContent));
             if (ThinkingBlocks(choice?.Delta?.ExtensionData) is { } blocks)
                 update.Contents.Add(new AI.TextReasoningContent("") { ProtectedData = blocks });
             if (!string.IsNullOrEmpty(choice?.Delta?.Content))
@@ -251,7 +252,7 @@ public sealed class LiterLlmChatClient : AI.IChatClient
         var parts = new JsonArray();
         var calls = new List<ToolCall>();
         var thinking = new JsonArray();
-        var reasoning = new System.Text.StringBuilder();
+        System.Text.StringBuilder? reasoning = null; // null: no TextReasoningContent; "" is sent as ""
         foreach (var c in m.Contents)
         {
             switch (c)
@@ -290,6 +291,7 @@ public sealed class LiterLlmChatClient : AI.IChatClient
                     // The provider's reasoning to send back (see ToMessage): its text as reasoning_content
                     // (DeepSeek's thinking mode refuses a tool loop whose assistant turns lack it; the library
                     // drops it for the hosts that refuse the field: groq, mistral, cerebras), and thinking_blocks.
+                    reasoning ??= new System.Text.StringBuilder();
                     reasoning.Append(r.Text);
                     if (r.ProtectedData != null && ParseOrNull(r.ProtectedData) is JsonArray blocks)
                         foreach (var b in blocks.ToList())
@@ -313,7 +315,7 @@ public sealed class LiterLlmChatClient : AI.IChatClient
                     break;
             }
         }
-        var reasoningText = role == "assistant" && reasoning.Length > 0 ? reasoning.ToString() : null;
+        var reasoningText = role == "assistant" ? reasoning?.ToString() : null;
         if (parts.Count == 0 && calls.Count == 0 && thinking.Count == 0)
             return;
         var msg = new ChatMessage { Role = role, Name = m.AuthorName, ReasoningContent = reasoningText };
@@ -369,7 +371,7 @@ public sealed class LiterLlmChatClient : AI.IChatClient
         // it back (Anthropic's signed thinking, Gemini's thought signatures) in ProtectedData, which
         // AddMessage turns into thinking_blocks.
         var blocks = ThinkingBlocks(m?.ExtensionData);
-        if (!string.IsNullOrEmpty(m?.ReasoningContent) || blocks != null)
+        if (m?.ReasoningContent != null || blocks != null)
             msg.Contents.Add(new AI.TextReasoningContent(m?.ReasoningContent ?? "") { ProtectedData = blocks });
         if (m?.Content != null)
             msg.Contents.Add(new AI.TextContent(m.Content));

@@ -206,7 +206,7 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
             throw LiterLlmException.Create(new ErrorInfo
             {
                 Status = LlmStatus.InvalidArgument,
-                Message = $"request field {field} is a JsonElement without a value (default(JsonElement)): give it one, " +
+                Message = $"request field {field} holds a JsonElement without a value (default(JsonElement)): give it one, " +
                           "for example JsonSerializer.SerializeToElement(...), or leave the field out",
             });
         }
@@ -217,10 +217,18 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
         }
     }
 
-    // Where the request's ExtensionData holds a default(JsonElement), which System.Text.Json cannot
-    // write ("Operation is not valid due to the current state of the object"), as a JSON path; else null.
+    // Where the request holds a default(JsonElement), which System.Text.Json cannot write ("Operation is
+    // not valid due to the current state of the object"): in an ExtensionData, or wrapped in a JsonNode
+    // (JsonValue.Create(default(JsonElement))) of a field typed JsonNode. Its JSON path, else null.
     static string? UndefinedElement(ChatRequest r)
     {
+        static bool Undefined(JsonNode? n) => n switch
+        {
+            JsonObject o => o.Any(kv => Undefined(kv.Value)),
+            JsonArray a => a.Any(Undefined),
+            JsonValue v => v.TryGetValue<JsonElement>(out var e) && e.ValueKind == JsonValueKind.Undefined,
+            _ => false,
+        };
         static string? In(Dictionary<string, JsonElement>? data, string at)
         {
             if (data != null)
@@ -229,14 +237,20 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
                         return at + kv.Key;
             return null;
         }
-        if (In(r.ExtensionData, "") is { } top)
+        static string? Node(JsonNode? n, string at) => Undefined(n) ? at : null;
+        if ((In(r.ExtensionData, "") ?? Node(r.ToolChoice, "tool_choice") ?? Node(r.ResponseFormat, "response_format") ??
+             Node(r.Stop, "stop")) is { } top)
             return top;
-        for (var i = 0; i < r.Messages.Count; i++)
+        if (r.ExtraBody != null)
+            foreach (var kv in r.ExtraBody)
+                if (Undefined(kv.Value))
+                    return "extra_body." + kv.Key;
+        for (var i = 0; i < (r.Messages?.Count ?? 0); i++)
         {
-            var m = r.Messages[i];
+            var m = r.Messages![i];
             if (m == null)
                 continue;
-            if (In(m.ExtensionData, $"messages[{i}].") is { } at)
+            if ((In(m.ExtensionData, $"messages[{i}].") ?? Node(m.Content, $"messages[{i}].content")) is { } at)
                 return at;
             for (var j = 0; j < (m.ToolCalls?.Count ?? 0); j++)
             {
@@ -249,8 +263,8 @@ public sealed unsafe partial class LiterLlmClient : IDisposable
         for (var i = 0; i < (r.Tools?.Count ?? 0); i++)
         {
             var t = r.Tools![i];
-            if (t != null && (In(t.ExtensionData, $"tools[{i}].") ??
-                              In(t.Function?.ExtensionData, $"tools[{i}].function.")) is { } tool)
+            if (t != null && (In(t.ExtensionData, $"tools[{i}].") ?? In(t.Function?.ExtensionData, $"tools[{i}].function.") ??
+                              Node(t.Function?.Parameters, $"tools[{i}].function.parameters")) is { } tool)
                 return tool;
         }
         return null;

@@ -672,6 +672,15 @@ public sealed class ApiTests
         Assert.Equal(want, streamed.ToString());
         Assert.Contains("The user asks for a tool's answer: call it.", streamedReasoning.ToString());
         Assert.Contains("The user said: weather in Paris?. Reply.", streamedReasoning.ToString());
+
+        // An empty reasoning ("reasoning_content": ""), which DeepSeek also wants back, answered and streamed.
+        opts.AdditionalProperties = new() { ["extra_headers"] = new Dictionary<string, string> { ["x-upstream-reasoning"] = "empty" } };
+        Assert.Equal(want, (await loop.GetResponseAsync("weather in Paris?", opts)).Text);
+        streamed.Clear();
+        await foreach (var u in loop.GetStreamingResponseAsync("weather in Paris?", opts))
+            streamed.Append(u.Text);
+        Assert.Equal(want, streamed.ToString());
+        Assert.Equal(4, called);
     }
 
     static async Task<JsonObject> SentBody(AI.IChatClient chat, IEnumerable<AI.ChatMessage> messages, AI.ChatOptions options)
@@ -731,7 +740,7 @@ public sealed class ApiTests
         var top = Req("x");
         top.ExtensionData = new() { ["service_tier"] = default };
         var e = Assert.Throws<InvalidArgumentException>(() => client.Chat(top));
-        Assert.Contains("request field service_tier is a JsonElement without a value", e.Message);
+        Assert.Contains("request field service_tier holds a JsonElement without a value", e.Message);
         var inCall = Req("x");
         inCall.Messages.Add(new ChatMessage
         {
@@ -743,6 +752,21 @@ public sealed class ApiTests
         var tool = Req("x");
         tool.Tools = [new Tool { Function = new FunctionDefinition { Name = "f" }, ExtensionData = new() { ["x"] = default } }];
         e = Assert.Throws<InvalidArgumentException>(() => client.Preview(tool));
+        Assert.Contains("request field tools[0].x", e.Message);
+        // Wrapped in a JsonNode (JsonValue.Create), in a field typed JsonNode.
+        var extra = Req("x");
+        extra.ExtraBody = new() { ["top_k"] = new JsonObject { ["a"] = JsonValue.Create(default(JsonElement)) } };
+        e = Assert.Throws<InvalidArgumentException>(() => client.Chat(extra));
+        Assert.Contains("request field extra_body.top_k holds", e.Message);
+        var content = Req("x");
+        content.Messages[0].Content = new JsonArray(JsonValue.Create(default(JsonElement)));
+        e = Assert.Throws<InvalidArgumentException>(() => client.Chat(content));
+        Assert.Contains("request field messages[0].content holds", e.Message);
+        // No messages at all: the walk still finds it (and the library then says what is missing).
+        var noMessages = Req("x");
+        noMessages.Messages = null!;
+        noMessages.Tools = [new Tool { Function = new FunctionDefinition { Name = "f" }, ExtensionData = new() { ["x"] = default } }];
+        e = Assert.Throws<InvalidArgumentException>(() => client.Chat(noMessages));
         Assert.Contains("request field tools[0].x", e.Message);
         Assert.Equal("Hello from the local upstream. You said: x", client.Chat(Req("x")).Text); // the thread's buffer is fine
     }
