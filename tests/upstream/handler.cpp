@@ -439,9 +439,12 @@ std::vector<std::string> stream_events(const Reply& r, bool include_usage) {
             w.String("");
         },
         nullptr));
-  // `text` in two-word pieces as the delta's `key`, every choice in turn.
-  auto text_deltas = [&](const char* key, const std::string& text) {
-    for (const std::string& piece : two_word_pieces(text))
+  // `text` in two-word pieces as the delta's `key`, every choice in turn; an empty text as one empty
+  // piece when `even_empty`.
+  auto text_deltas = [&](const char* key, const std::string& text, bool even_empty = false) {
+    std::vector<std::string> pieces = two_word_pieces(text);
+    if (pieces.empty() && even_empty) pieces.emplace_back();
+    for (const std::string& piece : pieces)
       for (size_t i = 0; i < r.n; ++i)
         ev.push_back(chunk(
             r, i,
@@ -452,16 +455,7 @@ std::vector<std::string> stream_events(const Reply& r, bool include_usage) {
             nullptr));
   };
   // The reasoning first, as DeepSeek's and xAI's streams send it; an empty one as one empty delta.
-  if (r.has_reasoning && r.reasoning.empty())
-    for (size_t i = 0; i < r.n; ++i)
-      ev.push_back(chunk(
-          r, i,
-          [&](Writer& w) {
-            w.Key("reasoning_content");
-            w.String("");
-          },
-          nullptr));
-  text_deltas("reasoning_content", r.reasoning);
+  text_deltas("reasoning_content", r.reasoning, r.has_reasoning);
   if (r.tools) {
     for (size_t j = 0; j < r.calls.size(); ++j) {
       const ToolCall& call = r.calls[j];
