@@ -224,18 +224,13 @@ struct ErrorBody {
   std::string type;     // error.type, as the body gives it
 };
 
-ErrorBody read_error_body(std::string_view body, const Secrets& secrets) {
+// The error in `doc`, the JSON of `body` (whose text is the message when
+// nothing else is).
+ErrorBody read_error_value(const json::Value& doc, std::string_view body, const Secrets& secrets) {
   // The secret goes before anything is clipped: a key cut in half would no longer match.
   auto clip = [&](std::string_view s) { return clip_text(secrets.redact(std::string(s))); };
   ErrorBody out;
-  json::Document d;
-  try {
-    d = json::parse(body, "error body", LLM_ERR_SERIALIZATION);  // depth-bounded
-  } catch (const Error&) {
-    out.message = clip(body);
-    return out;
-  }
-  const json::Value* root = &d;
+  const json::Value* root = &doc;
   if (root->IsArray() && !root->Empty()) root = &(*root)[0];
   if (!root->IsObject()) {
     out.message = clip(body);
@@ -261,6 +256,27 @@ ErrorBody read_error_body(std::string_view body, const Secrets& secrets) {
   return out;
 }
 
+ErrorBody read_error_body(std::string_view body, const Secrets& secrets) {
+  json::Document d;
+  try {
+    d = json::parse(body, "error body", LLM_ERR_SERIALIZATION);  // depth-bounded
+  } catch (const Error&) {
+    return ErrorBody{clip_text(secrets.redact(std::string(body))), {}, {}};
+  }
+  return read_error_value(d, body, secrets);
+}
+
+Error error_of_body(std::string_view what, ErrorBody b, const Secrets& secrets, int http_status,
+                    llm_status otherwise) {
+  llm_status st = status_for_http(0, b.message, b.code.empty() ? b.type : b.code);
+  if (st == LLM_ERR_SERVER_ERROR) st = otherwise;
+  Error e(st, secrets.redact(std::string(what) + ": " + (b.message.empty() ? std::string("(no message)") : b.message)),
+          http_status);
+  e.code = field_text(b.code, secrets);
+  e.type = field_text(b.type, secrets);
+  return e;
+}
+
 }  // namespace
 
 std::string error_body_message(std::string_view body, std::string* code, const Secrets& secrets, std::string* type) {
@@ -272,14 +288,12 @@ std::string error_body_message(std::string_view body, std::string* code, const S
 
 Error body_error(std::string_view what, std::string_view body, const Secrets& secrets, int http_status,
                  llm_status otherwise) {
-  ErrorBody b = read_error_body(body, secrets);
-  llm_status st = status_for_http(0, b.message, b.code.empty() ? b.type : b.code);
-  if (st == LLM_ERR_SERVER_ERROR) st = otherwise;
-  Error e(st, secrets.redact(std::string(what) + ": " + (b.message.empty() ? std::string("(no message)") : b.message)),
-          http_status);
-  e.code = field_text(b.code, secrets);
-  e.type = field_text(b.type, secrets);
-  return e;
+  return error_of_body(what, read_error_body(body, secrets), secrets, http_status, otherwise);
+}
+
+Error body_error(std::string_view what, const json::Value& parsed, std::string_view body, const Secrets& secrets,
+                 int http_status, llm_status otherwise) {
+  return error_of_body(what, read_error_value(parsed, body, secrets), secrets, http_status, otherwise);
 }
 
 llm_status status_for_http(long s, std::string_view msg, std::string_view code) {

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "core/json.hpp"
 #include "core/secrets.hpp"
 #include "http/request.hpp"
 
@@ -33,6 +34,9 @@ llm_status status_for_http(long http_status, std::string_view message, std::stri
 // and `http_status` (0 for an error inside a stream).
 Error body_error(std::string_view what, std::string_view body, const Secrets& secrets, int http_status,
                  llm_status otherwise);
+// The same, of a body the caller has parsed already (`parsed` is `body`'s JSON).
+Error body_error(std::string_view what, const json::Value& parsed, std::string_view body, const Secrets& secrets,
+                 int http_status, llm_status otherwise);
 
 // Builds the Error for an HTTP error answer, with `provider` and the body's
 // error.code and error.type (redacted, valid UTF-8, at most 100 bytes each;

@@ -146,7 +146,7 @@ bool openai_stream_event(const http::SseEvent& ev, const Target& t, const ChunkS
   json::Document d = json::parse(data, (t.spec->name + " stream event").c_str(), LLM_ERR_STREAMING);
   if (!d.IsObject()) throw Error(LLM_ERR_STREAMING, t.spec->name + " stream event is not a JSON object");
   if (auto err = d.FindMember("error"); err != d.MemberEnd() && !err->value.IsNull())
-    throw body_error(t.spec->name + " sent an error in the stream", data, t.secrets, 0, LLM_ERR_STREAMING);
+    throw body_error(t.spec->name + " sent an error in the stream", d, data, t.secrets, 0, LLM_ERR_STREAMING);
   // Normalizing changes the text: re-serialize only then (the common chunk passes through as sent).
   bool changed = flatten_choices(d, "delta");
   auto u = d.FindMember("usage");
@@ -244,7 +244,7 @@ class OpenAIChat final : public Operation {
     json::Document d = json::parse(body, (t.spec->name + " response").c_str(), LLM_ERR_SERIALIZATION);
     if (!d.IsObject()) throw Error(LLM_ERR_SERIALIZATION, t.spec->name + " response is not a JSON object");
     if (auto err = d.FindMember("error"); err != d.MemberEnd() && !err->value.IsNull())
-      throw body_error(t.spec->name + " answered 200 with an error", body, t.secrets, 200, LLM_ERR_SERVER_ERROR);
+      throw body_error(t.spec->name + " answered 200 with an error", d, body, t.secrets, 200, LLM_ERR_SERVER_ERROR);
     auto ch = d.FindMember("choices");
     if (ch == d.MemberEnd() || !ch->value.IsArray())
       throw Error(LLM_ERR_SERIALIZATION, t.spec->name + " response has no \"choices\" array");

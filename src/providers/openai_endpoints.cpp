@@ -528,7 +528,7 @@ class OpenAIEndpoint final : public Operation {
     json::Document d = json::parse(body, (t.spec->name + " response").c_str(), LLM_ERR_SERIALIZATION);
     if (!d.IsObject()) throw Error(LLM_ERR_SERIALIZATION, t.spec->name + " response is not a JSON object");
     if (auto err = d.FindMember("error"); err != d.MemberEnd() && err->value.IsObject())
-      throw body_error(t.spec->name + " answered 2xx with an error", body, t.secrets, 200, LLM_ERR_SERVER_ERROR);
+      throw body_error(t.spec->name + " answered 2xx with an error", d, body, t.secrets, 200, LLM_ERR_SERVER_ERROR);
     if (r_.endpoint == Endpoint::Rerank) normalize_rerank(d);
     return d;
   }

@@ -20,8 +20,12 @@ namespace {
 
 // An error the stream carries: its status from the code and the message, as an
 // HTTP error's would be (a server failure mid-stream is LLM_ERR_STREAMING).
-[[noreturn]] void stream_error(const Target& t, std::string_view body, const char* what) {
-  Error e = body_error(t.spec->name + " " + what, body, t.secrets, 0, LLM_ERR_STREAMING);
+// `parsed`: the body's JSON when the caller has it, else null.
+[[noreturn]] void stream_error(const Target& t, std::string_view body, const char* what,
+                               const json::Value* parsed = nullptr) {
+  std::string prefix = t.spec->name + " " + what;
+  Error e = parsed ? body_error(prefix, *parsed, body, t.secrets, 0, LLM_ERR_STREAMING)
+                   : body_error(prefix, body, t.secrets, 0, LLM_ERR_STREAMING);
   e.provider = t.spec->name;
   throw e;
 }
@@ -39,7 +43,7 @@ class ResponsesStreamDecoder final : public SseStreamDecoder {
     std::string_view kind = type && type->IsString() ? json::sv(*type) : std::string_view(ev.event);
     if (kind.empty())
       throw Error(LLM_ERR_STREAMING, t_.spec->name + " stream event has no \"type\" (a Responses API event has one)");
-    if (kind == "error") stream_error(t_, data, "sent an error event");
+    if (kind == "error") stream_error(t_, data, "sent an error event", &d);
     const bool terminal = kind == "response.completed" || kind == "response.incomplete";
     json::Value* response = nullptr;
     if (terminal || kind == "response.failed") {
